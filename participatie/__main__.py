@@ -1,0 +1,5 @@
+"""``python -m participatie`` runs the command line."""
+
+from participatie.cli import main
+
+main()

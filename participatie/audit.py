@@ -1,0 +1,278 @@
+"""Append-only, hash-chained audit log: who did what, when, to which subject.
+
+Each event's hash covers its own fields and the previous event's hash; a head row holds
+the last sequence number and hash, so altering, deleting or inserting a row is caught.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from participatie.db import Base, LongText
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+GENESIS = "0" * 64
+
+
+class AuditEventRow(Base):
+    __tablename__ = "participatie_audit_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject_type: Mapped[str] = mapped_column(String(50))
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[str] = mapped_column(LongText)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """One row: the last sequence number and hash. Locked while appending."""
+
+    __tablename__ = "participatie_audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(BaseModel):
+    seq: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date | timedelta):
+        return value.isoformat() if isinstance(value, date) else value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot put {type(value).__name__} into an audit event")
+
+
+def event_hash(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: str,
+    prev_hash: str,
+) -> str:
+    body = canonical_json(
+        [
+            seq,
+            occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            actor,
+            action,
+            subject_type,
+            subject_id,
+            data,
+            prev_hash,
+        ]
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class AuditLog:
+    """The facade's ``audit`` attribute."""
+
+    def __init__(self, p: Participatie) -> None:
+        self._p = p
+
+    def record(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str | uuid.UUID,
+        data: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Append an event in the caller's transaction (locks the head row until commit)."""
+
+        head = self._locked_head(session)
+        # Stored at microsecond precision, which every dialect keeps.
+        occurred_at = self._p.clock.now().astimezone(UTC)
+        payload = canonical_json(data or {})
+        seq = head.last_seq + 1
+        fields = {
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "actor": actor or "system",
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "data": payload,
+            "prev_hash": head.last_hash,
+        }
+        digest = event_hash(**fields)  # type: ignore[arg-type]
+        row = AuditEventRow(**fields, hash=digest)
+        session.add(row)
+        head.last_seq = seq
+        head.last_hash = digest
+        session.flush()
+        return _to_event(row)
+
+    @staticmethod
+    def _locked_head(session: Session) -> AuditHeadRow:
+        query = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+        head = session.execute(query).scalar_one_or_none()
+        if head is not None:
+            return head
+        # First event ever: two writers may race to create the head; one insert wins,
+        # the other waits for it, fails on the key and then locks the winner's row.
+        try:
+            with session.begin_nested():
+                session.add(AuditHeadRow(id=1, last_seq=0, last_hash=GENESIS))
+        except IntegrityError:
+            pass
+        return session.execute(query.execution_options(populate_existing=True)).scalar_one()
+
+    def events(
+        self,
+        *,
+        subject_type: str | None = None,
+        subject_id: str | uuid.UUID | None = None,
+        action: str | None = None,
+        session: Session | None = None,
+    ) -> list[AuditEvent]:
+        with self._p.unit_of_work(session, readonly=True) as s:
+            return list(self._iter(s, subject_type, subject_id, action))
+
+    def _iter(
+        self,
+        session: Session,
+        subject_type: str | None = None,
+        subject_id: str | uuid.UUID | None = None,
+        action: str | None = None,
+    ) -> Iterator[AuditEvent]:
+        query = select(AuditEventRow).order_by(AuditEventRow.seq)
+        if subject_type is not None:
+            query = query.where(AuditEventRow.subject_type == subject_type)
+        if subject_id is not None:
+            query = query.where(AuditEventRow.subject_id == str(subject_id))
+        if action is not None:
+            query = query.where(AuditEventRow.action == action)
+        for row in session.execute(query.execution_options(yield_per=1000)).scalars():
+            yield _to_event(row)
+
+    def verify(self, *, session: Session | None = None) -> VerifyResult:
+        """Walk the chain; name the first event that was altered, deleted or inserted."""
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            expected_seq = 1
+            prev = GENESIS
+            checked = 0
+            rows = s.execute(
+                select(AuditEventRow).order_by(AuditEventRow.seq).execution_options(yield_per=1000)
+            ).scalars()
+            for row in rows:
+                if row.seq != expected_seq:
+                    reason = (
+                        f"event {expected_seq} is missing (next is {row.seq})"
+                        if row.seq > expected_seq
+                        else f"event {row.seq} is out of order"
+                    )
+                    return VerifyResult(False, checked, expected_seq, reason)
+                if row.prev_hash != prev:
+                    return VerifyResult(
+                        False,
+                        checked,
+                        row.seq,
+                        f"event {row.seq} does not follow event {row.seq - 1}",
+                    )
+                digest = event_hash(
+                    seq=row.seq,
+                    occurred_at=row.occurred_at,
+                    actor=row.actor,
+                    action=row.action,
+                    subject_type=row.subject_type,
+                    subject_id=row.subject_id,
+                    data=row.data,
+                    prev_hash=row.prev_hash,
+                )
+                if digest != row.hash:
+                    return VerifyResult(False, checked, row.seq, f"event {row.seq} was altered")
+                prev = row.hash
+                expected_seq += 1
+                checked += 1
+            head = s.get(AuditHeadRow, 1)
+            last_seq = head.last_seq if head else 0
+            last_hash = head.last_hash if head else GENESIS
+            if last_seq != checked or last_hash != prev:
+                return VerifyResult(
+                    False,
+                    checked,
+                    checked + 1 if last_seq > checked else last_seq,
+                    f"the log ends at event {checked} but the head says {last_seq}",
+                )
+            return VerifyResult(True, checked)
+
+    def export_jsonl(self, out: IO[str], *, session: Session | None = None, **filters: Any) -> int:
+        """Write events as JSON lines (one per event, in order); returns the count."""
+
+        count = 0
+        with self._p.unit_of_work(session, readonly=True) as s:
+            for event in self._iter(s, **filters):
+                out.write(event.model_dump_json() + "\n")
+                count += 1
+        return count
+
+
+def _to_event(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        data=json.loads(row.data),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,281 @@
+"""The ``participatie`` command. Only this package imports the CLI toolkit (click).
+
+Each feature module adds its group from ``participatie/cli/<module>.py`` (attribute
+``group``), so the command grows with the library without a central list to edit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import shutil
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from participatie.clock import FixedClock
+from participatie.config import Settings
+from participatie.engine import Participatie
+from participatie.errors import ParticipatieError
+from participatie.outbox.mailers import FolderMailer
+
+MODULES = ("polls", "petitions", "reactions", "web")
+
+
+class Context:
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self._p: Participatie | None = None
+
+    def settings(self, **extra: Any) -> Settings:
+        overrides: dict[str, Any] = dict(extra)
+        if self.database_url:
+            overrides["database_url"] = self.database_url
+        return Settings.load(**overrides)
+
+    def facade(self) -> Participatie:
+        if self._p is None:
+            self._p = Participatie(self.settings())
+        return self._p
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class Cli(click.Group):
+    """Turns library errors into one clear line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ParticipatieError as exc:
+            click.echo(f"error: {exc.message} [{exc.code}]", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Cli)
+@click.option(
+    "--database-url",
+    envvar="PARTICIPATIE_DATABASE_URL",
+    help="SQLAlchemy URL of the database (default: sqlite:///participatie.db).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.version_option(package_name="participatie")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
+    """participatie: polls, petitions and reactions for a gemeente."""
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    ctx.obj = Context(database_url)
+
+
+# -- db -----------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (the library's own Alembic history)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_ctx
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Upgrade the library's tables to REVISION (default: head)."""
+
+    from participatie import migrations
+
+    p = ctx.facade()
+    migrations.upgrade(p.engine, revision)
+    click.echo(f"database at {migrations.current(p.engine)}")
+
+
+@db.command("current")
+@pass_ctx
+def db_current(ctx: Context) -> None:
+    """Show the revision the database is at."""
+
+    from participatie import migrations
+
+    rev = migrations.current(ctx.facade().engine)
+    click.echo(rev or "(empty: no participatie tables)")
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context) -> None:
+    """Compare the database with the models; exit 1 on any difference."""
+
+    from participatie import migrations
+
+    result = migrations.check(ctx.facade().engine)
+    if result.current != result.head:
+        click.echo(f"database at {result.current or '(empty)'}, head is {result.head}")
+    for diff in result.differences:
+        click.echo(f"difference: {diff}")
+    if not result.ok:
+        sys.exit(1)
+    click.echo(f"database at {result.head}: no difference with the models")
+
+
+# -- outbox -------------------------------------------------------------------------
+
+
+@main.group()
+def outbox() -> None:
+    """The e-mail outbox."""
+
+
+@outbox.command("deliver")
+@click.option("--limit", default=100, show_default=True, help="At most this many messages.")
+@pass_ctx
+def outbox_deliver(ctx: Context, limit: int) -> None:
+    """Send the messages that are due, once."""
+
+    report = ctx.facade().outbox.deliver(limit)
+    click.echo(
+        f"claimed {report.claimed}, sent {report.sent}, retry later {report.retried}, "
+        f"failed {report.failed}"
+    )
+
+
+@outbox.command("work")
+@click.option("--batch", default=100, show_default=True)
+@click.option("--idle", default=5.0, show_default=True, help="Seconds to wait when idle.")
+@pass_ctx
+def outbox_work(ctx: Context, batch: int, idle: float) -> None:
+    """Keep delivering until SIGTERM or SIGINT (finishes the current message first)."""
+
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        click.echo(f"received {signal.Signals(signum).name}, stopping", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    click.echo("delivering; stop with Ctrl-C or SIGTERM", err=True)
+    total = ctx.facade().outbox.work(stop=stop, batch=batch, idle_seconds=idle)
+    click.echo(f"stopped: sent {total.sent}, retry later {total.retried}, failed {total.failed}")
+
+
+@outbox.command("status")
+@pass_ctx
+def outbox_status(ctx: Context) -> None:
+    """Count messages per status."""
+
+    click.echo(json.dumps(ctx.facade().outbox.counts(), sort_keys=True))
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+@main.group()
+def jobs() -> None:
+    """Due work: deadlines, reminders, purges."""
+
+
+@jobs.command("run")
+@click.option("--only", help="Run just this job.")
+@pass_ctx
+def jobs_run(ctx: Context, only: str | None) -> None:
+    """Run every job that is due (call this every minute)."""
+
+    for run in ctx.facade().jobs.run_due(only=only):
+        detail = run.error if run.error else ("" if run.result is None else str(run.result))
+        click.echo(f"{run.name}: {run.status} {detail}".rstrip())
+
+
+@jobs.command("list")
+@pass_ctx
+def jobs_list(ctx: Context) -> None:
+    """List the registered jobs."""
+
+    for job in ctx.facade().jobs.registered:
+        click.echo(f"{job.name}\tevery {job.every}\t{job.description}")
+
+
+# -- audit --------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@pass_ctx
+def audit_verify(ctx: Context) -> None:
+    """Check the chain; exit 1 and name the first bad event when it is broken."""
+
+    result = ctx.facade().audit.verify()
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} events")
+        return
+    click.echo(f"audit log broken at event {result.first_bad_seq}: {result.reason}")
+    sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_ctx
+def audit_export(ctx: Context, out: Path) -> None:
+    """Write the events as JSON lines."""
+
+    with out.open("w", encoding="utf-8") as fh:
+        count = ctx.facade().audit.export_jsonl(fh)
+    click.echo(f"{count} events written to {out}")
+
+
+# -- demo ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("participatie-demo"),
+    show_default=True,
+    help="Folder for the demo database, mail and outputs (emptied first).",
+)
+def demo(out: Path) -> None:
+    """Run the real cases end to end on a fresh SQLite database and write the outputs."""
+
+    from participatie.demo import run_demo
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    settings, generated = Settings.for_demo(
+        database_url=f"sqlite:///{out / 'participatie.db'}",
+        sqlite_synchronous="NORMAL",
+    )
+    if generated:
+        click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
+    clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    p = Participatie(settings, clock=clock, mailer=FolderMailer(out / "mail"))
+    try:
+        run_demo(p, out, clock, click.echo)
+    finally:
+        p.dispose()
+
+
+def _register_modules() -> None:
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"participatie.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"participatie.cli.{name}":
+                raise
+            continue
+        main.add_command(module.group)
+
+
+_register_modules()

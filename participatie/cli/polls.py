@@ -1,0 +1,165 @@
+"""``participatie polls``: list polls, the one-time export of voting codes for the letters,
+the tally report in every format and the published ballots file."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+
+from participatie.cli import Context, pass_ctx
+from participatie.polls.report import FORMATS, write_report
+from participatie.polls.schemas import LetterAddress
+
+
+@click.group("polls")
+def group() -> None:
+    """Polls: codes for letters, tallies and published ballots."""
+
+
+@group.command("list")
+@click.option("--state", help="Only polls in this state (draft, open, closed, ...).")
+@pass_ctx
+def list_polls(ctx: Context, state: str | None) -> None:
+    """List the polls with their state and rule."""
+
+    polls = ctx.facade().polls.list(state=state)
+    if not polls:
+        click.echo("no polls")
+    for poll in polls:
+        closes = poll.closes_at.isoformat(timespec="minutes") if poll.closes_at else "-"
+        click.echo(
+            f"{poll.id}\t{poll.state}\t{poll.rule} ({poll.seats} seat"
+            f"{'s' if poll.seats > 1 else ''})\t{poll.eligibility}\tcloses {closes}\t{poll.title}"
+        )
+
+
+def _read_addresses(path: Path) -> list[LetterAddress]:
+    text = path.read_text(encoding="utf-8-sig")
+    dialect = ";" if text.count(";") >= text.count(",") else ","
+    rows = list(csv.reader(text.splitlines(), delimiter=dialect))
+    if rows and rows[0] and rows[0][-1].strip().lower() == "postcode":
+        rows = rows[1:]
+    out = []
+    for number, row in enumerate(rows, start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise click.BadParameter(
+                f"line {number}: expected address and postcode", param_hint="--addresses"
+            )
+        out.append(LetterAddress(line=row[0].strip(), postcode=row[-1].strip()))
+    return out
+
+
+@group.command("codes")
+@click.argument("poll")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV for the mail merge of the letters (Excel, semicolons).",
+)
+@click.option("--count", type=int, help="Number of households (letters without addresses).")
+@click.option(
+    "--addresses",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with address;postcode per household.",
+)
+@click.option("--actor", default="cli", show_default=True, help="Who exports (audit log).")
+@pass_ctx
+def codes(
+    ctx: Context, poll: str, out: Path, count: int | None, addresses: Path | None, actor: str
+) -> None:
+    """Make the voting codes and write them ONCE, with addresses, for printing letters."""
+
+    if out.exists():
+        raise click.BadParameter(f"{out} exists already; choose a new file", param_hint="--out")
+    letters = _read_addresses(addresses) if addresses else None
+    try:
+        result = ctx.facade().polls.issue_codes(
+            poll, out, count=count, addresses=letters, actor=actor
+        )
+    except Exception:
+        # Nothing was stored: do not leave plaintext codes that count for nothing.
+        out.unlink(missing_ok=True)
+        raise
+    click.echo(f"{result.issued} codes written to {out} (sha256 {result.sha256})")
+    click.echo("this is the only copy of the codes: keep it safe and delete it after printing")
+
+
+@group.command("tally")
+@click.argument("poll")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--witness", help="Who witnessed a draw by lot (recorded in the report).")
+@pass_ctx
+def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> None:
+    """Write the tally report of a closed poll (html, csv, json, xlsx or pdf)."""
+
+    p = ctx.facade()
+    result = p.polls.tally(poll, witness=witness)
+    write_report(p, result, fmt, out)
+    winners = ", ".join(result.winners) or "-"
+    click.echo(
+        f"{result.ballots} ballots of {result.eligible} eligible; winners: {winners}; "
+        f"written to {out}"
+    )
+    if result.ties:
+        click.echo(f"ties: {len(result.ties)} (see the report)")
+
+
+@group.command("ballots")
+@click.argument("poll")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_ctx
+def ballots(ctx: Context, poll: str, out: Path) -> None:
+    """Write the anonymised ballots anyone can recount (JSON) and print its SHA-256."""
+
+    with out.open("wb") as fh:
+        digest = ctx.facade().polls.write_ballots(poll, fh)
+    click.echo(f"{out}: sha256 {digest}")
+
+
+@group.command("close")
+@click.argument("poll")
+@click.option("--actor", default="cli", show_default=True, help="Who closes (audit log).")
+@pass_ctx
+def close(ctx: Context, poll: str, actor: str) -> None:
+    """End voting now (the job does this at the closing time)."""
+
+    result = ctx.facade().polls.close(poll, actor=actor)
+    click.echo(f"{result.id} closed at {result.closed_at}")
+
+
+@group.command("mismatches")
+@click.argument("poll")
+@pass_ctx
+def mismatches(ctx: Context, poll: str) -> None:
+    """Paper ballots whose two typings differ, with who typed them."""
+
+    found = ctx.facade().polls.paper_mismatches(poll)
+    if not found:
+        click.echo("no differences between typings")
+    for m in found:
+        state = f"resolved by {m.resolved_by}" if m.resolved_by else "waiting for a resolution"
+        click.echo(
+            f"sheet {m.sheet}: {m.first_staff} typed {m.first['marks']}, "
+            f"{m.second_staff} typed {m.second['marks']}; {state}"
+        )
+
+
+@group.command("publish")
+@click.argument("poll")
+@click.option("--actor", default="cli", show_default=True, help="Who publishes (audit log).")
+@click.option("--witness", help="Who witnessed a draw by lot.")
+@pass_ctx
+def publish(ctx: Context, poll: str, actor: str, witness: str | None) -> None:
+    """Fix the result of a closed poll (refused while paper ballots wait)."""
+
+    result = ctx.facade().polls.publish(poll, actor=actor, witness=witness)
+    click.echo(
+        f"published: {result.ballots} ballots, winners {', '.join(result.winners) or '-'}, "
+        f"ballots sha256 {result.ballots_sha256}"
+    )

@@ -1,0 +1,224 @@
+"""Settings: one frozen pydantic model, read from ``PARTICIPATIE_*`` environment variables.
+
+``Settings.load()`` turns validation failures into a ``ConfigurationError`` that names the
+setting, so a host sees "PARTICIPATIE_SECRET_KEYS: ..." rather than a pydantic dump.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from participatie.errors import ConfigurationError
+from participatie.petitions.settings import PetitionSettings
+from participatie.polls.settings import PollSettings
+from participatie.reactions.settings import ReactionSettings
+
+#: Locales with message catalogues and templates.
+SUPPORTED_LOCALES = ("nl", "en")
+MIN_SECRET_LENGTH = 16
+
+
+class SmtpSettings(BaseModel):
+    """Outgoing mail server. ``security``: ``none``, ``starttls`` or ``ssl`` (implicit TLS)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "participatie@localhost"
+    timeout: float = Field(default=30.0, gt=0)
+    #: CA bundle to trust for the server's certificate (an internal mail relay's own
+    #: CA, say); the system's trust store when not set.
+    ca_file: str | None = None
+
+
+class WebSettings(BaseModel):
+    """Defaults of the optional web app (``create_app`` arguments override them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Origins allowed to embed the widget (CSP frame-ancestors), e.g. a wijk website.
+    frame_ancestors: tuple[str, ...] = ()
+    #: Networks of reverse proxies whose X-Forwarded-For is believed (rate limits).
+    trusted_proxies: tuple[str, ...] = ()
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class TokenLifetimes(BaseModel):
+    """How long signed links stay valid, per purpose."""
+
+    model_config = ConfigDict(frozen=True)
+
+    confirm: timedelta = timedelta(days=7)
+    withdraw: timedelta = timedelta(days=365)
+    vote: timedelta = timedelta(days=2)
+    unsubscribe: timedelta = timedelta(days=3650)
+
+
+class Settings(BaseSettings):
+    """Everything a deployment configures. Frozen: build a new one to change it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARTICIPATIE_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    database_url: str = "sqlite:///participatie.db"
+    #: The first key signs, every key verifies: put a new key first to rotate.
+    #: From the environment: a JSON list or comma-separated values.
+    secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    #: Key for the keyed hashes of codes, e-mail addresses, IP addresses and host
+    #: identities. Defaults to the *last* (oldest) secret key, so adding a new signing key
+    #: in front does not change stored hashes.
+    hash_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    smtp: SmtpSettings = SmtpSettings()
+    locale: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    tokens: TokenLifetimes = TokenLifetimes()
+    #: SQLite durability: FULL syncs the WAL on every commit so no committed signature
+    #: is lost on power failure; NORMAL is faster and may lose the last commits.
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    #: Ask DNS whether an e-mail domain accepts mail (off: no network lookups).
+    email_check_deliverability: bool = False
+    #: Seconds an outbox claim lasts before another deliverer may take it over.
+    outbox_lease_seconds: int = Field(default=300, ge=5)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    #: Name shown as sender and on letters.
+    organisation_name: str = "Gemeente"
+    web: WebSettings = WebSettings()
+    polls: PollSettings = PollSettings()
+    petitions: PetitionSettings = PetitionSettings()
+    reactions: ReactionSettings = ReactionSettings()
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _check_keys(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if not value:
+            raise ValueError(
+                "no secret key set: give at least one in PARTICIPATIE_SECRET_KEYS "
+                f"(random, {MIN_SECRET_LENGTH}+ characters)"
+            )
+        for index, key in enumerate(value):
+            if len(key.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"secret key #{index + 1} is shorter than {MIN_SECRET_LENGTH} characters"
+                )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError("database URL is empty")
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"malformed database URL {value!r}: {exc}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql", "mysql", "mariadb"):
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r}: "
+                "use sqlite, postgresql or mysql/mariadb"
+            )
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(
+                f"unknown locale {value!r}: choose one of {', '.join(SUPPORTED_LOCALES)}"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_base_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the environment (overridden by keyword arguments); clear errors."""
+
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise configuration_error(exc) from None
+
+    @classmethod
+    def for_demo(cls, **overrides: Any) -> tuple[Settings, bool]:
+        """Settings for the demo: generates a throw-away secret key when none is set.
+
+        Returns the settings and whether a key was generated, so the caller can say so.
+        """
+
+        try:
+            return cls.load(**overrides), False
+        except ConfigurationError as exc:
+            if exc.field != "secret_keys":
+                raise
+        overrides = {**overrides, "secret_keys": (secrets.token_urlsafe(32),)}
+        return cls.load(**overrides), True
+
+    @property
+    def signing_keys(self) -> list[str]:
+        return [key.get_secret_value() for key in self.secret_keys]
+
+    @property
+    def hashing_key(self) -> bytes:
+        if self.hash_key is not None:
+            return self.hash_key.get_secret_value().encode()
+        return self.secret_keys[-1].get_secret_value().encode()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def configuration_error(exc: ValidationError) -> ConfigurationError:
+    first = exc.errors()[0]
+    loc = [str(part) for part in first.get("loc", ())]
+    field = loc[0] if loc else None
+    env = "PARTICIPATIE_" + "__".join(loc).upper() if loc else "PARTICIPATIE_*"
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return ConfigurationError(f"{env}: {message}{suffix}", field=field)

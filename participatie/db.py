@@ -1,0 +1,253 @@
+"""Database foundations: one MetaData with a naming convention, portable column types,
+engine creation (SQLite pragmas, BEGIN IMMEDIATE) and the ``participatie_`` table prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+TABLE_PREFIX = "participatie_"
+VERSION_TABLE = "participatie_alembic_version"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in and comes out timezone-aware in UTC on every dialect.
+
+    PostgreSQL stores ``timestamptz``; SQLite and MariaDB store naive UTC (MariaDB with
+    microseconds). Naive datetimes are refused on the way in: they are always a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(DateTime(timezone=False))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        if dialect.name != "postgresql":
+            value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: Long text: TEXT on SQLite/PostgreSQL, MEDIUMTEXT (16 MB) on MariaDB.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+#: Auto-incrementing 64-bit key (SQLite only autoincrements INTEGER PRIMARY KEY).
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {  # noqa: RUF012
+        datetime: UTCDateTime(),
+        uuid.UUID: Uuid(),
+        str: String(255),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+_id_lock = threading.Lock()
+_id_last_ms = 0
+_id_counter = 0
+
+
+def new_id() -> uuid.UUID:
+    """A UUID version 7 (RFC 9562): time-ordered, so inserts stay local in B-tree indexes.
+
+    Within one millisecond the 12-bit ``rand_a`` field counts up (RFC 9562, method 1), so
+    the ids one process makes sort in the order they were made.
+    """
+
+    global _id_last_ms, _id_counter
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _id_last_ms:
+            ms = _id_last_ms
+            _id_counter += 1
+            if _id_counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                ms += 1
+                _id_counter = secrets.randbits(8)
+        else:
+            _id_counter = secrets.randbits(8)
+        _id_last_ms = ms
+        counter = _id_counter
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= counter << 64
+    value |= 0b10 << 62
+    value |= secrets.randbits(62)
+    return uuid.UUID(int=value)
+
+
+class IdMixin:
+    """Public id: a UUID primary key."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=new_id)
+
+
+def is_participatie_table(name: str | None) -> bool:
+    return bool(name) and str(name).startswith(TABLE_PREFIX)
+
+
+def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is switched off (isolation_level=None) so
+        # that the "begin" hook below decides how a transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "memory":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front: two writers queue on the busy
+    # timeout instead of one failing with "database is locked" when it upgrades a read
+    # lock. Read-only units of work begin deferred; readers are not blocked in WAL mode.
+    if conn.get_execution_options().get("participatie_readonly"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    # PostgreSQL refuses NUL in text with a driver error, SQLite and MariaDB store it;
+    # it is never meaningful in a name, an address or a reaction. Refusing it here, before
+    # anything is sent, keeps the dialects alike and leaves nothing half-written.
+    _scan_for_nul(parameters, None)
+
+
+def _scan_for_nul(value: Any, key: str | None) -> None:
+    # Parameters come as a dict, a tuple, or (executemany, insertmanyvalues) a list of
+    # either; walk whatever shape arrives.
+    if isinstance(value, str):
+        if "\x00" in value:
+            from participatie.errors import InvalidInput
+
+            raise InvalidInput("text may not contain NUL characters", field=key)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _scan_for_nul(item, name if isinstance(name, str) else key)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _scan_for_nul(item, key)
+
+
+def make_engine(
+    url: str | URL,
+    *,
+    sqlite_synchronous: str = "FULL",
+    sqlite_busy_timeout_ms: int = 30_000,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine with the library's settings for each dialect."""
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:") or "mode=memory" in str(parsed)
+        if not in_memory and database:
+            folder = os.path.dirname(os.path.abspath(database))
+            os.makedirs(folder, exist_ok=True)
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        if in_memory:
+            kwargs.setdefault("poolclass", StaticPool)
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous, sqlite_busy_timeout_ms))
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _refuse_nul)
+        return engine
+    if backend in ("mysql", "mariadb"):
+        kwargs.setdefault("pool_recycle", 3600)
+        kwargs.setdefault("isolation_level", "READ COMMITTED")
+        url_query = dict(parsed.query)
+        url_query.setdefault("charset", "utf8mb4")
+        parsed = parsed.set(query=url_query)
+    kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def supports_skip_locked(engine_or_dialect: Engine | Dialect) -> bool:
+    dialect = (
+        engine_or_dialect.dialect if isinstance(engine_or_dialect, Engine) else engine_or_dialect
+    )
+    return dialect.name in ("postgresql", "mysql", "mariadb")
+
+
+__all__ = [
+    "TABLE_PREFIX",
+    "VERSION_TABLE",
+    "Base",
+    "BigIntPK",
+    "IdMixin",
+    "LongText",
+    "UTCDateTime",
+    "is_participatie_table",
+    "make_engine",
+    "metadata",
+    "new_id",
+]

@@ -1,0 +1,191 @@
+"""The facade a host builds once: ``Participatie(settings)``.
+
+It owns the engine, sessions (units of work), the token signer, the keyed hasher, the
+mailer, the clock and the templates, and carries the services: ``outbox``, ``audit``,
+``jobs``, ``areas``, ``polls``, ``petitions`` and ``reactions``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from participatie.areas import Areas
+from participatie.audit import AuditLog
+from participatie.clock import Clock, SystemClock
+from participatie.config import Settings
+from participatie.db import make_engine
+from participatie.identity import KeyedHasher
+from participatie.jobs import Jobs
+from participatie.links import build_path
+from participatie.outbox import Outbox
+from participatie.outbox.mailers import Mailer, SmtpMailer
+from participatie.tokens import Tokens
+
+if TYPE_CHECKING:
+    from participatie.petitions.service import Petitions
+    from participatie.polls.service import Polls
+    from participatie.reactions.service import Reactions
+
+
+class Participatie:
+    """Entry point of the library.
+
+    ``Participatie(settings)`` creates its own engine from ``settings.database_url``;
+    ``Participatie(settings, engine=host_engine)`` reuses a host's SQLAlchemy engine.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engine: Engine | None = None,
+        clock: Clock | None = None,
+        mailer: Mailer | None = None,
+        template_dirs: list[str | os.PathLike[str]] | None = None,
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self.engine = engine or make_engine(
+            self.settings.database_url,
+            sqlite_synchronous=self.settings.sqlite_synchronous,
+            sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
+        )
+        self.clock: Clock = clock or SystemClock()
+        self.mailer: Mailer = mailer or SmtpMailer(
+            self.settings.smtp, from_name=self.settings.organisation_name
+        )
+        self.tokens = Tokens(self.settings.signing_keys, clock=self.clock)
+        self.hasher = KeyedHasher(self.settings.hashing_key)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readonly_sessions = sessionmaker(
+            self.engine.execution_options(participatie_readonly=True), expire_on_commit=False
+        )
+        loaders: list[Any] = [FileSystemLoader([str(d) for d in template_dirs or []])]
+        loaders.append(PackageLoader("participatie", "templates"))
+        self.templates = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(["html", "xml"], default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.outbox = Outbox(self)
+        self.audit = AuditLog(self)
+        self.jobs = Jobs(self)
+        self.areas = Areas(self)
+        # The feature modules import the facade's types; import them here, not at the top.
+        from participatie.petitions.service import Petitions
+        from participatie.polls.service import Polls
+        from participatie.reactions.service import Reactions
+
+        self.polls: Polls = Polls(self)
+        self.petitions: Petitions = Petitions(self)
+        self.reactions: Reactions = Reactions(self)
+
+    # -- transactions ---------------------------------------------------------------
+
+    @contextmanager
+    def session_scope(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A new session in its own transaction: commit on success, roll back on error."""
+
+        factory = self._readonly_sessions if readonly else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def unit_of_work(
+        self, session: Session | None = None, *, readonly: bool = False
+    ) -> Iterator[Session]:
+        """The transaction a service call runs in.
+
+        With ``session`` (a host's own), the library only flushes: the host commits, so
+        library rows and host rows commit or roll back together. Without it, a new
+        transaction is committed at the end (rolled back on an exception).
+        """
+
+        if session is not None:
+            yield session
+            if not readonly:
+                session.flush()
+            return
+        with self.session_scope(readonly=readonly) as own:
+            yield own
+
+    # -- schema ---------------------------------------------------------------------
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the library's tables up to ``revision`` (Alembic, own version table)."""
+
+        from participatie.migrations import upgrade
+
+        upgrade(self.engine, revision)
+
+    def create_all(self) -> None:
+        """Create the tables straight from the models (tests); production uses migrate()."""
+
+        from participatie.db import metadata
+
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- links and templates --------------------------------------------------------
+
+    def url(self, name: str, **params: object) -> str:
+        return self.settings.public_base_url + build_path(name, **params)
+
+    def template_globals(self) -> dict[str, Any]:
+        return {
+            "organisation": self.settings.organisation_name,
+            "base_url": self.settings.public_base_url,
+        }
+
+    def render_mail(
+        self, name: str, locale: str, context: dict[str, Any]
+    ) -> tuple[str, str, str | None]:
+        """Render ``mail/<name>.<locale>.txt`` (blocks ``subject`` and ``body``) and the
+        optional ``mail/<name>.<locale>.html``; falls back to Dutch."""
+
+        for loc in (locale, "nl"):
+            try:
+                text_template = self.templates.get_template(f"mail/{name}.{loc}.txt")
+            except TemplateNotFound:
+                continue
+            ctx = text_template.new_context({**context, "locale": loc})
+            subject = "".join(text_template.blocks["subject"](ctx)).strip()
+            body = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
+            html: str | None = None
+            try:
+                html_template = self.templates.get_template(f"mail/{name}.{loc}.html")
+            except TemplateNotFound:
+                pass
+            else:
+                html = html_template.render({**context, "locale": loc, "subject": subject})
+            return " ".join(subject.split()), body, html
+        raise TemplateNotFound(f"mail/{name}.{locale}.txt")
+
+    def render(self, name: str, **context: Any) -> str:
+        """Render a page, report or letter template with the globals."""
+
+        return self.templates.get_template(name).render({**self.template_globals(), **context})
+
+    @property
+    def package_dir(self) -> Path:
+        return Path(__file__).parent

@@ -1,0 +1,153 @@
+"""Writers that stream: a million rows go through without being held in memory."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+#: Cells starting with these are formulas to Excel and LibreOffice; they get a quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """Text of a cell, with a leading ``'`` where a spreadsheet would see a formula."""
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, int | float | Decimal):
+        # Numbers stay numbers (a negative count is data, not a formula).
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class CountingSha256Writer:
+    """A text sink that writes UTF-8 to a binary file and hashes exactly those bytes."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self.bytes_written = 0
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self._raw.write(data)
+        self._hash.update(data)
+        self.bytes_written += len(data)
+        return len(text)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def write_excel_csv(
+    path_or_file: str | os.PathLike[str] | IO[bytes],
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> tuple[int, str]:
+    """CSV for Dutch Excel: UTF-8 with BOM, semicolons, CRLF, formula cells escaped.
+
+    Returns (number of data rows, SHA-256 of the file's bytes).
+    """
+
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, "wb") as raw:
+            return write_excel_csv(raw, header, rows)
+    sink = CountingSha256Writer(path_or_file)
+    sink.write("\ufeff")
+    writer = csv.writer(sink, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([csv_cell(h) for h in header])
+    count = 0
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+        count += 1
+    return count, sink.hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def deterministic_json(data: Any, *, indent: int | None = 2) -> bytes:
+    """Same data, same bytes: sorted keys, fixed separators, UTF-8, trailing newline."""
+
+    text = json.dumps(
+        data,
+        sort_keys=True,
+        ensure_ascii=False,
+        indent=indent,
+        separators=(",", ": ") if indent is not None else (",", ":"),
+        default=_json_default,
+    )
+    return (text + "\n").encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_xlsx(
+    path: str | os.PathLike[str],
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
+) -> None:
+    """Write sheets (name, header, rows) with openpyxl's write-only mode (``reports`` extra).
+
+    Text cells that look like formulas are written as text, never as formulas.
+    """
+
+    try:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+    except ImportError as exc:  # pragma: no cover - depends on the extra
+        raise RuntimeError(
+            "XLSX export needs the 'reports' extra: pip install participatie[reports]"
+        ) from exc
+
+    workbook = Workbook(write_only=True)
+    for name, header, rows in sheets:
+        sheet = workbook.create_sheet(title=name[:31])
+        sheet.append(list(header))
+        for row in rows:
+            cells = []
+            for value in row:
+                if isinstance(value, str):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"  # never a formula
+                    cells.append(cell)
+                elif isinstance(value, datetime) and value.tzinfo is not None:
+                    cells.append(WriteOnlyCell(sheet, value=value.replace(tzinfo=None)))
+                else:
+                    cells.append(WriteOnlyCell(sheet, value=value))
+            sheet.append(cells)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(str(path))

@@ -1,0 +1,414 @@
+"""Transactional outbox: messages are rows written with the change that caused them;
+``deliver()`` claims, sends and marks them, retrying transient failures with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment
+from pydantic import BaseModel
+from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.db import new_id, supports_skip_locked
+from participatie.errors import (
+    InvalidInput,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from participatie.outbox.mailers import (
+    FolderMailer,
+    Mailer,
+    OutgoingMessage,
+    RecordingMailer,
+    SmtpMailer,
+)
+from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+log = logging.getLogger("participatie.outbox")
+
+__all__ = [
+    "DeliveryReport",
+    "FolderMailer",
+    "Mailer",
+    "OutboxMessage",
+    "OutgoingMessage",
+    "RecordingMailer",
+    "SmtpMailer",
+]
+
+#: Outcomes are committed in groups of this many messages.
+FINISH_EVERY = 20
+
+OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
+
+#: Backoff before attempt n+1: 1, 2, 4, ... minutes, at most 6 hours.
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+class OutboxMessage(BaseModel):
+    id: uuid.UUID
+    template: str
+    to_address: str
+    subject: str
+    text_body: str
+    html_body: str | None
+    headers: dict[str, str]
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    dedupe_key: str | None
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    delay: timedelta = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
+    return min(delay, BACKOFF_MAX)
+
+
+class Outbox:
+    """The facade's ``outbox`` attribute."""
+
+    def __init__(self, p: Participatie) -> None:
+        self._p = p
+
+    @property
+    def templates(self) -> Environment:
+        return self._p.templates
+
+    def enqueue(
+        self,
+        session: Session,
+        *,
+        to: str,
+        template: str,
+        context: dict[str, Any] | None = None,
+        locale: str | None = None,
+        headers: dict[str, str] | None = None,
+        dedupe_key: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | uuid.UUID | None = None,
+        available_at: datetime | None = None,
+    ) -> uuid.UUID | None:
+        """Render ``mail/<template>.<locale>.txt`` (+ ``.html`` when present) and queue it.
+
+        With a ``dedupe_key`` already queued, nothing is added and ``None`` is returned:
+        the same notice is never sent twice.
+        """
+
+        if not to or "@" not in to:
+            raise InvalidInput(f"cannot send mail to {to!r}", field="to")
+        locale = locale or self._p.settings.locale
+        ctx = {**self._p.template_globals(), **(context or {})}
+        subject, text, html = self._p.render_mail(template, locale, ctx)
+        now = self._p.clock.now()
+        values = {
+            "id": new_id(),
+            "created_at": now,
+            "template": template,
+            "locale": locale,
+            "to_address": to,
+            "subject": subject,
+            "text_body": text,
+            "html_body": html,
+            "headers": json.dumps(headers or {}, sort_keys=True),
+            "dedupe_key": dedupe_key,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id) if subject_id is not None else None,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": available_at or now,
+        }
+        if dedupe_key is None:
+            # The id is known up front, so the row can wait for the caller's flush and be
+            # inserted together with the others (one round trip per batch, not per mail).
+            session.add(OutboxMessageRow(**values))
+            return values["id"]  # type: ignore[return-value]
+        # "Never twice": the unique index on dedupe_key decides, also between concurrent
+        # transactions, without an error that would spoil the caller's transaction.
+        statement = _insert_ignoring_duplicates(session, values)
+        if statement is None:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(OUTBOX).values(values))
+            except IntegrityError:
+                return None
+            return values["id"]  # type: ignore[return-value]
+        inserted: uuid.UUID | None = session.execute(
+            statement.returning(OUTBOX.c.id)
+        ).scalar_one_or_none()
+        return inserted
+
+    # -- delivery -------------------------------------------------------------------
+
+    def deliver(
+        self, limit: int = 100, *, mailer: Mailer | None = None, now: datetime | None = None
+    ) -> DeliveryReport:
+        """Claim up to ``limit`` due messages, send them, record the outcome."""
+
+        report = DeliveryReport()
+        mailer = mailer or self._p.mailer
+        claim = uuid.uuid4()
+        claimed = self._claim(limit, claim, now)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        outcomes: list[tuple[str, str | None, bool]] = []
+        with mailer:
+            for message in claimed:
+                try:
+                    mailer.send(message)
+                except TransientDeliveryError as exc:
+                    outcomes.append((message.id, exc.message, False))
+                except PermanentDeliveryError as exc:
+                    outcomes.append((message.id, exc.message, True))
+                except Exception as exc:  # a mailer bug must not lose the message
+                    log.exception("mailer raised while sending %s", message.id)
+                    outcomes.append((message.id, repr(exc), False))
+                else:
+                    outcomes.append((message.id, None, False))
+                # Record outcomes in small groups: one commit per group instead of per
+                # message, while a crash can only make a few messages go out again.
+                if len(outcomes) >= FINISH_EVERY:
+                    self._finish(outcomes, claim, report)
+                    outcomes = []
+        if outcomes:
+            self._finish(outcomes, claim, report)
+        return report
+
+    def _claim(self, limit: int, claim: uuid.UUID, now: datetime | None) -> list[OutgoingMessage]:
+        now = now or self._p.clock.now()
+        lease = timedelta(seconds=self._p.settings.outbox_lease_seconds)
+        with self._p.session_scope() as session:
+            due = or_(
+                (OutboxMessageRow.status == PENDING) & (OutboxMessageRow.next_attempt_at <= now),
+                (OutboxMessageRow.status == SENDING) & (OutboxMessageRow.claimed_until < now),
+            )
+            query = (
+                select(OutboxMessageRow)
+                .where(due)
+                .order_by(OutboxMessageRow.next_attempt_at, OutboxMessageRow.id)
+                .limit(limit)
+            )
+            if supports_skip_locked(session.get_bind().dialect):
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.execute(query).scalars())
+            out = []
+            for row in rows:
+                row.status = SENDING
+                row.claim_token = claim
+                row.claimed_until = now + lease
+                row.attempts += 1
+                out.append(
+                    OutgoingMessage(
+                        id=str(row.id),
+                        to=row.to_address,
+                        subject=row.subject,
+                        text=row.text_body,
+                        html=row.html_body,
+                        headers=json.loads(row.headers or "{}"),
+                    )
+                )
+            return out
+
+    def _finish(
+        self,
+        outcomes: list[tuple[str, str | None, bool]],
+        claim: uuid.UUID,
+        report: DeliveryReport,
+    ) -> None:
+        """Record (message id, error or None, permanent) for messages this claim holds."""
+
+        now = self._p.clock.now()
+        with self._p.session_scope() as session:
+            rows = {
+                str(row.id): row
+                for row in session.execute(
+                    select(OutboxMessageRow).where(
+                        OutboxMessageRow.id.in_([uuid.UUID(mid) for mid, _, _ in outcomes]),
+                        OutboxMessageRow.claim_token == claim,
+                    )
+                ).scalars()
+            }
+            for message_id, error, permanent in outcomes:
+                row = rows.get(message_id)
+                if row is None:
+                    # The lease ran out and another deliverer took the message over.
+                    log.warning("claim on %s was lost before it finished", message_id)
+                    continue
+                row.claim_token = None
+                row.claimed_until = None
+                if error is None:
+                    row.status = SENT
+                    row.sent_at = now
+                    row.last_error = None
+                    report.sent += 1
+                    continue
+                row.last_error = error[:2000]
+                report.errors.append(f"{message_id}: {error}")
+                if permanent or row.attempts >= self._p.settings.outbox_max_attempts:
+                    row.status = FAILED
+                    report.failed += 1
+                else:
+                    row.status = PENDING
+                    row.next_attempt_at = now + backoff(row.attempts)
+                    report.retried += 1
+
+    def work(
+        self,
+        *,
+        stop: threading.Event,
+        batch: int = 100,
+        idle_seconds: float = 5.0,
+        mailer: Mailer | None = None,
+    ) -> DeliveryReport:
+        """Deliver until ``stop`` is set; sleeps ``idle_seconds`` when nothing is due."""
+
+        total = DeliveryReport()
+        while not stop.is_set():
+            report = self.deliver(batch, mailer=mailer)
+            total.claimed += report.claimed
+            total.sent += report.sent
+            total.retried += report.retried
+            total.failed += report.failed
+            if report.claimed < batch:
+                stop.wait(idle_seconds)
+        return total
+
+    # -- inspection -----------------------------------------------------------------
+
+    def counts(self, *, session: Session | None = None) -> dict[str, int]:
+        with self._p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(OutboxMessageRow.status, func.count()).group_by(OutboxMessageRow.status)
+            ).all()
+        counts = {PENDING: 0, SENDING: 0, SENT: 0, FAILED: 0}
+        counts.update({status: int(n) for status, n in rows})
+        return counts
+
+    def messages(
+        self,
+        *,
+        status: str | None = None,
+        to: str | None = None,
+        template: str | None = None,
+        session: Session | None = None,
+    ) -> list[OutboxMessage]:
+        with self._p.unit_of_work(session, readonly=True) as s:
+            query = select(OutboxMessageRow).order_by(
+                OutboxMessageRow.created_at, OutboxMessageRow.id
+            )
+            if status is not None:
+                query = query.where(OutboxMessageRow.status == status)
+            if to is not None:
+                query = query.where(OutboxMessageRow.to_address == to)
+            if template is not None:
+                query = query.where(OutboxMessageRow.template == template)
+            return [_to_message(row) for row in s.execute(query).scalars()]
+
+    def erase(
+        self,
+        session: Session,
+        *,
+        subject_type: str,
+        subject_ids: list[str] | list[uuid.UUID],
+    ) -> int:
+        """Remove personal data from the messages about these subjects (privacy erasure).
+
+        Addresses and bodies are blanked; what stays is that a message of a template was
+        sent when, so statistics and the "never twice" keys still hold. Messages not yet
+        sent are cancelled (marked failed with the reason "erased").
+        """
+
+        ids = [str(i) for i in subject_ids]
+        if not ids:
+            return 0
+        total = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            where = (OutboxMessageRow.subject_type == subject_type) & (
+                OutboxMessageRow.subject_id.in_(chunk)
+            )
+            session.execute(
+                update(OutboxMessageRow)
+                .where(where, OutboxMessageRow.status != SENT)
+                .values(status=FAILED, last_error="erased", claim_token=None, claimed_until=None)
+            )
+            result = session.execute(
+                update(OutboxMessageRow)
+                .where(where)
+                .values(to_address="", subject="", text_body="", html_body=None, headers="{}")
+            )
+            total += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return total
+
+    def retry_failed(self, *, session: Session | None = None) -> int:
+        """Put failed messages back in the queue (after fixing the mail settings, say)."""
+
+        with self._p.unit_of_work(session) as s:
+            result = s.execute(
+                update(OutboxMessageRow)
+                .where(OutboxMessageRow.status == FAILED)
+                .values(status=PENDING, attempts=0, next_attempt_at=self._p.clock.now())
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any | None:
+    table = OUTBOX
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return (
+            sqlite_insert(table)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+    # MariaDB/MySQL: INSERT IGNORE would also turn other errors into warnings, and
+    # ON DUPLICATE KEY reports "found" rows as affected; a savepoint is the honest way.
+    return None
+
+
+def _to_message(row: OutboxMessageRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        template=row.template,
+        to_address=row.to_address,
+        subject=row.subject,
+        text_body=row.text_body,
+        html_body=row.html_body,
+        headers=json.loads(row.headers or "{}"),
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        dedupe_key=row.dedupe_key,
+    )

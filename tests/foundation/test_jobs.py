@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from participatie import Participatie
+from participatie.areas import AreaIn
+
+
+def test_run_due_runs_once_per_interval(p: Participatie) -> None:
+    calls: list[datetime] = []
+
+    def job(px: Participatie, session: Session, now: datetime) -> int:
+        calls.append(now)
+        return len(calls)
+
+    p.jobs.register("test.counter", job, every=timedelta(minutes=5))
+    start = p.clock.now()
+    [run] = p.jobs.run_due(start, only="test.counter")
+    assert (run.status, run.result) == ("ok", 1)
+    assert p.jobs.run_due(start + timedelta(minutes=1), only="test.counter")[0].status == "skipped"
+    assert p.jobs.run_due(start + timedelta(minutes=5), only="test.counter")[0].status == "ok"
+    assert len(calls) == 2
+
+
+def test_failing_job_rolls_back_its_work_and_others_still_run(p: Participatie) -> None:
+    def bad(px: Participatie, session: Session, now: datetime) -> None:
+        px.areas.create(AreaIn(code="half", name="Half written"), session=session)
+        raise RuntimeError("broken job")
+
+    def good(px: Participatie, session: Session, now: datetime) -> str:
+        px.areas.create(AreaIn(code="good", name="Good"), session=session)
+        return "done"
+
+    p.jobs.register("test.bad", bad)
+    p.jobs.register("test.good", good)
+    runs = {r.name: r for r in p.jobs.run_due() if r.name.startswith("test.")}
+    assert runs["test.bad"].status == "error"
+    assert "broken job" in (runs["test.bad"].error or "")
+    assert runs["test.good"].status == "ok"
+    assert [a.code for a in p.areas.list()] == ["good"]
+
+
+def test_two_runners_at_once_run_a_job_once(p: Participatie) -> None:
+    entered = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow(px: Participatie, session: Session, now: datetime) -> None:
+        calls.append(1)
+        entered.set()
+        release.wait(10)
+
+    p.jobs.register("test.slow", slow, every=timedelta(hours=1))
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        results["first"] = p.jobs.run_due(only="test.slow")[0].status
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert entered.wait(10)
+    if p.engine.dialect.name == "sqlite":
+        # SQLite has one writer at a time: the second runner waits, then finds it done.
+        second = threading.Thread(
+            target=lambda: results.update(second=p.jobs.run_due(only="test.slow")[0].status)
+        )
+        second.start()
+        release.set()
+        second.join(30)
+    else:
+        results["second"] = p.jobs.run_due(only="test.slow")[0].status
+        release.set()
+    thread.join(30)
+    assert results == {"first": "ok", "second": "skipped"}
+    assert calls == [1]
+
+
+def test_duplicate_registration_is_refused(p: Participatie) -> None:
+    p.jobs.register("test.once", lambda px, s, n: None)
+    with pytest.raises(ValueError, match="registered already"):
+        p.jobs.register("test.once", lambda px, s, n: None)
