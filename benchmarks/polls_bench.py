@@ -1,0 +1,292 @@
+"""Polls performance: ballots cast through the API next to the raw driver doing the same
+statements, the tally of a million approval ballots, and generating voting codes.
+
+    python benchmarks/polls_bench.py cast --dialect sqlite --ballots 2000
+    python benchmarks/polls_bench.py cast --dialect postgresql --ballots 2000 \
+        --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/polls_bench.py tally --ballots 1000000
+    python benchmarks/polls_bench.py codes --codes 100000
+
+A cast through the API parses and checks the code, validates the ballot, claims the
+credential with a conditional UPDATE, inserts ballot and choices and appends an audit event,
+one transaction per ballot. The raw driver runs the same UPDATE and INSERTs (HMAC of the
+code included, no audit event, no validation) and commits per ballot too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from participatie.engine import Participatie
+from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow, PollRow
+from participatie.polls.schemas import BallotIn, OptionIn, PollIn
+from participatie.testing import TEST_SECRET, make_participatie, temporary_database
+
+OPTIONS = ["Hoog Paddepoel", "Ecozone", "Pleintje Zonnelaan", "Grasveld", "Siriusstraat"]
+
+
+@contextmanager
+def database(dialect: str, url: str | None) -> Iterator[str]:
+    if dialect == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    if not url:
+        raise SystemExit(f"--url is needed for {dialect}")
+    with temporary_database(url, prefix="participatie_bench") as temp:
+        yield temp
+
+
+def facade(url: str) -> Participatie:
+    # Production durability on SQLite: FULL syncs the WAL on every commit.
+    p = make_participatie(url, sqlite_synchronous="FULL")
+    p.create_all()
+    return p
+
+
+def new_poll(p: Participatie, codes: int) -> tuple[uuid.UUID, list[str]]:
+    poll = p.polls.create(
+        PollIn(
+            title="Benchmark",
+            question="Waar komen de speelplekken?",
+            options=[OptionIn(name=n) for n in OPTIONS],
+            rule="approval",
+            seats=2,
+            max_choices=2,
+        ),
+        actor="bench",
+    )
+    buffer = io.BytesIO()
+    p.polls.issue_codes(poll.id, buffer, count=codes, actor="bench")
+    printed = [
+        line.split(";")[2] for line in buffer.getvalue().decode("utf-8-sig").splitlines()[1:]
+    ]
+    p.polls.open(poll.id, actor="bench")
+    return poll.id, printed
+
+
+def cast(dialect: str, url: str | None, ballots: int, block: int = 250) -> dict[str, Any]:
+    """API and raw driver take turns in blocks, so a busy machine slows both alike."""
+
+    with database(dialect, url) as db_url:
+        p = facade(db_url)
+        poll_id, codes = new_poll(p, ballots)
+        raw_poll, raw_codes = new_poll(p, ballots)
+        key = TEST_SECRET.encode()
+        connection = p.engine.raw_connection()
+        cursor = connection.cursor()
+        mark = "?" if dialect == "sqlite" else "%s"
+        poll_param: Any = raw_poll.hex if dialect == "sqlite" else raw_poll
+
+        def api_block(start: int) -> float:
+            began = time.perf_counter()
+            for i in range(start, min(start + block, ballots)):
+                choices = [OPTIONS[i % 5], OPTIONS[(i + 1) % 5]]
+                p.polls.cast(poll_id, BallotIn(choices=choices), code=codes[i])
+            return time.perf_counter() - began
+
+        def raw_block(start: int) -> float:
+            began = time.perf_counter()
+            for i in range(start, min(start + block, ballots)):
+                compact = raw_codes[i].replace("-", "")
+                digest = hmac.new(key, b"code\x00" + compact.encode(), hashlib.sha256).hexdigest()
+                if dialect == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(
+                    "UPDATE participatie_polls_credential SET uses = uses + 1 "
+                    f"WHERE poll_id = {mark} AND key_hash = {mark} AND uses < max_uses",
+                    (poll_param, digest),
+                )
+                assert cursor.rowcount == 1
+                ballot = uuid.uuid4()
+                ballot_param: Any = ballot.hex if dialect == "sqlite" else ballot
+                cursor.execute(
+                    "INSERT INTO participatie_polls_ballot "
+                    "(id, poll_id, tracker, channel, blank, invalid, superseded) "
+                    f"VALUES ({mark}, {mark}, {mark}, 'online', {mark}, {mark}, {mark})",
+                    (ballot_param, poll_param, secrets.token_hex(8), False, False, False),
+                )
+                cursor.executemany(
+                    "INSERT INTO participatie_polls_ballot_choice "
+                    "(ballot_id, option_position, poll_id, channel, counted, rank, points) "
+                    f"VALUES ({mark}, {mark}, {mark}, 'online', {mark}, 0, 1)",
+                    [
+                        (ballot_param, 1 + i % 5, poll_param, True),
+                        (ballot_param, 1 + (i + 1) % 5, poll_param, True),
+                    ],
+                )
+                connection.commit()
+            return time.perf_counter() - began
+
+        api = raw = 0.0
+        for start in range(0, ballots, block):
+            api += api_block(start)
+            raw += raw_block(start)
+        connection.close()
+        p.dispose()
+    return {
+        "benchmark": "cast",
+        "dialect": dialect,
+        "ballots": ballots,
+        "api_ballots_per_s": round(ballots / api),
+        "raw_ballots_per_s": round(ballots / raw),
+    }
+
+
+def tally(ballots: int) -> dict[str, Any]:
+    with database("sqlite", None) as db_url:
+        p = make_participatie(db_url, sqlite_synchronous="NORMAL")
+        p.create_all()
+        poll = p.polls.create(
+            PollIn(
+                title="Miljoen",
+                question="Waar?",
+                options=[OptionIn(name=n) for n in OPTIONS],
+                rule="approval",
+                seats=2,
+                max_choices=2,
+                eligibility="codes",
+            ),
+            actor="bench",
+        )
+        p.polls.open(poll.id, actor="bench")
+        now = p.clock.now()
+        started = time.perf_counter()
+        batch = 50_000
+        for start in range(0, ballots, batch):
+            creds: list[dict[str, Any]] = []
+            rows: list[dict[str, Any]] = []
+            choices: list[dict[str, Any]] = []
+            for i in range(start, min(start + batch, ballots)):
+                creds.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "poll_id": poll.id,
+                        "kind": "code",
+                        "key_hash": secrets.token_hex(32),
+                        "serial": i + 1,
+                        "status": "active",
+                        "max_uses": 1,
+                        "uses": 1,
+                        "changes": 0,
+                        "created_at": now,
+                    }
+                )
+                ballot = uuid.uuid4()
+                blank = i % 50 == 0
+                rows.append(
+                    {
+                        "id": ballot,
+                        "poll_id": poll.id,
+                        "tracker": secrets.token_hex(8),
+                        "channel": "online" if i % 4 else "paper",
+                        "blank": blank,
+                        "invalid": False,
+                        "superseded": False,
+                    }
+                )
+                if blank:
+                    continue
+                picks = {i % 5 + 1, (i * 7 // 3) % 5 + 1}
+                for pos in picks:
+                    choices.append(
+                        {
+                            "ballot_id": ballot,
+                            "option_position": pos,
+                            "poll_id": poll.id,
+                            "channel": rows[-1]["channel"],
+                            "counted": True,
+                            "rank": 0,
+                            "points": 1,
+                        }
+                    )
+            with p.session_scope() as s:
+                s.execute(insert(CredentialRow), creds)
+                s.execute(insert(BallotRow), rows)
+                s.execute(insert(BallotChoiceRow), choices)
+        with p.session_scope() as s:
+            s.execute(update(PollRow).where(PollRow.id == poll.id).values(codes_issued_at=now))
+        load = time.perf_counter() - started
+        started = time.perf_counter()
+        p.polls.close(poll.id, actor="bench")
+        close = time.perf_counter() - started
+        started = time.perf_counter()
+        result = p.polls.tally(poll.id)
+        counted = time.perf_counter() - started
+        started = time.perf_counter()
+        with open(Path(db_url.removeprefix("sqlite:///")).parent / "ballots.json", "wb") as fh:
+            p.polls.write_ballots(poll.id, fh)
+        written = time.perf_counter() - started
+        p.dispose()
+    return {
+        "benchmark": "tally",
+        "dialect": "sqlite",
+        "ballots": result.ballots,
+        "choices": sum(o.votes for o in result.options),
+        "winners": result.winners,
+        "load_seconds": round(load, 1),
+        "close_seconds_incl_ballots_hash": round(close, 2),
+        "tally_seconds": round(counted, 2),
+        "write_ballots_json_seconds": round(written, 2),
+    }
+
+
+def codes(count: int) -> dict[str, Any]:
+    with database("sqlite", None) as db_url:
+        p = facade(db_url)
+        poll = p.polls.create(
+            PollIn(title="Codes", question="?", options=[OptionIn(name="a"), OptionIn(name="b")]),
+            actor="bench",
+        )
+        buffer = io.BytesIO()
+        started = time.perf_counter()
+        result = p.polls.issue_codes(poll.id, buffer, count=count, actor="bench")
+        seconds = time.perf_counter() - started
+        p.dispose()
+    return {
+        "benchmark": "codes",
+        "dialect": "sqlite",
+        "codes": result.issued,
+        "seconds": round(seconds, 2),
+        "codes_per_s": round(result.issued / seconds),
+        "csv_bytes": len(buffer.getvalue()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("cast")
+    c.add_argument("--dialect", choices=["sqlite", "postgresql", "mariadb"], default="sqlite")
+    c.add_argument("--url")
+    c.add_argument("--ballots", type=int, default=2000)
+    t = sub.add_parser("tally")
+    t.add_argument("--ballots", type=int, default=1_000_000)
+    k = sub.add_parser("codes")
+    k.add_argument("--codes", type=int, default=100_000)
+    args = parser.parse_args()
+    if args.what == "cast":
+        out = cast(args.dialect, args.url, args.ballots)
+    elif args.what == "tally":
+        out = tally(args.ballots)
+    else:
+        out = codes(args.codes)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

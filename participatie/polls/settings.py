@@ -1,0 +1,22 @@
+"""Deployment-wide settings of the polls module: ``Settings.polls``.
+
+Code length, tracker length and the limits an administrator's poll must stay within.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PollSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    #: Most options a poll may have.
+    max_options: int = Field(default=100, ge=2, le=1000)
+    #: Most codes one issue may print (a safety net against a typo in the count).
+    max_codes_per_issue: int = Field(default=500_000, ge=1)
+    #: Points a resident distributes in a ``cumulative`` poll unless the poll says otherwise.
+    default_points: int = Field(default=10, ge=1, le=1000)
+    #: TrueType font embedded in PDF reports so they can be PDF/A-2B; None: look for
+    #: DejaVu Sans or Liberation Sans in the usual system folders.
+    pdf_font: str | None = None
