@@ -1,0 +1,1 @@
+"""Reactions: see service.py for the operations and schemas.py for the public types."""

@@ -1,0 +1,82 @@
+"""Archive package of a dossier (Archiefwet): JSON of everything that was decided and why,
+the generated documents, the dossier's audit events and a SHA-256 manifest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from participatie.exports.writers import deterministic_json, sha256_file
+
+if TYPE_CHECKING:
+    from participatie.reactions.schemas import ArchiveManifest
+    from participatie.reactions.service import Reactions
+
+
+def export(
+    svc: Reactions,
+    dossier_id: uuid.UUID,
+    out: Path,
+    *,
+    actor: str,
+    session: Session | None,
+) -> ArchiveManifest:
+    from participatie.reactions.schemas import ArchiveManifest
+    from participatie.reactions.service import SUBJECT
+
+    p = svc._p
+    out.mkdir(parents=True, exist_ok=True)
+    with p.unit_of_work(session, readonly=True) as s:
+        dossier = svc.get_dossier(dossier_id, session=s)
+        points = svc.points(dossier_id, session=s)
+        answers = svc.answers(dossier_id, session=s)
+        data = {
+            "dossier": dossier,
+            "reactions": list(svc.reactions(dossier_id, session=s)),
+            "themes": svc.themes(dossier_id, session=s),
+            "points": points,
+            "answers": [
+                {"answer": a, "history": svc.answer_history(a.id, session=s)} for a in answers
+            ],
+            "dispatches": svc.dispatches(dossier_id, session=s),
+            "stats": {
+                str(r.number): svc.stats(dossier_id, round=r.number, session=s)
+                for r in dossier.rounds
+            },
+        }
+        (out / "dossier.json").write_bytes(deterministic_json(data))
+        for r in dossier.rounds:
+            suffix = "" if len(dossier.rounds) == 1 else f"-ronde-{r.number}"
+            nota = svc.nota(dossier_id, round=r.number, session=s)
+            from participatie.reactions import report
+
+            report.write(p, nota, out / f"nota{suffix}.html", "html")
+            report.write(p, nota, out / f"nota{suffix}.csv", "csv")
+        with (out / "audit.jsonl").open("w", encoding="utf-8") as fh:
+            p.audit.export_jsonl(fh, session=s, subject_type=SUBJECT, subject_id=dossier_id)
+    files = {
+        path.name: sha256_file(path)
+        for path in sorted(out.iterdir())
+        if path.is_file() and path.name not in ("manifest.json", "SHA256SUMS")
+    }
+    (out / "SHA256SUMS").write_text(
+        "".join(f"{digest}  {name}\n" for name, digest in files.items()), encoding="utf-8"
+    )
+    created = p.clock.now()
+    manifest = ArchiveManifest(
+        dossier_id=dossier_id, created_at=created, files=files, path=str(out)
+    )
+    (out / "manifest.json").write_bytes(deterministic_json(manifest))
+    with p.unit_of_work(session) as s:
+        svc._audit(
+            s,
+            actor,
+            "reactions.archived",
+            dossier_id,
+            files=files,
+        )
+    return manifest

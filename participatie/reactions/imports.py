@@ -1,0 +1,284 @@
+"""Bulk import of paper reactions from CSV or XLSX.
+
+Every row is checked on its own: a bad row is reported with its row number (as the
+spreadsheet shows it, the header being row 1) and the reason; every good row is kept.
+A row whose reference (``nummer``) is in the dossier already is refused, so a corrected
+file can be imported again without doubling the good rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.errors import ParticipatieError
+from participatie.reactions.errors import ImportFailed
+from participatie.reactions.models import ReactionRow
+from participatie.reactions.schemas import (
+    CHANNELS,
+    ImportReport,
+    ImportRowError,
+    PointIn,
+    ReactionIn,
+    SubmitterIn,
+)
+
+if TYPE_CHECKING:
+    from participatie.reactions.service import Reactions
+
+#: Column names (lower case) and what they mean; Dutch and English both work.
+COLUMNS: dict[str, str] = {
+    "nummer": "external_ref",
+    "formulier": "external_ref",
+    "ref": "external_ref",
+    "reference": "external_ref",
+    "datum": "received",
+    "ontvangen": "received",
+    "received": "received",
+    "poststempel": "postmark",
+    "postmark": "postmark",
+    "kanaal": "channel",
+    "channel": "channel",
+    "tekst": "text",
+    "reactie": "text",
+    "text": "text",
+    "naam": "name",
+    "name": "name",
+    "e-mail": "email",
+    "email": "email",
+    "straat": "street",
+    "street": "street",
+    "huisnummer": "house_number",
+    "house_number": "house_number",
+    "postcode": "postcode",
+    "plaats": "city",
+    "woonplaats": "city",
+    "city": "city",
+    "telefoon": "phone",
+    "phone": "phone",
+    "medeondertekenaars": "cosigners",
+    "cosigners": "cosigners",
+    "thema": "theme",
+    "theme": "theme",
+    "taal": "locale",
+    "locale": "locale",
+}
+CHANNEL_WORDS = {
+    "papier": "paper",
+    "formulier": "paper",
+    "brief": "letter",
+    "mondeling": "oral",
+    "web": "web",
+    "e-mail": "email",
+}
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            from openpyxl import load_workbook
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise ImportFailed("XLSX import needs the 'reports' extra", field="file") from exc
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise ImportFailed(f"cannot read {path.name}: {exc}", field="file") from None
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = next(values, None)
+        if header is None:
+            raise ImportFailed(f"{path.name} is empty", field="file")
+        names = _header([str(h) if h is not None else "" for h in header])
+        for number, row in enumerate(values, start=2):
+            if row is None or all(v is None or str(v).strip() == "" for v in row):
+                continue
+            yield number, {names[i]: v for i, v in enumerate(row) if i < len(names) and names[i]}
+        workbook.close()
+        return
+    if suffix not in (".csv", ".txt"):
+        raise ImportFailed(f"cannot import {path.name}: use .csv or .xlsx", field="file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header_row = next(reader, None)
+    if header_row is None:
+        raise ImportFailed(f"{path.name} is empty", field="file")
+    names = _header(header_row)
+    for row in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        yield number, {names[i]: v for i, v in enumerate(row) if i < len(names) and names[i]}
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [COLUMNS.get(c.strip().lower(), "") for c in cells]
+    if "text" not in names:
+        raise ImportFailed("the file has no column 'tekst' (or 'reactie', 'text')", field="file")
+    return names
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d-%m-%y"):
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise _RowError(field, f"{text!r} is not a date (use 2026-03-14 or 14-03-2026)")
+
+
+class _RowError(Exception):
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _reaction(svc: Reactions, values: dict[str, Any], channel: str) -> ReactionIn:
+    text = _text(values.get("text"))
+    if not text:
+        raise _RowError("tekst", "the reaction text is empty")
+    raw_channel = (_text(values.get("channel")) or channel).lower()
+    chosen = CHANNEL_WORDS.get(raw_channel, raw_channel)
+    if chosen not in CHANNELS:
+        raise _RowError("kanaal", f"unknown channel {raw_channel!r}")
+    received = _date(values.get("received"), "datum")
+    received_at = None
+    if received is not None:
+        # Paper forms carry a date, not a time: noon local time on that day.
+        received_at = datetime.combine(received, time(12), tzinfo=svc._p.settings.zone)
+    submitter: dict[str, Any] = {
+        key: _text(values.get(key))
+        for key in ("name", "email", "street", "house_number", "postcode", "city", "phone")
+    }
+    locale = (_text(values.get("locale")) or "nl").lower()
+    submitter["locale"] = "en" if locale.startswith("en") else "nl"
+    submitters = []
+    if any(v for k, v in submitter.items() if k != "locale"):
+        submitters.append(SubmitterIn(**submitter))
+    for name in (_text(values.get("cosigners")) or "").split(";"):
+        if name.strip():
+            submitters.append(SubmitterIn(name=name.strip()))
+    theme = _text(values.get("theme"))
+    return ReactionIn(
+        channel=chosen,
+        text=text,
+        submitters=submitters,
+        received_at=received_at,
+        postmark_date=_date(values.get("postmark"), "poststempel"),
+        external_ref=_text(values.get("external_ref")),
+        points=[PointIn(text=text, theme=theme)] if theme else [],
+    )
+
+
+_FIELD_NAMES = {
+    "text": "tekst",
+    "email": "e-mail",
+    "postcode": "postcode",
+    "house_number": "huisnummer",
+    "theme": "thema",
+    "received_at": "datum",
+    "consent": "toestemming",
+}
+
+
+def _field(name: str | None) -> str | None:
+    if name is None:
+        return None
+    last = name.split(".")[-1]
+    return _FIELD_NAMES.get(last, last)
+
+
+def import_file(
+    svc: Reactions,
+    dossier_id: uuid.UUID,
+    path: Path,
+    *,
+    actor: str,
+    channel: str,
+    session: Session | None,
+) -> ImportReport:
+    if not path.exists():
+        raise ImportFailed(f"no file {path}", field="file")
+    errors: list[ImportRowError] = []
+    numbers: list[int] = []
+    total = 0
+    with svc._p.unit_of_work(session) as s:
+        svc._dossier(s, dossier_id)
+        query = select(ReactionRow.external_ref).where(
+            ReactionRow.dossier_id == dossier_id, ReactionRow.external_ref.is_not(None)
+        )
+        seen: set[str | None] = set(s.execute(query).scalars())
+        for row_number, values in _rows(path):
+            total += 1
+            try:
+                data = _reaction(svc, values, channel)
+                if data.external_ref and data.external_ref in seen:
+                    raise _RowError(
+                        "nummer", f"reference {data.external_ref!r} is in the dossier already"
+                    )
+                with s.begin_nested():
+                    received = svc._intake(s, dossier_id, data, actor=actor, web=False)
+            except _RowError as exc:
+                errors.append(ImportRowError(row=row_number, field=exc.field, reason=exc.reason))
+                continue
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                loc = ".".join(str(part) for part in first.get("loc", ()))
+                errors.append(
+                    ImportRowError(
+                        row=row_number,
+                        field=_field(loc or None),
+                        reason=str(first.get("msg", "invalid value")),
+                    )
+                )
+                continue
+            except ParticipatieError as exc:
+                errors.append(
+                    ImportRowError(row=row_number, field=_field(exc.field), reason=exc.message)
+                )
+                continue
+            if data.external_ref:
+                seen.add(data.external_ref)
+            numbers.append(received.reaction.number)
+        svc._audit(
+            s,
+            actor,
+            "reactions.imported",
+            dossier_id,
+            file=path.name,
+            rows=total,
+            imported=len(numbers),
+            errors=[{"row": e.row, "field": e.field, "reason": e.reason} for e in errors],
+        )
+    return ImportReport(rows=total, imported=len(numbers), numbers=numbers, errors=errors)

@@ -1,0 +1,205 @@
+"""Letters for submitters with only a postal address: one HTML file per letter, a print
+file for the whole batch and a PDF (``reports`` extra); each dispatch gets its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.reactions.feedback import AnswerBook, feedback_context
+from participatie.reactions.models import (
+    DispatchRow,
+    DossierRow,
+    PointRow,
+    ReactionRow,
+    SubmitterRow,
+)
+from participatie.reactions.schemas import LetterBatch
+
+if TYPE_CHECKING:
+    from participatie.reactions.service import Reactions
+
+KIND_ORDER = {"acknowledgement": 0, "delay": 1, "feedback": 2}
+#: Characters per line of a PDF letter (Helvetica 10 pt on A4 with 1 cm margins).
+WRAP = 100
+
+
+def generate(
+    svc: Reactions,
+    s: Session,
+    dossier: DossierRow,
+    out_dir: Path,
+    *,
+    kind: str | None,
+    pdf: bool,
+) -> LetterBatch:
+    p = svc._p
+    query = (
+        select(DispatchRow, ReactionRow, SubmitterRow)
+        .join(ReactionRow, ReactionRow.id == DispatchRow.reaction_id)
+        .join(SubmitterRow, SubmitterRow.id == DispatchRow.submitter_id)
+        .where(
+            DispatchRow.dossier_id == dossier.id,
+            DispatchRow.channel == "letter",
+            DispatchRow.status == "pending",
+        )
+    )
+    if kind is not None:
+        query = query.where(DispatchRow.kind == kind)
+    rows = sorted(
+        s.execute(query).all(),
+        key=lambda r: (KIND_ORDER.get(r[0].kind, 9), r[1].number, r[2].position),
+    )
+    if not rows:
+        return LetterBatch(
+            kind=kind or "acknowledgement", letters=0, files=[], print_file=None, pdf_file=None
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = svc._now()
+    today = svc.local_date(now)
+    book: AnswerBook | None = None
+    points: dict[uuid.UUID, list[PointRow]] = {}
+    if any(r[0].kind == "feedback" for r in rows):
+        book = AnswerBook(s, dossier.id)
+        ids = [r[1].id for r in rows if r[0].kind == "feedback"]
+        for start in range(0, len(ids), 500):
+            for point in s.execute(
+                select(PointRow).where(PointRow.reaction_id.in_(ids[start : start + 500]))
+            ).scalars():
+                points.setdefault(point.reaction_id, []).append(point)
+    files: list[str] = []
+    articles: list[str] = []
+    for dispatch, reaction, sub in rows:
+        context: dict[str, Any] = {
+            "kind": dispatch.kind,
+            "today": today,
+            "submitter": sub,
+            "dossier_title": dossier.title,
+            "number": reaction.number,
+            "received_on": svc.local_date(reaction.received_at),
+            "answer_due": reaction.answer_due,
+            "late": reaction.late,
+            "official": dossier.responsible_official,
+            "dossier_url": p.url("dossier", dossier=dossier.id),
+            "data": dispatch.data or {},
+        }
+        if dispatch.kind == "feedback" and book is not None:
+            context.update(
+                feedback_context(
+                    svc, dossier, reaction, book, points.get(reaction.id, []), sub.locale
+                )
+            )
+        locale = sub.locale if sub.locale in ("nl", "en") else "nl"
+        article = p.render(f"reactions/letter.{locale}.html", **context)
+        document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
+        name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
+        data = document.encode("utf-8")
+        (out_dir / name).write_bytes(data)
+        dispatch.status = "sent"
+        dispatch.sent_at = now
+        dispatch.sha256 = hashlib.sha256(data).hexdigest()
+        dispatch.document = name
+        if dispatch.kind == "acknowledgement" and reaction.acknowledged_at is None:
+            reaction.acknowledged_at = now
+        if dispatch.kind == "feedback" and reaction.answered_at is None:
+            reaction.answered_at = now
+        files.append(name)
+        articles.append(article)
+    stamp = today.isoformat()
+    label = kind or "alle"
+    print_name = f"brieven-{label}-{stamp}.html"
+    (out_dir / print_name).write_text(
+        p.render("reactions/letters.html", letters=articles, title=dossier.title),
+        encoding="utf-8",
+    )
+    pdf_name: str | None = None
+    if pdf:
+        pdf_name = f"brieven-{label}-{stamp}.pdf"
+        write_pdf(out_dir / pdf_name, dossier.title, articles)
+    s.flush()
+    return LetterBatch(
+        kind=rows[0][0].kind if kind is None else kind,
+        letters=len(rows),
+        files=files,
+        print_file=print_name,
+        pdf_file=pdf_name,
+    )
+
+
+class _Blocks(HTMLParser):
+    """Text of the block elements of a letter, in order, for the PDF."""
+
+    BLOCKS = frozenset({"p", "h1", "h2", "h3", "li", "tr", "address", "div"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[tuple[str, str]] = []
+        self._stack: list[str] = []
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self._flush()
+            self._stack.append(tag)
+        elif tag == "br":
+            self._text.append("\n")
+        elif tag in ("td", "th"):
+            self._text.append(" | " if self._text else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS:
+            self._flush()
+            if self._stack:
+                self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self._text.append(data)
+
+    def _flush(self) -> None:
+        text = "".join(self._text)
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        joined = "\n".join(line for line in lines if line)
+        if joined:
+            self.blocks.append((self._stack[-1] if self._stack else "p", joined))
+        self._text = []
+
+
+def write_pdf(path: Path, title: str, articles: list[str]) -> None:
+    try:
+        from fpdf import FPDF
+    except ImportError as exc:  # pragma: no cover - depends on the extra
+        raise RuntimeError(
+            "PDF letters need the 'reports' extra: pip install participatie[reports]"
+        ) from exc
+    from participatie.exports.pdf import latin1
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(latin1(title))
+    pdf.set_creator("participatie")
+    pdf.set_auto_page_break(auto=True, margin=20)
+    for article in articles:
+        parser = _Blocks()
+        parser.feed(article)
+        parser.close()
+        pdf.add_page()
+        for tag, text in parser.blocks:
+            if tag in ("h1", "h2", "h3"):
+                pdf.set_font("Helvetica", "B", 12)
+                pdf.ln(2)
+            else:
+                pdf.set_font("Helvetica", "", 10)
+            # Wrapped here, one cell per line: fpdf's own line breaking measures every
+            # prefix of a paragraph and made a batch of letters take seconds.
+            for paragraph in latin1(text).split("\n"):
+                for line in textwrap.wrap(paragraph, width=WRAP) or [""]:
+                    pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+    pdf.output(str(path))

@@ -1,0 +1,483 @@
+"""Public types of the reactions module: what goes in and what comes out (pydantic).
+
+ORM rows never leave the module; these models are what hosts, the CLI and the web see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Channel = Literal["web", "email", "letter", "paper", "oral"]
+CHANNELS: tuple[Channel, ...] = ("web", "email", "letter", "paper", "oral")
+Outcome = Literal["honoured", "partially_honoured", "not_honoured", "noted", "out_of_scope"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "honoured",
+    "partially_honoured",
+    "not_honoured",
+    "noted",
+    "out_of_scope",
+)
+DayCount = Literal["calendar", "working"]
+PhaseStatus = Literal["planned", "current", "done", "delayed"]
+DispatchKind = Literal["acknowledgement", "feedback", "delay"]
+DispatchChannel = Literal["email", "letter", "publication"]
+
+#: Dutch labels for residents and the nota; English ones in ``OUTCOME_LABELS_EN``.
+OUTCOME_LABELS_NL: dict[str, str] = {
+    "honoured": "Gehonoreerd",
+    "partially_honoured": "Deels gehonoreerd",
+    "not_honoured": "Niet gehonoreerd",
+    "noted": "Kennisgenomen",
+    "out_of_scope": "Buiten reikwijdte",
+}
+OUTCOME_LABELS_EN: dict[str, str] = {
+    "honoured": "Honoured",
+    "partially_honoured": "Partially honoured",
+    "not_honoured": "Not honoured",
+    "noted": "Noted",
+    "out_of_scope": "Out of scope",
+}
+CHANNEL_LABELS_NL: dict[str, str] = {
+    "web": "Webformulier",
+    "email": "E-mail",
+    "letter": "Brief",
+    "paper": "Papieren formulier (informatiemarkt)",
+    "oral": "Mondeling (verslag)",
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+class DocumentIn(_In):
+    title: str = Field(min_length=1, max_length=255)
+    url: str = Field(min_length=1, max_length=1000)
+    published_on: date
+
+
+class Document(BaseModel):
+    id: uuid.UUID
+    title: str
+    url: str
+    published_on: date
+
+
+class PhaseIn(_In):
+    name: str = Field(min_length=1, max_length=255)
+    planned_date: date
+    status: PhaseStatus = "planned"
+    #: Shown to residents; required when the phase is delayed.
+    delay_reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason(self) -> PhaseIn:
+        if self.status == "delayed" and not self.delay_reason:
+            raise ValueError("a delayed phase needs a delay_reason shown to residents")
+        return self
+
+
+class Phase(BaseModel):
+    id: uuid.UUID
+    position: int
+    name: str
+    planned_date: date
+    status: PhaseStatus
+    delay_reason: str | None
+
+
+class DossierIn(_In):
+    title: str = Field(min_length=1, max_length=255)
+    #: Plain-language summary for residents.
+    summary: str = Field(min_length=1, max_length=20_000)
+    #: Procedure text for the introduction of the nota.
+    procedure: str = Field(default="", max_length=20_000)
+    responsible_official: str = Field(min_length=1, max_length=255)
+    responsible_email: str = Field(min_length=3, max_length=254)
+    areas: list[str] = Field(default_factory=list)
+    period_start: date
+    #: Default: ``period_start`` plus the setting ``period_weeks`` (Awb art. 3:16).
+    period_end: date | None = None
+    round_label: str = Field(default="Eerste ronde", max_length=255)
+    acknowledgement_days: int | None = Field(default=None, ge=0, le=365)
+    answer_days: int | None = Field(default=None, ge=1, le=730)
+    day_count: DayCount | None = None
+    documents: list[DocumentIn] = Field(default_factory=list)
+    phases: list[PhaseIn] = Field(default_factory=list)
+
+
+class DossierUpdate(_In):
+    """Fields left ``None`` keep their value."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    summary: str | None = Field(default=None, min_length=1, max_length=20_000)
+    procedure: str | None = Field(default=None, max_length=20_000)
+    responsible_official: str | None = Field(default=None, min_length=1, max_length=255)
+    responsible_email: str | None = Field(default=None, min_length=3, max_length=254)
+    #: Changes the municipality made on its own initiative (nota chapter).
+    own_changes: list[str] | None = None
+    conclusion: str | None = Field(default=None, max_length=20_000)
+    #: Names a reviewer marked for redaction in the public nota.
+    redact_names: list[str] | None = None
+
+
+class Round(BaseModel):
+    number: int
+    label: str
+    period_start: date
+    period_end: date
+    published_at: datetime | None
+
+
+class Dossier(BaseModel):
+    id: uuid.UUID
+    title: str
+    summary: str
+    procedure: str
+    responsible_official: str
+    responsible_email: str
+    areas: list[str]
+    status: Literal["open", "decided"]
+    round: int
+    round_label: str
+    period_start: date
+    period_end: date
+    acknowledgement_days: int
+    answer_days: int
+    day_count: DayCount
+    documents: list[Document]
+    phases: list[Phase]
+    rounds: list[Round]
+    own_changes: list[str]
+    conclusion: str
+    redact_names: list[str]
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None
+    decision_summary: str | None
+    contacts_removed_at: datetime | None
+
+
+class DossierSummary(BaseModel):
+    id: uuid.UUID
+    title: str
+    status: str
+    round: int
+    period_end: date
+    reactions: int
+    updated_at: datetime
+
+
+class SubmitterIn(_In):
+    name: str | None = Field(default=None, max_length=255)
+    email: str | None = Field(default=None, max_length=254)
+    street: str | None = Field(default=None, max_length=255)
+    house_number: str | None = Field(default=None, max_length=20)
+    postcode: str | None = Field(default=None, max_length=10)
+    city: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=40)
+    #: Consent to store the contact details for this dossier's feedback.
+    consent: bool = True
+    locale: Literal["nl", "en"] = "nl"
+
+    @field_validator("name", "email", "street", "house_number", "postcode", "city", "phone")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class ReactionIn(_In):
+    """A reaction registered by staff (any channel) or sent through the web form."""
+
+    channel: Channel = "web"
+    text: str = Field(max_length=100_000)
+    submitters: list[SubmitterIn] = Field(default_factory=list)
+    #: Default: now. Staff enter the date a letter or form came in.
+    received_at: datetime | None = None
+    #: Letters: the postmark decides timeliness (Awb art. 6:9).
+    postmark_date: date | None = None
+    #: Oral reactions: the official who wrote the report.
+    reported_by: str | None = Field(default=None, max_length=255)
+    #: Form number, letter registration number, ...
+    external_ref: str | None = Field(default=None, max_length=100)
+    #: Points the reaction is split into at intake (optional; can be done later).
+    points: list[PointIn] = Field(default_factory=list)
+
+
+class Reaction(BaseModel):
+    """A reaction without personal data: that lives with the submitters."""
+
+    id: uuid.UUID
+    dossier_id: uuid.UUID
+    number: int
+    round: int
+    channel: Channel
+    text: str
+    received_at: datetime
+    postmark_date: date | None
+    late: bool
+    admissible: bool | None
+    admissibility_reason: str | None
+    acknowledgement_due: date
+    answer_due: date
+    answer_target: date
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    signatories: int
+    external_ref: str | None
+
+
+class Submitter(BaseModel):
+    """Personal data of one signatory: only in the internal annex and the letters."""
+
+    id: uuid.UUID
+    reaction_number: int
+    position: int
+    name: str | None
+    email: str | None
+    street: str | None
+    house_number: str | None
+    postcode: str | None
+    city: str | None
+    phone: str | None
+    consent: bool
+    locale: str
+
+
+class ThemeIn(_In):
+    code: str = Field(min_length=1, max_length=50)
+    title: str = Field(min_length=1, max_length=255)
+    summary: str = Field(default="", max_length=20_000)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return value.lower()
+
+
+class Theme(BaseModel):
+    id: uuid.UUID
+    code: str
+    number: int
+    title: str
+    summary: str
+    round: int
+    assessor: str | None
+    points: int
+    reactions: int
+
+
+class PointIn(_In):
+    text: str = Field(min_length=1, max_length=20_000)
+    theme: str | None = None
+
+
+class Point(BaseModel):
+    id: uuid.UUID
+    reaction_id: uuid.UUID
+    reaction_number: int
+    position: int
+    text: str
+    theme: str | None
+    assessor: str | None
+
+
+class AnswerIn(_In):
+    """An answer to a theme (``theme``) or to one point (``point_id``)."""
+
+    theme: str | None = None
+    point_id: uuid.UUID | None = None
+    outcome: str
+    motivation: str = Field(min_length=1, max_length=20_000)
+    changes_plan: bool = False
+    change_reference: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _target(self) -> AnswerIn:
+        if (self.theme is None) == (self.point_id is None):
+            raise ValueError("give either theme or point_id")
+        return self
+
+
+class Answer(BaseModel):
+    id: uuid.UUID
+    theme: str | None
+    point_id: uuid.UUID | None
+    outcome: Outcome
+    motivation: str
+    changes_plan: bool
+    change_reference: str | None
+    version: int
+    status: Literal["draft", "published"]
+    updated_at: datetime
+    updated_by: str
+
+
+class AnswerVersion(BaseModel):
+    version: int
+    outcome: Outcome
+    motivation: str
+    changes_plan: bool
+    change_reference: str | None
+    changed_at: datetime
+    changed_by: str
+
+
+class AnswerTemplate(BaseModel):
+    name: str
+    text: str
+    placeholders: list[str]
+
+
+class ReceivedReaction(BaseModel):
+    """What the intake returns: the number to quote and the deadlines."""
+
+    reaction: Reaction
+    acknowledgement_emails: int
+
+
+class ImportRowError(BaseModel):
+    row: int
+    field: str | None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    rows: int
+    imported: int
+    numbers: list[int]
+    errors: list[ImportRowError]
+
+
+class Dispatch(BaseModel):
+    id: uuid.UUID
+    reaction_number: int
+    kind: DispatchKind
+    channel: DispatchChannel
+    sent_at: datetime
+    sha256: str
+    document: str | None
+
+
+class LetterBatch(BaseModel):
+    kind: DispatchKind
+    letters: int
+    files: list[str]
+    print_file: str | None
+    pdf_file: str | None
+
+
+class PublishResult(BaseModel):
+    answers: int
+    reactions: int
+    emails: int
+    letters_due: int
+    by_publication: int
+    not_reachable: int
+
+
+class Extension(BaseModel):
+    reactions: int
+    new_due: date
+    emails: int
+    letters_due: int
+
+
+class OverdueItem(BaseModel):
+    dossier_id: uuid.UUID
+    dossier_title: str
+    reaction_id: uuid.UUID
+    number: int
+    kind: Literal["acknowledgement", "answer"]
+    due: date
+    days_overdue: int
+    level: int
+
+
+class Stats(BaseModel):
+    reactions: int
+    signatories: int
+    per_channel: dict[str, int]
+    on_time: int
+    late: int
+    admissible: int
+    not_admissible: int
+    points: int
+    themes: int
+    per_theme: dict[str, int]
+    per_outcome: dict[str, int]
+    share_honoured: float
+    share_honoured_at_least_partly: float
+    plan_changes: int
+    acknowledged: int
+    acknowledged_on_time: float
+    answered: int
+    #: Share of reactions answered within the date first promised.
+    answered_on_time: float
+    #: Share answered within the date in force (after extensions).
+    answered_by_extended_date: float
+    #: Reactions whose answer date was extended.
+    extended: int
+    notified_by_email: int
+    letters: int
+    letters_by_kind: dict[str, int]
+
+
+class NotaRow(BaseModel):
+    nr: str
+    title: str
+    summary: str
+    reactions: list[int]
+    answer: str
+    outcome: Outcome
+    outcome_label: str
+    changes_plan: bool
+    change_reference: str | None
+
+
+class NotaAnnexRow(BaseModel):
+    reaction: int
+    channel: str
+    received: date
+    late: bool
+    submitters: list[Submitter]
+
+
+class Nota(BaseModel):
+    dossier_id: uuid.UUID
+    title: str
+    organisation: str
+    internal: bool
+    round: int
+    round_label: str
+    summary: str
+    procedure: str
+    period_start: date
+    period_end: date
+    published_at: datetime | None
+    per_channel: dict[str, int]
+    reactions: int
+    on_time: int
+    late: int
+    admissible: int
+    not_admissible: int
+    rows: list[NotaRow]
+    own_changes: list[str]
+    changes: list[str]
+    conclusion: str
+    annex: list[NotaAnnexRow]
+    sha256: str
+
+
+class ArchiveManifest(BaseModel):
+    dossier_id: uuid.UUID
+    created_at: datetime
+    files: dict[str, str]
+    path: str
+
+
+ReactionIn.model_rebuild()
