@@ -1,0 +1,1 @@
+"""Petitions: see service.py for the operations and schemas.py for the public types."""

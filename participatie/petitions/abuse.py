@@ -1,0 +1,213 @@
+"""Abuse defences for signing: allow- and block-lists, rate limits per IP address and
+subnet, and trending detection; everything on keyed hashes, never on plain IP addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.identity import KeyedHasher
+from participatie.petitions.models import RuleRow, SignatureRow, TrendRow
+from participatie.petitions.schemas import Trend
+from participatie.petitions.settings import PetitionSettings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+RULE_KINDS = ("allow_domain", "allow_network", "block_domain", "block_network", "block_address")
+
+
+def parse_network(value: str, *, field: str = "value") -> Network:
+    from participatie.errors import InvalidInput
+
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not an IP network (CIDR)", field=field) from None
+
+
+def _domain_matches(domain: str, listed: frozenset[str]) -> bool:
+    # A listed domain covers its subdomains too (mail.example.nl under example.nl).
+    parts = domain.split(".")
+    return any(".".join(parts[i:]) in listed for i in range(len(parts) - 1))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    allow_domains: frozenset[str] = frozenset()
+    allow_networks: tuple[Network, ...] = ()
+    block_domains: frozenset[str] = frozenset()
+    block_networks: tuple[Network, ...] = ()
+    block_address_hashes: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, session: Session, settings: PetitionSettings, hasher: KeyedHasher) -> RuleSet:
+        from participatie.identity import normalize_email
+
+        allow_domains = {d.lower() for d in settings.allow_domains}
+        block_domains = {d.lower() for d in settings.block_domains}
+        allow_networks = [parse_network(n) for n in settings.allow_networks]
+        block_networks = [parse_network(n) for n in settings.block_networks]
+        blocked = {hasher.email(normalize_email(a)) for a in settings.block_addresses}
+        for kind, value in session.execute(select(RuleRow.kind, RuleRow.value)):
+            if kind == "allow_domain":
+                allow_domains.add(value)
+            elif kind == "block_domain":
+                block_domains.add(value)
+            elif kind == "allow_network":
+                allow_networks.append(parse_network(value))
+            elif kind == "block_network":
+                block_networks.append(parse_network(value))
+            elif kind == "block_address":
+                blocked.add(value)
+        return cls(
+            frozenset(allow_domains),
+            tuple(allow_networks),
+            frozenset(block_domains),
+            tuple(block_networks),
+            frozenset(blocked),
+        )
+
+    def blocked(
+        self,
+        *,
+        domain: str,
+        email_hash: str,
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    ) -> str | None:
+        """The reason a signer is blocked, or None."""
+
+        if email_hash in self.block_address_hashes:
+            return "blocked_address"
+        if _domain_matches(domain, self.block_domains):
+            return "blocked_domain"
+        if ip is not None and any(ip in net for net in self.block_networks):
+            return "blocked_network"
+        return None
+
+    def network_allowed(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(ip in net for net in self.allow_networks)
+
+    def domain_allowed(self, domain: str) -> bool:
+        return _domain_matches(domain, self.allow_domains)
+
+
+@dataclass
+class Assessment:
+    fraud_reason: str | None = None
+    trends: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def assess(
+    session: Session,
+    settings: PetitionSettings,
+    rules: RuleSet,
+    *,
+    petition_id: uuid.UUID,
+    now: datetime,
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    ip_hash: str | None,
+    subnet_hash: str | None,
+    domain: str,
+    email_hash: str,
+) -> Assessment:
+    """Decide, before a signature is written, whether it is silently fraudulent and
+    whether it makes an IP address or domain trend."""
+
+    result = Assessment(fraud_reason=rules.blocked(domain=domain, email_hash=email_hash, ip=ip))
+    since = now - settings.rate_window
+    if ip is not None and ip_hash is not None and subnet_hash is not None:
+        # One index range (petition, subnet, time) gives both the subnet and IP counts.
+        subnet_count, ip_count = (
+            session.connection()
+            .execute(
+                RATE,
+                {"pid": petition_id, "subnet": subnet_hash, "ip": ip_hash, "since": since},
+            )
+            .one()
+        )
+        if not rules.network_allowed(ip):
+            if result.fraud_reason is None and ip_count >= settings.ip_limit:
+                result.fraud_reason = "rate_ip"
+            elif result.fraud_reason is None and subnet_count >= settings.subnet_limit:
+                result.fraud_reason = "rate_subnet"
+            if ip_count + 1 >= settings.trending_ip_per_hour:
+                result.trends.append(("ip", ip_hash, int(ip_count) + 1))
+    if not rules.domain_allowed(domain):
+        domain_count = session.execute(
+            select(func.count()).where(
+                SignatureRow.petition_id == petition_id,
+                SignatureRow.email_domain == domain,
+                SignatureRow.created_at >= since,
+            )
+        ).scalar_one()
+        if domain_count + 1 >= settings.trending_domain_per_hour:
+            result.trends.append(("domain", domain, int(domain_count) + 1))
+    return result
+
+
+_S = SignatureRow.__table__.c
+#: One index range (petition, subnet, time) gives both the subnet and the IP count.
+RATE = select(
+    func.count(),
+    func.coalesce(func.sum(case((_S.ip_hash == bindparam("ip"), 1), else_=0)), 0),
+).where(
+    _S.petition_id == bindparam("pid"),
+    _S.subnet_hash == bindparam("subnet"),
+    _S.created_at >= bindparam("since"),
+)
+
+
+def hour_bucket(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def raise_trend(
+    session: Session,
+    *,
+    petition_id: uuid.UUID,
+    kind: str,
+    key: str,
+    count: int,
+    now: datetime,
+) -> Trend | None:
+    """Record a trending event once per petition, kind, key and hour; None if known."""
+
+    bucket = hour_bucket(now)
+    known = session.execute(
+        select(TrendRow.id).where(
+            TrendRow.petition_id == petition_id,
+            TrendRow.kind == kind,
+            TrendRow.key == key,
+            TrendRow.bucket == bucket,
+        )
+    ).first()
+    if known:
+        return None
+    try:
+        with session.begin_nested():
+            session.add(
+                TrendRow(
+                    petition_id=petition_id,
+                    kind=kind,
+                    key=key,
+                    bucket=bucket,
+                    count=count,
+                    raised_at=now,
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        return None
+    return Trend(
+        petition_id=petition_id,
+        kind="ip" if kind == "ip" else "domain",
+        key=key,
+        window_start=now - timedelta(hours=1),
+        count=count,
+    )

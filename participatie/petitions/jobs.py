@@ -1,0 +1,213 @@
+"""Scheduled work of the petitions module, registered on ``p.jobs``: closing at the
+deadline, reminders, deleting old unconfirmed signatures, thresholds and anonymisation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from participatie.petitions.models import (
+    ANSWERED,
+    CLOSED,
+    HANDED_OVER,
+    OPEN,
+    PENDING,
+    REJECTED,
+    WITHDRAWN,
+    PetitionRow,
+    SignatureRow,
+)
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+#: Rows handled per job run; the next run picks up the rest.
+BATCH = 2000
+
+
+def register(p: Participatie) -> None:
+    p.jobs.register(
+        "petitions.close_due",
+        close_due,
+        every=timedelta(minutes=1),
+        description="close petitions whose closing time has passed",
+    )
+    p.jobs.register(
+        "petitions.remind_unconfirmed",
+        remind_unconfirmed,
+        every=timedelta(hours=1),
+        description="remind signers who did not confirm after a few days",
+    )
+    p.jobs.register(
+        "petitions.delete_unconfirmed",
+        delete_unconfirmed,
+        every=timedelta(hours=6),
+        description="delete signatures that were never confirmed",
+    )
+    p.jobs.register(
+        "petitions.thresholds",
+        thresholds,
+        every=timedelta(minutes=5),
+        description="catch thresholds crossed by simultaneous confirmations",
+    )
+    p.jobs.register(
+        "petitions.anonymise",
+        anonymise,
+        every=timedelta(days=1),
+        description="anonymise personal data some months after the answer or closing",
+    )
+
+
+def close_due(p: Participatie, session: Session, now: datetime) -> int:
+    rows = session.execute(
+        select(PetitionRow)
+        .where(PetitionRow.status == OPEN, PetitionRow.closes_at <= now)
+        .with_for_update()
+    ).scalars()
+    closed = 0
+    for row in rows:
+        p.petitions._close(session, row, "system")
+        closed += 1
+    return closed
+
+
+def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
+    settings = p.settings.petitions
+    petitions = {
+        row.id: row
+        for row in session.execute(
+            select(PetitionRow).where(PetitionRow.status.in_((OPEN, CLOSED)))
+        ).scalars()
+    }
+    sent = 0
+    per_petition: dict[str, int] = {}
+    for petition_id, row in petitions.items():
+        if not p.petitions._confirmable(row):
+            continue
+        pending = session.execute(
+            select(SignatureRow)
+            .where(
+                SignatureRow.petition_id == petition_id,
+                SignatureRow.status == PENDING,
+                SignatureRow.created_at <= now - settings.remind_after,
+                SignatureRow.reminded_at.is_(None),
+                SignatureRow.email.is_not(None),
+            )
+            .limit(BATCH)
+        ).scalars()
+        count = 0
+        for sig in pending:
+            sig.reminded_at = now
+            p.petitions._send_confirmation(
+                session,
+                row,
+                sig,
+                template="petitions_reminder",
+                dedupe_key=f"petition-reminder:{sig.id}",
+            )
+            count += 1
+        if count:
+            per_petition[str(petition_id)] = count
+            p.petitions._audit(session, "system", "petition.reminders_sent", row, {"count": count})
+        sent += count
+    return sent
+
+
+def delete_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
+    cutoff = now - p.settings.petitions.delete_unconfirmed_after
+    ids = list(
+        session.execute(
+            select(SignatureRow.id)
+            .where(SignatureRow.status == PENDING, SignatureRow.created_at < cutoff)
+            .limit(BATCH)
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    from participatie.petitions.service import erase_messages
+
+    erase_messages(session, address=None, subject_ids=[str(i) for i in ids])
+    result = session.execute(
+        delete(SignatureRow)
+        .where(SignatureRow.id.in_(ids), SignatureRow.status == PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    p.audit.record(
+        session,
+        actor="system",
+        action="petition.unconfirmed_deleted",
+        subject_type="petition_signature",
+        subject_id="batch",
+        data={"count": deleted, "created_before": cutoff},
+    )
+    return deleted
+
+
+def thresholds(p: Participatie, session: Session, now: datetime) -> int:
+    rows = list(
+        session.execute(select(PetitionRow).where(PetitionRow.status.in_((OPEN, CLOSED)))).scalars()
+    )
+    for row in rows:
+        p.petitions._check_thresholds(session, row)
+    return len(rows)
+
+
+def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any]:
+    from participatie.petitions.service import anonymise_signatures, erase_messages
+
+    cutoff = now - p.settings.petitions.anonymise_after
+    due = session.execute(
+        select(PetitionRow).where(
+            PetitionRow.anonymised_at.is_(None),
+            or_(
+                (PetitionRow.status == ANSWERED) & (PetitionRow.answered_at <= cutoff),
+                (PetitionRow.status.in_((CLOSED, HANDED_OVER))) & (PetitionRow.closed_at <= cutoff),
+                (PetitionRow.status.in_((REJECTED, WITHDRAWN)))
+                & (PetitionRow.updated_at <= cutoff),
+            ),
+        )
+    ).scalars()
+    done: dict[str, Any] = {}
+    for row in due:
+        # Pending signatures never counted; they go. The others keep state, area and day.
+        session.execute(
+            delete(SignatureRow)
+            .where(SignatureRow.petition_id == row.id, SignatureRow.status == PENDING)
+            .execution_options(synchronize_session=False)
+        )
+        sig_ids = session.execute(
+            select(SignatureRow.id).where(
+                SignatureRow.petition_id == row.id, SignatureRow.anonymised_at.is_(None)
+            )
+        ).scalars()
+        erase_messages(session, address=None, subject_ids=[str(row.id), *(str(i) for i in sig_ids)])
+        count = anonymise_signatures(session, SignatureRow.petition_id == row.id, now)
+        session.execute(
+            update(PetitionRow)
+            .where(PetitionRow.id == row.id)
+            .values(creator_email=None, creator_email_hash=None, anonymised_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        from participatie.petitions.models import CoinitiatorRow
+
+        session.execute(
+            update(CoinitiatorRow)
+            .where(CoinitiatorRow.petition_id == row.id)
+            .values(email=None, email_hash=None)
+            .execution_options(synchronize_session=False)
+        )
+        p.audit.record(
+            session,
+            actor="system",
+            action="petition.anonymised",
+            subject_type="petition",
+            subject_id=row.id,
+            data={"signatures": count},
+        )
+        done[str(row.id)] = count
+    return done

@@ -1,0 +1,230 @@
+"""Reports of the petitions module: statistics, the hand-over list (Excel CSV, streamed),
+the hand-over document (HTML, PDF) carrying the SHA-256 of that list, and public JSON.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from participatie.areas import AreaRow
+from participatie.exports import deterministic_json, write_excel_csv
+from participatie.petitions.models import (
+    SIGNATURE_STATES,
+    VERIFIED,
+    CounterShardRow,
+    MilestoneRow,
+    PaperBatchRow,
+    PetitionRow,
+    SignatureRow,
+)
+from participatie.petitions.schemas import (
+    AreaCount,
+    DayCount,
+    DeskStats,
+    ExportResult,
+    HandoverDocument,
+    Petition,
+    PublicStats,
+)
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+CSV_HEADER = ("nr", "naam", "postcode", "wijk", "bevestigd_op", "naam_openbaar")
+#: Rows fetched per round trip while streaming the list.
+STREAM_BATCH = 2000
+
+
+def desk_stats(p: Participatie, s: Session, row: PetitionRow) -> DeskStats:
+    pid = row.id
+    states = dict.fromkeys(SIGNATURE_STATES, 0)
+    for status, n in s.execute(
+        select(SignatureRow.status, func.count())
+        .where(SignatureRow.petition_id == pid)
+        .group_by(SignatureRow.status)
+    ):
+        states[str(status)] = int(n)
+    verified = int(
+        s.execute(
+            select(func.coalesce(func.sum(CounterShardRow.verified), 0)).where(
+                CounterShardRow.petition_id == pid
+            )
+        ).scalar_one()
+    )
+    online: dict[str | None, int] = {
+        code: int(n)
+        for code, n in s.execute(
+            select(SignatureRow.area_code, func.count())
+            .where(SignatureRow.petition_id == pid, SignatureRow.status == VERIFIED)
+            .group_by(SignatureRow.area_code)
+        )
+    }
+    paper: dict[str | None, int] = {
+        code: int(n or 0)
+        for code, n in s.execute(
+            select(PaperBatchRow.area_code, func.sum(PaperBatchRow.count))
+            .where(PaperBatchRow.petition_id == pid)
+            .group_by(PaperBatchRow.area_code)
+        )
+    }
+    names = dict(s.execute(select(AreaRow.code, AreaRow.name)).all())
+    codes = sorted(set(online) | set(paper), key=lambda c: (c is None, c or ""))
+    per_area = [
+        AreaCount(
+            area=code,
+            name=names.get(code) if code else None,
+            online=online.get(code, 0),
+            paper=paper.get(code, 0),
+            total=online.get(code, 0) + paper.get(code, 0),
+        )
+        for code in codes
+    ]
+    per_day = [
+        DayCount(day=day, verified=int(n))
+        for day, n in s.execute(
+            select(SignatureRow.confirmed_day, func.count())
+            .where(SignatureRow.petition_id == pid, SignatureRow.status == VERIFIED)
+            .group_by(SignatureRow.confirmed_day)
+            .order_by(SignatureRow.confirmed_day)
+        )
+        if day is not None
+    ]
+    reached = list(
+        s.execute(
+            select(MilestoneRow.threshold)
+            .where(MilestoneRow.petition_id == pid)
+            .order_by(MilestoneRow.threshold)
+        ).scalars()
+    )
+    paper_total = sum(paper.values())
+    return DeskStats(
+        petition_id=pid,
+        title=row.title,
+        status=row.status,
+        verified=verified,
+        paper=paper_total,
+        total=verified + paper_total,
+        per_area=per_area,
+        per_day=per_day,
+        thresholds=[int(t) for t in row.thresholds or []],
+        thresholds_reached=reached,
+        closes_at=row.closes_at,
+        pending=states["pending"],
+        fraudulent=states["fraudulent"],
+        invalidated=states["invalidated"],
+        withdrawn=states["withdrawn"],
+    )
+
+
+def public_json(stats: PublicStats) -> bytes:
+    return deterministic_json(stats.model_dump(mode="json"))
+
+
+def _local(p: Participatie, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(p.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
+    """The verified signatures in order, streamed from the database."""
+
+    result = s.execute(
+        select(
+            SignatureRow.name,
+            SignatureRow.postcode,
+            SignatureRow.area_code,
+            SignatureRow.confirmed_at,
+            SignatureRow.show_name,
+        )
+        .where(SignatureRow.petition_id == petition_id, SignatureRow.status == VERIFIED)
+        .order_by(SignatureRow.created_at, SignatureRow.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    for number, (name, postcode, area, confirmed_at, show_name) in enumerate(result, 1):
+        yield [
+            number,
+            name or "(geanonimiseerd)",
+            postcode or "",
+            area or "",
+            _local(p, confirmed_at),
+            bool(show_name),
+        ]
+
+
+def write_signatures_csv(
+    p: Participatie, s: Session, row: PetitionRow, out: str | os.PathLike[str] | IO[bytes]
+) -> ExportResult:
+    count, digest = write_excel_csv(out, CSV_HEADER, signature_rows(p, s, row.id))
+    return ExportResult(rows=count, sha256=digest)
+
+
+def handover_document(
+    p: Participatie, s: Session, row: PetitionRow, petition: Petition
+) -> HandoverDocument:
+    stats = desk_stats(p, s, row)
+    # The document names the list by its SHA-256: stream it once to compute that.
+    with open(os.devnull, "wb") as sink:
+        count, digest = write_excel_csv(sink, CSV_HEADER, signature_rows(p, s, row.id))
+    return HandoverDocument(
+        petition=petition,
+        generated_at=p.clock.now(),
+        verified=stats.verified,
+        paper=stats.paper,
+        total=stats.total,
+        per_area=stats.per_area,
+        per_day=stats.per_day,
+        rows=count,
+        sha256=digest,
+    )
+
+
+def handover_html(p: Participatie, doc: HandoverDocument) -> str:
+    return p.render(
+        "petitions/handover.html",
+        doc=doc,
+        generated=_local(p, doc.generated_at),
+        closes=_local(p, doc.petition.closes_at),
+        handed_over=_local(p, doc.petition.handed_over_at),
+    )
+
+
+def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
+    from participatie.exports.pdf import PdfDocument
+
+    pdf = PdfDocument(f"Petitie: {doc.petition.title}", author=p.settings.organisation_name)
+    pdf.paragraph(f"Ingediend door {doc.petition.creator_name}. {doc.petition.summary}")
+    pdf.heading("Handtekeningen")
+    pdf.table(
+        ["", "Aantal"],
+        [
+            ["Online, bevestigd via e-mail", doc.verified],
+            ["Op papier", doc.paper],
+            ["Totaal", doc.total],
+        ],
+        widths=[120, 50],
+    )
+    pdf.heading("Per wijk")
+    pdf.table(
+        ["Wijk", "Online", "Papier", "Totaal"],
+        [[a.name or a.area or "onbekend", a.online, a.paper, a.total] for a in doc.per_area],
+    )
+    pdf.heading("Per dag")
+    pdf.table(["Dag", "Bevestigd"], [[d.day.isoformat(), d.verified] for d in doc.per_day])
+    pdf.heading("Handtekeningenlijst")
+    pdf.paragraph(
+        f"De lijst telt {doc.rows} regels. SHA-256 van het bestand: {doc.sha256}. "
+        f"Gemaakt op {_local(p, doc.generated_at)}."
+    )
+    if doc.petition.handed_over_to:
+        pdf.paragraph(
+            f"Aangeboden aan {doc.petition.handed_over_to} op "
+            f"{_local(p, doc.petition.handed_over_at)}."
+        )
+    return pdf.to_bytes()

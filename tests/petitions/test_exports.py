@@ -1,0 +1,110 @@
+"""Hand-over list and document, public statistics, paper batches."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from participatie.engine import Participatie
+from participatie.errors import InvalidInput
+from participatie.petitions.errors import PetitionNotFound
+from participatie.petitions.report import public_json
+from participatie.petitions.schemas import PaperBatchIn
+from tests.petitions.conftest import open_petition, sign_and_confirm, signer
+
+
+def test_handover_csv_is_excel_safe_and_hashed(areas: Participatie, tmp_path: Path) -> None:
+    p = areas
+    petition = open_petition(p)
+    names = ['=HYPERLINK("http://x")', "+31 6", "-min", "@SUM(A1)", "José Müller", "Gewoon"]
+    for n, name in enumerate(names):
+        sign_and_confirm(p, petition, n, name=name)
+    p.petitions.sign(petition.id, signer(99))  # pending: not on the list
+    out = tmp_path / "signatures.csv"
+    result = p.petitions.export_csv(petition.id, out)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.rows == len(names)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["nr", "naam", "postcode", "wijk", "bevestigd_op", "naam_openbaar"]
+    assert len(rows) == 1 + len(names)
+    assert [r[1] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x")',
+        "'+31 6",
+        "'-min",
+        "'@SUM(A1)",
+        "José Müller",
+        "Gewoon",
+    ]
+    for row in rows[1:]:
+        assert all(not cell.startswith(("=", "+", "-", "@")) for cell in row)
+    assert "@example.nl" not in data.decode("utf-8")  # no e-mail addresses on the list
+
+
+def test_handover_document_html_and_pdf(areas: Participatie) -> None:
+    p = areas
+    petition = open_petition(p)
+    for n in range(3):
+        sign_and_confirm(p, petition, n)
+    p.petitions.add_paper_batch(
+        petition.id, PaperBatchIn(area="paddepoel", count=40, note="markt"), actor="loket"
+    )
+    p.petitions.hand_over(petition.id, actor="griffie", to="de gemeenteraad")
+    doc = p.petitions.handover_document(petition.id)
+    buffer = io.BytesIO()
+    listed = p.petitions.export_csv(petition.id, buffer)
+    assert doc.sha256 == listed.sha256
+    assert (doc.verified, doc.paper, doc.total, doc.rows) == (3, 40, 43, 3)
+    paddepoel = next(a for a in doc.per_area if a.area == "paddepoel")
+    assert (paddepoel.online, paddepoel.paper, paddepoel.total) == (2, 40, 42)
+    html = p.petitions.handover_html(doc)
+    assert doc.sha256 in html
+    assert "de gemeenteraad" in html
+    assert "Paddepoel" in html
+    pdf = p.petitions.handover_pdf(doc)
+    assert pdf.startswith(b"%PDF")
+
+
+def test_paper_batches_are_audited_and_checked(areas: Participatie) -> None:
+    p = areas
+    petition = open_petition(p, thresholds=[25])
+    with pytest.raises(InvalidInput) as info:
+        p.petitions.add_paper_batch(petition.id, PaperBatchIn(area="atlantis", count=5), actor="x")
+    assert info.value.field == "area"
+    batch = p.petitions.add_paper_batch(petition.id, PaperBatchIn(count=30), actor="loket")
+    assert batch.area is None
+    event = p.audit.events(action="petition.paper_batch_added")[0]
+    assert event.data["count"] == 30
+    stats = p.petitions.stats(petition.id)
+    assert (stats.verified, stats.paper, stats.total) == (0, 30, 30)
+    assert stats.thresholds_reached == [25]
+
+
+def test_public_stats_hold_no_personal_data(areas: Participatie) -> None:
+    p = areas
+    petition = open_petition(p)
+    for n in range(4):
+        sign_and_confirm(p, petition, n, name=f"Geheim{n}", show_name=True)
+    stats = p.petitions.public_stats(petition.id)
+    body = public_json(stats)
+    assert public_json(stats) == body  # deterministic
+    data = json.loads(body)
+    assert data["verified"] == 4
+    assert "fraudulent" not in data
+    text = body.decode()
+    assert "Geheim" not in text
+    assert "@" not in text
+    # Upper-case postcodes: ids and hashes are lower-case hex, so no chance match.
+    for postcode in ("9711AB", "9711 AB", "9742CD", "9742 CD"):
+        assert postcode not in text
+    draft = p.petitions.create(
+        open_petition.__globals__["petition_in"](creator_email="bob@example.nl")
+    )
+    with pytest.raises(PetitionNotFound):
+        p.petitions.public_stats(draft.id)
