@@ -1,0 +1,1 @@
+"""Example: Django views using participatie, which keeps its tables in Django's database."""

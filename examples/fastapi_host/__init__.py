@@ -1,0 +1,1 @@
+"""Example: a gemeente's FastAPI site that mounts participatie under ``/meedoen``."""

@@ -1,0 +1,534 @@
+"""Petition pages (sign, confirm by button, withdraw, unsubscribe, creator links) and the
+petitions JSON API; the client address goes with every signature for the rate limits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, Response
+
+from participatie.errors import InvalidInput
+from participatie.identity import normalize_email, normalize_postcode
+from participatie.petitions.errors import PetitionNotFound
+from participatie.petitions.schemas import (
+    Confirmation,
+    DeskStats,
+    Petition,
+    PetitionIn,
+    PublicSigners,
+    PublicStats,
+    SignatureIn,
+    SignReceipt,
+)
+from participatie.web.common import (
+    HomeItem,
+    HomeSection,
+    check_csrf,
+    facade,
+    form_text,
+    link,
+    plain_redirect,
+    remote_ip,
+    render,
+    require,
+    translator,
+)
+from participatie.web.schemas import ERRORS, TokenIn
+
+#: States in which a petition is shown to the public.
+PUBLIC = ("open", "closed", "handed_over", "answered")
+SIGN_FIELDS = ("name", "email", "postcode", "house_number")
+
+pages = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+api = APIRouter(prefix="/api/petitions", tags=["petitions"], responses=ERRORS)
+admin = APIRouter(prefix="/api/admin/petitions", tags=["admin: petitions"], responses=ERRORS)
+
+
+def parse_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise PetitionNotFound(f"no petition {value!r}", field="petition") from None
+
+
+def public_petition(request: Request, value: str) -> Petition:
+    petition = facade(request).petitions.get(parse_id(value))
+    if petition.hidden or petition.status not in PUBLIC:
+        raise PetitionNotFound("no such petition", field="petition")
+    return petition
+
+
+def is_open(request: Request, petition: Petition) -> bool:
+    now = facade(request).clock.now()
+    return petition.status == "open" and (petition.closes_at is None or now < petition.closes_at)
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+def _petition_page(
+    request: Request,
+    petition: Petition,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    p = facade(request)
+    t = translator(request)
+    stats = p.petitions.public_stats(petition.id)
+    area_rows = [
+        {"label": a.name or t("petition.area_unknown"), "value": a.total} for a in stats.per_area
+    ]
+    next_threshold = next((n for n in stats.thresholds if n > stats.total), None)
+    return render(
+        request,
+        "petition.html",
+        status=status,
+        petition=petition,
+        stats=stats,
+        open=is_open(request, petition),
+        next_threshold=next_threshold,
+        area_rows=area_rows,
+        signers=p.petitions.public_signers(petition.id, limit=50),
+        values=values or {},
+        errors=errors or {},
+        labels=(*SIGN_FIELDS, "declared_min_age", "declared_resident"),
+    )
+
+
+NEW_FIELDS = ("title", "summary", "body", "creator_name", "creator_email")
+
+
+# Registered before /petitions/{petition}, which would otherwise take "new" for an id.
+@pages.get("/petitions/new", response_class=HTMLResponse)
+def new_page(request: Request) -> HTMLResponse:
+    return render(request, "petition_new.html", values={}, errors={}, labels=NEW_FIELDS)
+
+
+@pages.post("/petitions/new", response_class=HTMLResponse)
+async def new(request: Request) -> HTMLResponse:
+    form = await request.form()
+    # The service call blocks on the database: off the event loop with it.
+    return await run_in_threadpool(_new, request, form)
+
+
+def _new(request: Request, form: FormData) -> HTMLResponse:
+    t = translator(request)
+    limits = {"title": 200, "summary": 2000, "body": 50_000, "creator_name": 200}
+    values = {name: form_text(form, name, limit=limits.get(name, 254)) for name in NEW_FIELDS}
+    errors: dict[str, str] = {}
+    try:
+        data = PetitionIn.model_validate({**values, "locale": t.lang})
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err.get("loc") else "title"
+            errors.setdefault(name, t(f"petition.new_error.{name}"))
+    if not errors:
+        try:
+            normalize_email(values["creator_email"], field="creator_email")
+            facade(request).petitions.create(data)
+        except InvalidInput as exc:
+            name = exc.field if exc.field in NEW_FIELDS else "title"
+            errors[name] = t.error(exc)
+    if errors:
+        return render(
+            request,
+            "petition_new.html",
+            status=422,
+            values=values,
+            errors=errors,
+            labels=NEW_FIELDS,
+        )
+    return render(request, "petition_new_sent.html", title=values["title"])
+
+
+@pages.get("/petitions/{petition}", response_class=HTMLResponse)
+def petition_page(request: Request, petition: str) -> HTMLResponse:
+    return _petition_page(request, public_petition(request, petition))
+
+
+def _signature_from_form(form: FormData, lang: str) -> tuple[dict[str, Any], SignatureIn]:
+    values: dict[str, Any] = {name: form_text(form, name, limit=260) for name in SIGN_FIELDS}
+    for flag in ("show_name", "notify_answer", "declared_min_age", "declared_resident"):
+        values[flag] = form.get(flag) == "1"
+    try:
+        return values, SignatureIn(
+            name=values["name"],
+            email=values["email"],
+            postcode=values["postcode"],
+            house_number=values["house_number"] or None,
+            show_name=values["show_name"],
+            notify_answer=values["notify_answer"],
+            declared_min_age=values["declared_min_age"],
+            declared_resident=values["declared_resident"],
+            locale=lang,
+        )
+    except ValidationError as exc:
+        raise FormErrors(values, exc) from None
+
+
+class FormErrors(Exception):
+    """The form did not validate: what was typed, and the fields at fault."""
+
+    def __init__(self, values: dict[str, Any], exc: ValidationError) -> None:
+        super().__init__("invalid form")
+        self.values = values
+        self.fields = [str(err["loc"][0]) for err in exc.errors() if err.get("loc")]
+
+
+@pages.post("/petitions/{petition}", response_class=HTMLResponse)
+async def sign(request: Request, petition: str) -> Response:
+    form = await request.form()
+    # The service calls block on the database: off the event loop with them.
+    return await run_in_threadpool(_sign, request, petition, form)
+
+
+def _sign(request: Request, petition: str, form: FormData) -> Response:
+    t = translator(request)
+    found = public_petition(request, petition)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    try:
+        values, data = _signature_from_form(form, t.lang)
+    except FormErrors as failed:
+        values = failed.values
+        for name in failed.fields:
+            errors.setdefault(name, t(f"petition.form_error.{name}"))
+        data = None
+    # Every field is checked before anything is sent, so all problems show at once.
+    for name, check in (("email", normalize_email), ("postcode", normalize_postcode)):
+        if name not in errors and values.get(name):
+            try:
+                check(values[name])
+            except InvalidInput as exc:
+                errors[name] = t.error(exc)
+                data = None
+    if data is not None and not errors:
+        try:
+            facade(request).petitions.sign(found.id, data, ip=remote_ip(request))
+        except InvalidInput as exc:
+            name = exc.field or "form"
+            specific = f"petition.form_error.{name}"
+            generic = exc.code in ("input.invalid",)
+            errors[name] = t(specific) if generic and t.has(specific) else t.error(exc)
+    if errors:
+        return _petition_page(request, found, values=values, errors=errors, status=422)
+    return plain_redirect(link(request, "petition", petition=found.id) + "/signed")
+
+
+@pages.get("/petitions/{petition}/signed", response_class=HTMLResponse)
+def signed(request: Request, petition: str) -> HTMLResponse:
+    return render(request, "petition_signed.html", petition=public_petition(request, petition))
+
+
+def _token_page(
+    request: Request, template: str, purpose: str, token: str, **context: Any
+) -> HTMLResponse:
+    """A page behind an e-mail link: checks the link, changes nothing (scanners open it)."""
+
+    p = facade(request)
+    lifetimes = p.settings.tokens
+    max_age = {
+        "petition.withdraw": lifetimes.withdraw,
+        "petition.unsubscribe": lifetimes.unsubscribe,
+        "petition.creator": lifetimes.confirm,
+        "petition.coinitiator": lifetimes.confirm,
+    }[purpose]
+    payload = p.tokens.load(purpose, token, max_age=max_age)
+    petition: Petition | None
+    try:
+        petition = p.petitions.get(uuid.UUID(payload.subject))
+    except (ValueError, PetitionNotFound):
+        petition = None
+    return render(request, template, token=token, petition=petition, **context)
+
+
+@pages.get("/petitions/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    page = facade(request).petitions.confirmation_page(token)
+    return render(request, "petition_confirm.html", page=page, token=token)
+
+
+@pages.post("/petitions/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str) -> HTMLResponse:
+    done = facade(request).petitions.confirm(token)
+    return render(request, "petition_confirmed.html", confirmation=done)
+
+
+@pages.get("/petitions/withdraw/{token}", response_class=HTMLResponse)
+def withdraw_page(request: Request, token: str) -> HTMLResponse:
+    return _token_page(request, "petition_withdraw.html", "petition.withdraw", token, done=False)
+
+
+@pages.post("/petitions/withdraw/{token}", response_class=HTMLResponse)
+def withdraw(request: Request, token: str) -> HTMLResponse:
+    facade(request).petitions.withdraw_signature(token)
+    return _token_page(request, "petition_withdraw.html", "petition.withdraw", token, done=True)
+
+
+@pages.get("/petitions/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    return _token_page(
+        request, "petition_unsubscribe.html", "petition.unsubscribe", token, done=False
+    )
+
+
+@pages.post("/petitions/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str) -> HTMLResponse:
+    facade(request).petitions.unsubscribe(token)
+    return _token_page(
+        request, "petition_unsubscribe.html", "petition.unsubscribe", token, done=True
+    )
+
+
+@pages.get("/petitions/creator/{token}", response_class=HTMLResponse)
+def creator_page(request: Request, token: str) -> HTMLResponse:
+    return _token_page(
+        request, "petition_creator.html", "petition.creator", token, done=False, role="creator"
+    )
+
+
+@pages.post("/petitions/creator/{token}", response_class=HTMLResponse)
+def creator_confirm(request: Request, token: str) -> HTMLResponse:
+    facade(request).petitions.confirm_creator(token)
+    return _token_page(
+        request, "petition_creator.html", "petition.creator", token, done=True, role="creator"
+    )
+
+
+@pages.get("/petitions/coinitiator/{token}", response_class=HTMLResponse)
+def coinitiator_page(request: Request, token: str) -> HTMLResponse:
+    return _token_page(
+        request,
+        "petition_creator.html",
+        "petition.coinitiator",
+        token,
+        done=False,
+        role="coinitiator",
+    )
+
+
+@pages.post("/petitions/coinitiator/{token}", response_class=HTMLResponse)
+def coinitiator_confirm(request: Request, token: str) -> HTMLResponse:
+    facade(request).petitions.confirm_coinitiator(token)
+    return _token_page(
+        request,
+        "petition_creator.html",
+        "petition.coinitiator",
+        token,
+        done=True,
+        role="coinitiator",
+    )
+
+
+# -- JSON API --------------------------------------------------------------------------
+
+
+class PetitionOut(BaseModel):
+    """A petition as the public sees it."""
+
+    id: uuid.UUID
+    title: str
+    summary: str
+    body: str
+    status: str
+    creator_name: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    verified: int
+    paper: int
+    total: int
+    thresholds: list[int]
+    answer_text: str | None
+    answer_url: str | None
+    url: str
+
+
+def _out(petition: Petition) -> PetitionOut:
+    return PetitionOut(
+        **petition.model_dump(include=set(PetitionOut.model_fields) - {"total"}),
+        total=petition.verified + petition.paper,
+    )
+
+
+@api.get("", summary="Public petitions (open, closed, handed over, answered)")
+def list_petitions(request: Request, status: str | None = None) -> list[PetitionOut]:
+    found = facade(request).petitions.list()
+    return [_out(x) for x in found if x.status in PUBLIC and (status is None or x.status == status)]
+
+
+@api.get("/{petition}", summary="One public petition")
+def get_petition(request: Request, petition: str) -> PetitionOut:
+    return _out(public_petition(request, petition))
+
+
+@api.get("/{petition}/stats", summary="Signature counts per wijk and per day (no personal data)")
+def petition_stats(request: Request, petition: str) -> PublicStats:
+    return facade(request).petitions.public_stats(public_petition(request, petition).id)
+
+
+@api.get(
+    "/{petition}/names",
+    summary="Signers who agreed to be named (newest first): name, wijk and day only",
+)
+def petition_names(
+    request: Request,
+    petition: str,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> PublicSigners:
+    return facade(request).petitions.public_signers(
+        public_petition(request, petition).id, limit=limit, offset=offset
+    )
+
+
+@api.post(
+    "/{petition}/signatures",
+    status_code=202,
+    summary="Sign; a confirmation mail follows",
+    description="The answer is the same for a first signature, a repeat and a refused one, "
+    "so nobody can learn who signed. The client address counts towards the rate limits.",
+)
+def sign_json(request: Request, petition: str, data: SignatureIn) -> SignReceipt:
+    found = public_petition(request, petition)
+    return facade(request).petitions.sign(found.id, data, ip=remote_ip(request))
+
+
+@api.post("/confirm", summary="Confirm a signature with the token from the e-mail")
+def confirm_json(request: Request, data: TokenIn) -> Confirmation:
+    return facade(request).petitions.confirm(data.token)
+
+
+@api.post("/withdraw", status_code=204, summary="Withdraw a signature (token from the e-mail)")
+def withdraw_json(request: Request, data: TokenIn) -> Response:
+    facade(request).petitions.withdraw_signature(data.token)
+    return Response(status_code=204)
+
+
+@api.post("", status_code=201, summary="Start a petition; the creator confirms by e-mail")
+def create_json(request: Request, data: PetitionIn) -> PetitionOut:
+    return _out(facade(request).petitions.create(data))
+
+
+# -- administration ----------------------------------------------------------------------
+
+
+@admin.get("", summary="Every petition, drafts and hidden ones included")
+def admin_list(request: Request, actor: str = require("petitions.read")) -> list[Petition]:
+    return facade(request).petitions.list(include_hidden=True)
+
+
+@admin.get("/{petition}/stats", summary="Counts for the petition desk")
+def admin_stats(
+    request: Request, petition: str, actor: str = require("petitions.read", "petition")
+) -> DeskStats:
+    return facade(request).petitions.stats(parse_id(petition))
+
+
+class Approval(BaseModel):
+    closes_at: datetime | None = None
+    thresholds: list[int] | None = Field(default=None, max_length=20)
+
+
+class RejectionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@admin.post("/{petition}/approve", summary="Open the petition for signing")
+def admin_approve(
+    request: Request,
+    petition: str,
+    data: Approval | None = None,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    given = data or Approval()
+    options = {key: value for key, value in given.model_dump().items() if value is not None}
+    return facade(request).petitions.approve(parse_id(petition), actor=actor, **options)
+
+
+@admin.post("/{petition}/reject", summary="Refuse the petition with a reason code")
+def admin_reject(
+    request: Request,
+    petition: str,
+    data: RejectionIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    return facade(request).petitions.reject(
+        parse_id(petition), actor=actor, reason=data.reason, note=data.note
+    )
+
+
+@admin.post("/{petition}/close", summary="Close the petition now")
+def admin_close(
+    request: Request, petition: str, actor: str = require("petitions.moderate", "petition")
+) -> Petition:
+    return facade(request).petitions.close(parse_id(petition), actor=actor)
+
+
+# -- home page, feeds, installation ------------------------------------------------------
+
+
+def section(request: Request) -> HomeSection:
+    t = translator(request)
+    p = facade(request)
+    items = []
+    for petition in p.petitions.list(status="open"):
+        if not is_open(request, petition):
+            continue
+        count = petition.verified + petition.paper
+        meta = t("petition.count", count=count)
+        if petition.closes_at:
+            meta += " · " + t("common.open_until", date=t.date(petition.closes_at, p.settings.zone))
+        items.append(
+            HomeItem(
+                title=petition.title,
+                link_name="petition",
+                params={"petition": str(petition.id)},
+                meta=meta,
+                summary=petition.summary,
+                updated=petition.moderated_at or petition.created_at,
+            )
+        )
+    return HomeSection(key="petitions", title=t("home.petitions"), items=items)
+
+
+def results_section(request: Request) -> HomeSection:
+    """Petitions that closed, were handed over or answered: their page shows the outcome."""
+
+    t = translator(request)
+    p = facade(request)
+    items = []
+    for petition in p.petitions.list():
+        if petition.status not in ("closed", "handed_over", "answered"):
+            continue
+        count = petition.verified + petition.paper
+        items.append(
+            HomeItem(
+                title=petition.title,
+                link_name="petition",
+                params={"petition": str(petition.id)},
+                meta=t("petition.count", count=count)
+                + " · "
+                + t(f"petition.status_{petition.status}"),
+                summary=petition.summary,
+                updated=petition.answered_at or petition.handed_over_at or petition.closed_at,
+            )
+        )
+    return HomeSection(key="results", title=t("home.results"), items=items)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(pages)
+    app.include_router(api)
+    app.include_router(admin)
+    app.state.participatie_web.sections.append(section)
+    app.state.participatie_web.sections.append(results_section)

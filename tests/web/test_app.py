@@ -1,0 +1,281 @@
+"""The web foundation: language, errors, security headers, CSRF, limits, admin guard,
+mounting under a prefix, host template overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+
+from participatie.engine import Participatie
+from participatie.errors import InvalidState
+from participatie.web import create_app
+from participatie.web.common import check_csrf
+from participatie.web.i18n import Translator, negotiate
+from participatie.web.security import client_ip
+from tests.web.conftest import csrf_token
+from tests.web.helpers import open_petition
+
+
+def test_home_is_dutch_by_default(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="nl">' in response.text
+    assert "Praat mee met de gemeente" in response.text
+
+
+def test_english_from_accept_language_and_lang_parameter(client: TestClient) -> None:
+    response = client.get("/", headers={"accept-language": "en-GB,en;q=0.9,nl;q=0.5"})
+    assert '<html lang="en">' in response.text
+    assert "Have your say" in response.text
+    chosen = client.get("/?lang=en")
+    assert chosen.cookies.get("participatie_lang") == "en"
+    # The choice sticks for the next page, over the browser's own preference.
+    again = client.get("/", headers={"accept-language": "nl"})
+    assert '<html lang="en">' in again.text
+
+
+def test_negotiation() -> None:
+    assert negotiate(None, None, "") == "nl"
+    assert negotiate(None, None, "de-DE,en;q=0.8") == "en"
+    assert negotiate(None, None, "en;q=0.4,nl;q=0.9") == "nl"
+    assert negotiate("en", "nl", "nl") == "en"
+    assert negotiate("fr", None, "fr") == "nl"
+
+
+def test_every_error_code_has_a_dutch_and_english_message() -> None:
+    import participatie.models  # noqa: F401  (every module's errors are defined)
+    from participatie.errors import error_classes
+    from participatie.web.i18n import catalogue
+
+    for lang in ("nl", "en"):
+        missing = [c.code for c in error_classes() if f"errors.{c.code}" not in catalogue(lang)]
+        assert missing == [], f"no {lang} message for {missing}"
+    assert Translator("en").error(InvalidState("x")) == "This is no longer possible."
+
+
+def test_security_headers(client: TestClient) -> None:
+    headers = client.get("/").headers
+    csp = headers["content-security-policy"]
+    assert "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp  # no scripts at all
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert client.get("/static/participatie.css").headers["x-content-type-options"] == "nosniff"
+
+
+def _app_with_extra_routes(p: Participatie, **options: Any) -> FastAPI:
+    app = create_app(p, **options)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    @app.get("/api/state")
+    def state() -> None:
+        raise InvalidState("poll is closed", field="poll")
+
+    @app.post("/form", dependencies=[Depends(check_csrf)])
+    def form() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return app
+
+
+def test_unexpected_error_is_a_plain_500_without_trace(p: Participatie) -> None:
+    with TestClient(_app_with_extra_routes(p), raise_server_exceptions=False) as c:
+        response = c.get("/boom")
+    assert response.status_code == 500
+    assert "Er ging bij ons iets mis" in response.text
+    assert "Traceback" not in response.text
+    assert "RuntimeError" not in response.text
+    assert "passwd" not in response.text
+
+
+def test_domain_error_maps_to_status_and_translated_message(p: Participatie) -> None:
+    with TestClient(_app_with_extra_routes(p)) as c:
+        nl = c.get("/api/state")
+        en = c.get("/api/state?lang=en")
+    assert nl.status_code == 409
+    assert nl.json()["code"] == "state.invalid"
+    assert nl.json()["message"] == "Dit kan nu niet meer."
+    assert nl.json()["field"] == "poll"
+    assert en.json()["message"] == "This is no longer possible."
+
+
+def test_not_found_page_and_json(client: TestClient) -> None:
+    page = client.get("/bestaat-niet")
+    assert page.status_code == 404
+    assert "Pagina niet gevonden" in page.text
+    api = client.get("/api/bestaat-niet", headers={"accept-language": "en"})
+    assert api.status_code == 404
+    assert api.json()["code"] == "not_found"
+
+
+def test_csrf_refuses_forms_without_a_matching_token(p: Participatie) -> None:
+    petition = open_petition(p)
+    with TestClient(_app_with_extra_routes(p)) as c:
+        assert "participatie_csrf" not in c.get("/").headers.get("set-cookie", "")
+        page = c.get(f"/petitions/{petition.id}")
+        assert "HttpOnly" in page.headers["set-cookie"]
+        token = csrf_token(page.text)
+        assert c.post("/form", data={}).status_code == 403
+        assert c.post("/form", data={"csrf_token": "forged"}).status_code == 403
+        assert c.post("/form", data={"csrf_token": token}).status_code == 200
+        # The same token with another cookie (an attacker's own) is refused.
+        c.cookies.set("participatie_csrf", "x" * 43)
+        refused = c.post("/form", data={"csrf_token": token})
+        assert refused.status_code == 403
+        assert refused.text.count("Het formulier is verlopen") == 1
+
+
+def test_body_limit_and_json_only_api_writes(p: Participatie) -> None:
+    app = _app_with_extra_routes(p, max_body_bytes=1000)
+    with TestClient(app) as c:
+        big = c.post(
+            "/api/health",
+            content=b"{" + b" " * 2000 + b"}",
+            headers={"content-type": "application/json"},
+        )
+        assert big.status_code == 413
+        assert big.json()["code"] == "input.too_large"
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(10):
+                yield b"a" * 500
+
+        # No Content-Length: the limit is counted while the body streams in.
+        streamed = c.post(
+            "/form",
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert streamed.status_code == 413
+        assert '<html lang="nl">' in streamed.text  # a page for residents, not JSON
+        assert "U stuurde te veel tekst" in streamed.text
+        form_post = c.post("/api/health", data={"a": "b"})
+        assert form_post.status_code == 415
+        cross_site = c.post("/api/health", headers={"sec-fetch-site": "cross-site"})
+        assert cross_site.status_code == 403
+        # A write without a body needs no content type (closing a poll, say).
+        assert c.post("/api/health").status_code == 405
+
+
+def test_admin_routes_refused_without_callback_and_when_refused(p: Participatie) -> None:
+    calls: list[tuple[str, str | None]] = []
+
+    def deny(request: Request, action: str, subject: str | None) -> bool:
+        calls.append((action, subject))
+        return False
+
+    async def allow(request: Request, action: str, subject: str | None) -> bool:
+        return request.headers.get("x-staff") == "ja"
+
+    with TestClient(create_app(p)) as c:
+        none = c.get("/api/admin/audit/verify")
+        assert none.status_code == 403
+        assert none.json()["code"] == "permission.denied"
+    with TestClient(create_app(p, authorize=deny)) as c:
+        assert c.get("/api/admin/audit/verify").status_code == 403
+    assert calls == [("audit.verify", None)]
+    with TestClient(create_app(p, authorize=allow)) as c:
+        assert c.get("/api/admin/audit/verify").status_code == 403
+        ok = c.get("/api/admin/audit/verify", headers={"x-staff": "ja"})
+        assert ok.status_code == 200
+        assert ok.json()["ok"] is True
+
+
+def test_mounted_under_a_prefix_links_carry_it(p: Participatie) -> None:
+    host = FastAPI()
+    host.mount("/meedoen", create_app(p))
+    petition = open_petition(p)
+    with TestClient(host) as c:
+        form_page = c.get(f"/meedoen/petitions/{petition.id}")
+        assert f'action="/meedoen/petitions/{petition.id}"' in form_page.text
+        assert "Path=/meedoen" in form_page.headers["set-cookie"]
+        page = c.get("/meedoen/")
+        assert page.status_code == 200
+        assert 'href="/meedoen/static/participatie.css"' in page.text
+        assert 'href="/meedoen/feeds/all.atom"' in page.text
+        assert 'href="/meedoen/"' in page.text
+        assert f'href="/meedoen/petitions/{petition.id}"' in page.text
+        assert c.get("/meedoen/static/participatie.css").status_code == 200
+
+
+def test_host_template_override(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "home.html").write_text(
+        '{% extends "web/base.html" %}{% block content %}<h1>Gemeente Eigen</h1>{% endblock %}'
+    )
+    from participatie.config import Settings
+    from participatie.outbox.mailers import RecordingMailer
+
+    own = Participatie(
+        Settings.load(database_url=f"sqlite:///{tmp_path / 'o.db'}", secret_keys=["k" * 20]),
+        mailer=RecordingMailer(),
+        template_dirs=[tmp_path],
+    )
+    own.create_all()
+    try:
+        with TestClient(create_app(own)) as c:
+            page = c.get("/")
+        assert "<h1>Gemeente Eigen</h1>" in page.text
+        assert '<html lang="nl">' in page.text
+    finally:
+        own.dispose()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.5", "198.51.100.1", (), "203.0.113.5"),
+        ("10.0.0.2", "198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
+        ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.3", ("10.0.0.0/8",), "198.51.100.1"),
+        ("10.0.0.2", "", ("10.0.0.0/8",), "10.0.0.2"),
+    ],
+)
+def test_client_ip_behind_trusted_proxies(
+    peer: str, forwarded: str, trusted: tuple[str, ...], expected: str
+) -> None:
+    scope = {
+        "type": "http",
+        "client": (peer, 1234),
+        "headers": [(b"x-forwarded-for", forwarded.encode())] if forwarded else [],
+    }
+    assert client_ip(scope, trusted) == expected
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(p: Participatie) -> None:
+    with TestClient(create_app(p, authorize=lambda r, a, s: True)) as c:
+        raw = c.post(
+            "/api/admin/polls",
+            content=b'{"title": "a\\u0000b", "question": "q", "options": []}',
+            headers={"content-type": "application/json"},
+        )
+        assert raw.status_code == 422
+        assert raw.json()["code"] == "input.invalid"
+        split = c.post(
+            "/api/admin/polls",
+            content=iter([b'{"title": "a\\u00', b'00b", "question": "q"}']),
+            headers={"content-type": "application/json"},
+        )
+        assert split.status_code == 422
+
+
+def test_theme_stylesheets_are_allowed_by_origin(p: Participatie) -> None:
+    app = create_app(
+        p, stylesheets=["https://huisstijl.gemeente.example.nl/thema.css?v=3", "/eigen.css"]
+    )
+    with TestClient(app) as c:
+        page = c.get("/")
+    csp = page.headers["content-security-policy"]
+    assert "style-src 'self' https://huisstijl.gemeente.example.nl;" in csp
+    assert 'href="https://huisstijl.gemeente.example.nl/thema.css?v=3"' in page.text
+    assert 'href="/eigen.css"' in page.text

@@ -1,0 +1,68 @@
+"""The message catalogues: every key a template or route asks for exists in Dutch and in
+English, both catalogues have the same keys and placeholders, and text is escaped."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from participatie.engine import Participatie
+from participatie.web.i18n import catalogue
+from tests.web.helpers import open_petition
+
+PACKAGE = Path(__file__).resolve().parents[2] / "participatie"
+#: t("section.key") with a literal key, in templates and in the web package's code.
+LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+#: Keys built at run time from a value: their stems and the values they take.
+DYNAMIC = {
+    "petition.status_": ["closed", "handed_over", "answered"],
+    "dossier.phase_": ["planned", "current", "done", "delayed"],
+    "dossier.status_": ["in_progress", "answers", "decided"],
+    "petition.form_error.": ["name", "email", "postcode", "house_number", "form"],
+    "dossier.form_error.": ["name", "email", "text"],
+    "poll.ballot_error.": ["plurality", "approval", "cumulative", "ranked"],
+    "error_page.title_": ["400", "403", "404", "409", "413", "422", "429", "500", "other"],
+}
+
+
+def used_keys() -> set[str]:
+    keys: set[str] = set()
+    files = [*(PACKAGE / "templates" / "web").glob("*.html"), *(PACKAGE / "web").glob("*.py")]
+    for path in files:
+        found = LITERAL.findall(path.read_text(encoding="utf-8"))
+        # A key ending in "_" or "." is a stem completed at run time (see DYNAMIC).
+        keys |= {key for key in found if not key.endswith(("_", "."))}
+    for stem, values in DYNAMIC.items():
+        keys |= {stem + value for value in values}
+    for role in ("creator", "coinitiator"):
+        keys |= {f"petition.{role}_{part}" for part in ("title", "explain", "button", "done")}
+    return keys
+
+
+def test_every_used_key_exists_in_both_languages() -> None:
+    keys = used_keys()
+    assert len(keys) > 100
+    for lang in ("nl", "en"):
+        missing = sorted(k for k in keys if k not in catalogue(lang))
+        assert missing == [], f"{lang}: {missing}"
+
+
+def test_catalogues_have_the_same_keys_and_placeholders() -> None:
+    nl, en = catalogue("nl"), catalogue("en")
+    assert set(nl) == set(en)
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    different = [key for key in nl if fields(nl[key]) != fields(en[key])]
+    assert different == []
+
+
+def test_text_from_residents_is_escaped(p: Participatie, client: TestClient) -> None:
+    petition = open_petition(p, title="<script>alert(1)</script> scherm")
+    page = client.get(f"/petitions/{petition.id}")
+    assert "<script>alert(1)" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; scherm" in page.text
