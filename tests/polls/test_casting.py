@@ -246,9 +246,13 @@ def test_host_identity_and_area(p: Participatie) -> None:
     p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
     poll = make_poll(p, eligibility="host", area_codes=["paddepoel"], eligible_count=10)
     p.polls.open(poll.id, actor="a")
-    p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), subject="digid:123456789", postcode="9742AB")
+    p.polls.cast(
+        poll.id, BallotIn(choices=["Ecozone"]), subject="digid:123456789", postcode="9742AB"
+    )
     with pytest.raises(AlreadyVoted):
-        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), subject="digid:123456789", postcode="9742AB")
+        p.polls.cast(
+            poll.id, BallotIn(choices=["Ecozone"]), subject="digid:123456789", postcode="9742AB"
+        )
     with pytest.raises(NotEligible) as info:
         p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), subject="digid:222", postcode="9711AA")
     assert info.value.field == "postcode"
