@@ -44,8 +44,22 @@ def seed_areas(p: Participatie) -> None:
 
 
 def run_demo(
-    p: Participatie, out: Path, clock: FixedClock, echo: Callable[[str], Any] = print
+    p: Participatie,
+    out: Path,
+    clock: FixedClock,
+    echo: Callable[[str], Any] = print,
+    *,
+    scale: float = 1.0,
 ) -> dict[str, Any]:
+    """Run every case; ``scale`` below 1 makes the larger cases smaller.
+
+    The petition and consultation cases sign and react ``scale`` times as often (a
+    quick load for ``participatie serve --demo``); the Paddepoel poll is small and
+    always runs at its real size.
+    """
+
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale}")
     echo(f"database: {p.settings.database_url}")
     p.migrate()
     echo("migrated the database to the newest revision")
@@ -62,7 +76,7 @@ def run_demo(
         target = out / folder
         target.mkdir(parents=True, exist_ok=True)
         echo(f"== {folder} ==")
-        results[module] = demo_module.run_demo(p, target, clock, echo)
+        results[module] = demo_module.run_demo(p, target, clock, echo, scale=scale)
     audit = p.audit.verify()
     echo(f"audit log: {audit.checked} events, chain {'intact' if audit.ok else 'BROKEN'}")
     echo(f"outputs in {out}")

@@ -110,7 +110,12 @@ def _pc4s() -> list[str]:
 
 
 def run_demo(
-    p: Participatie, out: Path, clock: FixedClock, echo: Callable[[str], Any] = print
+    p: Participatie,
+    out: Path,
+    clock: FixedClock,
+    echo: Callable[[str], Any] = print,
+    *,
+    scale: float = 1.0,
 ) -> dict[str, Any]:
     rnd = random.Random(2018)  # a reproducible demo, not a secret
     pc4s = _pc4s()
@@ -150,14 +155,15 @@ def run_demo(
         p.petitions.invite_coinitiator(creator, name=name, email=address)
         _follow_link(p, address, "coinitiator", p.petitions.confirm_coinitiator)
     clock.advance(timedelta(hours=1))
-    opened = p.petitions.approve(petition.id, actor="griffie", thresholds=(1000, 4000))
+    thresholds = (round(1000 * scale), round(4000 * scale))
+    opened = p.petitions.approve(petition.id, actor="griffie", thresholds=thresholds)
     echo(f"approved '{opened.title}' with 2 co-initiators; open until {opened.closes_at}")
     p.outbox.deliver(100)
 
     # -- a day of signing ------------------------------------------------------------
     trends: list[Trend] = []
     p.petitions.subscribe_trending(trends.append)
-    target = 4600
+    target = max(round(4600 * scale), 100)
     per_hour = [round(target * share / sum(HOURLY)) for share in HOURLY]
     counter = 0
     duplicates = invalid = 0

@@ -239,7 +239,12 @@ def _local(day: date, hour: int, zone: Any) -> datetime:
 
 
 def run_demo(
-    p: Participatie, out: Path, clock: FixedClock, echo: Callable[[str], Any] = print
+    p: Participatie,
+    out: Path,
+    clock: FixedClock,
+    echo: Callable[[str], Any] = print,
+    *,
+    scale: float = 1.0,
 ) -> dict[str, Any]:
     rng = random.Random(2026)
     zone = p.settings.zone
@@ -297,11 +302,11 @@ def run_demo(
     codes = [t[0] for t in THEMES]
     weights = [14, 12, 10, 9, 9, 7, 6, 5, 5, 4, 3, 3]
 
-    # -- 400 reactions through the web form, spread over the six weeks ---------------------
+    # -- 400 reactions (at scale 1) through the web form, spread over the six weeks --------
     period_days = (dossier.period_end - dossier.period_start).days
     web_times = sorted(
         _local(start + timedelta(days=rng.randrange(period_days)), rng.randint(7, 22), zone)
-        for _ in range(400)
+        for _ in range(max(round(400 * scale), 10))
     )
     special: list[int] = []
     for i, moment in enumerate(web_times):
@@ -339,7 +344,7 @@ def run_demo(
             special.append(received.reaction.number)
     echo(f"web form: {len(web_times)} reactions, acknowledged by e-mail at once")
 
-    # -- 600 on paper: three information markets and late letters, typed in as CSV/XLSX ---
+    # -- 600 (at scale 1) on paper: three information markets and late letters ------------
     header = [
         "nummer",
         "datum",
@@ -357,9 +362,10 @@ def run_demo(
     ]
     rows: list[list[Any]] = []
     n = 0
+    per_market = max(round(195 * scale), 5)
     for offset, place in MARKETS:
         market_day = start + timedelta(days=offset)
-        for _ in range(195):
+        for _ in range(per_market):
             n += 1
             name, street, number, postcode = _person(rng)
             theme = rng.choices(codes, weights=weights, k=1)[0]
@@ -475,8 +481,11 @@ def run_demo(
             "losloop",
         ],
     ]
-    first_half = rows[:300] + bad[:3]
-    second_half = rows[300:] + bad[3:]
+    # The first typing session holds most of the first two markets (300 of their 390
+    # forms at full size); the rest comes with the third market and the letters.
+    split = round(2 * per_market * 300 / 390)
+    first_half = rows[:split] + bad[:3]
+    second_half = rows[split:] + bad[3:]
     paper_dir = out / "invoer"
     paper_dir.mkdir(parents=True, exist_ok=True)
     write_excel_csv(paper_dir / "markten-1-2.csv", header, first_half)

@@ -107,3 +107,23 @@ def test_outbox_work_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "SIGTERM" in err
+
+
+@pytest.mark.parametrize("scale", [0, -0.5, 1.5])
+def test_demo_scale_outside_its_range_is_refused(scale: float, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from participatie.clock import FixedClock
+    from participatie.config import Settings
+    from participatie.demo import run_demo
+    from participatie.engine import Participatie
+
+    settings, _ = Settings.for_demo(database_url=f"sqlite:///{tmp_path / 'demo.db'}")
+    clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    p = Participatie(settings, clock=clock)
+    try:
+        with pytest.raises(ValueError, match="scale must be in"):
+            run_demo(p, tmp_path, clock, lambda _line: None, scale=scale)
+    finally:
+        p.dispose()
+    assert not (tmp_path / "paddepoel").exists()  # refused before anything ran
