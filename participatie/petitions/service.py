@@ -681,8 +681,14 @@ class Petitions:
             if existing is not None:
                 self._sign_again(s, row, existing)
                 return receipt
-            if row.household_rule:
-                _serialise(s, f"household:{row.id}:{postcode}:{house}")
+            ip_hash = self._p.hasher.ip(str(ip_obj)) if ip_obj is not None else None
+            subnet_hash = self._p.hasher.subnet(str(ip_obj)) if ip_obj is not None else None
+            # Requests for one household, or from one network, sent in parallel must not
+            # all count the same rows and all slip under the rule or the limit.
+            turns = [f"household:{row.id}:{postcode}:{house}"] if row.household_rule else []
+            if subnet_hash is not None:
+                turns.append(f"subnet:{row.id}:{subnet_hash}")
+            _serialise(s, row.id, turns, self.settings.counter_shards)
             if row.household_rule and not self._household_has_room(s, row, postcode, house, data):
                 self._mail(
                     s,
@@ -695,12 +701,6 @@ class Petitions:
                     subject_id=row.id,
                 )
                 return receipt
-            ip_hash = self._p.hasher.ip(str(ip_obj)) if ip_obj is not None else None
-            subnet_hash = self._p.hasher.subnet(str(ip_obj)) if ip_obj is not None else None
-            if subnet_hash is not None:
-                # Requests from one network sent in parallel must not all count the same
-                # rows and all slip under the limit.
-                _serialise(s, f"subnet:{row.id}:{subnet_hash}")
             verdict = abuse.assess(
                 s,
                 self.settings,
@@ -1890,16 +1890,32 @@ class Petitions:
 ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
-def _serialise(s: Session, name: str) -> None:
-    """Make transactions about the same ``name`` take turns (PostgreSQL, until commit).
+def _serialise(s: Session, petition_id: uuid.UUID, names: list[str], shards: int) -> None:
+    """Make transactions about the same ``names`` take turns until they commit.
 
-    SQLite runs one writer at a time anyway; on MariaDB two simultaneous requests may
-    both pass a limit by one (documented)."""
+    PostgreSQL: a transaction-scoped advisory lock per name. MariaDB (READ COMMITTED):
+    the names map onto the petition's counter shard rows, locked FOR UPDATE in shard
+    order (one statement, so two signers never lock two shards in opposite orders);
+    unrelated names that share a shard wait briefly too. SQLite runs one writer at a
+    time anyway.
+    """
 
-    if s.get_bind().dialect.name != "postgresql":
+    if not names:
         return
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    s.connection().execute(ADVISORY_LOCK, {"key": int.from_bytes(digest, "big", signed=True)})
+    digests = [hashlib.blake2b(name.encode(), digest_size=8).digest() for name in names]
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        for digest in digests:
+            key = int.from_bytes(digest, "big", signed=True)
+            s.connection().execute(ADVISORY_LOCK, {"key": key})
+    elif dialect in ("mysql", "mariadb"):
+        wanted = sorted({int.from_bytes(digest, "big") % shards for digest in digests})
+        s.connection().execute(
+            select(CounterShardRow.shard)
+            .where(CounterShardRow.petition_id == petition_id, CounterShardRow.shard.in_(wanted))
+            .order_by(CounterShardRow.shard)
+            .with_for_update()
+        ).all()
 
 
 def anonymise_signatures(s: Session, where: Any, now: datetime) -> int:
