@@ -1292,6 +1292,12 @@ class Polls:
                 raise PaperEntryConflict(
                     f"sheet {entry.sheet} has no difference to resolve", field="sheet"
                 )
+            if staff.casefold() in {e.staff.casefold() for e in entries}:
+                # Four eyes: a typist does not settle her own difference.
+                raise PaperEntryConflict(
+                    "a third person resolves a difference, not one of the two typists",
+                    field="staff",
+                )
             code_hash = self._paper_code(s, row, entry)
             stored = self._paper_marks(row, entry)
             resolution = self._paper_entry_row(row, entry, 3, staff, code_hash)

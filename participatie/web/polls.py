@@ -5,12 +5,13 @@ look-up, result with a chart) and the polls JSON API.
 from __future__ import annotations
 
 import io
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -26,9 +27,16 @@ from participatie.errors import (
 from participatie.polls import codes
 from participatie.polls.errors import AlreadyVoted, PollNotFound
 from participatie.polls.schemas import (
+    MAX_ELIGIBLE,
     BallotIn,
+    IssuedCode,
+    LetterAddress,
+    PaperEntry,
+    PaperMismatch,
+    PaperOutcome,
     Poll,
     PollIn,
+    PollUpdate,
     PublishedBallot,
     Receipt,
     TallyResult,
@@ -418,15 +426,35 @@ def admin_close(request: Request, poll: str, actor: str = require("polls.manage"
     return facade(request).polls.close(_id(poll), actor=actor)
 
 
+class PublishRequest(BaseModel):
+    witness: str | None = Field(
+        default=None, max_length=200, description="who witnessed a draw by lot (audit log)"
+    )
+
+
 @admin.post("/{poll}/publish", summary="Fix and publish the result")
 def admin_publish(
-    request: Request, poll: str, actor: str = require("polls.manage", "poll")
+    request: Request,
+    poll: str,
+    data: PublishRequest | None = None,
+    actor: str = require("polls.manage", "poll"),
 ) -> TallyResult:
-    return facade(request).polls.publish(_id(poll), actor=actor)
+    witness = data.witness if data is not None else None
+    return facade(request).polls.publish(_id(poll), actor=actor, witness=witness)
 
 
 class CodesRequest(BaseModel):
-    count: int = Field(ge=1, le=500_000, description="households that get a letter")
+    """Either a number of households (letters without address) or the addresses."""
+
+    count: int | None = Field(
+        default=None, ge=1, le=500_000, description="households that get a letter"
+    )
+    addresses: list[LetterAddress] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500_000,
+        description="addresses printed on the letters (stored only as a keyed hash)",
+    )
 
 
 @admin.post(
@@ -442,7 +470,9 @@ def admin_codes(
     actor: str = require("polls.manage", "poll"),
 ) -> Response:
     letters = io.BytesIO()
-    result = facade(request).polls.issue_codes(_id(poll), letters, count=data.count, actor=actor)
+    result = facade(request).polls.issue_codes(
+        _id(poll), letters, count=data.count, addresses=data.addresses, actor=actor
+    )
     return Response(
         letters.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -459,6 +489,244 @@ def admin_tally(
     request: Request, poll: str, actor: str = require("polls.read", "poll")
 ) -> TallyResult:
     return facade(request).polls.tally(_id(poll))
+
+
+@admin.get("/{poll}", summary="One poll, whatever its state")
+def admin_get(request: Request, poll: str, actor: str = require("polls.read", "poll")) -> Poll:
+    return facade(request).polls.get(_id(poll))
+
+
+@admin.patch(
+    "/{poll}",
+    summary="Edit a draft or scheduled poll (once open: only the explanation)",
+)
+def admin_update(
+    request: Request,
+    poll: str,
+    data: PollUpdate,
+    actor: str = require("polls.manage", "poll"),
+) -> Poll:
+    return facade(request).polls.update(_id(poll), data, actor=actor)
+
+
+@admin.post(
+    "/{poll}/schedule",
+    summary="Fix a draft for opening at opens_at (the job opens and closes it)",
+)
+def admin_schedule(
+    request: Request, poll: str, actor: str = require("polls.manage", "poll")
+) -> Poll:
+    return facade(request).polls.schedule(_id(poll), actor=actor)
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="why (in the audit log)")
+
+
+@admin.post("/{poll}/cancel", summary="Cancel a poll that is not published (with a reason)")
+def admin_cancel(
+    request: Request,
+    poll: str,
+    data: CancelRequest,
+    actor: str = require("polls.manage", "poll"),
+) -> Poll:
+    return facade(request).polls.cancel(_id(poll), actor=actor, reason=data.reason)
+
+
+#: A letter number as stored (a 32-bit column).
+Serial = Annotated[int, Path(ge=1, le=2**31 - 1, description="the letter's number")]
+
+
+class RevokeRequest(BaseModel):
+    reason: str = Field(default="", max_length=500, description="why (in the audit log)")
+
+
+class ReissueRequest(BaseModel):
+    reason: str = Field(
+        default="lost letter", min_length=1, max_length=500, description="why (in the audit log)"
+    )
+
+
+@admin.post(
+    "/{poll}/codes/{serial}/revoke",
+    status_code=204,
+    summary="Revoke the unused code of one letter (without a new one)",
+    response_class=Response,
+)
+def admin_revoke_code(
+    request: Request,
+    poll: str,
+    serial: Serial,
+    data: RevokeRequest | None = None,
+    actor: str = require("polls.manage", "poll"),
+) -> Response:
+    reason = data.reason if data is not None else ""
+    facade(request).polls.revoke_code(_id(poll), serial, actor=actor, reason=reason)
+    return Response(status_code=204)
+
+
+@admin.post(
+    "/{poll}/codes/{serial}/reissue",
+    summary="Lost letter: revoke its unused code and make a new one (shown this once)",
+)
+def admin_reissue_code(
+    request: Request,
+    response: Response,
+    poll: str,
+    serial: Serial,
+    data: ReissueRequest | None = None,
+    actor: str = require("polls.manage", "poll"),
+) -> IssuedCode:
+    reason = data.reason if data is not None else "lost letter"
+    issued = facade(request).polls.reissue_code(_id(poll), serial, actor=actor, reason=reason)
+    # The only copy of the new code: no cache may keep it.
+    response.headers["cache-control"] = "no-store"
+    return issued
+
+
+class DeskBallotRequest(BallotRequest):
+    """A ballot cast at the desk by a staff member, with the resident's credential."""
+
+    subject: str | None = Field(
+        default=None,
+        max_length=255,
+        description="who votes, for polls where the host vouches (stored as a keyed hash)",
+    )
+    postcode: str | None = Field(default=None, max_length=10)
+
+
+@admin.post(
+    "/{poll}/desk-ballots",
+    status_code=201,
+    summary="Cast a ballot at the desk for a resident (the staff member is recorded)",
+)
+def admin_desk_ballot(
+    request: Request,
+    poll: str,
+    data: DeskBallotRequest,
+    actor: str = require("polls.manage", "poll"),
+) -> Receipt:
+    return facade(request).polls.cast(
+        _id(poll),
+        BallotIn(choices=data.choices, points=data.points),
+        code=data.code,
+        email_token=data.email_token,
+        subject=data.subject,
+        postcode=data.postcode,
+        channel="desk",
+        staff=actor,
+    )
+
+
+OptionRef = Annotated[str, Field(max_length=200)]
+
+
+class PaperSheet(PaperEntry):
+    """One typing of a paper ballot sheet, as read from the paper."""
+
+    code: str | None = Field(
+        default=None, max_length=40, description="code on the envelope (code polls)"
+    )
+    marks: list[OptionRef] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="marked options (names or positions), in order of preference if ranked",
+    )
+    points: dict[OptionRef, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict, max_length=1000, description="cumulative: option -> points"
+    )
+
+
+@admin.post(
+    "/{poll}/paper",
+    status_code=201,
+    summary="Type in a paper ballot sheet; the second typing, by someone else, records it",
+)
+def admin_paper_entry(
+    request: Request,
+    poll: str,
+    data: PaperSheet,
+    actor: str = require("polls.manage", "poll"),
+) -> PaperOutcome:
+    return facade(request).polls.enter_paper(_id(poll), data, staff=actor)
+
+
+@admin.get(
+    "/{poll}/paper/mismatches",
+    summary="Paper sheets whose two typings differed (resolved ones name the resolver)",
+)
+def admin_paper_mismatches(
+    request: Request, poll: str, actor: str = require("polls.read", "poll")
+) -> list[PaperMismatch]:
+    return facade(request).polls.paper_mismatches(_id(poll))
+
+
+@admin.post(
+    "/{poll}/paper/resolve",
+    summary="Settle a mismatch from the paper itself: this typing is what counts",
+)
+def admin_paper_resolve(
+    request: Request,
+    poll: str,
+    data: PaperSheet,
+    actor: str = require("polls.manage", "poll"),
+) -> PaperOutcome:
+    return facade(request).polls.resolve_paper(_id(poll), data, staff=actor)
+
+
+class EnvelopesRequest(BaseModel):
+    count: int = Field(ge=0, le=MAX_ELIGIBLE, description="paper envelopes counted by hand")
+
+
+@admin.put(
+    "/{poll}/paper/envelopes",
+    status_code=204,
+    summary="Record the number of paper envelopes counted by hand (reconciliation)",
+    response_class=Response,
+)
+def admin_paper_envelopes(
+    request: Request,
+    poll: str,
+    data: EnvelopesRequest,
+    actor: str = require("polls.manage", "poll"),
+) -> Response:
+    facade(request).polls.set_paper_envelopes(_id(poll), data.count, staff=actor)
+    return Response(status_code=204)
+
+
+@admin.get(
+    "/{poll}/ballots-file",
+    summary="The ballots file the tally's ballots_sha256 is taken over (after voting)",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def admin_ballots_file(
+    request: Request, poll: str, actor: str = require("polls.read", "poll")
+) -> Response:
+    # Up to a few MB in memory, beyond that on disk: a million ballots fit either way.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        digest = facade(request).polls.write_ballots(_id(poll), spool)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while block := spool.read(64 * 1024):
+                yield block
+        finally:
+            spool.close()
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/json",
+        headers={
+            "content-disposition": f'attachment; filename="stembiljetten-{_id(poll)}.json"',
+            "x-participatie-sha256": digest,
+        },
+    )
 
 
 def _id(value: str) -> uuid.UUID:

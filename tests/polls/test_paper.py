@@ -82,6 +82,13 @@ def test_mismatch_is_listed_and_resolved(p: Participatie, code_poll: CodePoll) -
     with pytest.raises(InvalidState) as info:
         p.polls.publish(poll.id, actor="a")
     assert info.value.field == "paper"
+    for typist in ("Anna", "bert"):  # neither typist settles her own difference
+        with pytest.raises(PaperEntryConflict) as conflict:
+            p.polls.resolve_paper(
+                poll.id, PaperEntry(sheet="7", code=codes[0], marks=["Ecozone"]), staff=typist
+            )
+        assert conflict.value.field == "staff"
+    assert p.polls.paper_mismatches(poll.id)[0].resolved_by is None
     outcome = p.polls.resolve_paper(
         poll.id, PaperEntry(sheet="7", code=codes[0], marks=["Ecozone"]), staff="Carla"
     )
