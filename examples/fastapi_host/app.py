@@ -18,7 +18,9 @@ from participatie.web import create_app
 #: real site asks its own login (OpenID Connect, its CMS session, ...).
 STAFF_TOKENS = {"griffie-token": "griffie@gemeente.example.nl"}
 #: What each staff member may do; actions are named by the library (``polls.manage``...).
-PERMISSIONS = {"griffie@gemeente.example.nl": {"petitions.read", "petitions.moderate"}}
+PERMISSIONS = {
+    "griffie@gemeente.example.nl": {"petitions.read", "petitions.moderate", "petitions.export"}
+}
 
 
 def authorize(request: Request, action: str, subject: str | None) -> str | None:

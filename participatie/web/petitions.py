@@ -4,28 +4,39 @@ petitions JSON API; the client address goes with every signature for the rate li
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 
-from participatie.errors import InvalidInput
+from participatie.errors import InvalidInput, NotFound
 from participatie.identity import normalize_email, normalize_postcode
 from participatie.petitions.errors import PetitionNotFound
 from participatie.petitions.schemas import (
     Confirmation,
     DeskStats,
+    InvalidatableStatus,
+    InvalidationCriteria,
+    InvalidationPreview,
+    InvalidationResult,
+    PaperBatch,
+    PaperBatchIn,
     Petition,
     PetitionIn,
     PublicSigners,
     PublicStats,
+    Rule,
     SignatureIn,
     SignReceipt,
+    Trend,
 )
 from participatie.web.common import (
     HomeItem,
@@ -472,6 +483,321 @@ def admin_close(
     request: Request, petition: str, actor: str = require("petitions.moderate", "petition")
 ) -> Petition:
     return facade(request).petitions.close(parse_id(petition), actor=actor)
+
+
+#: Times the desk gives: with a time zone (a naive time is always a bug) and in a range
+#: every database stores.
+Moment = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(2000, 1, 1, tzinfo=UTC), lt=datetime(3000, 1, 1, tzinfo=UTC)),
+]
+
+
+@admin.get("/rules", summary="The desk's allow- and block-list entries")
+def admin_rules(request: Request, actor: str = require("petitions.read")) -> list[Rule]:
+    return facade(request).petitions.rules()
+
+
+class RuleIn(BaseModel):
+    kind: Literal["allow_domain", "allow_network", "block_domain", "block_network", "block_address"]
+    value: str = Field(
+        min_length=1, max_length=254, description="a domain, a network in CIDR or an address"
+    )
+    note: str | None = Field(default=None, max_length=500)
+
+
+@admin.post("/rules", status_code=201, summary="Add an allow- or block-list entry")
+def admin_add_rule(
+    request: Request, data: RuleIn, actor: str = require("petitions.moderate")
+) -> Rule:
+    return facade(request).petitions.add_rule(data.kind, data.value, actor=actor, note=data.note)
+
+
+@admin.delete("/rules/{rule}", status_code=204, summary="Remove an allow- or block-list entry")
+def admin_remove_rule(
+    request: Request, rule: str, actor: str = require("petitions.moderate")
+) -> Response:
+    try:
+        rule_id = uuid.UUID(rule)
+    except ValueError:
+        raise NotFound("no such rule", field="rule") from None
+    facade(request).petitions.remove_rule(rule_id, actor=actor)
+    return Response(status_code=204)
+
+
+@admin.get("/{petition}", summary="One petition, whatever its state, hidden or not")
+def admin_get(
+    request: Request, petition: str, actor: str = require("petitions.read", "petition")
+) -> Petition:
+    return facade(request).petitions.get(parse_id(petition))
+
+
+@admin.get(
+    "/{petition}/trends",
+    summary="IP addresses (as keyed hashes) and mail domains whose signatures trended",
+)
+def admin_trends(
+    request: Request, petition: str, actor: str = require("petitions.read", "petition")
+) -> list[Trend]:
+    petitions = facade(request).petitions
+    found = petitions.get(parse_id(petition))  # an unknown petition is a 404, not []
+    return petitions.trends(found.id)
+
+
+class ExtensionIn(BaseModel):
+    closes_at: Moment
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@admin.post("/{petition}/extend", summary="Move the closing time later; the reason is recorded")
+def admin_extend(
+    request: Request,
+    petition: str,
+    data: ExtensionIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    return facade(request).petitions.extend(
+        parse_id(petition), actor=actor, closes_at=data.closes_at, reason=data.reason
+    )
+
+
+class HideIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class UnhideIn(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+@admin.post("/{petition}/hide", summary="Hide an offensive petition from every public place")
+def admin_hide(
+    request: Request,
+    petition: str,
+    data: HideIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    return facade(request).petitions.hide(parse_id(petition), actor=actor, reason=data.reason)
+
+
+@admin.post("/{petition}/unhide", summary="Show a hidden petition again")
+def admin_unhide(
+    request: Request,
+    petition: str,
+    data: UnhideIn | None = None,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    reason = (data or UnhideIn()).reason
+    return facade(request).petitions.hide(
+        parse_id(petition), actor=actor, reason=reason, hidden=False
+    )
+
+
+class HandOverIn(BaseModel):
+    to: str = Field(min_length=1, max_length=255, description="e.g. de gemeenteraad")
+    at: Moment | None = Field(default=None, description="when; now if not given")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@admin.post(
+    "/{petition}/hand-over",
+    summary="Record the hand-over to the council (closes the petition if still open)",
+)
+def admin_hand_over(
+    request: Request,
+    petition: str,
+    data: HandOverIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> Petition:
+    return facade(request).petitions.hand_over(
+        parse_id(petition), actor=actor, to=data.to, at=data.at, note=data.note
+    )
+
+
+class CouncilAnswerIn(BaseModel):
+    text: str = Field(min_length=1, max_length=50_000)
+    decision_url: str | None = Field(default=None, max_length=1000)
+
+
+class CouncilAnswerOut(BaseModel):
+    petition: Petition
+    #: Signers who asked for the answer and got it queued in the outbox.
+    signers_notified: int
+
+
+@admin.post(
+    "/{petition}/answer",
+    summary="Record the council's answer; it goes to the creator and to consenting signers",
+    description="The mails go through the outbox, spread over time, each once.",
+)
+def admin_answer(
+    request: Request,
+    petition: str,
+    data: CouncilAnswerIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> CouncilAnswerOut:
+    petitions = facade(request).petitions
+    pid = parse_id(petition)
+    queued = petitions.answer(pid, actor=actor, text=data.text, decision_url=data.decision_url)
+    return CouncilAnswerOut(petition=petitions.get(pid), signers_notified=queued)
+
+
+class PaperBatchBody(PaperBatchIn):
+    area: str | None = Field(
+        default=None, max_length=50, description="area code; None when unknown"
+    )
+
+
+@admin.post(
+    "/{petition}/paper",
+    status_code=201,
+    summary="Add signatures collected on paper: a counted batch for one wijk",
+)
+def admin_paper(
+    request: Request,
+    petition: str,
+    data: PaperBatchBody,
+    actor: str = require("petitions.moderate", "petition"),
+) -> PaperBatch:
+    batch = PaperBatchIn.model_validate(data.model_dump())
+    return facade(request).petitions.add_paper_batch(parse_id(petition), batch, actor=actor)
+
+
+def _live_statuses() -> list[InvalidatableStatus]:
+    return ["pending", "verified"]
+
+
+class CriteriaIn(InvalidationCriteria):
+    """Which signatures a bulk invalidation hits; all given criteria must match."""
+
+    ip: str | None = Field(default=None, max_length=45)
+    subnet: str | None = Field(
+        default=None, max_length=45, description="any address inside the /24 or /48"
+    )
+    domain: str | None = Field(default=None, max_length=253)
+    area: str | None = Field(default=None, max_length=50)
+    since: Moment | None = None
+    until: Moment | None = None
+    statuses: list[InvalidatableStatus] = Field(
+        default_factory=_live_statuses, min_length=1, max_length=3
+    )
+
+    def plain(self) -> InvalidationCriteria:
+        return InvalidationCriteria.model_validate(self.model_dump())
+
+
+class InvalidationIn(BaseModel):
+    criteria: CriteriaIn
+    expected_total: int = Field(
+        ge=0, le=100_000_000, description="the total the preview showed for these criteria"
+    )
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@admin.post(
+    "/{petition}/invalidation/preview",
+    summary="How many signatures, per state, a bulk invalidation would hit (writes nothing)",
+)
+def admin_invalidation_preview(
+    request: Request,
+    petition: str,
+    data: CriteriaIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> InvalidationPreview:
+    return facade(request).petitions.preview_invalidation(parse_id(petition), data.plain())
+
+
+@admin.post(
+    "/{petition}/invalidation",
+    summary="Invalidate what the preview showed; refused (409) when the number changed",
+    description="Give the preview's criteria and its total as expected_total. "
+    "The invalidation is recorded in the audit log with the reason.",
+)
+def admin_invalidate(
+    request: Request,
+    petition: str,
+    data: InvalidationIn,
+    actor: str = require("petitions.moderate", "petition"),
+) -> InvalidationResult:
+    return facade(request).petitions.invalidate(
+        parse_id(petition),
+        data.criteria.plain(),
+        actor=actor,
+        expected_total=data.expected_total,
+        reason=data.reason,
+    )
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {
+        "content-disposition": f'attachment; filename="{filename}"',
+        "cache-control": "no-store",
+    }
+
+
+@admin.get(
+    "/{petition}/signatures.csv",
+    summary="The hand-over list of verified signatures (CSV for Dutch Excel)",
+    description="Personal data: names and postcodes, no e-mail addresses. UTF-8 with BOM, "
+    "semicolons; the SHA-256 that the hand-over document names is in a header.",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def admin_signatures_csv(
+    request: Request, petition: str, actor: str = require("petitions.export", "petition")
+) -> FileResponse:
+    pid = parse_id(petition)
+    # Streamed by the service into a temporary file, sent from there and then removed:
+    # a million signatures never sit in memory.
+    handle, path = tempfile.mkstemp(prefix="participatie-petition-", suffix=".csv")
+    os.close(handle)
+    try:
+        result = facade(request).petitions.export_csv(pid, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(
+        path,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **_download(f"handtekeningen-{pid}.csv"),
+            "x-participatie-sha256": result.sha256,
+            "x-participatie-rows": str(result.rows),
+        },
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
+HANDOVER_FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+@admin.get(
+    "/{petition}/handover.{fmt}",
+    summary="The hand-over document: counts per wijk and day and the list's SHA-256",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def admin_handover_document(
+    request: Request,
+    petition: str,
+    fmt: Literal["html", "pdf"],
+    actor: str = require("petitions.read", "petition"),
+) -> Response:
+    petitions = facade(request).petitions
+    pid = parse_id(petition)
+    document = petitions.handover_document(pid)
+    body = (
+        petitions.handover_pdf(document)
+        if fmt == "pdf"
+        else petitions.handover_html(document).encode("utf-8")
+    )
+    return Response(
+        body,
+        media_type=HANDOVER_FORMATS[fmt],
+        headers={
+            **_download(f"overdracht-{pid}.{fmt}"),
+            "x-participatie-sha256": document.sha256,
+        },
+    )
 
 
 # -- home page, feeds, installation ------------------------------------------------------
