@@ -4,31 +4,48 @@ what was done with the reactions) and the dossiers JSON API.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import tempfile
 import uuid
 from datetime import date
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
-from participatie.errors import InvalidInput, InvalidState
+from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.reactions.errors import DossierNotFound
 from participatie.reactions.schemas import (
     OUTCOME_LABELS_EN,
     OUTCOME_LABELS_NL,
+    Answer,
+    AnswerIn,
+    AnswerVersion,
+    Channel,
     Dossier,
     DossierIn,
+    Extension,
+    ImportReport,
+    Nota,
+    Outcome,
+    OverdueItem,
+    Point,
+    PointIn,
     PublishResult,
     Reaction,
     ReactionIn,
     ReceivedReaction,
     Stats,
     SubmitterIn,
+    Theme,
+    ThemeIn,
 )
 from participatie.web.common import (
     HomeItem,
@@ -334,6 +351,12 @@ def admin_create(
     return facade(request).reactions.create_dossier(data, actor=actor)
 
 
+# Before ``/{dossier}``, which would take "overdue" for a dossier id.
+@admin.get("/overdue", summary="Reactions of every dossier past their deadline, worst first")
+def admin_overdue_all(request: Request, actor: str = require("dossiers.read")) -> list[OverdueItem]:
+    return facade(request).reactions.overdue()
+
+
 @admin.get("/{dossier}", summary="One dossier with the official's contact details")
 def admin_get(
     request: Request, dossier: str, actor: str = require("dossiers.read", "dossier")
@@ -370,6 +393,380 @@ def admin_publish(
     request: Request, dossier: str, actor: str = require("dossiers.manage", "dossier")
 ) -> PublishResult:
     return facade(request).reactions.publish_answers(get_dossier(request, dossier).id, actor=actor)
+
+
+# -- assessment: themes, points, answers -----------------------------------------------
+
+#: Reaction numbers in paths and filters (a dossier never gets near this many).
+MAX_NUMBER = 10_000_000
+Number = Annotated[int, PathParam(ge=1, le=MAX_NUMBER, description="the reaction's number")]
+ThemeCode = Annotated[str, PathParam(min_length=1, max_length=50, description="the theme's code")]
+
+
+def _key(value: str, field: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"no {what} {value!r}", field=field) from None
+
+
+def _point(request: Request, dossier: Dossier, value: str) -> Point:
+    """A point of this dossier (a point of another dossier is not found here: the host
+    authorised the dossier in the path, not the one the point belongs to)."""
+
+    key = _key(value, "point", "point")
+    for point in facade(request).reactions.points(dossier.id):
+        if point.id == key:
+            return point
+    raise NotFound(f"no point {value!r} in this dossier", field="point")
+
+
+def _answer(request: Request, dossier: Dossier, value: str) -> Answer:
+    key = _key(value, "answer", "answer")
+    for answer in facade(request).reactions.answers(dossier.id):
+        if answer.id == key:
+            return answer
+    raise NotFound(f"no answer {value!r} in this dossier", field="answer")
+
+
+class ThemeRequest(ThemeIn):
+    assessor: str | None = Field(
+        default=None, min_length=1, max_length=255, description="who assesses the theme"
+    )
+
+
+class AssessorRequest(BaseModel):
+    assessor: str = Field(min_length=1, max_length=255)
+
+
+class PointRequest(PointIn):
+    theme: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class PointAssignment(BaseModel):
+    """A theme for the point, an assessor, or both."""
+
+    theme: str | None = Field(default=None, min_length=1, max_length=50)
+    assessor: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _something(self) -> PointAssignment:
+        if self.theme is None and self.assessor is None:
+            raise ValueError("give a theme, an assessor or both")
+        return self
+
+
+class AnswerRequest(AnswerIn):
+    """The answer to a theme (``theme``) or to one point (``point_id``): the outcome and
+    the reason the submitters read."""
+
+    theme: str | None = Field(default=None, min_length=1, max_length=50)
+    outcome: Outcome
+
+
+class AnswerUpdate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    outcome: Outcome
+    motivation: str = Field(min_length=1, max_length=20_000)
+    changes_plan: bool = False
+    change_reference: str | None = Field(default=None, max_length=1000)
+    expected_version: int = Field(
+        ge=1, le=1_000_000, description="the version you read; a newer one is a 409"
+    )
+
+
+@admin.post(
+    "/{dossier}/themes", status_code=201, summary="Add a theme, optionally with its assessor"
+)
+def admin_create_theme(
+    request: Request,
+    dossier: str,
+    data: ThemeRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Theme:
+    return facade(request).reactions.create_theme(
+        get_dossier(request, dossier).id,
+        ThemeIn(code=data.code, title=data.title, summary=data.summary),
+        assessor=data.assessor,
+        actor=actor,
+    )
+
+
+@admin.get("/{dossier}/themes", summary="The themes with their assessors and counts")
+def admin_themes(
+    request: Request, dossier: str, actor: str = require("dossiers.read", "dossier")
+) -> list[Theme]:
+    return facade(request).reactions.themes(get_dossier(request, dossier).id)
+
+
+@admin.post("/{dossier}/themes/{theme}/assessor", summary="Give a theme to an assessor")
+def admin_assign_theme(
+    request: Request,
+    dossier: str,
+    theme: ThemeCode,
+    data: AssessorRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Theme:
+    return facade(request).reactions.assign_theme(
+        get_dossier(request, dossier).id, theme, assessor=data.assessor, actor=actor
+    )
+
+
+@admin.get("/{dossier}/points", summary="The points the reactions are split into")
+def admin_points(
+    request: Request,
+    dossier: str,
+    theme: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    number: Annotated[int | None, Query(ge=1, le=MAX_NUMBER)] = None,
+    actor: str = require("dossiers.read", "dossier"),
+) -> list[Point]:
+    return facade(request).reactions.points(
+        get_dossier(request, dossier).id, theme=theme, number=number
+    )
+
+
+@admin.post(
+    "/{dossier}/reactions/{number}/points",
+    status_code=201,
+    summary="Split a reaction: one more point, optionally in a theme",
+)
+def admin_add_point(
+    request: Request,
+    dossier: str,
+    number: Number,
+    data: PointRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Point:
+    return facade(request).reactions.add_point(
+        get_dossier(request, dossier).id,
+        number,
+        PointIn(text=data.text, theme=data.theme),
+        actor=actor,
+    )
+
+
+@admin.post(
+    "/{dossier}/points/{point}/assign",
+    summary="Put a point in a theme and/or give it to an assessor",
+)
+def admin_assign_point(
+    request: Request,
+    dossier: str,
+    point: str,
+    data: PointAssignment,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Point:
+    found = _point(request, get_dossier(request, dossier), point)
+    return facade(request).reactions.assign_point(
+        found.id, theme=data.theme, assessor=data.assessor, actor=actor
+    )
+
+
+@admin.get("/{dossier}/answers", summary="Every answer, drafts included")
+def admin_answers(
+    request: Request, dossier: str, actor: str = require("dossiers.read", "dossier")
+) -> list[Answer]:
+    return facade(request).reactions.answers(get_dossier(request, dossier).id)
+
+
+@admin.post(
+    "/{dossier}/answers",
+    status_code=201,
+    summary="Answer a theme or a point: outcome and reason (a draft until published)",
+)
+def admin_draft_answer(
+    request: Request,
+    dossier: str,
+    data: AnswerRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Answer:
+    return facade(request).reactions.draft_answer(
+        get_dossier(request, dossier).id,
+        AnswerIn.model_validate(data.model_dump()),
+        actor=actor,
+    )
+
+
+@admin.put(
+    "/{dossier}/answers/{answer}",
+    summary="Change a draft answer; refused when someone saved since you read it",
+)
+def admin_update_answer(
+    request: Request,
+    dossier: str,
+    answer: str,
+    data: AnswerUpdate,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Answer:
+    found = _answer(request, get_dossier(request, dossier), answer)
+    return facade(request).reactions.update_answer(
+        found.id,
+        AnswerIn(
+            theme=found.theme,
+            point_id=found.point_id,
+            outcome=data.outcome,
+            motivation=data.motivation,
+            changes_plan=data.changes_plan,
+            change_reference=data.change_reference,
+        ),
+        expected_version=data.expected_version,
+        actor=actor,
+    )
+
+
+@admin.get("/{dossier}/answers/{answer}/history", summary="Every version of an answer")
+def admin_answer_history(
+    request: Request, dossier: str, answer: str, actor: str = require("dossiers.read", "dossier")
+) -> list[AnswerVersion]:
+    found = _answer(request, get_dossier(request, dossier), answer)
+    return facade(request).reactions.answer_history(found.id)
+
+
+@admin.get(
+    "/{dossier}/nota",
+    summary="The public nota van beantwoording as it stands, to review before publishing",
+)
+def admin_nota(
+    request: Request, dossier: str, actor: str = require("dossiers.read", "dossier")
+) -> Nota:
+    return facade(request).reactions.nota(get_dossier(request, dossier).id)
+
+
+# -- late reactions, deadlines, progress ------------------------------------------------
+
+
+class AdmissibilityRequest(BaseModel):
+    admissible: bool
+    reason: str = Field(min_length=1, max_length=2000, description="told to the submitter")
+
+
+class ExtensionRequest(BaseModel):
+    new_due: date
+    reason: str = Field(min_length=1, max_length=2000, description="told to every submitter")
+    numbers: list[Annotated[int, Field(ge=1, le=MAX_NUMBER)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="only these reactions; left out: every unanswered one due earlier",
+    )
+
+
+@admin.post(
+    "/{dossier}/reactions/{number}/admissibility",
+    summary="Decide whether a (late) reaction is taken into account, with the reason",
+)
+def admin_admissibility(
+    request: Request,
+    dossier: str,
+    number: Number,
+    data: AdmissibilityRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Reaction:
+    return facade(request).reactions.decide_admissibility(
+        get_dossier(request, dossier).id,
+        number,
+        admissible=data.admissible,
+        reason=data.reason,
+        actor=actor,
+    )
+
+
+@admin.post(
+    "/{dossier}/extensions",
+    summary="Move the answer date of unanswered reactions; every submitter is told why",
+)
+def admin_extend(
+    request: Request,
+    dossier: str,
+    data: ExtensionRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> Extension:
+    return facade(request).reactions.extend_answer_deadline(
+        get_dossier(request, dossier).id,
+        new_due=data.new_due,
+        reason=data.reason,
+        numbers=data.numbers,
+        actor=actor,
+    )
+
+
+@admin.get("/{dossier}/overdue", summary="Reactions past their deadline, worst first")
+def admin_overdue(
+    request: Request, dossier: str, actor: str = require("dossiers.read", "dossier")
+) -> list[OverdueItem]:
+    return facade(request).reactions.overdue(get_dossier(request, dossier).id)
+
+
+@admin.get("/{dossier}/stats", summary="Progress and counts, before publishing too")
+def admin_stats(
+    request: Request,
+    dossier: str,
+    round: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    actor: str = require("dossiers.read", "dossier"),
+) -> Stats:
+    return facade(request).reactions.stats(get_dossier(request, dossier).id, round=round)
+
+
+# -- paper import -------------------------------------------------------------------------
+
+#: The largest spreadsheet the import takes (the app's body limit may be lower).
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class ImportRequest(BaseModel):
+    """A CSV or XLSX file of paper reactions, base64-encoded: API writes are JSON only."""
+
+    filename: str = Field(
+        min_length=5,
+        max_length=255,
+        pattern=r"(?i)\.(csv|txt|xlsx|xlsm)$",
+        description="the file's name; its extension says how to read it",
+    )
+    content_base64: str = Field(
+        min_length=4, max_length=4 * ((MAX_IMPORT_BYTES + 2) // 3), description="the file"
+    )
+    channel: Channel = Field(default="paper", description="for rows without a 'kanaal'")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64") from None
+        return value
+
+
+def _safe_name(filename: str) -> str:
+    """The last part of the name, in characters any file system takes."""
+
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ]", "_", name, flags=re.ASCII).strip(" .")
+    suffix = Path(filename).suffix.lower()
+    if not name or not name.lower().endswith(suffix):
+        name = "import" + suffix
+    return name[-100:]
+
+
+@admin.post(
+    "/{dossier}/import",
+    summary="Import paper reactions from a CSV or XLSX file; bad rows are reported by number",
+)
+def admin_import(
+    request: Request,
+    dossier: str,
+    data: ImportRequest,
+    actor: str = require("dossiers.manage", "dossier"),
+) -> ImportReport:
+    found = get_dossier(request, dossier)
+    content = base64.b64decode(data.content_base64, validate=True)
+    with tempfile.TemporaryDirectory(prefix="participatie-import-") as folder:
+        path = Path(folder) / _safe_name(data.filename)
+        path.write_bytes(content)
+        return facade(request).reactions.import_file(
+            found.id, path, actor=actor, channel=data.channel
+        )
 
 
 # -- home page, feeds, installation ------------------------------------------------------
