@@ -38,6 +38,16 @@ class ConfigurationError(ParticipatieError):
     status = 500
 
 
+class MissingExtra(ParticipatieError, RuntimeError):
+    """An output needs an optional extra that is not installed (e.g. PDF: ``reports``).
+
+    Also a ``RuntimeError``, as it was before it had a code of its own.
+    """
+
+    code = "extra.missing"
+    status = 501
+
+
 class InvalidInput(ParticipatieError):
     """Input that fails validation; ``field`` names the field."""
 

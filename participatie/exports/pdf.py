@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from participatie.errors import MissingExtra
+
 
 class PdfDocument:
     def __init__(
@@ -19,7 +21,7 @@ class PdfDocument:
         try:
             from fpdf import FPDF
         except ImportError as exc:  # pragma: no cover - depends on the extra
-            raise RuntimeError(
+            raise MissingExtra(
                 "PDF output needs the 'reports' extra: pip install participatie[reports]"
             ) from exc
         self._pdf = FPDF(format="A4")

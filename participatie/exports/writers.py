@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+from participatie.errors import MissingExtra
+
 #: Cells starting with these are formulas to Excel and LibreOffice; they get a quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -129,7 +131,7 @@ def write_xlsx(
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise RuntimeError(
+        raise MissingExtra(
             "XLSX export needs the 'reports' extra: pip install participatie[reports]"
         ) from exc
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from participatie.errors import MissingExtra
 from participatie.reactions.feedback import AnswerBook, feedback_context
 from participatie.reactions.models import (
     DispatchRow,
@@ -176,7 +177,7 @@ def write_pdf(path: Path, title: str, articles: list[str]) -> None:
     try:
         from fpdf import FPDF
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise RuntimeError(
+        raise MissingExtra(
             "PDF letters need the 'reports' extra: pip install participatie[reports]"
         ) from exc
     from participatie.exports.pdf import latin1

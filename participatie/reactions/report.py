@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from participatie.errors import MissingExtra
 from participatie.exports.writers import (
     deterministic_json,
     sha256_bytes,
@@ -428,7 +429,7 @@ def _write_docx(nota: Nota, path: Path) -> None:
     try:
         import docx
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise RuntimeError(
+        raise MissingExtra(
             "DOCX output needs the 'reports' extra: pip install participatie[reports]"
         ) from exc
     document = docx.Document()

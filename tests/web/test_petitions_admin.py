@@ -9,11 +9,13 @@ import glob
 import hashlib
 import io
 import os
+import sys
 import tempfile
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.requests import Request
@@ -315,6 +317,21 @@ def test_exports_csv_and_handover_document(p: Participatie, client: TestClient) 
     assert missing.status_code == 404
     assert missing.json()["code"] == "petition.not_found"
     assert client.get(f"{ADMIN}/not-a-uuid/handover.pdf").status_code == 404
+
+
+def test_pdf_without_the_reports_extra_is_a_clear_501(
+    p: Participatie, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    petition = open_petition(p)
+    client.post(f"{ADMIN}/{petition.id}/close")
+    client.post(f"{ADMIN}/{petition.id}/hand-over", json={"to": "de gemeenteraad"})
+    # As on an installation without fpdf2: importing it fails.
+    monkeypatch.setitem(sys.modules, "fpdf", None)
+    response = client.get(f"{ADMIN}/{petition.id}/handover.pdf")
+    assert response.status_code == 501
+    assert response.json()["code"] == "extra.missing"
+    # The HTML document does not need the extra.
+    assert client.get(f"{ADMIN}/{petition.id}/handover.html").status_code == 200
 
 
 def test_rules_and_trends(p: Participatie, client: TestClient) -> None:
