@@ -198,6 +198,16 @@ class Settings(BaseSettings):
         overrides = {**overrides, "secret_keys": (secrets.token_urlsafe(32),)}
         return cls.load(**overrides), True
 
+    @classmethod
+    def for_schema(cls, **overrides: Any) -> Settings:
+        """Settings for the migration commands, which need no secret key.
+
+        Without ``PARTICIPATIE_SECRET_KEYS`` a throw-away key fills the gap; it signs and
+        hashes nothing, since migrations only create and alter tables.
+        """
+
+        return cls.for_demo(**overrides)[0]
+
     @property
     def signing_keys(self) -> list[str]:
         return [key.get_secret_value() for key in self.secret_keys]

@@ -32,6 +32,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
+from participatie.errors import ConfigurationError
+
 TABLE_PREFIX = "participatie_"
 VERSION_TABLE = "participatie_alembic_version"
 
@@ -207,9 +209,15 @@ def make_engine(
     if backend == "sqlite":
         database = parsed.database or ""
         in_memory = database in ("", ":memory:") or "mode=memory" in str(parsed)
-        if not in_memory and database:
+        if not in_memory and database and not database.startswith("file:"):
             folder = os.path.dirname(os.path.abspath(database))
-            os.makedirs(folder, exist_ok=True)
+            if not os.path.isdir(folder):
+                # A typo in the path must not quietly start a new, empty database.
+                raise ConfigurationError(
+                    f"the folder of the SQLite database {database!r} does not exist: "
+                    "create it or correct PARTICIPATIE_DATABASE_URL",
+                    field="database_url",
+                )
         connect_args: dict[str, Any] = {"check_same_thread": False}
         connect_args.update(kwargs.pop("connect_args", {}))
         if in_memory:

@@ -7,6 +7,7 @@ Seeds the wijken of the demo municipality, then runs each module's case (its
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,47 @@ from typing import Any
 from participatie.areas import AreaIn
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
+from participatie.errors import ConfigurationError
+
+#: File that marks a folder as written by the demo, so a later run may empty it.
+DEMO_MARKER = ".participatie-demo"
+
+
+def prepare_output(out: Path, *, force: bool = False) -> None:
+    """Make ``out`` an empty demo folder, refusing to empty anything else.
+
+    An earlier demo output (it holds :data:`DEMO_MARKER`) or an empty folder is emptied;
+    any other existing folder is refused unless ``force``. The working folder and its
+    parents are refused always.
+
+    Raises:
+        ConfigurationError: ``config.invalid`` (field ``out``) naming the folder and why.
+    """
+
+    target = out.resolve()
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
+        raise ConfigurationError(
+            f"{out} is the working folder or contains it: choose another --out", field="out"
+        )
+    if target.exists() and not target.is_dir():
+        raise ConfigurationError(
+            f"{out} is a file, not a folder: choose another --out", field="out"
+        )
+    if target.exists():
+        marked = (target / DEMO_MARKER).is_file()
+        if not marked and not force and any(target.iterdir()):
+            raise ConfigurationError(
+                f"{out} exists and was not written by the demo; nothing was changed. "
+                "Choose another --out, or add --force to empty it",
+                field="out",
+            )
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    (target / DEMO_MARKER).write_text(
+        "Written by `participatie demo`; the next demo run may empty this folder.\n",
+        encoding="utf-8",
+    )
+
 
 #: Wijken of the demo municipality with their PC4 ranges (approximate, for the demo).
 DEMO_AREAS: list[tuple[str, str, list[str]]] = [

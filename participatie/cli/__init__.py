@@ -7,32 +7,40 @@ Each feature module adds its group from ``participatie/cli/<module>.py`` (attrib
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import logging
-import shutil
 import signal
 import sys
 import threading
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from participatie.clock import FixedClock
 from participatie.config import Settings
+from participatie.db import make_engine
 from participatie.engine import Participatie
 from participatie.errors import ParticipatieError
+from participatie.exports.files import open_private
+from participatie.infra import explain
 from participatie.outbox.mailers import FolderMailer
 
 MODULES = ("polls", "petitions", "reactions", "web")
 
 
 class Context:
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, verbose: bool = False) -> None:
         self.database_url = database_url
+        self.verbose = verbose
         self._p: Participatie | None = None
+        self._schema_engine: Engine | None = None
 
     def settings(self, **extra: Any) -> Settings:
         overrides: dict[str, Any] = dict(extra)
@@ -45,19 +53,60 @@ class Context:
             self._p = Participatie(self.settings())
         return self._p
 
+    def schema_engine(self) -> Engine:
+        """An engine for the migration commands, which need no secret key."""
+
+        if self._schema_engine is None:
+            overrides: dict[str, Any] = {}
+            if self.database_url:
+                overrides["database_url"] = self.database_url
+            settings = Settings.for_schema(**overrides)
+            self._schema_engine = make_engine(
+                settings.database_url,
+                sqlite_synchronous=settings.sqlite_synchronous,
+                sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            )
+        return self._schema_engine
+
+    def url(self) -> str:
+        """The database URL in use (for messages; mask it before printing)."""
+
+        if self.database_url:
+            return self.database_url
+        try:
+            return Settings.for_schema().database_url
+        except ParticipatieError:
+            return "(unknown)"
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
 class Cli(click.Group):
-    """Turns library errors into one clear line and exit status 2."""
+    """Turns library errors and infrastructure problems (a database that does not answer,
+    a missing driver or extra, tables never created) into one clear line and exit
+    status 2; ``-v`` shows the traceback as well.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ParticipatieError as exc:
-            click.echo(f"error: {exc.message} [{exc.code}]", err=True)
-            ctx.exit(2)
+            self._fail(ctx, f"error: {exc.message} [{exc.code}]")
+        except (DBAPIError, NoSuchModuleError, ModuleNotFoundError) as exc:
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            line = explain(exc, obj.url() if obj else None)
+            if line is None:
+                raise
+            self._fail(ctx, f"error: {line}")
+
+    @staticmethod
+    def _fail(ctx: click.Context, line: str) -> None:
+        obj = ctx.obj if isinstance(ctx.obj, Context) else None
+        if obj is not None and obj.verbose:
+            traceback.print_exc()
+        click.echo(line, err=True)
+        ctx.exit(2)
 
 
 @click.group(cls=Cli)
@@ -73,7 +122,7 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
     """participatie: polls, petitions and reactions for a gemeente."""
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
-    ctx.obj = Context(database_url)
+    ctx.obj = Context(database_url, verbose)
 
 
 # -- db -----------------------------------------------------------------------------
@@ -81,20 +130,47 @@ def main(ctx: click.Context, database_url: str | None, verbose: bool) -> None:
 
 @main.group()
 def db() -> None:
-    """Schema migrations (the library's own Alembic history)."""
+    """Schema migrations (the library's own Alembic history). No secret key needed."""
 
 
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @pass_ctx
 def db_upgrade(ctx: Context, revision: str) -> None:
-    """Upgrade the library's tables to REVISION (default: head)."""
+    """Upgrade the library's tables to REVISION (default: head).
+
+    A SQLite database file is created when missing; its folder must exist.
+    """
 
     from participatie import migrations
 
-    p = ctx.facade()
-    migrations.upgrade(p.engine, revision)
-    click.echo(f"database at {migrations.current(p.engine)}")
+    engine = ctx.schema_engine()
+    migrations.upgrade(engine, revision)
+    click.echo(f"database at {migrations.current(engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_ctx
+def db_downgrade(ctx: Context, revision: str) -> None:
+    """Downgrade the library's tables to REVISION (``base`` removes them all; data in
+    dropped tables and columns is lost)."""
+
+    from participatie import migrations
+
+    engine = ctx.schema_engine()
+    migrations.downgrade(engine, revision)
+    click.echo(f"database at {migrations.current(engine) or 'base (no participatie tables)'}")
+
+
+@db.command("history")
+def db_history() -> None:
+    """List the library's revisions, newest first (needs no database)."""
+
+    from participatie import migrations
+
+    for line in migrations.history():
+        click.echo(line)
 
 
 @db.command("current")
@@ -104,7 +180,7 @@ def db_current(ctx: Context) -> None:
 
     from participatie import migrations
 
-    rev = migrations.current(ctx.facade().engine)
+    rev = migrations.current(ctx.schema_engine())
     click.echo(rev or "(empty: no participatie tables)")
 
 
@@ -115,7 +191,7 @@ def db_check(ctx: Context) -> None:
 
     from participatie import migrations
 
-    result = migrations.check(ctx.facade().engine)
+    result = migrations.check(ctx.schema_engine())
     if result.current != result.head:
         click.echo(f"database at {result.current or '(empty)'}, head is {result.head}")
     for diff in result.differences:
@@ -229,7 +305,7 @@ def audit_verify(ctx: Context) -> None:
 def audit_export(ctx: Context, out: Path) -> None:
     """Write the events as JSON lines."""
 
-    with out.open("w", encoding="utf-8") as fh:
+    with open_private(out) as raw, io.TextIOWrapper(raw, "utf-8") as fh:
         count = ctx.facade().audit.export_jsonl(fh)
     click.echo(f"{count} events written to {out}")
 
@@ -243,16 +319,16 @@ def audit_export(ctx: Context, out: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("participatie-demo"),
     show_default=True,
-    help="Folder for the demo database, mail and outputs (emptied first).",
+    help="Folder for the demo database, mail and outputs. An earlier demo output is "
+    "emptied first; any other existing folder is refused unless --force.",
 )
-def demo(out: Path) -> None:
+@click.option("--force", is_flag=True, help="Empty --out even if the demo did not write it.")
+def demo(out: Path, force: bool) -> None:
     """Run the real cases end to end on a fresh SQLite database and write the outputs."""
 
-    from participatie.demo import run_demo
+    from participatie.demo import prepare_output, run_demo
 
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    prepare_output(out, force=force)
     settings, generated = Settings.for_demo(
         database_url=f"sqlite:///{out / 'participatie.db'}",
         sqlite_synchronous="NORMAL",

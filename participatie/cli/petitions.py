@@ -13,6 +13,7 @@ import click
 
 from participatie.cli import Context, pass_ctx
 from participatie.errors import InvalidInput
+from participatie.exports.files import write_private_bytes, write_private_text
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import InvalidationCriteria
 
@@ -70,9 +71,9 @@ def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
         return
     doc = p.petitions.handover_document(pid)
     if fmt == "html":
-        out.write_text(p.petitions.handover_html(doc), encoding="utf-8")
+        write_private_text(out, p.petitions.handover_html(doc))
     else:
-        out.write_bytes(p.petitions.handover_pdf(doc))
+        write_private_bytes(out, p.petitions.handover_pdf(doc))
     click.echo(f"hand-over document ({doc.total} signatures, list sha256 {doc.sha256}) -> {out}")
 
 

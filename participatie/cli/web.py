@@ -5,7 +5,6 @@ delivered into a folder (so a confirmation link can be clicked) and due jobs run
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,8 @@ import click
 from participatie.clock import Clock, FixedClock, SystemClock
 from participatie.config import Settings
 from participatie.engine import Participatie
-from participatie.outbox.mailers import FolderMailer
+from participatie.infra import mask_url
+from participatie.outbox.mailers import FolderMailer, Mailer
 
 #: Where the demo's story starts (the same moment as ``participatie demo``).
 DEMO_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -41,13 +41,16 @@ class ShiftedClock:
         return self._real.now() + self._offset
 
 
-def _background(p: Participatie, stop: threading.Event, every: float = 2.0) -> None:
-    """Deliver the outbox into the folder and run due jobs until told to stop."""
+def _background(
+    p: Participatie, stop: threading.Event, deliver: bool = True, every: float = 2.0
+) -> None:
+    """Deliver the outbox (when ``deliver``) and run due jobs until told to stop."""
 
     next_jobs = 0.0
     while not stop.is_set():
         try:
-            p.outbox.deliver(100)
+            if deliver:
+                p.outbox.deliver(100)
             if time.monotonic() >= next_jobs:
                 p.jobs.run_due()
                 next_jobs = time.monotonic() + 60.0
@@ -70,8 +73,16 @@ def _background(p: Participatie, stop: threading.Event, every: float = 2.0) -> N
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the demo database and mail (--demo; default participatie-demo, "
-    "emptied first), or for the mail alone (default participatie-mail).",
+    help="With --demo: folder for the demo database and mail (default participatie-demo; "
+    "an earlier demo output is emptied, any other existing folder refused unless --force).",
+)
+@click.option("--force", is_flag=True, help="With --demo: empty --out even if not a demo output.")
+@click.option(
+    "--mail-folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write mail as .eml files into this folder instead of sending it (for trying "
+    "things out; residents then receive nothing).",
 )
 @click.option(
     "--frame-ancestor",
@@ -87,9 +98,16 @@ def group(
     host: str,
     port: int,
     out: Path | None,
+    force: bool,
+    mail_folder: Path | None,
     frame_ancestors: tuple[str, ...],
 ) -> None:
-    """Run the web app with uvicorn; e-mail goes into a local folder."""
+    """Run the web app with uvicorn and deliver queued mail in the background.
+
+    Mail goes out through the configured SMTP server (``PARTICIPATIE_SMTP__*``); only
+    ``--demo`` or an explicit ``--mail-folder`` writes it into a folder instead. Without
+    either and without an SMTP host, mail stays queued and start-up says so.
+    """
 
     import uvicorn
 
@@ -98,11 +116,15 @@ def group(
     cli_ctx: Any = ctx.obj
     base_url = f"http://{host}:{port}"
     clock: Clock
+    if out is not None and not demo:
+        raise click.UsageError("--out is for --demo; use --mail-folder to keep mail in a folder")
+    mailer: Mailer | None = None
+    mail_dir: Path | None = mail_folder
     if demo:
+        from participatie.demo import prepare_output
+
         folder = out or Path("participatie-demo")
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        prepare_output(folder, force=force)
         settings, generated = Settings.for_demo(
             database_url=f"sqlite:///{(folder / 'participatie.db').resolve()}",
             sqlite_synchronous="NORMAL",
@@ -110,7 +132,7 @@ def group(
         )
         if generated:
             click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
-        mail_dir = folder / "mail"
+        mail_dir = mail_folder or folder / "mail"
         demo_clock = FixedClock(DEMO_START)
         loader = Participatie(settings, clock=demo_clock, mailer=FolderMailer(mail_dir))
         try:
@@ -136,18 +158,30 @@ def group(
             {} if os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL") else {"public_base_url": base_url}
         )
         settings = cli_ctx.settings(**extra)
-        mail_dir = out or Path("participatie-mail")
         clock = SystemClock()
-    mail_dir.mkdir(parents=True, exist_ok=True)
-    p = Participatie(settings, clock=clock, mailer=FolderMailer(mail_dir))
+    if mail_dir is not None:
+        mail_dir.mkdir(parents=True, exist_ok=True)
+        mailer = FolderMailer(mail_dir)
+    p = Participatie(settings, clock=clock, mailer=mailer)
     if not demo:
         p.migrate()
     app = create_app(p, frame_ancestors=frame_ancestors)
-    click.echo(f"database: {settings.database_url}")
-    click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")
+    click.echo(f"database: {mask_url(settings.database_url)}")
+    deliver = True
+    if mail_dir is not None:
+        click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")
+    elif os.environ.get("PARTICIPATIE_SMTP__HOST"):
+        smtp = settings.smtp
+        click.echo(f"mail is sent through {smtp.host}:{smtp.port} ({smtp.security})")
+    else:
+        deliver = False
+        click.echo(
+            "mail is NOT sent: no PARTICIPATIE_SMTP__HOST set; it stays queued "
+            "(set the SMTP settings, or use --mail-folder to write it into a folder)"
+        )
     click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     stop = threading.Event()
-    worker = threading.Thread(target=_background, args=(p, stop), daemon=True)
+    worker = threading.Thread(target=_background, args=(p, stop, deliver), daemon=True)
     worker.start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

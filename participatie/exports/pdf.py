@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from participatie.errors import MissingExtra
+from participatie.exports.files import write_private_bytes
 
 
 class PdfDocument:
@@ -77,7 +78,7 @@ class PdfDocument:
         return self._pdf
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        self._pdf.output(str(path))
+        write_private_bytes(path, bytes(self._pdf.output()))
 
     def to_bytes(self) -> bytes:
         return bytes(self._pdf.output())

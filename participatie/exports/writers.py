@@ -14,6 +14,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from participatie.errors import MissingExtra
+from participatie.exports.files import open_private
 
 #: Cells starting with these are formulas to Excel and LibreOffice; they get a quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -67,7 +68,7 @@ def write_excel_csv(
     """
 
     if isinstance(path_or_file, str | os.PathLike):
-        with open(path_or_file, "wb") as raw:
+        with open_private(path_or_file) as raw:
             return write_excel_csv(raw, header, rows)
     sink = CountingSha256Writer(path_or_file)
     sink.write("\ufeff")
@@ -152,4 +153,5 @@ def write_xlsx(
                     cells.append(WriteOnlyCell(sheet, value=value))
             sheet.append(cells)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(str(path))
+    with open_private(path) as fh:
+        workbook.save(fh)

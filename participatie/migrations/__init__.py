@@ -59,6 +59,18 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(alembic_config(connection), revision)
 
 
+def history() -> list[str]:
+    """One line per revision, newest first: ``<revision> <- <down revision>: <message>``."""
+
+    script = ScriptDirectory.from_config(alembic_config())
+    lines = []
+    for rev in script.walk_revisions():
+        down = rev.down_revision if isinstance(rev.down_revision, str) else "base"
+        head = " (head)" if rev.is_head else ""
+        lines.append(f"{rev.revision} <- {down or 'base'}{head}: {rev.doc or ''}".rstrip())
+    return lines
+
+
 def heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
@@ -82,6 +94,8 @@ class CheckResult:
 
 def check(engine: Engine) -> CheckResult:
     """Compare the database with the models: revision at head and no difference."""
+
+    import participatie.models  # noqa: F401  (every table on the metadata, as in env.py)
 
     (head,) = heads()
     with engine.connect() as connection:

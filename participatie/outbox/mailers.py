@@ -18,6 +18,7 @@ from typing import Protocol, Self
 
 from participatie.config import SmtpSettings
 from participatie.errors import PermanentDeliveryError, TransientDeliveryError
+from participatie.exports.files import write_private_bytes
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class FolderMailer:
         email["Date"] = format_datetime(datetime.now(UTC))
         target = self.folder / f"{message.id}.eml"
         tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(bytes(email))
+        write_private_bytes(tmp, bytes(email))
         os.replace(tmp, target)
 
 

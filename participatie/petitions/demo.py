@@ -15,6 +15,7 @@ from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import InvalidEmail
 from participatie.exports import deterministic_json
+from participatie.exports.files import write_private_bytes, write_private_text
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import (
     InvalidationCriteria,
@@ -244,9 +245,9 @@ def run_demo(
         petition.id, actor="griffie", to="de gemeenteraad van Groningen", note="Raadsvergadering"
     )
     doc = p.petitions.handover_document(petition.id)
-    (out / "handover.html").write_text(p.petitions.handover_html(doc), encoding="utf-8")
+    write_private_text(out / "handover.html", p.petitions.handover_html(doc))
     try:
-        (out / "handover.pdf").write_bytes(p.petitions.handover_pdf(doc))
+        write_private_bytes(out / "handover.pdf", p.petitions.handover_pdf(doc))
     except RuntimeError as exc:  # without the reports extra
         echo(f"no PDF: {exc}")
     echo(

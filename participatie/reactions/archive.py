@@ -4,12 +4,14 @@ the generated documents, the dossier's audit events and a SHA-256 manifest.
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from participatie.exports.files import open_private, write_private_bytes
 from participatie.exports.writers import deterministic_json, sha256_file
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ def export(
                 for r in dossier.rounds
             },
         }
-        (out / "dossier.json").write_bytes(deterministic_json(data))
+        write_private_bytes(out / "dossier.json", deterministic_json(data))
         for r in dossier.rounds:
             suffix = "" if len(dossier.rounds) == 1 else f"-ronde-{r.number}"
             nota = svc.nota(dossier_id, round=r.number, session=s)
@@ -56,7 +58,7 @@ def export(
 
             report.write(p, nota, out / f"nota{suffix}.html", "html")
             report.write(p, nota, out / f"nota{suffix}.csv", "csv")
-        with (out / "audit.jsonl").open("w", encoding="utf-8") as fh:
+        with open_private(out / "audit.jsonl") as raw, io.TextIOWrapper(raw, "utf-8") as fh:
             p.audit.export_jsonl(fh, session=s, subject_type=SUBJECT, subject_id=dossier_id)
     files = {
         path.name: sha256_file(path)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import MissingExtra
+from participatie.exports.files import write_private_bytes, write_private_text
 from participatie.reactions.feedback import AnswerBook, feedback_context
 from participatie.reactions.models import (
     DispatchRow,
@@ -103,7 +104,7 @@ def generate(
         document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
         name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
         data = document.encode("utf-8")
-        (out_dir / name).write_bytes(data)
+        write_private_bytes(out_dir / name, data)
         dispatch.status = "sent"
         dispatch.sent_at = now
         dispatch.sha256 = hashlib.sha256(data).hexdigest()
@@ -117,9 +118,9 @@ def generate(
     stamp = today.isoformat()
     label = kind or "alle"
     print_name = f"brieven-{label}-{stamp}.html"
-    (out_dir / print_name).write_text(
+    write_private_text(
+        out_dir / print_name,
         p.render("reactions/letters.html", letters=articles, title=dossier.title),
-        encoding="utf-8",
     )
     pdf_name: str | None = None
     if pdf:

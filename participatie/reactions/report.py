@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import MissingExtra
+from participatie.exports.files import open_private, write_private_text
 from participatie.exports.writers import (
     deterministic_json,
     sha256_bytes,
@@ -314,7 +315,7 @@ def write(p: Participatie, nota: Nota, path: Path, fmt: str) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
         html = p.render("reactions/nota.html", nota=nota, channel_labels=CHANNEL_LABELS_NL)
-        path.write_text(html, encoding="utf-8")
+        write_private_text(path, html)
     elif fmt == "csv":
         write_excel_csv(path, _table_header(nota), _table_rows(nota))
     elif fmt == "xlsx":
@@ -486,7 +487,8 @@ def _write_docx(nota: Nota, path: Path) -> None:
             cells[1].text = CHANNEL_LABELS_NL[item.channel]
             cells[2].text = "\n".join(_submitter_line(sub) for sub in item.submitters)
     document.add_paragraph(f"SHA-256 van de gegevens: {nota.sha256}")
-    document.save(str(path))
+    with open_private(path) as fh:
+        document.save(fh)
 
 
 def _write_pdf(nota: Nota, path: Path) -> None:

@@ -43,7 +43,7 @@ def test_db_upgrade_current_check(runner: CliRunner, empty_database_url: str) ->
 def test_missing_secret_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("PARTICIPATIE_SECRET_KEYS", raising=False)
     result = CliRunner().invoke(
-        main, ["--database-url", f"sqlite:///{tmp_path}/x.db", "db", "current"]
+        main, ["--database-url", f"sqlite:///{tmp_path}/x.db", "polls", "list"]
     )
     assert result.exit_code == 2
     assert "PARTICIPATIE_SECRET_KEYS" in result.output
