@@ -35,10 +35,10 @@ typecheck: .stamp-test
 
 # -k: run all three even when one fails, so one run shows every problem.
 test: .stamp-test
-	$(MAKE) --no-print-directory -k unit lint typecheck
+	$(MAKE) --no-print-directory -k unit lint typecheck docs
 
 docs: .stamp-test
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(or $(SITE_DIR),site)
 
 clean:
 	rm -rf $(VENV) .stamp-demo .stamp-test $(DEMO_OUT) site .mypy_cache .ruff_cache .pytest_cache
