@@ -10,9 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Installed package for the demo: the core plus the reports extra (XLSX output).
+# Installed package for the demo: the core plus the reports extra (XLSX, PDF and DOCX
+# output) and the web extra, so `.venv/bin/participatie serve --demo` works right after.
 .stamp-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[reports]'
+	$(BIN)/python -m pip install --quiet -e '.[web,reports]'
 	touch $@
 
 # Everything the suite needs: database drivers, web, reports, test and dev tools.

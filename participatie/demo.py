@@ -16,6 +16,7 @@ from participatie.areas import AreaIn
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import ConfigurationError
+from participatie.infra import mask_url
 
 #: File that marks a folder as written by the demo, so a later run may empty it.
 DEMO_MARKER = ".participatie-demo"
@@ -92,21 +93,24 @@ def run_demo(
     echo: Callable[[str], Any] = print,
     *,
     scale: float = 1.0,
+    prepared: bool = False,
 ) -> dict[str, Any]:
     """Run every case; ``scale`` below 1 makes the larger cases smaller.
 
     The petition and consultation cases sign and react ``scale`` times as often (a
     quick load for ``participatie serve --demo``); the Paddepoel poll is small and
-    always runs at its real size.
+    always runs at its real size. ``prepared``: the database is migrated and the wijken
+    exist already (``serve --demo`` does both before it starts serving).
     """
 
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    echo(f"database: {p.settings.database_url}")
-    p.migrate()
-    echo("migrated the database to the newest revision")
-    seed_areas(p)
-    echo(f"created {len(DEMO_AREAS)} wijken")
+    if not prepared:
+        echo(f"database: {mask_url(p.settings.database_url)}")
+        p.migrate()
+        echo("migrated the database to the newest revision")
+        seed_areas(p)
+        echo(f"created {len(DEMO_AREAS)} wijken")
     results: dict[str, Any] = {}
     for module, folder in CASES:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,10 @@ from participatie.outbox.mailers import FolderMailer, Mailer
 
 #: Where the demo's story starts (the same moment as ``participatie demo``).
 DEMO_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+#: The moment ``serve --demo``'s server clock starts from: after the end of every demo
+#: case's story (the consultation's answers go out in May 2026), so the finished cases lie
+#: in the past and the open ones, made first, stay open for weeks.
+DEMO_NOW = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 #: Share of the petition and consultation cases ``serve --demo`` loads by default, so
 #: the server answers within seconds; ``--full-demo`` loads everything.
 DEMO_SCALE = 0.1
@@ -39,6 +43,66 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return self._real.now() + self._offset
+
+
+class DemoLoad:
+    """``serve --demo``: the open cases at once, the finished ones in the background."""
+
+    def __init__(self, folder: Path, settings: Settings, scale: float) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.scale = scale
+        self.mail_dir = folder / "mail"
+
+    @classmethod
+    def prepare(cls, folder: Path, base_url: str, force: bool, full: bool) -> DemoLoad:
+        from participatie.demo import prepare_output
+
+        prepare_output(folder, force=force)
+        settings, generated = Settings.for_demo(
+            database_url=f"sqlite:///{(folder / 'participatie.db').resolve()}",
+            sqlite_synchronous="NORMAL",
+            public_base_url=base_url,
+        )
+        if generated:
+            click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
+        return cls(folder, settings, 1.0 if full else DEMO_SCALE)
+
+    def open_first(self, p: Participatie) -> str:
+        """Seed the wijken and make the open poll, petition and dossier; the notice."""
+
+        from participatie.demo import seed_areas
+        from participatie.demo_open import open_cases
+
+        seed_areas(p)
+        return open_cases(p, click.echo).notice()
+
+    def run(self, worker: threading.Thread) -> None:
+        """Load the finished cases under their own fixed clock, then start ``worker``."""
+
+        from participatie.demo import run_demo
+
+        if self.scale < 1:
+            click.echo(
+                f"loading the finished demo cases at {self.scale:.0%} of their size in the "
+                "background (--full-demo loads all of it; `participatie demo` writes the "
+                "full outputs)"
+            )
+        started = time.monotonic()
+        demo_clock = FixedClock(DEMO_START)
+        loader = Participatie(self.settings, clock=demo_clock, mailer=FolderMailer(self.mail_dir))
+        try:
+            run_demo(loader, self.folder, demo_clock, click.echo, scale=self.scale, prepared=True)
+            # Mail the demo queued is written now, so the folder shows it from the start.
+            loader.outbox.deliver(1000)
+            if demo_clock.now() >= DEMO_NOW:
+                click.echo("warning: the demo's story ran past the server's clock", err=True)
+            click.echo(f"demo loaded in {time.monotonic() - started:.1f} s")
+        except Exception as exc:  # keep serving the open cases; say what went wrong
+            click.echo(f"loading the demo failed: {exc}", err=True)
+        finally:
+            loader.dispose()
+            worker.start()
 
 
 def _background(
@@ -120,38 +184,12 @@ def group(
         raise click.UsageError("--out is for --demo; use --mail-folder to keep mail in a folder")
     mailer: Mailer | None = None
     mail_dir: Path | None = mail_folder
+    loading: DemoLoad | None = None
     if demo:
-        from participatie.demo import prepare_output
-
-        folder = out or Path("participatie-demo")
-        prepare_output(folder, force=force)
-        settings, generated = Settings.for_demo(
-            database_url=f"sqlite:///{(folder / 'participatie.db').resolve()}",
-            sqlite_synchronous="NORMAL",
-            public_base_url=base_url,
-        )
-        if generated:
-            click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
-        mail_dir = mail_folder or folder / "mail"
-        demo_clock = FixedClock(DEMO_START)
-        loader = Participatie(settings, clock=demo_clock, mailer=FolderMailer(mail_dir))
-        try:
-            from participatie.demo import run_demo
-
-            scale = 1.0 if full_demo else DEMO_SCALE
-            if scale < 1:
-                click.echo(
-                    f"loading the demo cases at {scale:.0%} of their size "
-                    "(--full-demo loads all of it; `participatie demo` writes the full outputs)"
-                )
-            started = time.monotonic()
-            run_demo(loader, folder, demo_clock, click.echo, scale=scale)
-            # Mail the demo queued is written now, so the folder shows it from the start.
-            loader.outbox.deliver(1000)
-        finally:
-            loader.dispose()
-        click.echo(f"demo loaded in {time.monotonic() - started:.1f} s")
-        clock = ShiftedClock(demo_clock.now() + timedelta(minutes=1))
+        loading = DemoLoad.prepare(out or Path("participatie-demo"), base_url, force, full_demo)
+        settings, mail_dir = loading.settings, mail_folder or loading.folder / "mail"
+        loading.mail_dir = mail_dir
+        clock = ShiftedClock(DEMO_NOW)
     else:
         # Links in e-mails point at this server, unless the deployment says otherwise.
         extra = (
@@ -163,9 +201,9 @@ def group(
         mail_dir.mkdir(parents=True, exist_ok=True)
         mailer = FolderMailer(mail_dir)
     p = Participatie(settings, clock=clock, mailer=mailer)
-    if not demo:
-        p.migrate()
-    app = create_app(p, frame_ancestors=frame_ancestors)
+    p.migrate()
+    notice = loading.open_first(p) if loading else None
+    app = create_app(p, frame_ancestors=frame_ancestors, notice=notice)
     click.echo(f"database: {mask_url(settings.database_url)}")
     deliver = True
     if mail_dir is not None:
@@ -179,13 +217,19 @@ def group(
             "mail is NOT sent: no PARTICIPATIE_SMTP__HOST set; it stays queued "
             "(set the SMTP settings, or use --mail-folder to write it into a folder)"
         )
-    click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     stop = threading.Event()
     worker = threading.Thread(target=_background, args=(p, stop, deliver), daemon=True)
-    worker.start()
+    if loading is not None:
+        # The finished cases load behind the open ones; due jobs and delivery start after,
+        # so the server's clock never closes a case the loader is still running.
+        threading.Thread(target=loading.run, args=(worker,), daemon=True).start()
+    else:
+        worker.start()
+    click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
     finally:
         stop.set()
-        worker.join(timeout=10)
+        if worker.is_alive():
+            worker.join(timeout=10)
         p.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
+from participatie.errors import MissingExtra
 from participatie.exports import sha256_file
 from participatie.polls import models as _models  # noqa: F401  (tables on the metadata)
 from participatie.polls.errors import AlreadyVoted, CodeRevoked, CodeTypo
@@ -182,12 +183,11 @@ def run_demo(
     with ballots_path.open("wb") as fh:
         p.polls.write_ballots(poll.id, fh)
     tally = p.polls.publish(poll.id, actor="projectleider")
-    for fmt in ("json", "csv", "html", "xlsx"):
-        write_report(p, tally, fmt, out / f"tally.{fmt}")
-    try:
-        write_report(p, tally, "pdf", out / "tally.pdf")
-    except RuntimeError as exc:  # fpdf2 missing: the reports extra
-        echo(f"no PDF: {exc}")
+    for fmt in ("json", "csv", "html", "xlsx", "pdf"):
+        try:
+            write_report(p, tally, fmt, out / f"tally.{fmt}")
+        except MissingExtra as exc:  # openpyxl or fpdf2 missing: the reports extra
+            echo(f"no tally.{fmt}: {exc}")
 
     digest = sha256_file(ballots_path)
     counts = {o.name: o.votes for o in tally.options}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from participatie.errors import MissingExtra
 from participatie.exports import deterministic_json, write_excel_csv, write_xlsx
 from participatie.polls.schemas import PublishedBallot, TallyResult
 
@@ -260,7 +261,12 @@ class _Pdf:
 
             self._doc: Any = PdfDocument(title, created=created)
             return
-        from fpdf import FPDF
+        try:
+            from fpdf import FPDF
+        except ImportError as exc:  # the reports extra
+            raise MissingExtra(
+                "PDF output needs the 'reports' extra: pip install participatie[reports]"
+            ) from exc
 
         pdf = FPDF(format="A4", enforce_compliance="PDF/A-2B")
         pdf.add_font("Report", "", str(font))

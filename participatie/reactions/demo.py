@@ -13,6 +13,7 @@ from typing import Any
 
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
+from participatie.errors import MissingExtra
 from participatie.exports.writers import deterministic_json, write_excel_csv, write_xlsx
 from participatie.reactions.schemas import (
     AnswerIn,
@@ -489,7 +490,15 @@ def run_demo(
     paper_dir = out / "invoer"
     paper_dir.mkdir(parents=True, exist_ok=True)
     write_excel_csv(paper_dir / "markten-1-2.csv", header, first_half)
-    write_xlsx(paper_dir / "markt-3-en-brieven.xlsx", [("Reacties", header, second_half)])
+    # The second typing session comes as a spreadsheet; without the reports extra
+    # (openpyxl) the same rows come as a second CSV file.
+    second_file = paper_dir / "markt-3-en-brieven.xlsx"
+    try:
+        write_xlsx(second_file, [("Reacties", header, second_half)])
+    except MissingExtra as exc:
+        echo(f"no XLSX ({exc}): the third market's forms come as CSV")
+        second_file = paper_dir / "markt-3-en-brieven.csv"
+        write_excel_csv(second_file, header, second_half)
     # Forms of the first two markets are typed in two days after the second market.
     clock.set(_local(start + timedelta(days=MARKETS[1][0] + 2), 9, zone))
     rep1 = r.import_file(did, paper_dir / "markten-1-2.csv", actor="typist.1")
@@ -498,7 +507,7 @@ def run_demo(
         did, letters_dir / "ontvangst-1", kind="acknowledgement", actor="postkamer", pdf=False
     )
     clock.set(_local(dossier.period_end + timedelta(days=6), 9, zone))
-    rep2 = r.import_file(did, paper_dir / "markt-3-en-brieven.xlsx", actor="typist.2")
+    rep2 = r.import_file(did, second_file, actor="typist.2")
     ack2 = r.generate_letters(
         did, letters_dir / "ontvangst-2", kind="acknowledgement", actor="postkamer", pdf=False
     )
@@ -642,7 +651,11 @@ def run_demo(
         sent += report.sent
         if report.claimed == 0:
             break
-    feedback = r.generate_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=True)
+    try:
+        feedback = r.generate_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=True)
+    except MissingExtra as exc:  # the print file as PDF needs the reports extra
+        echo(f"letters as HTML only: {exc}")
+        feedback = r.generate_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=False)
     echo(
         f"published {published.answers} answers: {published.emails} feedback e-mails, "
         f"{feedback.letters} letters; the outbox delivered {sent} messages"
@@ -652,9 +665,11 @@ def run_demo(
     r.write_nota(did, out / "nota.html", format="html")
     r.write_nota(did, out / "nota-internal.html", format="html", internal=True)
     r.write_nota(did, out / "nota.csv", format="csv")
-    r.write_nota(did, out / "nota.xlsx", format="xlsx")
-    r.write_nota(did, out / "nota.docx", format="docx")
-    r.write_nota(did, out / "nota.pdf", format="pdf")
+    for fmt in ("xlsx", "docx", "pdf"):
+        try:
+            r.write_nota(did, out / f"nota.{fmt}", format=fmt)
+        except MissingExtra as exc:  # the reports extra
+            echo(f"no nota.{fmt}: {exc}")
     stats = r.stats(did)
     payload = stats.model_dump()
     payload["import_errors"] = len(errors)

@@ -29,6 +29,7 @@ def create_app(
     trusted_proxies: Sequence[str] | None = None,
     max_body_bytes: int | None = None,
     title: str | None = None,
+    notice: str | None = None,
 ) -> FastAPI:
     """Build the ASGI app; mount it anywhere (``host.mount("/meedoen", app)``).
 
@@ -36,6 +37,8 @@ def create_app(
     routes; without it they answer 403. ``frame_ancestors``: origins allowed to embed
     the widget (CSP ``frame-ancestors``), e.g. ``["https://wijk.example.nl"]``.
     ``stylesheets``: extra CSS URLs loaded after the library's own (a gemeente theme).
+    ``notice``: plain text shown at the top of the start page (one paragraph per line),
+    for example a maintenance window; ``serve --demo`` lists the demo voting codes there.
     ``trusted_proxies``: networks of reverse proxies whose X-Forwarded-For is believed,
     for the per-address rate limits. Left out, these three come from
     ``Settings.web`` (``PARTICIPATIE_WEB__FRAME_ANCESTORS`` and so on).
@@ -67,6 +70,7 @@ def create_app(
         stylesheets=tuple(stylesheets),
         frame_ancestors=tuple(frame_ancestors),
     )
+    app.state.participatie_notice = notice
     errors.install(app)
 
     from participatie.web import feeds, pages, widget

@@ -15,7 +15,9 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     areas = facade(request).areas.list()
-    return render(request, "home.html", sections=sections(request), areas=areas)
+    notice = getattr(request.app.state, "participatie_notice", None)
+    lines = [line for line in (notice or "").splitlines() if line.strip()]
+    return render(request, "home.html", sections=sections(request), areas=areas, notice_lines=lines)
 
 
 @router.get("/api/areas", tags=["general"], summary="The wijken (for the feeds and widgets)")
