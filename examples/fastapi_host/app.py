@@ -1,7 +1,9 @@
 """Example host: the gemeente's own FastAPI site mounts participatie under ``/meedoen`` and
 decides itself who may use the administrative routes (the library keeps no accounts).
 
-Run it with ``uvicorn examples.fastapi_host.app:app`` (PARTICIPATIE_SECRET_KEYS set).
+Run it with ``uvicorn --factory examples.fastapi_host.app:main --port 8000`` (with
+``PARTICIPATIE_SECRET_KEYS`` set; ``PARTICIPATIE_DATABASE_URL`` defaults to
+``sqlite:///participatie.db``); see ``examples/README.md``.
 """
 
 from __future__ import annotations
@@ -61,8 +63,14 @@ def build(participatie: Participatie) -> FastAPI:
     return site
 
 
-def main() -> FastAPI:  # pragma: no cover - for uvicorn --factory
-    settings = Settings.load(public_base_url="http://127.0.0.1:8000/meedoen")
+def main() -> FastAPI:
+    """The site for ``uvicorn --factory``; e-mail links point at ``PARTICIPATIE_PUBLIC_BASE_URL``
+    (default: this example on port 8000)."""
+
+    import os
+
+    base = os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL", "http://127.0.0.1:8000/meedoen")
+    settings = Settings.load(public_base_url=base)
     participatie = Participatie(settings)
     participatie.migrate()
     return build(participatie)
