@@ -30,7 +30,7 @@ from participatie.identity import (
     normalize_postcode,
 )
 from participatie.outbox.models import OutboxMessageRow
-from participatie.petitions import abuse
+from participatie.petitions import abuse, counts
 from participatie.petitions.errors import (
     PetitionClosed,
     PetitionNotFound,
@@ -66,6 +66,7 @@ from participatie.petitions.models import (
 from participatie.petitions.schemas import (
     Confirmation,
     ConfirmPage,
+    CountCheck,
     DeskStats,
     ErasureResult,
     ExportResult,
@@ -630,6 +631,23 @@ class Petitions:
             self._petition(s, petition_id)
             return self._verified(s, petition_id)
 
+    def verify_counts(
+        self, petition_id: uuid.UUID, *, session: Session | None = None
+    ) -> CountCheck:
+        """Compare the verified counter (the sum of the counter shards, what pages show)
+        with the signatures in state ``verified``.
+
+        Returns a ``CountCheck``: ``{petition_id, counter, rows, ok, error}``. When the
+        two differ, ``ok`` is False and ``error`` is ``{code: "petition.count_drift",
+        message, counter, rows}``; nothing is changed. Raises ``PetitionNotFound``
+        (``petition.not_found``) for an unknown petition. Reads only: both numbers come
+        from one statement, so a confirmation committing meanwhile is never a drift.
+        """
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            self._petition(s, petition_id)
+            return counts.check(s, petition_id)
+
     # -- signing ---------------------------------------------------------------------
 
     def sign(
@@ -1108,17 +1126,21 @@ class Petitions:
                     field="expected_total",
                     now=total,
                 )
-            done = s.execute(
-                update(SignatureRow)
-                .where(*self._criteria(petition_id, criteria))
-                .values(
-                    status=INVALIDATED,
-                    invalidated_at=self._p.clock.now(),
-                    invalidated_reason=reason[:255],
-                )
-                .execution_options(synchronize_session=False)
+            # The counter moves by what the statements changed, not by the count above:
+            # a confirmation may commit in between (see counts.change_states).
+            # _criteria: [petition, status IN (...), *the rest]; the states go one by one.
+            where = self._criteria(petition_id, criteria)
+            changed = counts.change_states(
+                s,
+                [where[0], *where[2:]],
+                criteria.statuses,
+                {
+                    "status": INVALIDATED,
+                    "invalidated_at": self._p.clock.now(),
+                    "invalidated_reason": reason[:255],
+                },
             )
-            verified = by_status.get(VERIFIED, 0)
+            verified = changed.get(VERIFIED, 0)
             if verified:
                 self._bump(s, row.id, -verified, shard=0)
             self._audit(
@@ -1128,7 +1150,7 @@ class Petitions:
                 row,
                 {
                     "criteria": self._audited_criteria(criteria),
-                    "by_status": by_status,
+                    "by_status": changed,
                     "reason": reason,
                 },
             )
@@ -1136,8 +1158,8 @@ class Petitions:
                 petition_id=petition_id,
                 criteria=criteria,
                 total=total,
-                by_status=by_status,
-                invalidated=int(done.rowcount or 0),  # type: ignore[attr-defined]
+                by_status=changed,
+                invalidated=sum(changed.values()),
             )
 
     # -- exports -----------------------------------------------------------------------
