@@ -1145,7 +1145,7 @@ class Polls:
             .execution_options(synchronize_session=False)
         )
         if conflict:
-            row.conflicts = (row.conflicts or 0) + 1
+            _count_conflict(s, row)
         s.expire(old)
         return self._insert_ballot(s, row, marks, channel, link=link, replaced=True)
 
@@ -1357,7 +1357,7 @@ class Polls:
         except AlreadyVoted:
             final = "conflict"
             note = "this code was used on another channel first; the paper ballot does not count"
-            row.conflicts = (row.conflicts or 0) + 1
+            _count_conflict(s, row)
         except (UnknownCode, CodeRevoked) as exc:
             final = "rejected"
             note = exc.message
@@ -1768,6 +1768,19 @@ def _refuse_lookalike_names(names: list[str]) -> None:
             "two options have the same name (letters with accents count as the same)",
             field="options",
         )
+
+
+def _count_conflict(s: Session, row: PollRow) -> None:
+    """One more code used on two channels: added in the database, not read-modify-write,
+    so two conflicts recorded at once both count."""
+
+    s.execute(
+        update(PollRow)
+        .where(PollRow.id == row.id)
+        .values(conflicts=PollRow.conflicts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    s.expire(row, ["conflicts"])
 
 
 def _claim_credential(s: Session, which: Any, now: datetime, channel: str) -> bool:
