@@ -89,6 +89,7 @@ from participatie.petitions.schemas import (
     Trend,
 )
 from participatie.petitions.settings import PetitionSettings
+from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -217,6 +218,7 @@ class Petitions:
 
     # -- creating and moderating -----------------------------------------------------
 
+    @retry_transient
     def create(self, data: PetitionIn, *, session: Session | None = None) -> Petition:
         """A creator submits a petition; it waits for the creator to confirm their address."""
 
@@ -268,6 +270,7 @@ class Petitions:
             s.flush()
             return self._public(s, row)
 
+    @retry_transient
     def confirm_creator(self, token: str, *, session: Session | None = None) -> Petition:
         """The creator's link (a POST on the page): the petition goes on to co-initiators
         or moderation. Twice is harmless."""
@@ -282,6 +285,7 @@ class Petitions:
                 self._advance_to_moderation(s, row)
             return self._public(s, row)
 
+    @retry_transient
     def invite_coinitiator(
         self, creator_token: str, *, name: str, email: str, session: Session | None = None
     ) -> None:
@@ -331,6 +335,7 @@ class Petitions:
             )
             self._audit(s, "creator", "petition.coinitiator_invited", row, {"coinitiator": co.id})
 
+    @retry_transient
     def confirm_coinitiator(self, token: str, *, session: Session | None = None) -> Petition:
         subject = self._subject("petition.coinitiator", token, self._p.settings.tokens.confirm)
         with self._p.unit_of_work(session) as s:
@@ -352,6 +357,7 @@ class Petitions:
                     self._advance_to_moderation(s, row)
             return self._public(s, row)
 
+    @retry_transient
     def withdraw_petition(
         self, creator_token: str, *, reason: str | None = None, session: Session | None = None
     ) -> Petition:
@@ -369,6 +375,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def approve(
         self,
         petition_id: uuid.UUID,
@@ -406,6 +413,7 @@ class Petitions:
             self._mail_creator(s, row, "petitions_approved", "approved", {})
             return self._public(s, row)
 
+    @retry_transient
     def reject(
         self,
         petition_id: uuid.UUID,
@@ -442,6 +450,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def hide(
         self,
         petition_id: uuid.UUID,
@@ -464,6 +473,7 @@ class Petitions:
             self._audit(s, actor, action, row, {"reason": reason})
             return self._public(s, row)
 
+    @retry_transient
     def extend(
         self,
         petition_id: uuid.UUID,
@@ -496,6 +506,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def close(
         self, petition_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
     ) -> Petition:
@@ -505,6 +516,7 @@ class Petitions:
             self._close(s, row, actor)
             return self._public(s, row)
 
+    @retry_transient
     def hand_over(
         self,
         petition_id: uuid.UUID,
@@ -650,6 +662,7 @@ class Petitions:
 
     # -- signing ---------------------------------------------------------------------
 
+    @retry_transient
     def sign(
         self,
         petition_id: uuid.UUID,
@@ -788,6 +801,7 @@ class Petitions:
                 petition_id=row.id, petition_title=row.title, name=sig.name, can_confirm=can
             )
 
+    @retry_transient
     def confirm(self, token: str, *, session: Session | None = None) -> Confirmation:
         """The button on the confirmation page (a POST). Confirming twice is harmless."""
 
@@ -816,6 +830,7 @@ class Petitions:
                     self._check_thresholds(s, row)
             return Confirmation(petition_id=row.id, petition_title=row.title)
 
+    @retry_transient
     def withdraw_signature(self, token: str, *, session: Session | None = None) -> None:
         """The signer takes their signature back (until the hand-over)."""
 
@@ -840,6 +855,7 @@ class Petitions:
             if done.rowcount == 1 and sig.status == VERIFIED:  # type: ignore[attr-defined]
                 self._bump(s, row.id, -1)
 
+    @retry_transient
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
         """Stop mail about this petition (the answer); the signature keeps counting."""
 
@@ -922,6 +938,7 @@ class Petitions:
                 ],
             )
 
+    @retry_transient
     def add_paper_batch(
         self,
         petition_id: uuid.UUID,
@@ -1003,6 +1020,7 @@ class Petitions:
                 for r in rows
             ]
 
+    @retry_transient
     def add_rule(
         self,
         kind: str,
@@ -1049,6 +1067,7 @@ class Petitions:
         self._clear_rules()
         return Rule(id=rule.id, kind=kind, value=shown, note=note)
 
+    @retry_transient
     def remove_rule(
         self, rule_id: uuid.UUID, *, actor: str, session: Session | None = None
     ) -> None:
@@ -1101,6 +1120,7 @@ class Petitions:
                 by_status=by_status,
             )
 
+    @retry_transient
     def invalidate(
         self,
         petition_id: uuid.UUID,
@@ -1694,6 +1714,20 @@ class Petitions:
         total = self._total(s, row.id)
         reached = [t for t in sorted(waiting) if t <= total]
         if not reached:
+            return
+        # Lock order: the petition row before the milestone. The milestone's foreign key
+        # takes a shared lock on the petition row (InnoDB), and the UPDATE below wants
+        # it exclusively: two confirmations crossing a threshold together each held the
+        # shared lock and waited for the other. Now the second waits here, then sees the
+        # threshold recorded.
+        current = (
+            s.connection()
+            .execute(select(_P.reached_threshold).where(_P.id == row.id).with_for_update())
+            .scalar_one()
+        )
+        reached = [t for t in reached if t > current]
+        if not reached:
+            self._forget(row.id)
             return
         now = self._p.clock.now()
         for threshold in reached:

@@ -76,6 +76,7 @@ from participatie.polls.schemas import (
     Receipt,
     TallyResult,
 )
+from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -831,6 +832,7 @@ class Polls:
 
     # -- e-mail eligibility -----------------------------------------------------------------
 
+    @retry_transient
     def request_email_link(
         self,
         poll_id: uuid.UUID | str,
@@ -958,6 +960,7 @@ class Polls:
             raise InvalidBallot("a blank vote is not allowed in this poll", field=field)
         return _Marks(items=items, blank=blank, invalid=False)
 
+    @retry_transient
     def cast(
         self,
         poll_id: uuid.UUID | str,
