@@ -210,7 +210,7 @@ def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any
         session.execute(
             update(CoinitiatorRow)
             .where(CoinitiatorRow.petition_id == row.id)
-            .values(email=None, email_hash=None)
+            .values(email=None, email_hash=None, mailbox_hash=None)
             .execution_options(synchronize_session=False)
         )
         p.audit.record(

@@ -25,6 +25,7 @@ from participatie.db import new_id
 from participatie.errors import InvalidInput, NotFound, TokenExpired, TokenInvalid
 from participatie.identity import (
     Email,
+    mailbox_key,
     normalize_email,
     normalize_house_number,
     normalize_postcode,
@@ -135,8 +136,14 @@ SNAPSHOT_QUERY = select(
     _P.creator_name,
     _P.locale,
 ).where(_P.id == bindparam("pid"))
-EXISTING = select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale).where(
-    _S.petition_id == bindparam("pid"), _S.email_hash == bindparam("email_hash")
+#: A signature of the same mailbox (or, for rows from before mailbox keys, the same address).
+EXISTING = (
+    select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale)
+    .where(
+        _S.petition_id == bindparam("pid"),
+        (_S.mailbox_hash == bindparam("mailbox_hash")) | (_S.email_hash == bindparam("email_hash")),
+    )
+    .limit(1)
 )
 CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash).where(
     _S.id == bindparam("sid")
@@ -166,7 +173,8 @@ _INSERTS: dict[str, Any] = {}
 
 
 def _insert_or_nothing(dialect: str) -> Any:
-    """INSERT .. ON CONFLICT (petition, address) DO NOTHING RETURNING id, built once."""
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once: a clash on the address
+    or on the mailbox (both unique per petition) inserts nothing."""
 
     if dialect not in _INSERTS:
         if dialect == "postgresql":
@@ -177,9 +185,7 @@ def _insert_or_nothing(dialect: str) -> Any:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
             base = sqlite_insert(SIGNATURES)
-        _INSERTS[dialect] = base.on_conflict_do_nothing(
-            index_elements=["petition_id", "email_hash"]
-        ).returning(_S.id)
+        _INSERTS[dialect] = base.on_conflict_do_nothing().returning(_S.id)
     return _INSERTS[dialect]
 
 
@@ -302,13 +308,20 @@ class Petitions:
                     f"co-initiators can no longer be added (status {row.status})", field="status"
                 )
             email_hash = self._p.hasher.email(address)
-            if email_hash == row.creator_email_hash:
+            mailbox_hash = self._mailbox_hash(address)
+            creator_mailbox = (
+                self._mailbox_hash(self._email(row.creator_email, field="email"))
+                if row.creator_email
+                else None
+            )
+            if email_hash == row.creator_email_hash or mailbox_hash == creator_mailbox:
                 raise InvalidInput("the creator cannot be their own co-initiator", field="email")
             co = CoinitiatorRow(
                 petition_id=row.id,
                 name=name,
                 email=address.address,
                 email_hash=email_hash,
+                mailbox_hash=mailbox_hash,
                 invited_at=self._p.clock.now(),
             )
             try:
@@ -684,6 +697,7 @@ class Petitions:
             except ValueError:
                 raise InvalidInput(f"{ip!r} is not an IP address", field="ip") from None
         email_hash = self._p.hasher.email(email)
+        mailbox_hash = self._mailbox_hash(email)
         trends: list[Trend] = []
         now = self._p.clock.now()
         with self._p.unit_of_work(session) as s:
@@ -707,7 +721,12 @@ class Petitions:
                     f"postcode {postcode} is not in the municipality", field="postcode"
                 )
             existing = (
-                s.connection().execute(EXISTING, {"pid": row.id, "email_hash": email_hash}).first()
+                s.connection()
+                .execute(
+                    EXISTING,
+                    {"pid": row.id, "email_hash": email_hash, "mailbox_hash": mailbox_hash},
+                )
+                .first()
             )
             if existing is not None:
                 self._sign_again(s, row, existing)
@@ -754,6 +773,7 @@ class Petitions:
                 "name": data.name,
                 "email": email.address,
                 "email_hash": email_hash,
+                "mailbox_hash": mailbox_hash,
                 "email_domain": email.domain,
                 "postcode": postcode,
                 "house_number": house,
@@ -1367,7 +1387,7 @@ class Petitions:
         coinitiators = s.execute(
             update(CoinitiatorRow)
             .where(CoinitiatorRow.email_hash == email_hash)
-            .values(name=None, email=None, email_hash=None)
+            .values(name=None, email=None, email_hash=None, mailbox_hash=None)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         messages = erase_messages(s, address=None, subject_ids=[str(i) for i in sig_ids])
@@ -1395,6 +1415,9 @@ class Petitions:
         return normalize_email(
             value, check_deliverability=self._p.settings.email_check_deliverability, field=field
         )
+
+    def _mailbox_hash(self, email: Email) -> str:
+        return self._p.hasher.mailbox(mailbox_key(email, self._p.settings.mailboxes))
 
     def _check_closing(self, closes_at: datetime, start: datetime, *, field: str) -> None:
         if closes_at.tzinfo is None:
@@ -1984,6 +2007,7 @@ def anonymise_signatures(s: Session, where: Any, now: datetime) -> int:
             name=None,
             email=None,
             email_hash=None,
+            mailbox_hash=None,
             email_domain=None,
             postcode=None,
             house_number=None,

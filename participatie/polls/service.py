@@ -28,7 +28,7 @@ import participatie
 from participatie.areas import area_for_postcode
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.exports import CountingSha256Writer, write_excel_csv
-from participatie.identity import normalize_email, normalize_postcode
+from participatie.identity import mailbox_key, normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.counting import STV_NAME, Lot, score_outcome, stv
 from participatie.polls.errors import (
@@ -855,7 +855,9 @@ class Polls:
             self._check_open(row)
             self._check_postcode(s, row, pc)
             # Per poll, so voters cannot be matched across polls or with petition signers.
-            key = self._p.hasher.hash("poll-email", f"{row.id}:{address.key}")
+            # On the mailbox, not the address: dots and +tags do not make a second voter.
+            mailbox = mailbox_key(address, self._p.settings.mailboxes)
+            key = self._p.hasher.hash("poll-email", f"{row.id}:{mailbox}")
             extra: dict[str, Any] = {"e": key}
             if pc:
                 extra["pc"] = pc
