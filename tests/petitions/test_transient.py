@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from participatie.engine import Participatie
 from participatie.errors import DatabaseUnavailable
@@ -48,6 +49,38 @@ def test_a_real_deadlock_is_retried(areas: Participatie, caplog: pytest.LogCaptu
     assert any("deadlock" in r.getMessage() for r in caplog.records), "no retry happened"
     assert p.petitions.count(petition.id) == 1
     assert p.petitions.verify_counts(petition.id).ok
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"], indirect=True)
+def test_a_deadlock_in_the_hosts_own_session_is_not_repeated(
+    areas: Participatie, caplog: pytest.LogCaptureFixture
+) -> None:
+    p = areas
+    petition = open_petition(p)
+    data = signer(1)
+    p.petitions.sign(petition.id, data, ip="10.0.0.1")
+    token = links(p, data.email, "petitions_confirm")["confirm"]
+    with p.session_scope(readonly=True) as s:
+        sid = s.execute(select(SignatureRow.id)).scalar_one()
+    hold = (
+        update(CounterShardRow)
+        .where(CounterShardRow.petition_id == petition.id)
+        .values(verified=CounterShardRow.verified + 1)
+    )
+    wants = update(SignatureRow).where(SignatureRow.id == sid).values(resends=5)
+    caplog.set_level(logging.INFO, logger="participatie.db")
+    with (
+        deadlock_at(p, "UPDATE participatie_petition_counter", hold, wants),
+        pytest.raises(DatabaseUnavailable) as info,
+        Session(p.engine) as host,
+        host.begin(),
+    ):
+        p.petitions.confirm(token, session=host)
+    assert info.value.details["reason"] == "conflict"
+    assert not [r for r in caplog.records if "deadlock" in r.getMessage()]  # not repeated
+    assert p.petitions.count(petition.id) == 0
+    p.petitions.confirm(token)  # the host may try again
+    assert p.petitions.count(petition.id) == 1
 
 
 def test_a_lost_database_is_one_clear_error_and_writes_nothing(
