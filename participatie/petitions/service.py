@@ -310,7 +310,7 @@ class Petitions:
             email_hash = self._p.hasher.email(address)
             mailbox_hash = self._mailbox_hash(address)
             creator_mailbox = (
-                self._mailbox_hash(self._email(row.creator_email, field="email"))
+                self._p.hasher.mailbox(mailbox_key(row.creator_email, self._p.settings.mailboxes))
                 if row.creator_email
                 else None
             )
