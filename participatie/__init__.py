@@ -12,6 +12,7 @@ from participatie.engine import Participatie
 from participatie.errors import (
     ConfigurationError,
     Conflict,
+    DatabaseUnavailable,
     DeliveryError,
     InvalidEmail,
     InvalidInput,
@@ -29,6 +30,7 @@ from participatie.errors import (
     TokenWrongPurpose,
     TransientDeliveryError,
 )
+from participatie.identity import MailboxSettings
 from participatie.outbox import DeliveryReport, OutboxMessage
 from participatie.outbox.mailers import (
     FolderMailer,
@@ -47,6 +49,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "Conflict",
+    "DatabaseUnavailable",
     "DeliveryError",
     "DeliveryReport",
     "FixedClock",
@@ -55,6 +58,7 @@ __all__ = [
     "InvalidInput",
     "InvalidPostcode",
     "InvalidState",
+    "MailboxSettings",
     "Mailer",
     "NotFound",
     "OutboxMessage",

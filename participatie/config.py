@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from participatie.errors import ConfigurationError
+from participatie.identity import MailboxSettings
 from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
@@ -96,6 +97,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     #: Ask DNS whether an e-mail domain accepts mail (off: no network lookups).
     email_check_deliverability: bool = False
+    #: How addresses fold onto one mailbox for "signed/voted already" (identity.py).
+    mailboxes: MailboxSettings = MailboxSettings()
     #: Seconds an outbox claim lasts before another deliverer may take it over.
     outbox_lease_seconds: int = Field(default=300, ge=5)
     outbox_max_attempts: int = Field(default=8, ge=1)

@@ -35,6 +35,7 @@ from participatie.jobs import Jobs
 from participatie.links import build_path
 from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
+from participatie.retry import unavailable
 from participatie.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -105,8 +106,16 @@ class Participatie:
         """A new session in its own transaction: commit on success, roll back on error."""
 
         factory = self._readonly_sessions if readonly else self._sessions
-        with factory() as session, session.begin():
-            yield session
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except Exception as exc:
+            # A lost connection, a shutdown, a deadlock: one documented error, and the
+            # transaction is rolled back (or was never committed), so nothing is written.
+            translated = unavailable(exc)
+            if translated is None or translated is exc:
+                raise
+            raise translated from exc
 
     @contextmanager
     def unit_of_work(
@@ -117,12 +126,21 @@ class Participatie:
         With ``session`` (a host's own), the library only flushes: the host commits, so
         library rows and host rows commit or roll back together. Without it, a new
         transaction is committed at the end (rolled back on an exception).
+
+        A database failure that is not the caller's doing (lost connection, shutdown,
+        deadlock) comes out as ``DatabaseUnavailable`` in both cases.
         """
 
         if session is not None:
-            yield session
-            if not readonly:
-                session.flush()
+            try:
+                yield session
+                if not readonly:
+                    session.flush()
+            except Exception as exc:
+                translated = unavailable(exc)
+                if translated is None or translated is exc:
+                    raise
+                raise translated from exc
             return
         with self.session_scope(readonly=readonly) as own:
             yield own

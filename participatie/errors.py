@@ -122,6 +122,23 @@ class TokenWrongPurpose(TokenError):
     code = "token.wrong_purpose"
 
 
+class DatabaseUnavailable(ParticipatieError):
+    """The database could not finish the work now; nothing of it was written.
+
+    Raised for a lost connection, a server shutting down or restarting, a lock wait that
+    ran out, and a deadlock or serialization failure that was still there after the
+    retries (the facade repeats those itself when it owns the transaction). Retrying the
+    whole request later is safe: the transaction was rolled back. ``details["reason"]``
+    says which: ``"conflict"`` (deadlock, serialization failure) or ``"connection"``
+    (anything else). The web layer answers 503 with ``Retry-After: retry_after``.
+    """
+
+    code = "db.unavailable"
+    status = 503
+    #: Seconds after which trying again is reasonable (the web's Retry-After).
+    retry_after: ClassVar[int] = 60
+
+
 class DeliveryError(ParticipatieError):
     """A mailer could not hand over a message."""
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict
 
 from participatie.errors import InvalidEmail, InvalidInput, InvalidPostcode
 
@@ -47,6 +48,78 @@ def normalize_email(
     domain = result.ascii_domain.lower()
     key = f"{result.local_part.lower()}@{domain}"
     return Email(address=address, key=key, domain=domain)
+
+
+#: Providers that deliver ``name+anything@domain`` to the mailbox of ``name@domain``
+#: (sub-addressing). Checked against each provider's own help pages:
+#: Gmail (also ``googlemail.com``); Outlook.com, Hotmail, Live and MSN (Microsoft's
+#: consumer mail, plus addressing for all accounts); iCloud Mail (``icloud.com``,
+#: ``me.com``, ``mac.com``); Proton Mail (``proton.me``, ``protonmail.com``,
+#: ``protonmail.ch``, ``pm.me``); Fastmail (``fastmail.com``, ``fastmail.fm``).
+#: Yahoo is not here: it uses disposable "base-keyword" addresses, not ``+``.
+DEFAULT_PLUS_TAG_DOMAINS: tuple[str, ...] = (
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "outlook.nl",
+    "hotmail.com",
+    "hotmail.nl",
+    "live.com",
+    "live.nl",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "proton.me",
+    "protonmail.com",
+    "protonmail.ch",
+    "pm.me",
+    "fastmail.com",
+    "fastmail.fm",
+)
+#: Providers that ignore dots in the local part: only Gmail says so of every account.
+DEFAULT_DOT_BLIND_DOMAINS: tuple[str, ...] = ("gmail.com",)
+#: Domains that are another name for the same mailboxes.
+DEFAULT_DOMAIN_ALIASES: dict[str, str] = {"googlemail.com": "gmail.com"}
+
+
+class MailboxSettings(BaseModel):
+    """How addresses are folded onto one mailbox for uniqueness (``Settings.mailboxes``).
+
+    Mail always goes to the address as typed; only the key that decides "signed already"
+    or "voted already" is folded. A deployment may widen the lists (a municipality's own
+    mail domain, say) or empty them.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    #: ``+tag`` is removed for these domains (after the aliases below are applied).
+    plus_tag_domains: tuple[str, ...] = DEFAULT_PLUS_TAG_DOMAINS
+    #: Dots in the local part are removed for these domains.
+    dot_blind_domains: tuple[str, ...] = DEFAULT_DOT_BLIND_DOMAINS
+    #: Domain -> the domain it is another name for.
+    domain_aliases: dict[str, str] = DEFAULT_DOMAIN_ALIASES
+
+
+def mailbox_key(address: Email | str, settings: MailboxSettings) -> str:
+    """The key of the mailbox an address delivers to, for uniqueness.
+
+    ``Pieter.Dijkstra+petitie@GoogleMail.com`` -> ``pieterdijkstra@gmail.com``. Lower
+    case; the domain's alias applied; for ``plus_tag_domains`` everything from the first
+    ``+`` dropped; for ``dot_blind_domains`` the dots dropped. Other domains keep their
+    local part (lower-cased): whether ``a.b`` and ``ab`` are one mailbox there is not
+    known. A string is validated first (``InvalidEmail``).
+    """
+
+    email = normalize_email(address) if isinstance(address, str) else address
+    local, _, domain = email.key.rpartition("@")
+    domain = settings.domain_aliases.get(domain, domain)
+    if domain in settings.plus_tag_domains or email.domain in settings.plus_tag_domains:
+        base = local.split("+", 1)[0]
+        local = base or local
+    if domain in settings.dot_blind_domains:
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
 
 
 def normalize_postcode(value: str, *, field: str = "postcode") -> str:
@@ -106,6 +179,11 @@ class KeyedHasher:
 
     def email(self, email: Email) -> str:
         return self.hash("email", email.key)
+
+    def mailbox(self, key: str) -> str:
+        """Hash of a ``mailbox_key``: the uniqueness key of a signer, a voter."""
+
+        return self.hash("mailbox", key)
 
     def ip(self, address: str) -> str:
         return self.hash("ip", str(ipaddress.ip_address(address.strip())))

@@ -1,4 +1,5 @@
-"""``participatie petitions``: the petition desk's commands (list, export, invalidate).
+"""``participatie petitions``: the petition desk's commands (list, export, invalidate,
+verify-counts).
 
 Thin wrappers around ``p.petitions``; errors are reported by the main command.
 """
@@ -142,3 +143,17 @@ def invalidate(
         pid, criteria, actor=actor, expected_total=expected, reason=reason
     )
     click.echo(f"invalidated {result.invalidated} signatures")
+
+
+@group.command("verify-counts")
+@click.argument("petition")
+@pass_ctx
+def verify_counts(ctx: Context, petition: str) -> None:
+    """Compare the verified counter with the signatures; exit code 1 on a drift."""
+
+    check = ctx.facade().petitions.verify_counts(_petition_id(petition))
+    if check.error is None:
+        click.echo(f"ok: counter {check.counter}, verified signatures {check.rows}")
+        return
+    click.echo(f"{check.error.code}: {check.error.message}")
+    raise SystemExit(1)

@@ -4,6 +4,7 @@ deadline, reminders, deleting old unconfirmed signatures, thresholds and anonymi
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
 #: Rows handled per job run; the next run picks up the rest.
 BATCH = 2000
+#: Petitions checked by ``petitions.verify_counts`` besides the open ones: those whose
+#: last change lies within this time (closed, handed over, answered, ...).
+RECENT = timedelta(days=90)
+
+log = logging.getLogger("participatie.petitions")
 
 
 def register(p: Participatie) -> None:
@@ -53,6 +59,12 @@ def register(p: Participatie) -> None:
         thresholds,
         every=timedelta(minutes=5),
         description="catch thresholds crossed by simultaneous confirmations",
+    )
+    p.jobs.register(
+        "petitions.verify_counts",
+        verify_counts,
+        every=timedelta(days=1),
+        description="compare each open or recent petition's counter with its signatures",
     )
     p.jobs.register(
         "petitions.anonymise",
@@ -198,7 +210,7 @@ def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any
         session.execute(
             update(CoinitiatorRow)
             .where(CoinitiatorRow.petition_id == row.id)
-            .values(email=None, email_hash=None)
+            .values(email=None, email_hash=None, mailbox_hash=None)
             .execution_options(synchronize_session=False)
         )
         p.audit.record(
@@ -211,3 +223,44 @@ def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any
         )
         done[str(row.id)] = count
     return done
+
+
+def verify_counts(p: Participatie, session: Session, now: datetime) -> dict[str, Any]:
+    """Check the counter of every open or recently changed petition against its rows.
+
+    A drift is logged, written to the audit log (``petition.count_drift``, both numbers)
+    and returned in the job result; it is not corrected. A counter that drifted is
+    evidence of a fault, and the griffie decides what to do with it (the signatures are
+    the truth; the check says by how much the counter is off).
+    """
+
+    from participatie.petitions import counts
+
+    ids = session.execute(
+        select(PetitionRow.id)
+        .where(
+            or_(
+                PetitionRow.status.in_((OPEN, CLOSED)),
+                PetitionRow.updated_at >= now - RECENT,
+            )
+        )
+        .order_by(PetitionRow.id)
+    ).scalars()
+    checked = 0
+    drifts: dict[str, dict[str, int]] = {}
+    for petition_id in list(ids):
+        result = counts.check(session, petition_id)
+        checked += 1
+        if result.ok:
+            continue
+        log.warning("petition counter drift: %s", result.error.message if result.error else "")
+        drifts[str(petition_id)] = {"counter": result.counter, "rows": result.rows}
+        p.audit.record(
+            session,
+            actor="system",
+            action="petition.count_drift",
+            subject_type="petition",
+            subject_id=petition_id,
+            data={"counter": result.counter, "rows": result.rows},
+        )
+    return {"checked": checked, "drift": drifts}

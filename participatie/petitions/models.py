@@ -92,7 +92,10 @@ class PetitionRow(IdMixin, Base):
 
 class CoinitiatorRow(IdMixin, Base):
     __tablename__ = "participatie_petition_coinitiator"
-    __table_args__ = (UniqueConstraint("petition_id", "email_hash"),)
+    __table_args__ = (
+        UniqueConstraint("petition_id", "email_hash"),
+        UniqueConstraint("petition_id", "mailbox_hash"),
+    )
 
     petition_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey(
@@ -103,6 +106,8 @@ class CoinitiatorRow(IdMixin, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     email_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Keyed hash of the mailbox key (identity.mailbox_key): one mailbox, one co-initiator.
+    mailbox_hash: Mapped[str | None] = mapped_column(String(64))
     invited_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
 
@@ -110,8 +115,10 @@ class CoinitiatorRow(IdMixin, Base):
 class SignatureRow(IdMixin, Base):
     __tablename__ = "participatie_petition_signature"
     __table_args__ = (
-        # The database, not the code, decides that one address signs once.
+        # The database, not the code, decides that one address signs once, and one
+        # mailbox (pieter.dijkstra+x@gmail.com is pieterdijkstra@gmail.com) too.
         UniqueConstraint("petition_id", "email_hash"),
+        UniqueConstraint("petition_id", "mailbox_hash"),
         # Named here: the conventional names pass 63 characters and would be truncated
         # differently per dialect.
         Index("ix_participatie_petition_signature_state", "petition_id", "status", "created_at"),
@@ -139,6 +146,8 @@ class SignatureRow(IdMixin, Base):
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     email_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Keyed hash of the mailbox key; None on rows from before it existed.
+    mailbox_hash: Mapped[str | None] = mapped_column(String(64))
     email_domain: Mapped[str | None] = mapped_column(String(255))
     postcode: Mapped[str | None] = mapped_column(String(7))
     house_number: Mapped[str | None] = mapped_column(String(16))

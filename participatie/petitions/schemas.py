@@ -304,3 +304,30 @@ class ErasureResult(BaseModel):
     petitions: int
     coinitiators: int
     messages: int
+
+
+class CountCheck(BaseModel):
+    """What ``p.petitions.verify_counts`` found: the counter shards against the rows.
+
+    ``counter`` is the sum of the counter shards (what pages show), ``rows`` the number
+    of signatures in state ``verified``. ``ok`` is False when they differ; ``error`` then
+    carries the code ``petition.count_drift`` and a message naming both numbers.
+    """
+
+    petition_id: uuid.UUID
+    counter: int
+    rows: int
+    ok: bool
+    error: CountDrift | None = None
+
+
+class CountDrift(BaseModel):
+    """A counter that does not equal its rows (``code``: ``petition.count_drift``)."""
+
+    code: Literal["petition.count_drift"] = "petition.count_drift"
+    message: str
+    counter: int
+    rows: int
+
+
+CountCheck.model_rebuild()

@@ -25,12 +25,13 @@ from participatie.db import new_id
 from participatie.errors import InvalidInput, NotFound, TokenExpired, TokenInvalid
 from participatie.identity import (
     Email,
+    mailbox_key,
     normalize_email,
     normalize_house_number,
     normalize_postcode,
 )
 from participatie.outbox.models import OutboxMessageRow
-from participatie.petitions import abuse
+from participatie.petitions import abuse, counts
 from participatie.petitions.errors import (
     PetitionClosed,
     PetitionNotFound,
@@ -66,6 +67,7 @@ from participatie.petitions.models import (
 from participatie.petitions.schemas import (
     Confirmation,
     ConfirmPage,
+    CountCheck,
     DeskStats,
     ErasureResult,
     ExportResult,
@@ -88,6 +90,7 @@ from participatie.petitions.schemas import (
     Trend,
 )
 from participatie.petitions.settings import PetitionSettings
+from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -133,8 +136,14 @@ SNAPSHOT_QUERY = select(
     _P.creator_name,
     _P.locale,
 ).where(_P.id == bindparam("pid"))
-EXISTING = select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale).where(
-    _S.petition_id == bindparam("pid"), _S.email_hash == bindparam("email_hash")
+#: A signature of the same mailbox (or, for rows from before mailbox keys, the same address).
+EXISTING = (
+    select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale)
+    .where(
+        _S.petition_id == bindparam("pid"),
+        (_S.mailbox_hash == bindparam("mailbox_hash")) | (_S.email_hash == bindparam("email_hash")),
+    )
+    .limit(1)
 )
 CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash).where(
     _S.id == bindparam("sid")
@@ -164,7 +173,8 @@ _INSERTS: dict[str, Any] = {}
 
 
 def _insert_or_nothing(dialect: str) -> Any:
-    """INSERT .. ON CONFLICT (petition, address) DO NOTHING RETURNING id, built once."""
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once: a clash on the address
+    or on the mailbox (both unique per petition) inserts nothing."""
 
     if dialect not in _INSERTS:
         if dialect == "postgresql":
@@ -175,9 +185,7 @@ def _insert_or_nothing(dialect: str) -> Any:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
             base = sqlite_insert(SIGNATURES)
-        _INSERTS[dialect] = base.on_conflict_do_nothing(
-            index_elements=["petition_id", "email_hash"]
-        ).returning(_S.id)
+        _INSERTS[dialect] = base.on_conflict_do_nothing().returning(_S.id)
     return _INSERTS[dialect]
 
 
@@ -216,6 +224,7 @@ class Petitions:
 
     # -- creating and moderating -----------------------------------------------------
 
+    @retry_transient
     def create(self, data: PetitionIn, *, session: Session | None = None) -> Petition:
         """A creator submits a petition; it waits for the creator to confirm their address."""
 
@@ -267,6 +276,7 @@ class Petitions:
             s.flush()
             return self._public(s, row)
 
+    @retry_transient
     def confirm_creator(self, token: str, *, session: Session | None = None) -> Petition:
         """The creator's link (a POST on the page): the petition goes on to co-initiators
         or moderation. Twice is harmless."""
@@ -281,6 +291,7 @@ class Petitions:
                 self._advance_to_moderation(s, row)
             return self._public(s, row)
 
+    @retry_transient
     def invite_coinitiator(
         self, creator_token: str, *, name: str, email: str, session: Session | None = None
     ) -> None:
@@ -297,13 +308,20 @@ class Petitions:
                     f"co-initiators can no longer be added (status {row.status})", field="status"
                 )
             email_hash = self._p.hasher.email(address)
-            if email_hash == row.creator_email_hash:
+            mailbox_hash = self._mailbox_hash(address)
+            creator_mailbox = (
+                self._p.hasher.mailbox(mailbox_key(row.creator_email, self._p.settings.mailboxes))
+                if row.creator_email
+                else None
+            )
+            if email_hash == row.creator_email_hash or mailbox_hash == creator_mailbox:
                 raise InvalidInput("the creator cannot be their own co-initiator", field="email")
             co = CoinitiatorRow(
                 petition_id=row.id,
                 name=name,
                 email=address.address,
                 email_hash=email_hash,
+                mailbox_hash=mailbox_hash,
                 invited_at=self._p.clock.now(),
             )
             try:
@@ -330,6 +348,7 @@ class Petitions:
             )
             self._audit(s, "creator", "petition.coinitiator_invited", row, {"coinitiator": co.id})
 
+    @retry_transient
     def confirm_coinitiator(self, token: str, *, session: Session | None = None) -> Petition:
         subject = self._subject("petition.coinitiator", token, self._p.settings.tokens.confirm)
         with self._p.unit_of_work(session) as s:
@@ -351,6 +370,7 @@ class Petitions:
                     self._advance_to_moderation(s, row)
             return self._public(s, row)
 
+    @retry_transient
     def withdraw_petition(
         self, creator_token: str, *, reason: str | None = None, session: Session | None = None
     ) -> Petition:
@@ -368,6 +388,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def approve(
         self,
         petition_id: uuid.UUID,
@@ -405,6 +426,7 @@ class Petitions:
             self._mail_creator(s, row, "petitions_approved", "approved", {})
             return self._public(s, row)
 
+    @retry_transient
     def reject(
         self,
         petition_id: uuid.UUID,
@@ -441,6 +463,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def hide(
         self,
         petition_id: uuid.UUID,
@@ -463,6 +486,7 @@ class Petitions:
             self._audit(s, actor, action, row, {"reason": reason})
             return self._public(s, row)
 
+    @retry_transient
     def extend(
         self,
         petition_id: uuid.UUID,
@@ -495,6 +519,7 @@ class Petitions:
             )
             return self._public(s, row)
 
+    @retry_transient
     def close(
         self, petition_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
     ) -> Petition:
@@ -504,6 +529,7 @@ class Petitions:
             self._close(s, row, actor)
             return self._public(s, row)
 
+    @retry_transient
     def hand_over(
         self,
         petition_id: uuid.UUID,
@@ -630,8 +656,26 @@ class Petitions:
             self._petition(s, petition_id)
             return self._verified(s, petition_id)
 
+    def verify_counts(
+        self, petition_id: uuid.UUID, *, session: Session | None = None
+    ) -> CountCheck:
+        """Compare the verified counter (the sum of the counter shards, what pages show)
+        with the signatures in state ``verified``.
+
+        Returns a ``CountCheck``: ``{petition_id, counter, rows, ok, error}``. When the
+        two differ, ``ok`` is False and ``error`` is ``{code: "petition.count_drift",
+        message, counter, rows}``; nothing is changed. Raises ``PetitionNotFound``
+        (``petition.not_found``) for an unknown petition. Reads only: both numbers come
+        from one statement, so a confirmation committing meanwhile is never a drift.
+        """
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            self._petition(s, petition_id)
+            return counts.check(s, petition_id)
+
     # -- signing ---------------------------------------------------------------------
 
+    @retry_transient
     def sign(
         self,
         petition_id: uuid.UUID,
@@ -653,6 +697,7 @@ class Petitions:
             except ValueError:
                 raise InvalidInput(f"{ip!r} is not an IP address", field="ip") from None
         email_hash = self._p.hasher.email(email)
+        mailbox_hash = self._mailbox_hash(email)
         trends: list[Trend] = []
         now = self._p.clock.now()
         with self._p.unit_of_work(session) as s:
@@ -676,7 +721,12 @@ class Petitions:
                     f"postcode {postcode} is not in the municipality", field="postcode"
                 )
             existing = (
-                s.connection().execute(EXISTING, {"pid": row.id, "email_hash": email_hash}).first()
+                s.connection()
+                .execute(
+                    EXISTING,
+                    {"pid": row.id, "email_hash": email_hash, "mailbox_hash": mailbox_hash},
+                )
+                .first()
             )
             if existing is not None:
                 self._sign_again(s, row, existing)
@@ -723,6 +773,7 @@ class Petitions:
                 "name": data.name,
                 "email": email.address,
                 "email_hash": email_hash,
+                "mailbox_hash": mailbox_hash,
                 "email_domain": email.domain,
                 "postcode": postcode,
                 "house_number": house,
@@ -770,6 +821,7 @@ class Petitions:
                 petition_id=row.id, petition_title=row.title, name=sig.name, can_confirm=can
             )
 
+    @retry_transient
     def confirm(self, token: str, *, session: Session | None = None) -> Confirmation:
         """The button on the confirmation page (a POST). Confirming twice is harmless."""
 
@@ -798,6 +850,7 @@ class Petitions:
                     self._check_thresholds(s, row)
             return Confirmation(petition_id=row.id, petition_title=row.title)
 
+    @retry_transient
     def withdraw_signature(self, token: str, *, session: Session | None = None) -> None:
         """The signer takes their signature back (until the hand-over)."""
 
@@ -822,6 +875,7 @@ class Petitions:
             if done.rowcount == 1 and sig.status == VERIFIED:  # type: ignore[attr-defined]
                 self._bump(s, row.id, -1)
 
+    @retry_transient
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
         """Stop mail about this petition (the answer); the signature keeps counting."""
 
@@ -904,6 +958,7 @@ class Petitions:
                 ],
             )
 
+    @retry_transient
     def add_paper_batch(
         self,
         petition_id: uuid.UUID,
@@ -985,6 +1040,7 @@ class Petitions:
                 for r in rows
             ]
 
+    @retry_transient
     def add_rule(
         self,
         kind: str,
@@ -1031,6 +1087,7 @@ class Petitions:
         self._clear_rules()
         return Rule(id=rule.id, kind=kind, value=shown, note=note)
 
+    @retry_transient
     def remove_rule(
         self, rule_id: uuid.UUID, *, actor: str, session: Session | None = None
     ) -> None:
@@ -1083,6 +1140,7 @@ class Petitions:
                 by_status=by_status,
             )
 
+    @retry_transient
     def invalidate(
         self,
         petition_id: uuid.UUID,
@@ -1108,17 +1166,21 @@ class Petitions:
                     field="expected_total",
                     now=total,
                 )
-            done = s.execute(
-                update(SignatureRow)
-                .where(*self._criteria(petition_id, criteria))
-                .values(
-                    status=INVALIDATED,
-                    invalidated_at=self._p.clock.now(),
-                    invalidated_reason=reason[:255],
-                )
-                .execution_options(synchronize_session=False)
+            # The counter moves by what the statements changed, not by the count above:
+            # a confirmation may commit in between (see counts.change_states).
+            # _criteria: [petition, status IN (...), *the rest]; the states go one by one.
+            where = self._criteria(petition_id, criteria)
+            changed = counts.change_states(
+                s,
+                [where[0], *where[2:]],
+                criteria.statuses,
+                {
+                    "status": INVALIDATED,
+                    "invalidated_at": self._p.clock.now(),
+                    "invalidated_reason": reason[:255],
+                },
             )
-            verified = by_status.get(VERIFIED, 0)
+            verified = changed.get(VERIFIED, 0)
             if verified:
                 self._bump(s, row.id, -verified, shard=0)
             self._audit(
@@ -1128,7 +1190,7 @@ class Petitions:
                 row,
                 {
                     "criteria": self._audited_criteria(criteria),
-                    "by_status": by_status,
+                    "by_status": changed,
                     "reason": reason,
                 },
             )
@@ -1136,8 +1198,8 @@ class Petitions:
                 petition_id=petition_id,
                 criteria=criteria,
                 total=total,
-                by_status=by_status,
-                invalidated=int(done.rowcount or 0),  # type: ignore[attr-defined]
+                by_status=changed,
+                invalidated=sum(changed.values()),
             )
 
     # -- exports -----------------------------------------------------------------------
@@ -1325,7 +1387,7 @@ class Petitions:
         coinitiators = s.execute(
             update(CoinitiatorRow)
             .where(CoinitiatorRow.email_hash == email_hash)
-            .values(name=None, email=None, email_hash=None)
+            .values(name=None, email=None, email_hash=None, mailbox_hash=None)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         messages = erase_messages(s, address=None, subject_ids=[str(i) for i in sig_ids])
@@ -1353,6 +1415,9 @@ class Petitions:
         return normalize_email(
             value, check_deliverability=self._p.settings.email_check_deliverability, field=field
         )
+
+    def _mailbox_hash(self, email: Email) -> str:
+        return self._p.hasher.mailbox(mailbox_key(email, self._p.settings.mailboxes))
 
     def _check_closing(self, closes_at: datetime, start: datetime, *, field: str) -> None:
         if closes_at.tzinfo is None:
@@ -1673,6 +1738,20 @@ class Petitions:
         reached = [t for t in sorted(waiting) if t <= total]
         if not reached:
             return
+        # Lock order: the petition row before the milestone. The milestone's foreign key
+        # takes a shared lock on the petition row (InnoDB), and the UPDATE below wants
+        # it exclusively: two confirmations crossing a threshold together each held the
+        # shared lock and waited for the other. Now the second waits here, then sees the
+        # threshold recorded.
+        current = (
+            s.connection()
+            .execute(select(_P.reached_threshold).where(_P.id == row.id).with_for_update())
+            .scalar_one()
+        )
+        reached = [t for t in reached if t > current]
+        if not reached:
+            self._forget(row.id)
+            return
         now = self._p.clock.now()
         for threshold in reached:
             try:
@@ -1928,6 +2007,7 @@ def anonymise_signatures(s: Session, where: Any, now: datetime) -> int:
             name=None,
             email=None,
             email_hash=None,
+            mailbox_hash=None,
             email_domain=None,
             postcode=None,
             house_number=None,

@@ -28,7 +28,7 @@ import participatie
 from participatie.areas import area_for_postcode
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.exports import CountingSha256Writer, write_excel_csv
-from participatie.identity import normalize_email, normalize_postcode
+from participatie.identity import mailbox_key, normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.counting import STV_NAME, Lot, score_outcome, stv
 from participatie.polls.errors import (
@@ -76,6 +76,7 @@ from participatie.polls.schemas import (
     Receipt,
     TallyResult,
 )
+from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -831,6 +832,7 @@ class Polls:
 
     # -- e-mail eligibility -----------------------------------------------------------------
 
+    @retry_transient
     def request_email_link(
         self,
         poll_id: uuid.UUID | str,
@@ -853,7 +855,9 @@ class Polls:
             self._check_open(row)
             self._check_postcode(s, row, pc)
             # Per poll, so voters cannot be matched across polls or with petition signers.
-            key = self._p.hasher.hash("poll-email", f"{row.id}:{address.key}")
+            # On the mailbox, not the address: dots and +tags do not make a second voter.
+            mailbox = mailbox_key(address, self._p.settings.mailboxes)
+            key = self._p.hasher.hash("poll-email", f"{row.id}:{mailbox}")
             extra: dict[str, Any] = {"e": key}
             if pc:
                 extra["pc"] = pc
@@ -958,6 +962,7 @@ class Polls:
             raise InvalidBallot("a blank vote is not allowed in this poll", field=field)
         return _Marks(items=items, blank=blank, invalid=False)
 
+    @retry_transient
     def cast(
         self,
         poll_id: uuid.UUID | str,
@@ -1145,7 +1150,7 @@ class Polls:
             .execution_options(synchronize_session=False)
         )
         if conflict:
-            row.conflicts = (row.conflicts or 0) + 1
+            _count_conflict(s, row)
         s.expire(old)
         return self._insert_ballot(s, row, marks, channel, link=link, replaced=True)
 
@@ -1357,7 +1362,7 @@ class Polls:
         except AlreadyVoted:
             final = "conflict"
             note = "this code was used on another channel first; the paper ballot does not count"
-            row.conflicts = (row.conflicts or 0) + 1
+            _count_conflict(s, row)
         except (UnknownCode, CodeRevoked) as exc:
             final = "rejected"
             note = exc.message
@@ -1768,6 +1773,19 @@ def _refuse_lookalike_names(names: list[str]) -> None:
             "two options have the same name (letters with accents count as the same)",
             field="options",
         )
+
+
+def _count_conflict(s: Session, row: PollRow) -> None:
+    """One more code used on two channels: added in the database, not read-modify-write,
+    so two conflicts recorded at once both count."""
+
+    s.execute(
+        update(PollRow)
+        .where(PollRow.id == row.id)
+        .values(conflicts=PollRow.conflicts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    s.expire(row, ["conflicts"])
 
 
 def _claim_credential(s: Session, which: Any, now: datetime, channel: str) -> bool:

@@ -95,6 +95,7 @@ from participatie.reactions.schemas import (
     ThemeIn,
 )
 from participatie.reactions.settings import ReactionSettings
+from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -464,6 +465,7 @@ class Reactions:
 
     # -- intake -----------------------------------------------------------------------
 
+    @retry_transient
     def submit(
         self,
         dossier_id: uuid.UUID,

@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from participatie.errors import ParticipatieError, PermissionDenied
+from participatie.errors import DatabaseUnavailable, ParticipatieError, PermissionDenied
+from participatie.retry import unavailable
 from participatie.web.common import local, render, translator
 
 log = logging.getLogger("participatie.web")
@@ -53,7 +54,10 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         log.error("domain error %s: %s", exc.code, exc.message)
     else:
         body["detail"] = exc.message
-    return error_response(request, exc.status, body)
+    response = error_response(request, exc.status, body)
+    if isinstance(exc, DatabaseUnavailable):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
@@ -88,6 +92,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    translated = unavailable(exc)
+    if translated is not None:
+        # A database failure outside the library's units of work: still a 503.
+        return await domain_error(request, translated)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     t = translator(request)
     message = t.error("server")

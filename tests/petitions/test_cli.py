@@ -49,5 +49,7 @@ def test_list_export_and_invalidate(areas: Participatie, tmp_path: Path) -> None
     done = runner.invoke(main, [*args, "--confirm", "2", "--reason", "bot"], env=env)
     assert done.exit_code == 0, done.output
     assert p.petitions.stats(petition.id).invalidated == 2
+    counts = runner.invoke(main, [*base, "verify-counts", str(petition.id)], env=env)
+    assert counts.exit_code == 0 and "ok: counter 3, verified signatures 3" in counts.output
     bad = runner.invoke(main, [*base, "export", "nope", "--out", str(tmp_path / "x")], env=env)
     assert bad.exit_code == 2

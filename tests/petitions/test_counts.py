@@ -1,0 +1,94 @@
+"""Counters follow the rows: confirmations racing a bulk invalidation, and the check
+that compares the counter shards with the signatures."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select, update
+
+from participatie.engine import Participatie
+from participatie.petitions.models import VERIFIED, CounterShardRow, SignatureRow
+from participatie.petitions.schemas import InvalidationCriteria
+from tests.petitions.conftest import links, open_petition, signer
+
+SIGNERS = 300
+
+
+def _verified_rows(p: Participatie, petition_id: object) -> int:
+    with p.session_scope(readonly=True) as s:
+        return int(
+            s.execute(
+                select(func.count()).where(
+                    SignatureRow.petition_id == petition_id, SignatureRow.status == VERIFIED
+                )
+            ).scalar_one()
+        )
+
+
+def test_confirmations_racing_a_bulk_invalidation_leave_counter_equal_to_rows(
+    areas: Participatie,
+) -> None:
+    p = areas
+    petition = open_petition(p)
+    tokens = []
+    for n in range(SIGNERS):
+        data = signer(n, email=f"race{n}@example.nl")
+        p.petitions.sign(petition.id, data, ip=f"10.{n // 250}.{n % 250}.1")
+        tokens.append(links(p, data.email, "petitions_confirm")["confirm"])
+    confirmed = 0
+    lock = threading.Lock()
+
+    def confirm(token: str) -> None:
+        nonlocal confirmed
+        p.petitions.confirm(token)
+        with lock:
+            confirmed += 1
+
+    criteria = InvalidationCriteria(everything=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(confirm, token) for token in tokens]
+        deadline = time.monotonic() + 60
+        while confirmed < 20 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        # Pending plus verified stays 300 while signers confirm: the preview holds.
+        result = p.petitions.invalidate(
+            petition.id, criteria, actor="griffie", expected_total=SIGNERS, reason="test"
+        )
+        for future in futures:
+            future.result()
+    assert result.invalidated == SIGNERS
+    assert result.by_status["pending"] + result.by_status["verified"] == SIGNERS
+    rows = _verified_rows(p, petition.id)
+    assert p.petitions.count(petition.id) == rows == 0
+    check = p.petitions.verify_counts(petition.id)
+    assert check.ok and check.counter == check.rows == 0 and check.error is None
+
+
+def test_verify_counts_reports_a_drift_made_by_hand(areas: Participatie) -> None:
+    p = areas
+    petition = open_petition(p)
+    for n in range(3):
+        data = signer(n)
+        p.petitions.sign(petition.id, data, ip=f"10.0.{n}.1")
+        p.petitions.confirm(links(p, data.email, "petitions_confirm")["confirm"])
+    assert p.petitions.verify_counts(petition.id).ok
+    with p.session_scope() as s:
+        s.execute(
+            update(CounterShardRow)
+            .where(CounterShardRow.petition_id == petition.id, CounterShardRow.shard == 5)
+            .values(verified=CounterShardRow.verified + 4)
+        )
+    check = p.petitions.verify_counts(petition.id)
+    assert (check.ok, check.counter, check.rows) == (False, 7, 3)
+    assert check.error is not None and check.error.code == "petition.count_drift"
+    assert "7" in check.error.message and "3" in check.error.message
+
+    [run] = p.jobs.run_due(only="petitions.verify_counts")
+    assert run.status == "ok"
+    assert run.result["drift"] == {str(petition.id): {"counter": 7, "rows": 3}}
+    events = [e for e in p.audit.events() if e.action == "petition.count_drift"]
+    assert len(events) == 1 and events[0].data == {"counter": 7, "rows": 3}
+    assert p.petitions.count(petition.id) == 7  # reported, not corrected
