@@ -20,6 +20,7 @@ from participatie.errors import ConfigurationError
 from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
+from participatie.retention import RetentionSettings
 
 #: Locales with message catalogues and templates.
 SUPPORTED_LOCALES = ("nl", "en")
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("secret_keys", mode="before")
     @classmethod

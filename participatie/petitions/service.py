@@ -88,6 +88,7 @@ from participatie.petitions.schemas import (
     Trend,
 )
 from participatie.petitions.settings import PetitionSettings
+from participatie.retention import text_digest
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -363,8 +364,13 @@ class Petitions:
             before = row.status
             row.status = WITHDRAWN
             row.withdrawn_at = row.updated_at = self._p.clock.now()
+            # The creator's own words may name people; the permanent log keeps a digest.
             self._audit(
-                s, "creator", "petition.withdrawn", row, {"before": before, "reason": reason}
+                s,
+                "creator",
+                "petition.withdrawn",
+                row,
+                {"before": before, "reason_sha256": text_digest(reason)},
             )
             return self._public(s, row)
 
@@ -430,7 +436,13 @@ class Petitions:
             row.moderated_by = actor
             row.reject_reason = reason
             row.reject_note = note
-            self._audit(s, actor, "petition.rejected", row, {"reason": reason, "note": note})
+            self._audit(
+                s,
+                actor,
+                "petition.rejected",
+                row,
+                {"reason": reason, "note_sha256": text_digest(note)},
+            )
             labels = reasons[reason]
             self._mail_creator(
                 s,
@@ -460,7 +472,7 @@ class Petitions:
             row.hidden_reason = reason if hidden else None
             row.updated_at = self._p.clock.now()
             action = "petition.hidden" if hidden else "petition.unhidden"
-            self._audit(s, actor, action, row, {"reason": reason})
+            self._audit(s, actor, action, row, {"reason_sha256": text_digest(reason)})
             return self._public(s, row)
 
     def extend(
@@ -1960,7 +1972,9 @@ def erase_messages(s: Session, *, address: str | None, subject_ids: Iterable[str
         blanked = s.execute(
             update(OutboxMessageRow)
             .where(match, OutboxMessageRow.to_address != ERASED)
-            .values(to_address=ERASED, subject="(erased)", text_body="", html_body=None)
+            .values(
+                to_address=ERASED, subject="(erased)", text_body="", html_body=None, last_error=None
+            )
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         total += int(removed or 0) + int(blanked or 0)

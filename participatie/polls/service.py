@@ -198,6 +198,9 @@ class Polls:
             every=timedelta(minutes=1),
             description="open scheduled polls and close polls whose closing time has come",
         )
+        from participatie.polls import retention
+
+        retention.register(p)
 
     # -- helpers ------------------------------------------------------------------------
 
