@@ -1038,7 +1038,7 @@ class Petitions:
                 action="petition.rule_added",
                 subject_type="petition_rule",
                 subject_id=rule.id,
-                data={"kind": kind, "value": shown, "note": note},
+                data={"kind": kind, "value": shown, "note_sha256": text_digest(note)},
             )
         self._clear_rules()
         return Rule(id=rule.id, kind=kind, value=shown, note=note)

@@ -113,7 +113,9 @@ def seed_petitions(p: Participatie) -> None:
     p.petitions.invalidate(
         ran, criteria, actor="griffie", expected_total=preview.total, reason="dubbel"
     )
-    p.petitions.add_rule("block_address", address("blocked"), actor="griffie", note="spam")
+    p.petitions.add_rule(
+        "block_address", address("blocked"), actor="griffie", note=f"spam van {NAME}"
+    )
     sign("blocked", "10.0.0.5")
     p.petitions.add_paper_batch(
         ran, PaperBatchIn(count=12, area="centrum", note=f"Gebracht door {NAME}"), actor="loket"
