@@ -264,7 +264,10 @@ class Petitions:
                 subject_type=PETITION,
                 subject_id=row.id,
             )
-            self._audit(s, "creator", "petition.created", row, {"title": row.title})
+            # The title is the creator's own words: the permanent log keeps a digest.
+            self._audit(
+                s, "creator", "petition.created", row, {"title_sha256": text_digest(row.title)}
+            )
             s.flush()
             return self._public(s, row)
 

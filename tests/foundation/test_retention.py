@@ -8,21 +8,29 @@ import re
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import String, Text, func, select, update
+from sqlalchemy import String, Text, func, or_, select, update
 from sqlalchemy.types import JSON
 
 from participatie.clock import FixedClock
 from participatie.db import metadata
 from participatie.engine import Participatie
+from participatie.outbox.mailers import RecordingMailer
 from participatie.outbox.models import OutboxMessageRow
-from participatie.petitions.models import SignatureRow
+from participatie.petitions.models import (
+    CoinitiatorRow,
+    PetitionRow,
+    RuleRow,
+    SignatureRow,
+    TrendRow,
+)
 from participatie.petitions.schemas import (
     InvalidationCriteria,
     PaperBatchIn,
     PetitionIn,
     SignatureIn,
 )
-from participatie.polls.schemas import BallotIn, LetterAddress
+from participatie.polls.models import CredentialRow, PaperEntryRow
+from participatie.polls.schemas import BallotIn, LetterAddress, PaperEntry
 from participatie.reactions.schemas import (
     AnswerIn,
     DossierUpdate,
@@ -55,7 +63,7 @@ def creator_token(p: Participatie, email: str) -> str:
 
 def new_petition(p: Participatie, tag: str, **extra: object) -> uuid.UUID:
     data = PetitionIn(
-        title=f"Bankjes in het park ({tag})",
+        title=f"Bankjes van {NAME} ({tag})",
         summary="Meer bankjes in het Noorderplantsoen.",
         body=f"Wij vragen meer bankjes. {SIGNED}",
         creator_name=NAME,
@@ -86,6 +94,28 @@ def seed_petitions(p: Participatie) -> None:
     p.petitions.approve(withdrawn, actor="griffie", closes_at=p.clock.now() + timedelta(days=30))
     p.petitions.withdraw_petition(token, reason=f"Ik, {NAME}, stop ermee. Bel {PHONE}.")
 
+    # A deployment that asks for co-initiators: this one waits for them.
+    settings = p.settings.model_copy(
+        update={"petitions": p.settings.petitions.model_copy(update={"min_coinitiators": 1})}
+    )
+    q = Participatie(settings, engine=p.engine, clock=p.clock, mailer=RecordingMailer())
+    waiting = new_petition(q, "waiting")
+    token = creator_token(q, address("waiting"))
+    q.petitions.confirm_creator(token)
+    q.petitions.invite_coinitiator(token, name="Qwerty Xylofoon", email=address("co2"))
+    assert q.petitions.get(waiting).status == "coinitiators"
+
+    # Closed by the job, never handed over.
+    closed = new_petition(p, "closed")
+    p.petitions.confirm_creator(creator_token(p, address("closed")))
+    p.petitions.approve(closed, actor="griffie", closes_at=p.clock.now() + timedelta(days=10))
+    p.petitions.sign(
+        closed,
+        SignatureIn(name=NAME, email=address("closed-signer"), postcode="9711 AB"),
+        ip="10.0.1.1",
+    )
+    p.petitions.confirm(links(p, address("closed-signer"), "petitions_confirm")["confirm"])
+
     ran = new_petition(p, "ran")
     p.petitions.confirm_creator(creator_token(p, address("ran")))
     p.petitions.approve(ran, actor="griffie", closes_at=p.clock.now() + timedelta(days=30))
@@ -104,6 +134,8 @@ def seed_petitions(p: Participatie) -> None:
         )
 
     sign("pending")
+    for n in range(6):  # a burst from one address: a trending event with its keyed hash
+        sign(f"burst{n}", "10.0.0.9")
     for tag, ip in (("verified", "10.0.0.2"), ("invalid", "10.0.0.3"), ("gone", "10.0.0.4")):
         sign(tag, ip)
         p.petitions.confirm(links(p, address(tag), "petitions_confirm")["confirm"])
@@ -140,10 +172,16 @@ def seed_polls(p: Participatie) -> None:
     p.polls.cast(email_poll.id, BallotIn(choices=["Ecozone"]), email_token=token.group(1))
     p.polls.close(email_poll.id, actor="projectleider")
 
-    code_poll = make_poll(p)
+    # Closed by the job; a paper ballot typed in once keeps its envelope's code hash.
+    code_poll = make_poll(p, closes_at=p.clock.now() + timedelta(days=14))
     letters = [LetterAddress(line=ADDRESS, postcode="9711 AB")]
-    p.polls.issue_codes(code_poll.id, io.BytesIO(), addresses=letters, actor="projectleider")
+    out = io.BytesIO()
+    p.polls.issue_codes(code_poll.id, out, addresses=letters, actor="projectleider")
+    code = out.getvalue().decode("utf-8-sig").splitlines()[1].split(";")[2]
     p.polls.open(code_poll.id, actor="projectleider")
+    p.polls.enter_paper(
+        code_poll.id, PaperEntry(sheet="P001", code=code, marks=["Ecozone"]), staff="balie"
+    )
     host_poll = make_poll(p, eligibility="host", eligible_count=10)
     p.polls.open(host_poll.id, actor="projectleider")
     p.polls.cast(host_poll.id, BallotIn(choices=["Ecozone"]), subject=EMAIL)
@@ -222,6 +260,35 @@ def remaining(p: Participatie) -> list[str]:
     return sorted(set(found))
 
 
+def keyed_hashes(p: Participatie) -> dict[str, int]:
+    """Rows still holding a keyed hash of a person (an address, an IP address, a voter)."""
+
+    checks = {
+        "signature hashes": select(func.count()).where(
+            or_(
+                SignatureRow.email_hash.is_not(None),
+                SignatureRow.ip_hash.is_not(None),
+                SignatureRow.subnet_hash.is_not(None),
+            )
+        ),
+        "creator hashes": select(func.count()).where(PetitionRow.creator_email_hash.is_not(None)),
+        "co-initiator hashes": select(func.count()).where(CoinitiatorRow.email_hash.is_not(None)),
+        "trending keys": select(func.count()).select_from(TrendRow),
+        "blocked addresses": select(func.count()).where(RuleRow.kind == "block_address"),
+        "voter hashes": select(func.count()).where(
+            or_(
+                CredentialRow.address_hash.is_not(None),
+                CredentialRow.kind.in_(("email", "host"))
+                & CredentialRow.key_hash.not_like("erased:%"),
+            )
+        ),
+        "envelope code hashes": select(func.count()).where(PaperEntryRow.code_hash.is_not(None)),
+    }
+    with p.session_scope(readonly=True) as s:
+        counts = {name: s.execute(query).scalar_one() for name, query in checks.items()}
+    return {name: n for name, n in counts.items() if n}
+
+
 def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) -> None:
     seed_petitions(p)
     seed_polls(p)
@@ -235,6 +302,15 @@ def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) 
             .values(status="failed", last_error=f"550 5.1.1 <{address('co')}>: unknown user")
         )
     seeded = remaining(p)
+    assert set(keyed_hashes(p)) == {
+        "signature hashes",
+        "creator hashes",
+        "co-initiator hashes",
+        "trending keys",
+        "blocked addresses",
+        "voter hashes",
+        "envelope code hashes",
+    }
     for table in (
         "participatie_petition.creator_name",
         "participatie_petition_signature.email",
@@ -251,6 +327,7 @@ def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) 
         p.jobs.run_due()
         p.outbox.deliver(1000)
     assert remaining(p) == []
+    assert keyed_hashes(p) == {}
     with p.session_scope(readonly=True) as s:
         # The statistics stay: the signatures are there, without anyone in them.
         assert s.execute(select(func.count()).select_from(SignatureRow)).scalar_one() >= 3
