@@ -174,11 +174,15 @@ def seed_polls(p: Participatie) -> None:
 
     # Closed by the job; a paper ballot typed in once keeps its envelope's code hash.
     code_poll = make_poll(p, closes_at=p.clock.now() + timedelta(days=14))
-    letters = [LetterAddress(line=ADDRESS, postcode="9711 AB")]
+    letters = [
+        LetterAddress(line=ADDRESS, postcode="9711 AB"),
+        LetterAddress(line="Kerkstraat 1", postcode="9711 AB"),
+    ]
     out = io.BytesIO()
     p.polls.issue_codes(code_poll.id, out, addresses=letters, actor="projectleider")
     code = out.getvalue().decode("utf-8-sig").splitlines()[1].split(";")[2]
     p.polls.open(code_poll.id, actor="projectleider")
+    p.polls.reissue_code(code_poll.id, 2, actor="balie", reason=f"{NAME} belde: brief kwijt")
     p.polls.enter_paper(
         code_poll.id, PaperEntry(sheet="P001", code=code, marks=["Ecozone"]), staff="balie"
     )
