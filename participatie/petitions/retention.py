@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from participatie.petitions.models import (
@@ -31,6 +31,11 @@ from participatie.reactions.redaction import name_pattern, redact
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
+
+#: Outbox keys and subjects that hold a (truncated) keyed hash of an e-mail address.
+PRIVACY_KEY = "petition-privacy:"
+HOUSEHOLD_KEY = "petition-household:"
+PRIVACY_SUBJECT = "privacy_request"
 
 
 def register(p: Participatie) -> None:
@@ -100,7 +105,11 @@ def run(p: Participatie, session: Session, now: datetime) -> dict[str, int]:
             subject_id="batch",
             data={"block_address": int(blocked)},
         )
+    # Keys of mails about an address carry a keyed hash of it; once the message itself
+    # has expired, "never twice" no longer needs them.
+    hashed_keys = _forget_hashed_keys(session, now - p.settings.retention.outbox_messages)
     return {
+        "hashed_mail_keys": hashed_keys,
         "never_opened": unpublished,
         "names_removed": published,
         "trends": int(trends or 0),
@@ -149,6 +158,25 @@ def remove_people(
         subject_id=row.id,
         data={"reason": reason, "status": row.status, "coinitiators": len(coinitiators)},
     )
+
+
+def _forget_hashed_keys(session: Session, cutoff: datetime) -> int:
+    from participatie.outbox.models import OutboxMessageRow as Row
+
+    result = session.execute(
+        update(Row)
+        .where(
+            Row.created_at < cutoff,
+            or_(
+                Row.dedupe_key.like(PRIVACY_KEY + "%"),
+                Row.dedupe_key.like(HOUSEHOLD_KEY + "%"),
+                (Row.subject_type == PRIVACY_SUBJECT) & Row.subject_id.is_not(None),
+            ),
+        )
+        .values(dedupe_key=None, subject_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _redact(text: str, names: re.Pattern[str] | None, limit: int | None = None) -> str:

@@ -63,6 +63,7 @@ from participatie.petitions.models import (
     SignatureRow,
     TrendRow,
 )
+from participatie.petitions.retention import HOUSEHOLD_KEY, PRIVACY_KEY
 from participatie.petitions.schemas import (
     Confirmation,
     ConfirmPage,
@@ -711,7 +712,7 @@ class Petitions:
                     template="petitions_household",
                     locale=data.locale,
                     context={"title": row.title, "limit": self.settings.household_limit},
-                    dedupe_key=f"petition-household:{row.id}:{email_hash[:32]}",
+                    dedupe_key=f"{HOUSEHOLD_KEY}{row.id}:{email_hash[:32]}",
                     subject_type=PETITION,
                     subject_id=row.id,
                 )
@@ -1229,7 +1230,7 @@ class Petitions:
                 template="petitions_privacy",
                 locale=locale if locale in ("nl", "en") else "nl",
                 context={"url": self._p.url("privacy.request", token=token)},
-                dedupe_key=f"petition-privacy:{email_hash[:32]}:{day}",
+                dedupe_key=f"{PRIVACY_KEY}{email_hash[:32]}:{day}",
                 subject_type="privacy_request",
                 subject_id=email_hash[:32],
             )

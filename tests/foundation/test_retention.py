@@ -287,6 +287,13 @@ def keyed_hashes(p: Participatie) -> dict[str, int]:
             )
         ),
         "envelope code hashes": select(func.count()).where(PaperEntryRow.code_hash.is_not(None)),
+        "mail keys": select(func.count()).where(
+            or_(
+                OutboxMessageRow.dedupe_key.like("petition-privacy:%"),
+                (OutboxMessageRow.subject_type == "privacy_request")
+                & OutboxMessageRow.subject_id.is_not(None),
+            )
+        ),
     }
     with p.session_scope(readonly=True) as s:
         counts = {name: s.execute(query).scalar_one() for name, query in checks.items()}
@@ -314,6 +321,7 @@ def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) 
         "blocked addresses",
         "voter hashes",
         "envelope code hashes",
+        "mail keys",
     }
     for table in (
         "participatie_petition.creator_name",
