@@ -1,4 +1,5 @@
-"""Retention rules shared by every module: how long the outbox keeps what it sent.
+"""Retention rules shared by every module: how long the outbox keeps what it sent, and
+what the permanent audit log keeps of a free-text note (its digest).
 
 Each module's own rules live in its ``retention.py``; this room holds what they share.
 """
