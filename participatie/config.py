@@ -21,6 +21,7 @@ from participatie.identity import MailboxSettings
 from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
+from participatie.retention import RetentionSettings
 
 #: Locales with message catalogues and templates.
 SUPPORTED_LOCALES = ("nl", "en")
@@ -108,6 +109,7 @@ class Settings(BaseSettings):
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("secret_keys", mode="before")
     @classmethod

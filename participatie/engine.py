@@ -98,6 +98,9 @@ class Participatie:
         self.polls: Polls = Polls(self)
         self.petitions: Petitions = Petitions(self)
         self.reactions: Reactions = Reactions(self)
+        from participatie import retention
+
+        retention.register(self)
 
     # -- transactions ---------------------------------------------------------------
 

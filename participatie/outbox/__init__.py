@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
 from pydantic import BaseModel
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -359,7 +359,15 @@ class Outbox:
             result = session.execute(
                 update(OutboxMessageRow)
                 .where(where)
-                .values(to_address="", subject="", text_body="", html_body=None, headers="{}")
+                .values(
+                    to_address="",
+                    subject="",
+                    text_body="",
+                    html_body=None,
+                    headers="{}",
+                    # A server's refusal often quotes the address; "erased" says why.
+                    last_error=case((OutboxMessageRow.status == SENT, None), else_="erased"),
+                )
             )
             total += int(result.rowcount or 0)  # type: ignore[attr-defined]
         return total

@@ -72,6 +72,9 @@ def register(p: Participatie) -> None:
         every=timedelta(days=1),
         description="anonymise personal data some months after the answer or closing",
     )
+    from participatie.petitions import retention
+
+    retention.register(p)
 
 
 def close_due(p: Participatie, session: Session, now: datetime) -> int:

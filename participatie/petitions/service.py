@@ -64,6 +64,7 @@ from participatie.petitions.models import (
     SignatureRow,
     TrendRow,
 )
+from participatie.petitions.retention import HOUSEHOLD_KEY, PRIVACY_KEY
 from participatie.petitions.schemas import (
     Confirmation,
     ConfirmPage,
@@ -90,6 +91,7 @@ from participatie.petitions.schemas import (
     Trend,
 )
 from participatie.petitions.settings import PetitionSettings
+from participatie.retention import text_digest
 from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
@@ -272,7 +274,10 @@ class Petitions:
                 subject_type=PETITION,
                 subject_id=row.id,
             )
-            self._audit(s, "creator", "petition.created", row, {"title": row.title})
+            # The title is the creator's own words: the permanent log keeps a digest.
+            self._audit(
+                s, "creator", "petition.created", row, {"title_sha256": text_digest(row.title)}
+            )
             s.flush()
             return self._public(s, row)
 
@@ -383,8 +388,13 @@ class Petitions:
             before = row.status
             row.status = WITHDRAWN
             row.withdrawn_at = row.updated_at = self._p.clock.now()
+            # The creator's own words may name people; the permanent log keeps a digest.
             self._audit(
-                s, "creator", "petition.withdrawn", row, {"before": before, "reason": reason}
+                s,
+                "creator",
+                "petition.withdrawn",
+                row,
+                {"before": before, "reason_sha256": text_digest(reason)},
             )
             return self._public(s, row)
 
@@ -452,7 +462,13 @@ class Petitions:
             row.moderated_by = actor
             row.reject_reason = reason
             row.reject_note = note
-            self._audit(s, actor, "petition.rejected", row, {"reason": reason, "note": note})
+            self._audit(
+                s,
+                actor,
+                "petition.rejected",
+                row,
+                {"reason": reason, "note_sha256": text_digest(note)},
+            )
             labels = reasons[reason]
             self._mail_creator(
                 s,
@@ -483,7 +499,7 @@ class Petitions:
             row.hidden_reason = reason if hidden else None
             row.updated_at = self._p.clock.now()
             action = "petition.hidden" if hidden else "petition.unhidden"
-            self._audit(s, actor, action, row, {"reason": reason})
+            self._audit(s, actor, action, row, {"reason_sha256": text_digest(reason)})
             return self._public(s, row)
 
     @retry_transient
@@ -746,7 +762,7 @@ class Petitions:
                     template="petitions_household",
                     locale=data.locale,
                     context={"title": row.title, "limit": self.settings.household_limit},
-                    dedupe_key=f"petition-household:{row.id}:{email_hash[:32]}",
+                    dedupe_key=f"{HOUSEHOLD_KEY}{row.id}:{email_hash[:32]}",
                     subject_type=PETITION,
                     subject_id=row.id,
                 )
@@ -1082,7 +1098,7 @@ class Petitions:
                 action="petition.rule_added",
                 subject_type="petition_rule",
                 subject_id=rule.id,
-                data={"kind": kind, "value": shown, "note": note},
+                data={"kind": kind, "value": shown, "note_sha256": text_digest(note)},
             )
         self._clear_rules()
         return Rule(id=rule.id, kind=kind, value=shown, note=note)
@@ -1276,7 +1292,7 @@ class Petitions:
                 template="petitions_privacy",
                 locale=locale if locale in ("nl", "en") else "nl",
                 context={"url": self._p.url("privacy.request", token=token)},
-                dedupe_key=f"petition-privacy:{email_hash[:32]}:{day}",
+                dedupe_key=f"{PRIVACY_KEY}{email_hash[:32]}:{day}",
                 subject_type="privacy_request",
                 subject_id=email_hash[:32],
             )
@@ -2040,7 +2056,9 @@ def erase_messages(s: Session, *, address: str | None, subject_ids: Iterable[str
         blanked = s.execute(
             update(OutboxMessageRow)
             .where(match, OutboxMessageRow.to_address != ERASED)
-            .values(to_address=ERASED, subject="(erased)", text_body="", html_body=None)
+            .values(
+                to_address=ERASED, subject="(erased)", text_body="", html_body=None, last_error=None
+            )
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         total += int(removed or 0) + int(blanked or 0)

@@ -65,6 +65,11 @@ class PetitionSettings(BaseModel):
     delete_unconfirmed_after: timedelta = timedelta(weeks=4)
     #: Personal data is anonymised this long after the answer (or the closing).
     anonymise_after: timedelta = timedelta(days=183)
+    #: The creator's and co-initiators' names of a petition that ran stay public this long
+    #: after the anonymisation, then they go (also from its texts and the desk's notes).
+    names_after: timedelta = timedelta(days=730)
+    #: An address the desk blocked (kept as a keyed hash) is unblocked after this long.
+    blocked_address_after: timedelta = timedelta(days=730)
     #: Longest a petition may run, counted from approval.
     max_duration: timedelta = timedelta(days=365)
     #: Household rule when a petition switches it on: signatures per postcode + number.

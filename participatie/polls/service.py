@@ -76,6 +76,7 @@ from participatie.polls.schemas import (
     Receipt,
     TallyResult,
 )
+from participatie.retention import text_digest
 from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
@@ -199,6 +200,9 @@ class Polls:
             every=timedelta(minutes=1),
             description="open scheduled polls and close polls whose closing time has come",
         )
+        from participatie.polls import retention
+
+        retention.register(p)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -759,7 +763,12 @@ class Polls:
             row = self._load(s, poll_id)
             cred = self._revoke(s, row, serial)
             self._audit(
-                s, actor, "poll.code_revoked", row, {"serial": cred.serial, "reason": reason}
+                s,
+                actor,
+                "poll.code_revoked",
+                row,
+                # Staff notes about a lost letter may name the household: a digest only.
+                {"serial": cred.serial, "reason_sha256": text_digest(reason)},
             )
 
     def _revoke(self, s: Session, row: PollRow, serial: int) -> CredentialRow:
@@ -822,7 +831,7 @@ class Polls:
                 actor,
                 "poll.code_reissued",
                 row,
-                {"serial": serial, "new_serial": new_serial, "reason": reason},
+                {"serial": serial, "new_serial": new_serial, "reason_sha256": text_digest(reason)},
             )
             return IssuedCode(
                 serial=new_serial,

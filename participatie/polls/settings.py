@@ -5,6 +5,8 @@ Code length, tracker length and the limits an administrator's poll must stay wit
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -20,3 +22,7 @@ class PollSettings(BaseModel):
     #: TrueType font embedded in PDF reports so they can be PDF/A-2B; None: look for
     #: DejaVu Sans or Liberation Sans in the usual system folders.
     pdf_font: str | None = None
+    #: Keyed hashes of who could vote (addresses of letters, e-mail addresses, host
+    #: identities) and the voting links mailed are removed this long after a poll closed
+    #: or was cancelled.
+    personal_data_after: timedelta = timedelta(days=183)

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from participatie.reactions.models import DossierRow
@@ -136,22 +136,31 @@ def stale_dossiers(p: Participatie, s: Session, now: datetime) -> int:
 
 
 def remove_contacts(p: Participatie, s: Session, now: datetime) -> int:
-    from participatie.reactions.service import SUBJECT, _remove_contacts
+    from participatie.reactions import retention
+    from participatie.reactions.service import SUBJECT
 
-    limit = now - p.settings.reactions.contact_retention
+    settings = p.settings.reactions
     total = 0
     rows = list(
         s.execute(
             select(DossierRow).where(
-                DossierRow.decided_at.is_not(None),
-                DossierRow.decided_at <= limit,
                 DossierRow.contacts_removed_at.is_(None),
+                or_(
+                    DossierRow.decided_at <= now - settings.contact_retention,
+                    # No decision ever recorded: counted from the last change instead.
+                    DossierRow.decided_at.is_(None)
+                    & (DossierRow.updated_at <= now - settings.undecided_contact_retention),
+                ),
             )
         ).scalars()
     )
     for dossier in rows:
-        count = _remove_contacts(s, dossier, now, p.outbox)
+        count = retention.remove_contacts(s, dossier, now, p.outbox)
         total += count
+        decided = dossier.decided_at is not None
+        retention_period = (
+            settings.contact_retention if decided else settings.undecided_contact_retention
+        )
         p.audit.record(
             s,
             actor="system",
@@ -160,7 +169,8 @@ def remove_contacts(p: Participatie, s: Session, now: datetime) -> int:
             subject_id=dossier.id,
             data={
                 "submitters": count,
-                "retention_days": p.settings.reactions.contact_retention.days,
+                "retention_days": retention_period.days,
+                "decided": decided,
             },
         )
     return total

@@ -314,10 +314,15 @@ def write(p: Participatie, nota: Nota, path: Path, fmt: str) -> str:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        html = p.render("reactions/nota.html", nota=nota, channel_labels=CHANNEL_LABELS_NL)
+        html = p.render(
+            "reactions/nota.html",
+            nota=nota,
+            channel_labels=CHANNEL_LABELS_NL,
+            submitter_line=_submitter_line,
+        )
         write_private_text(path, html)
     elif fmt == "csv":
-        write_excel_csv(path, _table_header(nota), _table_rows(nota))
+        write_excel_csv(path, _table_header(nota), _csv_rows(nota))
     elif fmt == "xlsx":
         write_xlsx(path, _sheets(nota))
     elif fmt == "docx":
@@ -345,15 +350,40 @@ def _table_header(nota: Nota) -> list[str]:
     return header
 
 
+def _address(sub: Any) -> str:
+    street = " ".join(part for part in (sub.street, sub.house_number) if part)
+    place = " ".join(part for part in (sub.postcode, sub.city) if part)
+    return ", ".join(part for part in (street, place) if part)
+
+
 def _submitter_line(sub: Any) -> str:
-    parts = [sub.name or "(naam onbekend)"]
-    if sub.email:
-        parts.append(sub.email)
-    if sub.postcode:
-        parts.append(
-            f"{sub.street or ''} {sub.house_number or ''}, {sub.postcode} {sub.city or ''}".strip()
-        )
-    return ", ".join(parts)
+    """Every contact field the library stores, the same in every format."""
+
+    parts = [sub.name or "(naam onbekend)", sub.email, sub.phone, _address(sub)]
+    return ", ".join(part for part in parts if part)
+
+
+#: Columns of the annex of submitters (internal nota), in CSV and XLSX.
+ANNEX_HEADER = ["reactie", "kanaal", "ontvangen", "te_laat", "naam", "e-mail", "telefoon", "adres"]
+
+
+def _annex_rows(nota: Nota) -> Any:
+    for row in nota.annex:
+        for sub in row.submitters:
+            yield [
+                row.reaction,
+                row.channel,
+                row.received.isoformat(),
+                row.late,
+                sub.name or "",
+                sub.email or "",
+                sub.phone or "",
+                _address(sub),
+            ]
+
+
+def _channel(row: NotaAnnexRow) -> str:
+    return CHANNEL_LABELS_NL[row.channel] + (" (te laat)" if row.late else "")
 
 
 def _table_rows(nota: Nota) -> Any:
@@ -383,6 +413,17 @@ def _table_rows(nota: Nota) -> Any:
         yield line
 
 
+def _csv_rows(nota: Nota) -> Any:
+    yield from _table_rows(nota)
+    if nota.internal:
+        # The annex follows the table after an empty line: every submitter of every
+        # reaction, also those of late and inadmissible reactions that no answer lists.
+        yield []
+        yield ["bijlage indieners"]
+        yield ANNEX_HEADER
+        yield from _annex_rows(nota)
+
+
 def _overview(nota: Nota) -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = [
         ("Plan", nota.title),
@@ -406,24 +447,7 @@ def _sheets(nota: Nota) -> Any:
     yield "Beantwoording", _table_header(nota), _table_rows(nota)
     yield "Wijzigingen", ["wijziging"], ([c] for c in nota.changes)
     if nota.internal:
-        yield (
-            "Bijlage indieners",
-            ["reactie", "kanaal", "ontvangen", "te_laat", "naam", "e-mail", "adres"],
-            (
-                [
-                    row.reaction,
-                    row.channel,
-                    row.received.isoformat(),
-                    row.late,
-                    sub.name or "",
-                    sub.email or "",
-                    f"{sub.street or ''} {sub.house_number or ''} {sub.postcode or ''} "
-                    f"{sub.city or ''}".strip(),
-                ]
-                for row in nota.annex
-                for sub in row.submitters
-            ),
-        )
+        yield "Bijlage indieners", ANNEX_HEADER, _annex_rows(nota)
 
 
 def _write_docx(nota: Nota, path: Path) -> None:
@@ -477,15 +501,18 @@ def _write_docx(nota: Nota, path: Path) -> None:
     document.add_paragraph(nota.conclusion)
     if nota.internal:
         document.add_heading("Bijlage: indieners (niet openbaar)", level=1)
-        annex = document.add_table(rows=1, cols=3)
+        annex = document.add_table(rows=1, cols=4)
         annex.style = "Table Grid"
-        for cell, text in zip(annex.rows[0].cells, ["Nr", "Kanaal", "Indiener(s)"], strict=True):
+        for cell, text in zip(
+            annex.rows[0].cells, ["Nr", "Kanaal", "Ontvangen", "Indiener(s)"], strict=True
+        ):
             cell.text = text
         for item in nota.annex:
             cells = annex.add_row().cells
             cells[0].text = str(item.reaction)
-            cells[1].text = CHANNEL_LABELS_NL[item.channel]
-            cells[2].text = "\n".join(_submitter_line(sub) for sub in item.submitters)
+            cells[1].text = _channel(item)
+            cells[2].text = f"{item.received:%d-%m-%Y}"
+            cells[3].text = "\n".join(_submitter_line(sub) for sub in item.submitters)
     document.add_paragraph(f"SHA-256 van de gegevens: {nota.sha256}")
     with open_private(path) as fh:
         document.save(fh)
@@ -531,15 +558,16 @@ def _write_pdf(nota: Nota, path: Path) -> None:
     if nota.internal:
         pdf.heading("Bijlage: indieners (niet openbaar)")
         pdf.table(
-            ["Nr", "Kanaal", "Indiener(s)"],
+            ["Nr", "Kanaal", "Ontvangen", "Indiener(s)"],
             [
                 [
                     item.reaction,
-                    item.channel,
-                    "; ".join(_submitter_line(s) for s in item.submitters),
+                    _channel(item),
+                    f"{item.received:%d-%m-%Y}",
+                    "\n".join(_submitter_line(s) for s in item.submitters),
                 ]
                 for item in nota.annex
             ],
-            widths=[15, 30, 145],
+            widths=[12, 30, 23, 125],
         )
     pdf.save(path)

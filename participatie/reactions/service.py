@@ -30,6 +30,7 @@ from participatie.errors import (
 )
 from participatie.identity import normalize_email, normalize_house_number, normalize_postcode
 from participatie.outbox.models import OutboxMessageRow
+from participatie.reactions import retention
 from participatie.reactions.deadlines import WorkingDays, escalation_level
 from participatie.reactions.errors import (
     AlreadyPublished,
@@ -95,11 +96,11 @@ from participatie.reactions.schemas import (
     ThemeIn,
 )
 from participatie.reactions.settings import ReactionSettings
+from participatie.retention import text_digest
 from participatie.retry import retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
-    from participatie.outbox import Outbox
 
 #: Every event of the module is filed under its dossier, so one query finds them all.
 SUBJECT = "reactions_dossier"
@@ -669,7 +670,7 @@ class Reactions:
                 number=number,
                 before=before,
                 after=admissible,
-                reason=reason.strip(),
+                reason_sha256=text_digest(reason.strip()),
             )
             return _reaction_out(row)
 
@@ -1588,7 +1589,7 @@ class Reactions:
 
         with self._p.unit_of_work(session) as s:
             dossier = self._dossier(s, dossier_id, lock=True)
-            count = _remove_contacts(s, dossier, self._now(), self._p.outbox)
+            count = retention.remove_contacts(s, dossier, self._now(), self._p.outbox)
             self._audit(s, actor, "reactions.contacts_removed", dossier.id, submitters=count)
             return count
 
@@ -1756,25 +1757,6 @@ def _overdue(
                 days_overdue=days,
                 level=escalation_level(days, thresholds),
             )
-
-
-def _remove_contacts(s: Session, dossier: DossierRow, now: datetime, outbox: Outbox) -> int:
-    count = 0
-    query = select(SubmitterRow).where(
-        SubmitterRow.dossier_id == dossier.id, SubmitterRow.removed_at.is_(None)
-    )
-    erased: list[uuid.UUID] = []
-    for sub in s.execute(query).scalars():
-        erased.append(sub.id)
-        sub.name = sub.email = sub.street = sub.house_number = None
-        sub.postcode = sub.city = sub.phone = None
-        sub.removed_at = now
-        count += 1
-    dossier.contacts_removed_at = now
-    s.flush()
-    # The mails sent to them carry the same addresses and names.
-    outbox.erase(s, subject_type="reactions_submitter", subject_ids=erased)
-    return count
 
 
 def outcome_label(outcome: str, locale: str) -> str:

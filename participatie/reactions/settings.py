@@ -49,3 +49,6 @@ class ReactionSettings(BaseModel):
     #: Contact details are removed this long after the decision; the anonymised
     #: reaction stays for the archive.
     contact_retention: timedelta = timedelta(days=365)
+    #: A dossier that never gets a decision recorded loses its contact details this long
+    #: after it last changed (a new reaction, an answer, an edit).
+    undecided_contact_retention: timedelta = timedelta(days=730)

@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from participatie.engine import Participatie
 from participatie.petitions.schemas import Petition
+from participatie.retention import text_digest
 from participatie.web import create_app
 from tests.web.helpers import open_petition, seed_areas, tokens
 
@@ -174,7 +175,7 @@ def test_hide_and_unhide(p: Participatie, client: TestClient) -> None:
     assert client.get(f"{ADMIN}/{petition.id}").json()["hidden"] is True
     assert [x["id"] for x in client.get(ADMIN).json()] == [str(petition.id)]
     event = p.audit.events(action="petition.hidden")[-1]
-    assert (event.actor, event.data["reason"]) == (ACTOR, "beledigend")
+    assert (event.actor, event.data["reason_sha256"]) == (ACTOR, text_digest("beledigend"))
 
     shown = client.post(f"{ADMIN}/{petition.id}/unhide")
     assert shown.status_code == 200
