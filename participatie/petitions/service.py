@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import ipaddress
 import os
 import random
 import threading
@@ -28,6 +27,7 @@ from participatie.identity import (
     normalize_email,
     normalize_house_number,
     normalize_postcode,
+    parse_ip,
 )
 from participatie.outbox.models import OutboxMessageRow
 from participatie.petitions import abuse
@@ -649,7 +649,7 @@ class Petitions:
         ip_obj = None
         if ip is not None:
             try:
-                ip_obj = ipaddress.ip_address(ip.strip())
+                ip_obj = parse_ip(ip)
             except ValueError:
                 raise InvalidInput(f"{ip!r} is not an IP address", field="ip") from None
         email_hash = self._p.hasher.email(email)

@@ -239,6 +239,10 @@ def test_host_template_override(tmp_path: Path) -> None:
         ("10.0.0.2", "198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
         ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.3", ("10.0.0.0/8",), "198.51.100.1"),
         ("10.0.0.2", "", ("10.0.0.0/8",), "10.0.0.2"),
+        # A dual-stack socket's IPv4 peers and hops: unwrapped, and a listed IPv4 proxy
+        # is recognised in its mapped form.
+        ("::ffff:203.0.113.5", "", (), "203.0.113.5"),
+        ("::ffff:10.0.0.2", "::ffff:198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
     ],
 )
 def test_client_ip_behind_trusted_proxies(
