@@ -78,7 +78,9 @@ def create_app(
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # The middleware added last is outermost: the headers go on the limits' refusals too.
+    # The middleware added last is outermost: the headers go on the limits' refusals and
+    # on the 500 answer too.
+    app.add_middleware(errors.ServerErrors)
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
     app.add_middleware(
         SecurityHeaders, frame_ancestors=tuple(frame_ancestors), stylesheets=tuple(stylesheets)
