@@ -143,6 +143,9 @@ def group(
     if not demo:
         p.migrate()
     app = create_app(p, frame_ancestors=frame_ancestors)
+    from participatie.web.edge import install_log_filter, uvicorn_options
+
+    install_log_filter()
     click.echo(f"database: {settings.database_url}")
     click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")
     click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
@@ -150,7 +153,9 @@ def group(
     worker = threading.Thread(target=_background, args=(p, stop), daemon=True)
     worker.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        # The app reads X-Forwarded-For itself, from settings.web.trusted_proxies only.
+        options = uvicorn_options(settings.web.trusted_proxies)
+        uvicorn.run(app, host=host, port=port, log_level="info", **options)
     finally:
         stop.set()
         worker.join(timeout=10)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from participatie.engine import Participatie
-from participatie.web import errors
+from participatie.web import edge, errors
 from participatie.web.common import Authorize, WebState
 from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
@@ -68,6 +68,8 @@ def create_app(
         frame_ancestors=tuple(frame_ancestors),
     )
     errors.install(app)
+    # Tokens from e-mail links are in the path; the server's access log must not keep them.
+    edge.install_log_filter()
 
     from participatie.web import feeds, pages, widget
 
@@ -80,8 +82,8 @@ def create_app(
 
     # The middleware added last is outermost: the headers go on the limits' refusals and
     # on the 500 answer too.
-    app.add_middleware(errors.ServerErrors)
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    app.add_middleware(errors.ServerErrors)
     app.add_middleware(
         SecurityHeaders, frame_ancestors=tuple(frame_ancestors), stylesheets=tuple(stylesheets)
     )

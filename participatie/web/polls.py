@@ -260,6 +260,19 @@ def email_link(request: Request, token: str) -> HTMLResponse:
 
 @pages.get("/polls/{poll}/ballots", response_class=HTMLResponse)
 def trackers(request: Request, poll: str, tracker: str | None = None) -> HTMLResponse:
+    # ``?tracker=`` still works for old bookmarks; the form posts it, so it stays out of
+    # access logs and browser history.
+    return _trackers(request, poll, tracker)
+
+
+@pages.post("/polls/{poll}/ballots", response_class=HTMLResponse)
+async def trackers_form(request: Request, poll: str) -> HTMLResponse:
+    form = await request.form()
+    tracker = form_text(form, "tracker", limit=200)
+    return await run_in_threadpool(_trackers, request, poll, tracker)
+
+
+def _trackers(request: Request, poll: str, tracker: str | None) -> HTMLResponse:
     t = translator(request)
     found = public_poll(request, poll)
     ended = found.state in ENDED
