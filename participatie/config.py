@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     #: Ask DNS whether an e-mail domain accepts mail (off: no network lookups).
     email_check_deliverability: bool = False
+    #: Links given by staff or residents (dossier documents, a petition's decision) may
+    #: be plain ``http:``; off, only ``https:`` is accepted.
+    allow_http_links: bool = False
     #: Seconds an outbox claim lasts before another deliverer may take it over.
     outbox_lease_seconds: int = Field(default=300, ge=5)
     outbox_max_attempts: int = Field(default=8, ge=1)

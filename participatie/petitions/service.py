@@ -88,6 +88,7 @@ from participatie.petitions.schemas import (
     Trend,
 )
 from participatie.petitions.settings import PetitionSettings
+from participatie.urls import require_allowed
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -559,8 +560,8 @@ class Petitions:
 
         if not text.strip():
             raise InvalidInput("the answer is empty", field="text")
-        if decision_url is not None and not decision_url.startswith(("http://", "https://")):
-            raise InvalidInput("the decision link must start with http(s)://", field="decision_url")
+        http = self._p.settings.allow_http_links
+        decision_url = require_allowed(decision_url, allow_http=http, field="decision_url")
         now = self._p.clock.now()
         with self._p.unit_of_work(session) as s:
             row = self._petition(s, petition_id, lock=True)

@@ -38,6 +38,7 @@ from participatie.petitions.schemas import (
     SignReceipt,
     Trend,
 )
+from participatie.urls import ExternalUrl
 from participatie.web.common import (
     HomeItem,
     HomeSection,
@@ -615,7 +616,7 @@ def admin_hand_over(
 
 class CouncilAnswerIn(BaseModel):
     text: str = Field(min_length=1, max_length=50_000)
-    decision_url: str | None = Field(default=None, max_length=1000)
+    decision_url: ExternalUrl | None = None
 
 
 class CouncilAnswerOut(BaseModel):

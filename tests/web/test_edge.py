@@ -83,3 +83,66 @@ def test_redaction_of_request_targets() -> None:
     assert RedactSecrets().filter(record)
     assert "secret" not in record.getMessage()
     assert "/privacy/[redacted]?token=[redacted]" in record.getMessage()
+
+
+def test_links_from_staff_are_web_addresses_only(p: Participatie, client: TestClient) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from participatie.errors import InvalidInput
+    from participatie.reactions.schemas import DocumentIn
+    from participatie.testing import make_participatie
+    from tests.web.helpers import open_dossier
+
+    dossier = open_dossier(p)
+    body = {
+        "title": "Hondenbeleid",
+        "summary": "Nieuwe regels.",
+        "responsible_official": "J. Jansen",
+        "responsible_email": "hondenbeleid@gemeente.example.nl",
+        "period_start": "2026-03-02",
+    }
+    bad = [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//evil.example/x",
+        "/relative/path.pdf",
+        "https://user:pw@example.nl/x.pdf",
+        "https://exa mple.nl/x.pdf",
+        "http://example.nl/x.pdf",  # plain http: only when the deployment allows it
+    ]
+    for url in bad:
+        doc = {"title": "Nota", "url": url, "published_on": "2026-03-02"}
+        created = client.post("/api/admin/dossiers", json={**body, "documents": [doc]})
+        assert created.status_code == 422, (url, created.text)
+        assert created.json()["field"].endswith("url"), created.json()
+        with pytest.raises((ValidationError, InvalidInput)):
+            p.reactions.add_document(dossier.id, DocumentIn.model_validate(doc))
+    page = client.get(f"/dossiers/{dossier.id}")
+    assert "javascript:" not in page.text.lower()
+
+    # The council's decision link of a petition: the same type, the same rule.
+    petition = open_petition(p)
+    p.petitions.hand_over(petition.id, actor="griffie", to="raad")
+    answer = client.post(
+        f"/api/admin/petitions/{petition.id}/answer",
+        json={"text": "Ja.", "decision_url": "javascript:alert(1)"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "decision_url"
+    with pytest.raises(InvalidInput) as info:
+        p.petitions.answer(petition.id, actor="griffie", text="Ja.", decision_url="http://x.nl/b")
+    assert info.value.field == "decision_url"
+
+    # A deployment that allows http links accepts them; https is always fine.
+    q = make_participatie(p.settings.database_url, engine=p.engine, allow_http_links=True)
+    old = {"title": "Oud", "url": "http://example.nl/oud.pdf", "published_on": "2026-03-02"}
+    q.reactions.add_document(dossier.id, DocumentIn.model_validate(old))
+    assert (
+        p.petitions.answer(
+            petition.id, actor="griffie", text="Ja.", decision_url="https://gemeente.example.nl/b"
+        )
+        >= 0
+    )
