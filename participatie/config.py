@@ -56,6 +56,18 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
 
+class SendCapSettings(BaseModel):
+    """Caps on mails a requester can make the library send (``participatie.sendcaps``)."""
+
+    #: Mails a requester can have sent to one address within ``window``.
+    per_address: int = Field(default=5, ge=1)
+    #: Mails requests from one network (/24, /48) can have sent within ``window``.
+    per_network: int = Field(default=200, ge=1)
+    window: timedelta = timedelta(hours=1)
+    #: Counts are kept this long for the desk's overview, then deleted.
+    keep: timedelta = timedelta(days=7)
+
+
 class TokenLifetimes(BaseModel):
     """How long signed links stay valid, per purpose."""
 
@@ -105,6 +117,7 @@ class Settings(BaseSettings):
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()
+    send_caps: SendCapSettings = SendCapSettings()
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()

@@ -35,6 +35,7 @@ from participatie.jobs import Jobs
 from participatie.links import build_path
 from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
+from participatie.sendcaps import SendCaps
 from participatie.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class Participatie:
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)
         self.areas = Areas(self)
+        self.send_caps = SendCaps(self)
         # The feature modules import the facade's types; import them here, not at the top.
         from participatie.petitions.service import Petitions
         from participatie.polls.service import Polls

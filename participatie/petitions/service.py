@@ -93,6 +93,9 @@ from participatie.urls import require_allowed
 if TYPE_CHECKING:
     from participatie.engine import Participatie
 
+#: A mail to an address a requester typed: the address and their IP (send caps).
+Cap = tuple[Email, str | None] | None
+
 #: Seconds the allow/block lists are cached per process (changes here clear it at once).
 RULES_CACHE_SECONDS = 30.0
 SIGNATURE = "petition_signature"
@@ -263,6 +266,7 @@ class Petitions:
                 dedupe_key=f"petition:{row.id}:creator-confirm",
                 subject_type=PETITION,
                 subject_id=row.id,
+                cap=(email, None),
             )
             self._audit(s, "creator", "petition.created", row, {"title": row.title})
             s.flush()
@@ -328,6 +332,7 @@ class Petitions:
                 dedupe_key=f"petition:{row.id}:coinitiator:{co.id}",
                 subject_type=PETITION,
                 subject_id=row.id,
+                cap=(address, None),
             )
             self._audit(s, "creator", "petition.coinitiator_invited", row, {"coinitiator": co.id})
 
@@ -679,8 +684,9 @@ class Petitions:
             existing = (
                 s.connection().execute(EXISTING, {"pid": row.id, "email_hash": email_hash}).first()
             )
+            cap = (email, ip)  # mail to a typed address: within the send caps
             if existing is not None:
-                self._sign_again(s, row, existing)
+                self._sign_again(s, row, existing, cap)
                 return receipt
             ip_hash = self._p.hasher.ip(str(ip_obj)) if ip_obj is not None else None
             subnet_hash = self._p.hasher.subnet(str(ip_obj)) if ip_obj is not None else None
@@ -700,6 +706,7 @@ class Petitions:
                     dedupe_key=f"petition-household:{row.id}:{email_hash[:32]}",
                     subject_type=PETITION,
                     subject_id=row.id,
+                    cap=cap,
                 )
                 return receipt
             verdict = abuse.assess(
@@ -742,7 +749,9 @@ class Petitions:
                 # The same address signed at this very moment: the database decided.
                 return receipt
             # The mail goes out for a fraudulent signature too: a bot learns nothing.
-            self._send_confirmation(s, row, sig, template="petitions_confirm", dedupe_key=None)
+            self._send_confirmation(
+                s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
+            )
             for kind, key, count in verdict.trends:
                 trend = abuse.raise_trend(
                     s, petition_id=row.id, kind=kind, key=key, count=count, now=now
@@ -1196,17 +1205,23 @@ class Petitions:
             return self._erase(s, self._p.hasher.email(address), {address.address}, actor)
 
     def request_personal_data(
-        self, email: str, *, locale: str = "nl", session: Session | None = None
+        self,
+        email: str,
+        *,
+        locale: str = "nl",
+        ip: str | None = None,
+        session: Session | None = None,
     ) -> None:
-        """A resident asks for their data: a link goes to the address, if anything is
-        stored about it (at most one mail a day). The answer is the same either way."""
+        """A resident asks for their data: a link goes to the address (at most one mail a
+        day, within the send caps); the page behind it shows what is stored, or nothing.
+
+        Nothing is looked up here: the work, and so the time the answer takes, is the
+        same whether or not the address signed anything.
+        """
 
         address = self._email(email, field="email")
         email_hash = self._p.hasher.email(address)
         with self._p.unit_of_work(session) as s:
-            data = self._personal_data(s, email_hash, address.address)
-            if not (data.signatures or data.petitions_created or data.coinitiator_of):
-                return
             token = self._token("privacy.request", email_hash, bound_to=email_hash, m="petitions")
             day = self._p.clock.now().astimezone(self._p.settings.zone).date().isoformat()
             self._mail(
@@ -1218,6 +1233,7 @@ class Petitions:
                 dedupe_key=f"petition-privacy:{email_hash[:32]}:{day}",
                 subject_type="privacy_request",
                 subject_id=email_hash[:32],
+                cap=(address, ip),
             )
 
     def personal_data_from_link(
@@ -1516,7 +1532,7 @@ class Petitions:
             return now < end + self.settings.confirm_grace
         return False
 
-    def _sign_again(self, s: Session, row: Any, sig: Any) -> None:
+    def _sign_again(self, s: Session, row: Any, sig: Any, cap: Cap) -> None:
         if sig.status == VERIFIED and sig.email is not None:
             # Only the owner of the mailbox learns that the address signed already.
             self._mail(
@@ -1528,6 +1544,7 @@ class Petitions:
                 dedupe_key=f"petition-already:{sig.id}",
                 subject_type=SIGNATURE,
                 subject_id=sig.id,
+                cap=cap,
             )
             return
         # Invalidated: nothing happens, and the answer looks the same.
@@ -1551,6 +1568,7 @@ class Petitions:
                 sig,
                 template="petitions_confirm",
                 dedupe_key=f"petition-confirm:{sig.id}:{sig.resends + 1}",
+                cap=cap,
             )
 
     def _household_has_room(
@@ -1579,6 +1597,7 @@ class Petitions:
         *,
         template: str,
         dedupe_key: str | None,
+        cap: Cap = None,
     ) -> uuid.UUID | None:
         assert sig.email is not None and sig.email_hash is not None
         confirm = self._token("petition.confirm", str(sig.id), bound_to=sig.email_hash)
@@ -1598,9 +1617,13 @@ class Petitions:
             dedupe_key=dedupe_key,
             subject_type=SIGNATURE,
             subject_id=sig.id,
+            cap=cap,
         )
 
-    def _mail(self, s: Session, **kwargs: Any) -> uuid.UUID | None:
+    def _mail(self, s: Session, *, cap: Cap = None, **kwargs: Any) -> uuid.UUID | None:
+        # ``cap``: the typed address and the requester's IP; over a send cap, no mail.
+        if cap is not None and not self._p.send_caps.allow(s, email=cap[0], ip=cap[1]):
+            return None
         return self._p.outbox.enqueue(s, **kwargs)
 
     def _mail_creator(

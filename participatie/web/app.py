@@ -95,9 +95,9 @@ class _Module(Protocol):
 
 
 def _module_routers() -> list[_Module]:
-    from participatie.web import dossiers, petitions, polls, privacy
+    from participatie.web import dossiers, petitions, polls, privacy, sendcaps
 
-    return [petitions, polls, dossiers, privacy]
+    return [petitions, polls, dossiers, privacy, sendcaps]
 
 
 def _version() -> str:
