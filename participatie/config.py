@@ -68,6 +68,23 @@ class SendCapSettings(BaseModel):
     keep: timedelta = timedelta(days=7)
 
 
+class ImportSettings(BaseModel):
+    """Bounds on a spreadsheet somebody uploads (``participatie.imports_bounds``)."""
+
+    #: The file as uploaded.
+    max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: An XLSX file's parts together once unpacked (declared and actual).
+    max_uncompressed_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_zip_members: int = Field(default=500, ge=1)
+    #: The last row and column with a value (the header is row 1).
+    max_rows: int = Field(default=10_000, ge=1)
+    max_columns: int = Field(default=100, ge=1)
+    #: Cells up to each row's last value, all rows together.
+    max_cells: int = Field(default=500_000, ge=1)
+    #: Reading the file, before any database work starts.
+    max_seconds: float = Field(default=20.0, gt=0)
+
+
 class TokenLifetimes(BaseModel):
     """How long signed links stay valid, per purpose."""
 
@@ -118,6 +135,7 @@ class Settings(BaseSettings):
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()
     send_caps: SendCapSettings = SendCapSettings()
+    imports: ImportSettings = ImportSettings()
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()
