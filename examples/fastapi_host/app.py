@@ -1,7 +1,10 @@
 """Example host: the gemeente's own FastAPI site mounts participatie under ``/meedoen`` and
 decides itself who may use the administrative routes (the library keeps no accounts).
 
-Run it with ``uvicorn examples.fastapi_host.app:app`` (PARTICIPATIE_SECRET_KEYS set).
+Run it with ``uvicorn --factory examples.fastapi_host.app:main --no-proxy-headers``
+(PARTICIPATIE_SECRET_KEYS set): the app reads X-Forwarded-For itself, only from its
+``trusted_proxies``; uvicorn's own proxy handling would replace the peer address first.
+In Python: ``uvicorn.run(main(), **participatie.web.edge.uvicorn_options(["10.0.0.0/8"]))``.
 """
 
 from __future__ import annotations
