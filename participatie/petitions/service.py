@@ -220,8 +220,11 @@ class Petitions:
 
     # -- creating and moderating -----------------------------------------------------
 
-    def create(self, data: PetitionIn, *, session: Session | None = None) -> Petition:
-        """A creator submits a petition; it waits for the creator to confirm their address."""
+    def create(
+        self, data: PetitionIn, *, ip: str | None = None, session: Session | None = None
+    ) -> Petition:
+        """A creator submits a petition; it waits for the creator to confirm their address.
+        ``ip``: the requester's address, for the send caps on the confirmation mail."""
 
         email = self._email(data.creator_email, field="creator_email")
         now = self._p.clock.now()
@@ -266,7 +269,7 @@ class Petitions:
                 dedupe_key=f"petition:{row.id}:creator-confirm",
                 subject_type=PETITION,
                 subject_id=row.id,
-                cap=(email, None),
+                cap=(email, ip),
             )
             self._audit(s, "creator", "petition.created", row, {"title": row.title})
             s.flush()

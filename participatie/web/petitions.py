@@ -146,7 +146,7 @@ def _new(request: Request, form: FormData) -> HTMLResponse:
     if not errors:
         try:
             normalize_email(values["creator_email"], field="creator_email")
-            facade(request).petitions.create(data)
+            facade(request).petitions.create(data, ip=remote_ip(request))
         except InvalidInput as exc:
             name = exc.field if exc.field in NEW_FIELDS else "title"
             errors[name] = t.error(exc)
@@ -427,7 +427,7 @@ def withdraw_json(request: Request, data: TokenIn) -> Response:
 
 @api.post("", status_code=201, summary="Start a petition; the creator confirms by e-mail")
 def create_json(request: Request, data: PetitionIn) -> PetitionOut:
-    return _out(facade(request).petitions.create(data))
+    return _out(facade(request).petitions.create(data, ip=remote_ip(request)))
 
 
 # -- administration ----------------------------------------------------------------------

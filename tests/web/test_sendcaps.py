@@ -69,3 +69,18 @@ def test_network_cap_across_addresses(p: Participatie, clock: FixedClock) -> Non
     assert _mails(q, "buur20@example.nl") == 0
     stats = q.send_caps.stats()
     assert (stats.suppressed_by_network, stats.sent) == (7, 5)
+
+
+def test_petition_creation_flood_for_one_creator_address(
+    p: Participatie, client: TestClient
+) -> None:
+    body = {
+        "title": "Groot scherm op de Grote Markt",
+        "summary": "Zet een groot scherm neer voor de WK-finale.",
+        "body": "Wij vragen de raad om een groot scherm te plaatsen.",
+        "creator_name": "Anna de Vries",
+        "creator_email": "anna@example.nl",
+    }
+    for _ in range(8):
+        assert client.post("/api/petitions", json=body).status_code == 201
+    assert _mails(p, "anna@example.nl") == p.settings.send_caps.per_address
