@@ -38,7 +38,6 @@ from participatie.petitions.schemas import (
     SignReceipt,
     Trend,
 )
-from participatie.urls import ExternalUrl
 from participatie.web.common import (
     HomeItem,
     HomeSection,
@@ -52,7 +51,7 @@ from participatie.web.common import (
     require,
     translator,
 )
-from participatie.web.schemas import ERRORS, TokenIn
+from participatie.web.schemas import ERRORS, ExternalUrl, TokenIn
 
 #: States in which a petition is shown to the public.
 PUBLIC = ("open", "closed", "handed_over", "answered")
