@@ -58,6 +58,35 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
 
+class SendCapSettings(BaseModel):
+    """Caps on mails a requester can make the library send (``participatie.sendcaps``)."""
+
+    #: Mails a requester can have sent to one address within ``window``.
+    per_address: int = Field(default=5, ge=1)
+    #: Mails requests from one network (/24, /48) can have sent within ``window``.
+    per_network: int = Field(default=200, ge=1)
+    window: timedelta = timedelta(hours=1)
+    #: Counts are kept this long for the desk's overview, then deleted.
+    keep: timedelta = timedelta(days=7)
+
+
+class ImportSettings(BaseModel):
+    """Bounds on a spreadsheet somebody uploads (``participatie.imports_bounds``)."""
+
+    #: The file as uploaded.
+    max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: An XLSX file's parts together once unpacked (declared and actual).
+    max_uncompressed_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_zip_members: int = Field(default=500, ge=1)
+    #: The last row and column with a value (the header is row 1).
+    max_rows: int = Field(default=10_000, ge=1)
+    max_columns: int = Field(default=100, ge=1)
+    #: Cells up to each row's last value, all rows together.
+    max_cells: int = Field(default=500_000, ge=1)
+    #: Reading the file, before any database work starts.
+    max_seconds: float = Field(default=20.0, gt=0)
+
+
 class TokenLifetimes(BaseModel):
     """How long signed links stay valid, per purpose."""
 
@@ -100,12 +129,17 @@ class Settings(BaseSettings):
     email_check_deliverability: bool = False
     #: How addresses fold onto one mailbox for "signed/voted already" (identity.py).
     mailboxes: MailboxSettings = MailboxSettings()
+    #: Links given by staff or residents (dossier documents, a petition's decision) may
+    #: be plain ``http:``; off, only ``https:`` is accepted.
+    allow_http_links: bool = False
     #: Seconds an outbox claim lasts before another deliverer may take it over.
     outbox_lease_seconds: int = Field(default=300, ge=5)
     outbox_max_attempts: int = Field(default=8, ge=1)
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()
+    send_caps: SendCapSettings = SendCapSettings()
+    imports: ImportSettings = ImportSettings()
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()

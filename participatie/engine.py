@@ -36,6 +36,7 @@ from participatie.links import build_path
 from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
 from participatie.retry import unavailable
+from participatie.sendcaps import SendCaps
 from participatie.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class Participatie:
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)
         self.areas = Areas(self)
+        self.send_caps = SendCaps(self)
         # The feature modules import the facade's types; import them here, not at the top.
         from participatie.petitions.service import Petitions
         from participatie.polls.service import Polls

@@ -55,6 +55,14 @@ class InvalidInput(ParticipatieError):
     status = 422
 
 
+class ImportTooLarge(InvalidInput):
+    """An uploaded file passes one of the import bounds; ``details["bound"]`` names the
+    setting (``imports.max_rows``, ...) and ``details["limit"]`` its value."""
+
+    code = "import.too_large"
+    status = 413
+
+
 class InvalidEmail(InvalidInput):
     code = "input.email"
 

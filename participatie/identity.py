@@ -186,7 +186,7 @@ class KeyedHasher:
         return self.hash("mailbox", key)
 
     def ip(self, address: str) -> str:
-        return self.hash("ip", str(ipaddress.ip_address(address.strip())))
+        return self.hash("ip", str(parse_ip(address)))
 
     def subnet(self, address: str) -> str:
         """Hash of the /24 (IPv4) or /48 (IPv6) network an address belongs to."""
@@ -200,7 +200,31 @@ class KeyedHasher:
         return self.hash("host-subject", subject)
 
 
-def subnet_of(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 client.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IP address with an IPv4 client behind an IPv6 form unwrapped to that IPv4.
+
+    A dual-stack socket reports IPv4 peers as ``::ffff:a.b.c.d``; 6to4 (``2002::/16``) and
+    NAT64 (``64:ff9b::/96``) carry the IPv4 address too. Left wrapped, every IPv4
+    resident would fall into one IPv6 /48 and share one rate limit. ``ValueError`` when
+    ``address`` is no IP address.
+    """
+
     ip = ipaddress.ip_address(address.strip())
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip in NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def subnet_of(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    ip = parse_ip(address)
     prefix = 24 if ip.version == 4 else 48
     return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)

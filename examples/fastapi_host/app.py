@@ -1,9 +1,12 @@
 """Example host: the gemeente's own FastAPI site mounts participatie under ``/meedoen`` and
 decides itself who may use the administrative routes (the library keeps no accounts).
 
-Run it with ``uvicorn --factory examples.fastapi_host.app:main --port 8000`` (with
-``PARTICIPATIE_SECRET_KEYS`` set; ``PARTICIPATIE_DATABASE_URL`` defaults to
-``sqlite:///participatie.db``); see ``examples/README.md``.
+Run it with ``uvicorn --factory examples.fastapi_host.app:main --no-proxy-headers --port 8000``
+(with ``PARTICIPATIE_SECRET_KEYS`` set; ``PARTICIPATIE_DATABASE_URL`` defaults to
+``sqlite:///participatie.db``); see ``examples/README.md``. The app reads X-Forwarded-For
+itself, only from its ``trusted_proxies``; uvicorn's own proxy handling would replace the
+peer address first. In Python:
+``uvicorn.run(main(), **participatie.web.edge.uvicorn_options(["10.0.0.0/8"]))``.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@ the tally report in every format and the published ballots file."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.config import ImportSettings
+from participatie.imports_bounds import CSV_SUFFIXES, read_table
 from participatie.polls.report import FORMATS, write_report
 from participatie.polls.schemas import LetterAddress
 
@@ -35,16 +36,16 @@ def list_polls(ctx: Context, state: str | None) -> None:
         )
 
 
-def _read_addresses(path: Path) -> list[LetterAddress]:
-    text = path.read_text(encoding="utf-8-sig")
-    dialect = ";" if text.count(";") >= text.count(",") else ","
-    rows = list(csv.reader(text.splitlines(), delimiter=dialect))
-    if rows and rows[0] and rows[0][-1].strip().lower() == "postcode":
-        rows = rows[1:]
+def _read_addresses(path: Path, bounds: ImportSettings) -> list[LetterAddress]:
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        raise click.BadParameter("give a .csv file", param_hint="--addresses")
+    # Read within the import bounds, like every uploaded table.
+    table = read_table(path, bounds, field="addresses")
+    rows = [(number, [str(c) for c in row]) for number, row in table.rows]
+    if not (table.header and table.header[-1].strip().lower() == "postcode"):
+        rows.insert(0, (1, table.header))
     out = []
-    for number, row in enumerate(rows, start=1):
-        if not row or not any(cell.strip() for cell in row):
-            continue
+    for number, row in rows:
         if len(row) < 2:
             raise click.BadParameter(
                 f"line {number}: expected address and postcode", param_hint="--addresses"
@@ -76,7 +77,7 @@ def codes(
 
     if out.exists():
         raise click.BadParameter(f"{out} exists already; choose a new file", param_hint="--out")
-    letters = _read_addresses(addresses) if addresses else None
+    letters = _read_addresses(addresses, ctx.facade().settings.imports) if addresses else None
     try:
         result = ctx.facade().polls.issue_codes(
             poll, out, count=count, addresses=letters, actor=actor

@@ -204,6 +204,9 @@ def group(
     p.migrate()
     notice = loading.open_first(p) if loading else None
     app = create_app(p, frame_ancestors=frame_ancestors, notice=notice)
+    from participatie.web.edge import install_log_filter, uvicorn_options
+
+    install_log_filter()
     click.echo(f"database: {mask_url(settings.database_url)}")
     deliver = True
     if mail_dir is not None:
@@ -227,7 +230,9 @@ def group(
         worker.start()
     click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        # The app reads X-Forwarded-For itself, from settings.web.trusted_proxies only.
+        options = uvicorn_options(settings.web.trusted_proxies)
+        uvicorn.run(app, host=host, port=port, log_level="info", **options)
     finally:
         stop.set()
         if worker.is_alive():

@@ -26,9 +26,16 @@ def parse_network(value: str, *, field: str = "value") -> Network:
     from participatie.errors import InvalidInput
 
     try:
-        return ipaddress.ip_network(value.strip(), strict=False)
+        net = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         raise InvalidInput(f"{value!r} is not an IP network (CIDR)", field=field) from None
+    # Signers' addresses are compared as IPv4 once unwrapped (identity.parse_ip), so a
+    # rule written as ::ffff:a.b.c.d/n must be too.
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96:
+        mapped = net.network_address.ipv4_mapped
+        if mapped is not None:
+            return ipaddress.ip_network(f"{mapped}/{net.prefixlen - 96}", strict=False)
+    return net
 
 
 def _domain_matches(domain: str, listed: frozenset[str]) -> bool:

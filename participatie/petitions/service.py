@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import ipaddress
 import os
 import random
 import threading
@@ -29,6 +28,7 @@ from participatie.identity import (
     normalize_email,
     normalize_house_number,
     normalize_postcode,
+    parse_ip,
 )
 from participatie.outbox.models import OutboxMessageRow
 from participatie.petitions import abuse, counts
@@ -93,9 +93,13 @@ from participatie.petitions.schemas import (
 from participatie.petitions.settings import PetitionSettings
 from participatie.retention import text_digest
 from participatie.retry import retry_transient
+from participatie.urls import require_allowed
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
+
+#: A mail to an address a requester typed: the address and their IP (send caps).
+Cap = tuple[Email, str | None] | None
 
 #: Seconds the allow/block lists are cached per process (changes here clear it at once).
 RULES_CACHE_SECONDS = 30.0
@@ -227,8 +231,11 @@ class Petitions:
     # -- creating and moderating -----------------------------------------------------
 
     @retry_transient
-    def create(self, data: PetitionIn, *, session: Session | None = None) -> Petition:
-        """A creator submits a petition; it waits for the creator to confirm their address."""
+    def create(
+        self, data: PetitionIn, *, ip: str | None = None, session: Session | None = None
+    ) -> Petition:
+        """A creator submits a petition; it waits for the creator to confirm their address.
+        ``ip``: the requester's address, for the send caps on the confirmation mail."""
 
         email = self._email(data.creator_email, field="creator_email")
         now = self._p.clock.now()
@@ -273,6 +280,7 @@ class Petitions:
                 dedupe_key=f"petition:{row.id}:creator-confirm",
                 subject_type=PETITION,
                 subject_id=row.id,
+                cap=(email, ip),
             )
             # The title is the creator's own words: the permanent log keeps a digest.
             self._audit(
@@ -350,6 +358,7 @@ class Petitions:
                 dedupe_key=f"petition:{row.id}:coinitiator:{co.id}",
                 subject_type=PETITION,
                 subject_id=row.id,
+                cap=(address, None),
             )
             self._audit(s, "creator", "petition.coinitiator_invited", row, {"coinitiator": co.id})
 
@@ -601,8 +610,8 @@ class Petitions:
 
         if not text.strip():
             raise InvalidInput("the answer is empty", field="text")
-        if decision_url is not None and not decision_url.startswith(("http://", "https://")):
-            raise InvalidInput("the decision link must start with http(s)://", field="decision_url")
+        http = self._p.settings.allow_http_links
+        decision_url = require_allowed(decision_url, allow_http=http, field="decision_url")
         now = self._p.clock.now()
         with self._p.unit_of_work(session) as s:
             row = self._petition(s, petition_id, lock=True)
@@ -709,7 +718,7 @@ class Petitions:
         ip_obj = None
         if ip is not None:
             try:
-                ip_obj = ipaddress.ip_address(ip.strip())
+                ip_obj = parse_ip(ip)
             except ValueError:
                 raise InvalidInput(f"{ip!r} is not an IP address", field="ip") from None
         email_hash = self._p.hasher.email(email)
@@ -744,8 +753,9 @@ class Petitions:
                 )
                 .first()
             )
+            cap = (email, ip)  # mail to a typed address: within the send caps
             if existing is not None:
-                self._sign_again(s, row, existing)
+                self._sign_again(s, row, existing, cap)
                 return receipt
             ip_hash = self._p.hasher.ip(str(ip_obj)) if ip_obj is not None else None
             subnet_hash = self._p.hasher.subnet(str(ip_obj)) if ip_obj is not None else None
@@ -765,6 +775,7 @@ class Petitions:
                     dedupe_key=f"{HOUSEHOLD_KEY}{row.id}:{email_hash[:32]}",
                     subject_type=PETITION,
                     subject_id=row.id,
+                    cap=cap,
                 )
                 return receipt
             verdict = abuse.assess(
@@ -808,7 +819,9 @@ class Petitions:
                 # The same address signed at this very moment: the database decided.
                 return receipt
             # The mail goes out for a fraudulent signature too: a bot learns nothing.
-            self._send_confirmation(s, row, sig, template="petitions_confirm", dedupe_key=None)
+            self._send_confirmation(
+                s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
+            )
             for kind, key, count in verdict.trends:
                 trend = abuse.raise_trend(
                     s, petition_id=row.id, kind=kind, key=key, count=count, now=now
@@ -1273,17 +1286,23 @@ class Petitions:
             return self._erase(s, self._p.hasher.email(address), {address.address}, actor)
 
     def request_personal_data(
-        self, email: str, *, locale: str = "nl", session: Session | None = None
+        self,
+        email: str,
+        *,
+        locale: str = "nl",
+        ip: str | None = None,
+        session: Session | None = None,
     ) -> None:
-        """A resident asks for their data: a link goes to the address, if anything is
-        stored about it (at most one mail a day). The answer is the same either way."""
+        """A resident asks for their data: a link goes to the address (at most one mail a
+        day, within the send caps); the page behind it shows what is stored, or nothing.
+
+        Nothing is looked up here: the work, and so the time the answer takes, is the
+        same whether or not the address signed anything.
+        """
 
         address = self._email(email, field="email")
         email_hash = self._p.hasher.email(address)
         with self._p.unit_of_work(session) as s:
-            data = self._personal_data(s, email_hash, address.address)
-            if not (data.signatures or data.petitions_created or data.coinitiator_of):
-                return
             token = self._token("privacy.request", email_hash, bound_to=email_hash, m="petitions")
             day = self._p.clock.now().astimezone(self._p.settings.zone).date().isoformat()
             self._mail(
@@ -1295,6 +1314,7 @@ class Petitions:
                 dedupe_key=f"{PRIVACY_KEY}{email_hash[:32]}:{day}",
                 subject_type="privacy_request",
                 subject_id=email_hash[:32],
+                cap=(address, ip),
             )
 
     def personal_data_from_link(
@@ -1596,7 +1616,7 @@ class Petitions:
             return now < end + self.settings.confirm_grace
         return False
 
-    def _sign_again(self, s: Session, row: Any, sig: Any) -> None:
+    def _sign_again(self, s: Session, row: Any, sig: Any, cap: Cap) -> None:
         if sig.status == VERIFIED and sig.email is not None:
             # Only the owner of the mailbox learns that the address signed already.
             self._mail(
@@ -1608,6 +1628,7 @@ class Petitions:
                 dedupe_key=f"petition-already:{sig.id}",
                 subject_type=SIGNATURE,
                 subject_id=sig.id,
+                cap=cap,
             )
             return
         # Invalidated: nothing happens, and the answer looks the same.
@@ -1631,6 +1652,7 @@ class Petitions:
                 sig,
                 template="petitions_confirm",
                 dedupe_key=f"petition-confirm:{sig.id}:{sig.resends + 1}",
+                cap=cap,
             )
 
     def _household_has_room(
@@ -1659,6 +1681,7 @@ class Petitions:
         *,
         template: str,
         dedupe_key: str | None,
+        cap: Cap = None,
     ) -> uuid.UUID | None:
         assert sig.email is not None and sig.email_hash is not None
         confirm = self._token("petition.confirm", str(sig.id), bound_to=sig.email_hash)
@@ -1678,9 +1701,13 @@ class Petitions:
             dedupe_key=dedupe_key,
             subject_type=SIGNATURE,
             subject_id=sig.id,
+            cap=cap,
         )
 
-    def _mail(self, s: Session, **kwargs: Any) -> uuid.UUID | None:
+    def _mail(self, s: Session, *, cap: Cap = None, **kwargs: Any) -> uuid.UUID | None:
+        # ``cap``: the typed address and the requester's IP; over a send cap, no mail.
+        if cap is not None and not self._p.send_caps.allow(s, email=cap[0], ip=cap[1]):
+            return None
         return self._p.outbox.enqueue(s, **kwargs)
 
     def _mail_creator(

@@ -849,9 +849,14 @@ class Polls:
         *,
         locale: str | None = None,
         postcode: str | None = None,
+        ip: str | None = None,
         session: Session | None = None,
     ) -> None:
-        """Send a signed voting link to the address; voting with it proves the address."""
+        """Send a signed voting link to the address; voting with it proves the address.
+
+        Within the send caps (``participatie.sendcaps``) per address and per network of
+        ``ip``; over them the request is answered the same and no mail goes out.
+        """
 
         address = normalize_email(
             email, check_deliverability=self._p.settings.email_check_deliverability
@@ -863,6 +868,8 @@ class Polls:
                 raise InvalidState("this poll does not use e-mail addresses", field="eligibility")
             self._check_open(row)
             self._check_postcode(s, row, pc)
+            if not self._p.send_caps.allow(s, email=address, ip=ip):
+                return
             # Per poll, so voters cannot be matched across polls or with petition signers.
             # On the mailbox, not the address: dots and +tags do not make a second voter.
             mailbox = mailbox_key(address, self._p.settings.mailboxes)

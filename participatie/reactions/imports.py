@@ -8,10 +8,7 @@ file can be imported again without doubling the good rows.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from participatie.errors import ParticipatieError
+from participatie.config import ImportSettings
+from participatie.errors import ImportTooLarge, InvalidInput, ParticipatieError
+from participatie.imports_bounds import CSV_SUFFIXES, XLSX_SUFFIXES, read_table
 from participatie.reactions.errors import ImportFailed
 from participatie.reactions.models import ReactionRow
 from participatie.reactions.schemas import (
@@ -82,47 +81,23 @@ CHANNEL_WORDS = {
 }
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(path: Path, bounds: ImportSettings) -> list[tuple[int, dict[str, Any]]]:
+    """Every row with data, read whole and within ``bounds`` (before any transaction)."""
+
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            from openpyxl import load_workbook
-        except ImportError as exc:  # pragma: no cover - depends on the extra
-            raise ImportFailed("XLSX import needs the 'reports' extra", field="file") from exc
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportFailed(f"cannot read {path.name}: {exc}", field="file") from None
-        sheet = workbook.worksheets[0]
-        values = sheet.iter_rows(values_only=True)
-        header = next(values, None)
-        if header is None:
-            raise ImportFailed(f"{path.name} is empty", field="file")
-        names = _header([str(h) if h is not None else "" for h in header])
-        for number, row in enumerate(values, start=2):
-            if row is None or all(v is None or str(v).strip() == "" for v in row):
-                continue
-            yield number, {names[i]: v for i, v in enumerate(row) if i < len(names) and names[i]}
-        workbook.close()
-        return
-    if suffix not in (".csv", ".txt"):
+    if suffix not in XLSX_SUFFIXES + CSV_SUFFIXES:
         raise ImportFailed(f"cannot import {path.name}: use .csv or .xlsx", field="file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1252")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header_row = next(reader, None)
-    if header_row is None:
-        raise ImportFailed(f"{path.name} is empty", field="file")
-    names = _header(header_row)
-    for row in reader:
-        number = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        yield number, {names[i]: v for i, v in enumerate(row) if i < len(names) and names[i]}
+        table = read_table(path, bounds)
+    except ImportTooLarge:
+        raise
+    except InvalidInput as exc:
+        raise ImportFailed(exc.message, field="file") from None
+    names = _header(table.header)
+    return [
+        (number, {names[i]: v for i, v in enumerate(row) if i < len(names) and names[i]})
+        for number, row in table.rows
+    ]
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -230,6 +205,8 @@ def import_file(
 ) -> ImportReport:
     if not path.exists():
         raise ImportFailed(f"no file {path}", field="file")
+    # Read and bounded before the transaction opens: no lock is held while a file is read.
+    rows = _rows(path, svc._p.settings.imports)
     errors: list[ImportRowError] = []
     numbers: list[int] = []
     total = 0
@@ -239,7 +216,7 @@ def import_file(
             ReactionRow.dossier_id == dossier_id, ReactionRow.external_ref.is_not(None)
         )
         seen: set[str | None] = set(s.execute(query).scalars())
-        for row_number, values in _rows(path):
+        for row_number, values in rows:
             total += 1
             try:
                 data = _reaction(svc, values, channel)

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from participatie.urls import ExternalUrl
+
 Channel = Literal["web", "email", "letter", "paper", "oral"]
 CHANNELS: tuple[Channel, ...] = ("web", "email", "letter", "paper", "oral")
 Outcome = Literal["honoured", "partially_honoured", "not_honoured", "noted", "out_of_scope"]
@@ -56,7 +58,7 @@ class _In(BaseModel):
 
 class DocumentIn(_In):
     title: str = Field(min_length=1, max_length=255)
-    url: str = Field(min_length=1, max_length=1000)
+    url: ExternalUrl
     published_on: date
 
 

@@ -98,6 +98,7 @@ from participatie.reactions.schemas import (
 from participatie.reactions.settings import ReactionSettings
 from participatie.retention import text_digest
 from participatie.retry import retry_transient
+from participatie.urls import require_allowed
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -234,7 +235,9 @@ class Reactions:
                     number=1, label=data.round_label, period_start=data.period_start, period_end=end
                 )
             )
-            for doc in data.documents:
+            for n, doc in enumerate(data.documents):
+                http = self._p.settings.allow_http_links
+                require_allowed(doc.url, allow_http=http, field=f"documents.{n}.url")
                 row.documents.append(
                     DocumentRow(title=doc.title, url=doc.url, published_on=doc.published_on)
                 )
@@ -295,6 +298,7 @@ class Reactions:
         actor: str = "system",
         session: Session | None = None,
     ) -> Document:
+        require_allowed(data.url, allow_http=self._p.settings.allow_http_links, field="url")
         with self._p.unit_of_work(session) as s:
             row = self._dossier(s, dossier_id, lock=True)
             doc = DocumentRow(title=data.title, url=data.url, published_on=data.published_on)

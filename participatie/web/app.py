@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from participatie.engine import Participatie
-from participatie.web import errors
+from participatie.web import edge, errors
 from participatie.web.common import Authorize, WebState
 from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
@@ -72,6 +72,8 @@ def create_app(
     )
     app.state.participatie_notice = notice
     errors.install(app)
+    # Tokens from e-mail links are in the path; the server's access log must not keep them.
+    edge.install_log_filter()
 
     from participatie.web import feeds, pages, widget
 
@@ -82,8 +84,10 @@ def create_app(
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # The middleware added last is outermost: the headers go on the limits' refusals too.
+    # The middleware added last is outermost: the headers go on the limits' refusals and
+    # on the 500 answer too.
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    app.add_middleware(errors.ServerErrors)
     app.add_middleware(
         SecurityHeaders, frame_ancestors=tuple(frame_ancestors), stylesheets=tuple(stylesheets)
     )
@@ -95,9 +99,9 @@ class _Module(Protocol):
 
 
 def _module_routers() -> list[_Module]:
-    from participatie.web import dossiers, petitions, polls, privacy
+    from participatie.web import dossiers, petitions, polls, privacy, sendcaps
 
-    return [petitions, polls, dossiers, privacy]
+    return [petitions, polls, dossiers, privacy, sendcaps]
 
 
 def _version() -> str:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from participatie.errors import DatabaseUnavailable, ParticipatieError, PermissionDenied
 from participatie.retry import unavailable
@@ -109,6 +110,38 @@ async def server_error(request: Request, exc: Exception) -> Response:
         "</main></body></html>"
     )
     return Response(html, status_code=500, media_type="text/html")
+
+
+class ServerErrors:
+    """Turns an unexpected exception into the plain 500 inside the app's own middleware.
+
+    Starlette runs a handler for ``Exception`` in its outermost layer, outside every
+    middleware the app adds, so that answer would miss the security headers. This layer
+    sits inside them; it answers and stops the exception there (it is logged).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await server_error(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -51,7 +51,7 @@ from participatie.web.common import (
     require,
     translator,
 )
-from participatie.web.schemas import ERRORS, TokenIn
+from participatie.web.schemas import ERRORS, ExternalUrl, TokenIn
 
 #: States in which a petition is shown to the public.
 PUBLIC = ("open", "closed", "handed_over", "answered")
@@ -145,7 +145,7 @@ def _new(request: Request, form: FormData) -> HTMLResponse:
     if not errors:
         try:
             normalize_email(values["creator_email"], field="creator_email")
-            facade(request).petitions.create(data)
+            facade(request).petitions.create(data, ip=remote_ip(request))
         except InvalidInput as exc:
             name = exc.field if exc.field in NEW_FIELDS else "title"
             errors[name] = t.error(exc)
@@ -426,7 +426,7 @@ def withdraw_json(request: Request, data: TokenIn) -> Response:
 
 @api.post("", status_code=201, summary="Start a petition; the creator confirms by e-mail")
 def create_json(request: Request, data: PetitionIn) -> PetitionOut:
-    return _out(facade(request).petitions.create(data))
+    return _out(facade(request).petitions.create(data, ip=remote_ip(request)))
 
 
 # -- administration ----------------------------------------------------------------------
@@ -615,7 +615,7 @@ def admin_hand_over(
 
 class CouncilAnswerIn(BaseModel):
     text: str = Field(min_length=1, max_length=50_000)
-    decision_url: str | None = Field(default=None, max_length=1000)
+    decision_url: ExternalUrl | None = None
 
 
 class CouncilAnswerOut(BaseModel):

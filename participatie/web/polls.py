@@ -47,6 +47,7 @@ from participatie.web.common import (
     check_csrf,
     facade,
     form_text,
+    remote_ip,
     render,
     require,
     translator,
@@ -188,7 +189,11 @@ def _vote(request: Request, poll: str, form: FormData) -> HTMLResponse:
         }
         try:
             p.polls.request_email_link(
-                found.id, given["email"], locale=t.lang, postcode=given["postcode"] or None
+                found.id,
+                given["email"],
+                locale=t.lang,
+                postcode=given["postcode"] or None,
+                ip=remote_ip(request),
             )
         except (InvalidInput, PermissionDenied) as exc:
             name = exc.field if exc.field in ("email", "postcode") else "email"
@@ -256,32 +261,6 @@ def email_link(request: Request, token: str) -> HTMLResponse:
     if not is_open(request, found):
         return render(request, "poll.html", poll=found, open=False)
     return _ballot_page(request, found, credential={"email_token": token})
-
-
-@pages.get("/polls/{poll}/ballots", response_class=HTMLResponse)
-def trackers(request: Request, poll: str, tracker: str | None = None) -> HTMLResponse:
-    t = translator(request)
-    found = public_poll(request, poll)
-    ended = found.state in ENDED
-    ballot: PublishedBallot | None = None
-    errors: dict[str, str] = {}
-    wanted = (tracker or "").strip()[:200]
-    if ended and wanted:
-        ballot = facade(request).polls.find_tracker(found.id, wanted)
-        if ballot is None:
-            errors["tracker"] = t("poll.tracker_not_found")
-    return render(
-        request,
-        "poll_trackers.html",
-        status=200 if not errors else 404,
-        poll=found,
-        ended=ended,
-        tracker=wanted,
-        ballot=ballot,
-        errors=errors,
-        labels=("tracker",),
-        values={"tracker": wanted},
-    )
 
 
 @pages.get("/polls/{poll}/result", response_class=HTMLResponse)
@@ -361,7 +340,11 @@ def cast_json(request: Request, poll: str, data: BallotRequest) -> Receipt:
 def email_link_json(request: Request, poll: str, data: EmailLinkRequest) -> Response:
     found = public_poll(request, poll)
     facade(request).polls.request_email_link(
-        found.id, data.email, locale=translator(request).lang, postcode=data.postcode
+        found.id,
+        data.email,
+        locale=translator(request).lang,
+        postcode=data.postcode,
+        ip=remote_ip(request),
     )
     return Response(status_code=202)
 
@@ -781,6 +764,8 @@ def _item(poll: Poll, meta: str) -> HomeItem:
 
 
 def install(app: FastAPI) -> None:
+    from participatie.web import poll_trackers  # noqa: F401  (adds its pages first)
+
     app.include_router(pages)
     app.include_router(api)
     app.include_router(admin)

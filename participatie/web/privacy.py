@@ -11,7 +11,14 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
-from participatie.web.common import check_csrf, facade, form_text, render, translator
+from participatie.web.common import (
+    check_csrf,
+    facade,
+    form_text,
+    remote_ip,
+    render,
+    translator,
+)
 from participatie.web.schemas import ERRORS
 
 pages = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -34,7 +41,7 @@ def _request_link(request: Request, form: FormData) -> HTMLResponse:
     t = translator(request)
     email = form_text(form, "email", limit=254)
     try:
-        facade(request).petitions.request_personal_data(email, locale=t.lang)
+        facade(request).petitions.request_personal_data(email, locale=t.lang, ip=remote_ip(request))
     except InvalidInput as exc:
         return render(
             request,
@@ -71,7 +78,9 @@ class PrivacyRequest(BaseModel):
     description="The answer is the same whether or not anything is stored.",
 )
 def request_json(request: Request, data: PrivacyRequest) -> Response:
-    facade(request).petitions.request_personal_data(data.email, locale=translator(request).lang)
+    facade(request).petitions.request_personal_data(
+        data.email, locale=translator(request).lang, ip=remote_ip(request)
+    )
     return Response(status_code=202)
 
 

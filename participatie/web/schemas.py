@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+# Shared by the routes that take a link from staff (one type for every stored link).
+from participatie.urls import ExternalUrl as ExternalUrl
+
 
 class ErrorBody(BaseModel):
     """Every error: a stable ``code``, a translated ``message``, the ``field`` at fault."""

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from participatie.identity import parse_ip
+
 CSRF_COOKIE = "participatie_csrf"
 CSRF_FIELD = "csrf_token"
 #: A form may stay open in a browser tab for half a day.
@@ -318,15 +320,16 @@ def client_ip(scope: Scope, trusted_proxies: Sequence[str]) -> str:
 
 def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
     try:
-        ip = ipaddress.ip_address(address)
+        raw = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in net for net in networks)
+    # A proxy listed as IPv4 but seen on a dual-stack socket (::ffff:10.0.0.1) is the same.
+    return any(ip in net for ip in (raw, parse_ip(address)) for net in networks)
 
 
 def _valid_or_loopback(address: str) -> str:
     # The test client reports "testclient" as its address; treat what is no IP as local.
     try:
-        return str(ipaddress.ip_address(address))
+        return str(parse_ip(address))
     except ValueError:
         return "127.0.0.1"

@@ -80,3 +80,14 @@ def test_keyed_hashes_depend_on_key_and_domain() -> None:
     assert a.subnet("2001:db8:1:2::1") == a.subnet("2001:db8:1:ffff::9")
     assert len(a.ip("192.0.2.10")) == 64
     assert "192.0.2.10" not in a.ip("192.0.2.10")
+
+
+def test_parse_ip_unwraps_ipv4_behind_ipv6() -> None:
+    from participatie.identity import parse_ip, subnet_of
+
+    assert str(parse_ip("::ffff:203.0.113.9")) == "203.0.113.9"
+    assert str(parse_ip("2002:cb00:7109::5")) == "203.0.113.9"
+    assert str(parse_ip("64:ff9b::cb00:7109")) == "203.0.113.9"
+    assert str(parse_ip("2001:db8::1")) == "2001:db8::1"
+    assert str(subnet_of("::ffff:203.0.113.9")) == "203.0.113.0/24"
+    assert str(subnet_of("2001:db8:1:2::1")) == "2001:db8:1::/48"

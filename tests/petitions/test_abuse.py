@@ -162,3 +162,17 @@ def test_bulk_invalidation_preview_confirm_audit(areas: Participatie) -> None:
     assert by_area.by_status == {"pending": 0, "verified": 1}
     whole = p.petitions.preview_invalidation(petition.id, InvalidationCriteria(everything=True))
     assert whole.by_status == {"pending": 0, "verified": 3}
+
+
+def test_ipv4_behind_ipv6_forms_counts_per_ipv4_network(p: Participatie) -> None:
+    # A dual-stack server reports IPv4 peers as ::ffff:a.b.c.d: 60 residents from 60
+    # IPv4 networks must not share one IPv6 /48 and its limit.
+    petition = open_petition(p)
+    for n in range(60):
+        p.petitions.sign(petition.id, signer(n), ip=f"::ffff:198.{n}.100.7")
+    stats = p.petitions.stats(petition.id)
+    assert (stats.pending, stats.fraudulent) == (60, 0)
+    # The same resident over plain IPv4, a mapped form, 6to4 and NAT64 is one address.
+    forms = ["192.0.2.33", "::ffff:192.0.2.33", "2002:c000:221::1", "64:ff9b::c000:221"]
+    assert {p.hasher.ip(f) for f in forms} == {p.hasher.ip("192.0.2.33")}
+    assert {p.hasher.subnet(f) for f in forms} == {p.hasher.subnet("192.0.2.1")}

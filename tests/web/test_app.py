@@ -239,6 +239,10 @@ def test_host_template_override(tmp_path: Path) -> None:
         ("10.0.0.2", "198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
         ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.3", ("10.0.0.0/8",), "198.51.100.1"),
         ("10.0.0.2", "", ("10.0.0.0/8",), "10.0.0.2"),
+        # A dual-stack socket's IPv4 peers and hops: unwrapped, and a listed IPv4 proxy
+        # is recognised in its mapped form.
+        ("::ffff:203.0.113.5", "", (), "203.0.113.5"),
+        ("::ffff:10.0.0.2", "::ffff:198.51.100.1", ("10.0.0.0/8",), "198.51.100.1"),
     ],
 )
 def test_client_ip_behind_trusted_proxies(
@@ -279,3 +283,27 @@ def test_theme_stylesheets_are_allowed_by_origin(p: Participatie) -> None:
     assert "style-src 'self' https://huisstijl.gemeente.example.nl;" in csp
     assert 'href="https://huisstijl.gemeente.example.nl/thema.css?v=3"' in page.text
     assert 'href="/eigen.css"' in page.text
+
+
+def test_every_answer_carries_the_security_headers(p: Participatie) -> None:
+    # Errors too: Starlette's own handler for unexpected exceptions runs outside the
+    # app's middleware, so a 500 once went out without them.
+    with TestClient(
+        _app_with_extra_routes(p, max_body_bytes=1000), raise_server_exceptions=False
+    ) as c:
+        answers = {
+            500: c.get("/boom"),
+            404: c.get("/no/such/page"),
+            405: c.delete("/api/health"),
+            422: c.post("/api/polls/not-a-uuid/email-link", json={}),
+            413: c.post("/api/petitions", content=b"{" + b" " * 2000, headers=_json),
+        }
+        reference = c.get("/").headers
+    for status, response in answers.items():
+        assert response.status_code == status, (status, response.text)
+        for name in ("content-security-policy", "x-content-type-options", "x-frame-options"):
+            assert response.headers.get(name) == reference[name], (status, name)
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+_json = {"content-type": "application/json"}

@@ -1,0 +1,175 @@
+"""Send caps: how many mails a requester can make the library send to one address, or
+from one network, within a window. Over the cap the mail is silently not queued.
+
+Every request that mails an address somebody typed (a voting link, a privacy request,
+a signature's confirmation, signing again, a petition's creator and co-initiators, a
+reaction's acknowledgement) asks :meth:`SendCaps.allow` first, in its own transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Index, Integer, String, delete, func, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from participatie.db import Base
+from participatie.identity import Email
+
+if TYPE_CHECKING:
+    from participatie.config import SendCapSettings
+    from participatie.engine import Participatie
+
+Scope = Literal["address", "network"]
+
+
+class SendCapRow(Base):
+    """Per scope, keyed hash and window: mails queued and mails held back."""
+
+    __tablename__ = "participatie_send_cap"
+    __table_args__ = (Index(None, "window_start"),)
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SendCapStats(BaseModel):
+    """What the caps did since ``since``: mails let through and mails held back."""
+
+    since: datetime
+    sent: int
+    suppressed: int
+    suppressed_by_address: int
+    suppressed_by_network: int
+
+
+_C = SendCapRow.__table__.c
+
+
+class SendCaps:
+    """``p.send_caps``: one mechanism for every mail a requester can trigger."""
+
+    def __init__(self, p: Participatie) -> None:
+        self._p = p
+        self._purged: datetime | None = None
+
+    @property
+    def settings(self) -> SendCapSettings:
+        return self._p.settings.send_caps
+
+    def allow(self, s: Session, *, email: Email, ip: str | None = None) -> bool:
+        """Take a slot for one mail to ``email`` asked for from ``ip``; False over a cap.
+
+        Each counter changes only by a statement that checks the cap in its own WHERE
+        (``sent < cap``), so parallel requests cannot both take the last slot. A refusal
+        is counted as suppressed. Nothing is said to the requester either way. Windows
+        are fixed (aligned to ``window``), so a burst across a boundary can get twice
+        the cap.
+        """
+
+        keys: list[tuple[Scope, str, int]] = [
+            ("address", self._p.hasher.email(email), self.settings.per_address)
+        ]
+        if ip is not None:
+            with contextlib.suppress(ValueError):  # no IP address: the address cap alone
+                keys.append(("network", self._p.hasher.subnet(ip), self.settings.per_network))
+        start = self._window_start()
+        taken: list[tuple[Scope, str]] = []
+        for scope, key, cap in keys:
+            if not self._take(s, scope, key, cap, start):
+                # Give back what this request took on the other scopes, count the refusal.
+                for done_scope, done_key in taken:
+                    self._change(s, done_scope, done_key, start, sent=-1)
+                self._change(s, scope, key, start, suppressed=1)
+                return False
+            taken.append((scope, key))
+        return True
+
+    def stats(self, *, since: datetime | None = None) -> SendCapStats:
+        """Counts since ``since`` (default: the counts still kept, ``keep``)."""
+
+        oldest = self._p.clock.now() - self.settings.keep
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        # Nothing older than ``keep`` is kept, so nothing older is asked for.
+        since = oldest if since is None or since < oldest else since
+        with self._p.session_scope(readonly=True) as s:
+            rows = s.execute(
+                select(_C.scope, func.sum(_C.sent), func.sum(_C.suppressed))
+                .where(_C.window_start >= self._floor(since))
+                .group_by(_C.scope)
+            ).all()
+        sent = {scope: int(n or 0) for scope, n, _ in rows}
+        held = {scope: int(n or 0) for scope, _, n in rows}
+        return SendCapStats(
+            since=since,
+            sent=sent.get("address", 0),
+            suppressed=held.get("address", 0) + held.get("network", 0),
+            suppressed_by_address=held.get("address", 0),
+            suppressed_by_network=held.get("network", 0),
+        )
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _floor(self, moment: datetime) -> datetime:
+        seconds = int(self.settings.window.total_seconds())
+        stamp = int(moment.timestamp())
+        return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
+
+    def _window_start(self) -> datetime:
+        return self._floor(self._p.clock.now())
+
+    def _take(self, s: Session, scope: Scope, key: str, cap: int, start: datetime) -> bool:
+        # The same statements whether or not the key was seen in this window: how long a
+        # request takes must not tell whether an address got mail lately.
+        self._ensure_row(s, scope, key, start)
+        where = (_C.scope == scope, _C.key_hash == key, _C.window_start == start)
+        taken = s.execute(update(SendCapRow).where(*where, _C.sent < cap).values(sent=_C.sent + 1))
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _ensure_row(self, s: Session, scope: Scope, key: str, start: datetime) -> None:
+        values = {
+            "scope": scope,
+            "key_hash": key,
+            "window_start": start,
+            "sent": 0,
+            "suppressed": 0,
+        }
+        dialect = s.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            s.execute(pg_insert(SendCapRow).values(values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            s.execute(sqlite_insert(SendCapRow).values(values).on_conflict_do_nothing())
+        else:  # MariaDB / MySQL
+            s.execute(insert(SendCapRow).values(values).prefix_with("IGNORE"))
+        if self._purged != start:
+            # Once per window and process: counts older than ``keep`` go.
+            self._purged = start
+            s.execute(delete(SendCapRow).where(_C.window_start < start - self.settings.keep))
+
+    def _change(
+        self,
+        s: Session,
+        scope: Scope,
+        key: str,
+        start: datetime,
+        *,
+        sent: int = 0,
+        suppressed: int = 0,
+    ) -> None:
+        where = (_C.scope == scope, _C.key_hash == key, _C.window_start == start)
+        s.execute(
+            update(SendCapRow)
+            .where(*where)
+            .values(sent=_C.sent + sent, suppressed=_C.suppressed + suppressed)
+        )
