@@ -30,6 +30,7 @@ from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.exports import CountingSha256Writer, write_excel_csv
 from participatie.identity import normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
+from participatie.polls.at_rest import claim_credential, day_of, reseal
 from participatie.polls.counting import STV_NAME, Lot, score_outcome, stv
 from participatie.polls.errors import (
     AlreadyVoted,
@@ -524,6 +525,11 @@ class Polls:
         # Paper precedence needs the links until the last paper ballot is typed in.
         if row.precedence == "first":
             self._destroy_links(s, row, actor)
+        self._reseal(s, row)
+
+    def _reseal(self, s: Session, row: PollRow) -> None:
+        links_kept = row.link_secret is not None
+        reseal(s, row.id, self._p.settings.zone, links_kept=links_kept)
 
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
         if row.link_secret is None and row.links_destroyed_at is not None:
@@ -565,6 +571,7 @@ class Polls:
             s.flush()
             self._audit(s, actor, "poll.cancelled", row, {"before": before, "reason": reason})
             self._destroy_links(s, row, actor)
+            self._reseal(s, row)
             return _row_to_poll(row)
 
     def publish(
@@ -594,6 +601,8 @@ class Polls:
                     field="paper",
                 )
             self._destroy_links(s, row, actor)
+            # Paper typed in after closing was stored in typing order: rewrite again.
+            self._reseal(s, row)
             row.state = PUBLISHED
             row.published_at = self._p.clock.now()
             row.ballots_sha256 = self._write_ballots(s, row, cast(IO[bytes], _NullSink()))
@@ -1050,6 +1059,8 @@ class Polls:
                 with s.begin_nested():
                     s.add(
                         CredentialRow(
+                            # Random id and only the day: made when the vote is cast.
+                            id=uuid.uuid4(),
                             poll_id=row.id,
                             kind=kind,
                             key_hash=key,
@@ -1057,7 +1068,7 @@ class Polls:
                             max_uses=1,
                             uses=0,
                             changes=0,
-                            created_at=self._p.clock.now(),
+                            created_at=day_of(self._p.clock.now(), self._p.settings.zone),
                         )
                     )
                     s.flush()
@@ -1087,17 +1098,19 @@ class Polls:
 
         if key is None:
             return self._insert_ballot(s, row, marks, channel, link=None, replaced=False)
-        now = self._p.clock.now()
+        # A paper ballot's use is the day it was typed in, which would tie the credential
+        # to the typed sheet: it keeps no day at all.
+        day = None if channel == "paper" else day_of(self._p.clock.now(), self._p.settings.zone)
         if row.link_secret is None:
             # The common case in one statement: claim an unused, active credential by key.
             by_key = (CredentialRow.poll_id == row.id) & (CredentialRow.key_hash == key)
-            if _claim_credential(s, by_key, now, channel):
+            if claim_credential(s, by_key, day, channel):
                 return self._insert_ballot(s, row, marks, channel, link=None, replaced=False)
         # Not claimed: find out why (unknown, revoked, used) or create it (e-mail, host).
         cred_id = self._credential(s, row, key, kind)
         # The conditional UPDATE is the referee: of racing transactions exactly one finds
         # uses < max_uses; the others wait for its row lock and then match no row.
-        if _claim_credential(s, CredentialRow.id == cred_id, now, channel):
+        if claim_credential(s, CredentialRow.id == cred_id, day, channel):
             link = None
             if row.link_secret is not None:
                 use = s.execute(
@@ -1768,23 +1781,3 @@ def _refuse_lookalike_names(names: list[str]) -> None:
             "two options have the same name (letters with accents count as the same)",
             field="options",
         )
-
-
-def _claim_credential(s: Session, which: Any, now: datetime, channel: str) -> bool:
-    """Use one ballot of an active credential, if one is left; True when this call got it."""
-
-    result = s.execute(
-        update(CredentialRow)
-        .where(
-            which,
-            CredentialRow.uses < CredentialRow.max_uses,
-            CredentialRow.status == "active",
-        )
-        .values(
-            uses=CredentialRow.uses + 1,
-            used_at=func.coalesce(CredentialRow.used_at, now),
-            first_channel=func.coalesce(CredentialRow.first_channel, channel),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
