@@ -31,6 +31,7 @@ from participatie.exports import CountingSha256Writer, write_excel_csv
 from participatie.identity import normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.at_rest import claim_credential, day_of, reseal
+from participatie.polls.counters import count_conflict
 from participatie.polls.counting import STV_NAME, Lot, score_outcome, stv
 from participatie.polls.errors import (
     AlreadyVoted,
@@ -1158,7 +1159,7 @@ class Polls:
             .execution_options(synchronize_session=False)
         )
         if conflict:
-            row.conflicts = (row.conflicts or 0) + 1
+            count_conflict(s, row)
         s.expire(old)
         return self._insert_ballot(s, row, marks, channel, link=link, replaced=True)
 
@@ -1370,7 +1371,7 @@ class Polls:
         except AlreadyVoted:
             final = "conflict"
             note = "this code was used on another channel first; the paper ballot does not count"
-            row.conflicts = (row.conflicts or 0) + 1
+            count_conflict(s, row)
         except (UnknownCode, CodeRevoked) as exc:
             final = "rejected"
             note = exc.message
