@@ -7,17 +7,24 @@ are rewritten so that no row order, id or transaction number follows the casting
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
-
-#: Rows moved per statement while rewriting: bounded memory at a million ballots.
-CHUNK = 500
 
 _BALLOTS = cast(Table, BallotRow.__table__)
 _CHOICES = cast(Table, BallotChoiceRow.__table__)
@@ -55,21 +62,43 @@ def claim_credential(s: Session, which: Any, day: datetime | None, channel: str)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def reseal(s: Session, poll_id: uuid.UUID, zone: tzinfo, *, links_kept: bool) -> tuple[int, int]:
+def reseal(s: Session, poll_id: uuid.UUID, zone: tzinfo, *, links_kept: bool) -> None:
     """Rewrite the poll's ballots and credentials in an order that follows nothing.
 
     Inserting rows in casting order leaves that order in SQLite's rowid, PostgreSQL's
     ctid and xmin (the inserting transaction, shared with the credential's update) and
-    InnoDB's page layout. Deleting and reinserting every row in this one transaction gives
-    them all the same transaction and an order by a random key: ballots by tracker with
-    fresh random ids, credentials by key hash. Credentials keep their ids while keyed links
-    still name them (``links_kept``); afterwards they get fresh random ids too. Returns
-    (ballots, credentials) rewritten. Dead row versions stay in the files until the
-    database reclaims them (VACUUM, purge): see docs/polls/index.md.
+    the placement of rows in their pages. Copying the poll's rows aside, deleting them and
+    inserting them again in this one transaction gives them all the same transaction and
+    an order by a random key: ballots (and their marks) by tracker, credentials by key
+    hash. Ids stay: ballot and code ids are random already. Dead row versions stay in the
+    files until the database reclaims them (VACUUM, purge): see docs/polls/index.md.
     """
 
     _forget_loaded_rows(s)
-    return _rewrite_ballots(s, poll_id), _rewrite_credentials(s, poll_id, zone, links_kept)
+    _credential_times_to_days(s, poll_id, zone)
+    if not links_kept:
+        _random_ids_for_vote_made_credentials(s, poll_id)
+    ballots = _copy_aside(s, _BALLOTS, poll_id)
+    choices = _copy_aside(s, _CHOICES, poll_id)
+    credentials = _copy_aside(s, _CREDENTIALS, poll_id)
+    for table in (_CHOICES, _BALLOTS, _CREDENTIALS):
+        s.execute(delete(table).where(table.c.poll_id == poll_id))
+    _put_back(s, _BALLOTS, select(ballots).order_by(ballots.c.tracker))
+    _put_back(
+        s,
+        _CHOICES,
+        select(choices)
+        .join(ballots, ballots.c.id == choices.c.ballot_id)
+        .order_by(ballots.c.tracker, choices.c.rank, choices.c.option_position),
+    )
+    _put_back(s, _CREDENTIALS, select(credentials).order_by(credentials.c.key_hash))
+    mariadb = s.get_bind().dialect.name in ("mysql", "mariadb")
+    for aside in (ballots, choices, credentials):
+        if mariadb:
+            # Plain DROP TABLE would commit the transaction on MariaDB.
+            s.execute(text(f"DROP TEMPORARY TABLE {aside.name}"))
+        else:
+            aside.drop(s.connection())
 
 
 def _forget_loaded_rows(s: Session) -> None:
@@ -79,66 +108,59 @@ def _forget_loaded_rows(s: Session) -> None:
             s.expunge(obj)
 
 
-def _chunks(s: Session, table: Table, poll_id: uuid.UUID, key: str) -> Iterable[list[Any]]:
-    column = table.c[key]
-    last: str | None = None
-    while True:
-        query = select(table).where(table.c.poll_id == poll_id)
-        if last is not None:
-            query = query.where(column > last)
-        rows = list(s.execute(query.order_by(column).limit(CHUNK)))
-        if not rows:
-            return
-        yield rows
-        last = getattr(rows[-1], key)
+def _copy_aside(s: Session, table: Table, poll_id: uuid.UUID) -> Table:
+    """A temporary table (this connection only) holding the poll's rows of ``table``."""
 
-
-def _rewrite_ballots(s: Session, poll_id: uuid.UUID) -> int:
-    done = 0
-    for rows in _chunks(s, _BALLOTS, poll_id, "tracker"):
-        old_ids = [r.id for r in rows]
-        choices = list(
-            s.execute(
-                select(_CHOICES)
-                .where(_CHOICES.c.ballot_id.in_(old_ids))
-                .order_by(_CHOICES.c.ballot_id, _CHOICES.c.rank, _CHOICES.c.option_position)
-            )
+    aside = Table(
+        "participatie_reseal_" + table.name.removeprefix("participatie_polls_"),
+        MetaData(),
+        *(Column(c.name, c.type) for c in table.columns),
+        prefixes=["TEMPORARY"],
+    )
+    if s.get_bind().dialect.name in ("mysql", "mariadb"):
+        # MariaDB keeps a temporary table through a rollback: one left by a failed
+        # attempt on this connection goes first.
+        s.execute(text(f"DROP TEMPORARY TABLE IF EXISTS {aside.name}"))
+    aside.create(s.connection())
+    s.execute(
+        insert(aside).from_select(
+            list(table.c.keys()), select(table).where(table.c.poll_id == poll_id)
         )
-        s.execute(delete(_CHOICES).where(_CHOICES.c.ballot_id.in_(old_ids)))
-        s.execute(delete(_BALLOTS).where(_BALLOTS.c.id.in_(old_ids)))
-        fresh = {old: uuid.uuid4() for old in old_ids}
-        by_ballot: dict[uuid.UUID, list[dict[str, Any]]] = {}
-        for c in choices:
-            data = dict(c._mapping)
-            data["ballot_id"] = fresh[c.ballot_id]
-            by_ballot.setdefault(c.ballot_id, []).append(data)
-        s.execute(insert(_BALLOTS), [{**r._mapping, "id": fresh[r.id]} for r in rows])
-        new_choices = [c for r in rows for c in by_ballot.get(r.id, [])]
-        if new_choices:
-            s.execute(insert(_CHOICES), new_choices)
-        done += len(rows)
-    return done
+    )
+    return aside
 
 
-def _rewrite_credentials(s: Session, poll_id: uuid.UUID, zone: tzinfo, links_kept: bool) -> int:
-    done = 0
-    for rows in _chunks(s, _CREDENTIALS, poll_id, "key_hash"):
-        old_ids = [r.id for r in rows]
-        s.execute(delete(_CREDENTIALS).where(_CREDENTIALS.c.id.in_(old_ids)))
-        fresh: list[dict[str, Any]] = []
-        for r in rows:
-            data = dict(r._mapping)
-            if not links_kept:
-                data["id"] = uuid.uuid4()
-            # Rows written before times were kept to the day get the day now.
-            if data["used_at"] is not None:
-                data["used_at"] = day_of(data["used_at"], zone)
-            if data["kind"] in ("email", "host"):
-                data["created_at"] = day_of(data["created_at"], zone)
-            fresh.append(data)
-        s.execute(insert(_CREDENTIALS), fresh)
-        done += len(rows)
-    return done
+def _put_back(s: Session, table: Table, query: Select[Any]) -> None:
+    s.execute(insert(table).from_select(list(table.c.keys()), query))
 
 
-__all__ = ["CHUNK", "claim_credential", "day_of", "reseal"]
+def _credential_times_to_days(s: Session, poll_id: uuid.UUID, zone: tzinfo) -> None:
+    """Times finer than a day, written before credentials kept only the day, become days."""
+
+    mine = _CREDENTIALS.c.poll_id == poll_id
+    made_at_vote = _CREDENTIALS.c.kind.in_(("email", "host"))
+    for column, where in (
+        (_CREDENTIALS.c.used_at, mine),
+        (_CREDENTIALS.c.created_at, mine & made_at_vote),
+    ):
+        values = s.execute(select(column).where(where, column.is_not(None)).distinct()).scalars()
+        for value in list(values):
+            day = day_of(value, zone)
+            if day != value:
+                s.execute(update(_CREDENTIALS).where(where, column == value).values({column: day}))
+
+
+def _random_ids_for_vote_made_credentials(s: Session, poll_id: uuid.UUID) -> None:
+    """E-mail and host credentials once got time-ordered ids (UUIDv7) when their holder
+    voted; those get random ones. Only done when no keyed link names the id any more."""
+
+    ids = s.execute(
+        select(_CREDENTIALS.c.id).where(
+            _CREDENTIALS.c.poll_id == poll_id, _CREDENTIALS.c.kind.in_(("email", "host"))
+        )
+    ).scalars()
+    for old in [i for i in ids if i.version == 7]:
+        s.execute(update(_CREDENTIALS).where(_CREDENTIALS.c.id == old).values(id=uuid.uuid4()))
+
+
+__all__ = ["claim_credential", "day_of", "reseal"]
