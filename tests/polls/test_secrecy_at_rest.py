@@ -237,9 +237,16 @@ def _assert_no_pairing(scores: dict[str, int]) -> None:
 
 
 def _cast_code_poll(
-    p: Participatie, clock: FixedClock, poll: Poll, codes: list[str], rng: random.Random
+    p: Participatie,
+    clock: FixedClock,
+    poll: Poll,
+    codes: list[str],
+    rng: random.Random,
+    *,
+    close_before_paper: bool = False,
 ) -> dict[str, Content]:
-    """300 of 330 letters vote: 240 online, 30 at the desk, 30 on paper typed in later."""
+    """300 of 330 letters vote: 240 online, 30 at the desk, 30 on paper typed in later
+    (before closing, or after it)."""
 
     orders = _orders()
     letters = list(range(len(codes)))
@@ -264,6 +271,8 @@ def _cast_code_poll(
             channel=channel,
             staff="balie: M. Jansen" if channel == "desk" else None,
         )
+    if close_before_paper:
+        p.polls.close(poll.id, actor="projectleider")
     # Envelopes are opened in a heap, not in the order they came in, over two sessions.
     rng.shuffle(paper)
     for sheet, (code, content) in enumerate(paper, start=1):
@@ -276,17 +285,25 @@ def _cast_code_poll(
     return truth
 
 
-@pytest.mark.parametrize("paper_first", [False, True], ids=["first-counts", "paper-counts"])
+@pytest.mark.parametrize(
+    ("paper_first", "paper_late"),
+    [(False, False), (True, False), (False, True)],
+    ids=["first-counts", "paper-counts", "paper-typed-after-closing"],
+)
 def test_code_poll_cannot_be_paired_after_closing(
-    p: Participatie, clock: FixedClock, paper_first: bool
+    p: Participatie, clock: FixedClock, paper_first: bool, paper_late: bool
 ) -> None:
+    """Paper typed in after closing is written in typing order again; publication
+    rewrites the tables once more."""
+
     rng = random.Random(2009)
     poll = _ranked_poll(p, precedence="paper" if paper_first else "first")
     codes = issue(p, poll, 330)
     p.polls.open(poll.id, actor="projectleider")
-    truth = _cast_code_poll(p, clock, poll, codes, rng)
-    p.polls.close(poll.id, actor="projectleider")
-    if paper_first:
+    truth = _cast_code_poll(p, clock, poll, codes, rng, close_before_paper=paper_late)
+    if not paper_late:
+        p.polls.close(poll.id, actor="projectleider")
+    if paper_first or paper_late:
         p.polls.publish(poll.id, actor="projectleider")
     scores = _attack(p, poll.id, truth)
     _assert_no_pairing(scores)
@@ -352,3 +369,41 @@ def test_vote_changes_leave_no_pairing(p: Participatie, clock: FixedClock) -> No
         truth[p.hasher.code(codes_mod.parse_code(code))] = orders[n]
     p.polls.close(poll.id, actor="projectleider")
     _assert_no_pairing(_attack(p, poll.id, truth))
+
+
+def test_times_and_ids_written_before_are_sealed_at_closing(
+    p: Participatie, clock: FixedClock
+) -> None:
+    """Credentials written before only the day was kept (an exact used_at, a host
+    credential with a time-ordered id and creation time) are brought to the same state."""
+
+    from participatie.db import new_id
+
+    poll = _ranked_poll(p, eligibility="host", eligible_count=10)
+    p.polls.open(poll.id, actor="projectleider")
+    for n in range(3):
+        clock.advance(timedelta(minutes=17))
+        p.polls.cast(poll.id, BallotIn(choices=["A"]), subject=f"burger-{n}")
+    table = cast(Table, CredentialRow.__table__)
+    with p.session_scope() as s:
+        for n, key in enumerate(s.execute(select(table.c.id).where(table.c.poll_id == poll.id))):
+            exact = clock.now() + timedelta(minutes=n, seconds=7)
+            s.execute(
+                table.update()
+                .where(table.c.id == key.id)
+                .values(id=new_id(), used_at=exact, created_at=exact)
+            )
+    p.polls.close(poll.id, actor="projectleider")
+    zone = p.settings.zone
+    with p.engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.id, table.c.used_at, table.c.created_at).where(
+                table.c.poll_id == poll.id
+            )
+        ).all()
+    assert len(rows) == 3
+    for row in rows:
+        assert row.id.version == 4
+        for moment in (row.used_at, row.created_at):
+            assert moment is not None
+            assert moment.astimezone(zone).time().isoformat() == "00:00:00"
