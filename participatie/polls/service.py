@@ -532,6 +532,19 @@ class Polls:
         links_kept = row.link_secret is not None
         reseal(s, row.id, self._p.settings.zone, links_kept=links_kept)
 
+    def reseal(
+        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
+    ) -> None:
+        """Rewrite an ended poll's tables as closing does now (``polls.at_rest``): for polls
+        that ended before closing did so. Idempotent."""
+
+        with self._p.unit_of_work(session) as s:
+            row = self._load(s, poll_id, lock=True)
+            if row.state not in (CLOSED, PUBLISHED, CANCELLED):
+                raise InvalidState("only an ended poll can be resealed", field="state")
+            self._reseal(s, row)
+            self._audit(s, actor, "poll.resealed", row, {})
+
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
         if row.link_secret is None and row.links_destroyed_at is not None:
             return

@@ -407,3 +407,46 @@ def test_times_and_ids_written_before_are_sealed_at_closing(
         for moment in (row.used_at, row.created_at):
             assert moment is not None
             assert moment.astimezone(zone).time().isoformat() == "00:00:00"
+
+
+def test_reseal_an_ended_poll_from_before(p: Participatie, clock: FixedClock) -> None:
+    """A poll that ended before closing rewrote its tables: ``reseal`` does it later,
+    also from the command line, and only for an ended poll."""
+
+    from click.testing import CliRunner
+
+    from participatie.cli import main
+    from participatie.errors import InvalidState
+
+    poll = _ranked_poll(p)
+    codes = issue(p, poll, 40)
+    p.polls.open(poll.id, actor="projectleider")
+    with pytest.raises(InvalidState):
+        p.polls.reseal(poll.id, actor="beheer")
+    orders = _orders()
+    truth: dict[str, Content] = {}
+    for n, code in enumerate(codes):
+        clock.advance(timedelta(minutes=3))
+        p.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+        truth[p.hasher.code(codes_mod.parse_code(code))] = orders[n]
+    p.polls.close(poll.id, actor="projectleider")
+    table = cast(Table, CredentialRow.__table__)
+    with p.session_scope() as s:  # what closing used to leave: the moment of each use
+        for n, key in enumerate(sorted(truth)):
+            exact = clock.now() + timedelta(minutes=n, seconds=11)
+            s.execute(table.update().where(table.c.key_hash == key).values(used_at=exact))
+    p.polls.reseal(poll.id, actor="beheer")
+    with p.engine.connect() as conn:
+        used = conn.execute(select(table.c.used_at).where(table.c.poll_id == poll.id)).scalars()
+        times = {u.astimezone(p.settings.zone).time().isoformat() for u in used if u}
+        assert times == {"00:00:00"}
+    assert [e.actor for e in p.audit.events(action="poll.resealed")] == ["beheer"]
+    if p.engine.dialect.name == "sqlite":
+        from participatie.testing import TEST_SECRET
+
+        env = {
+            "PARTICIPATIE_SECRET_KEYS": TEST_SECRET,
+            "PARTICIPATIE_DATABASE_URL": str(p.engine.url),
+        }
+        result = CliRunner().invoke(main, ["polls", "reseal", str(poll.id)], env=env)
+        assert result.exit_code == 0, result.output
