@@ -209,6 +209,7 @@ class Polls:
         poll_id: uuid.UUID | str,
         *,
         lock: bool = False,
+        share: bool = False,
         options: bool = True,
     ) -> PollRow:
         try:
@@ -221,6 +222,8 @@ class Polls:
             query = query.options(lazyload(PollRow.options))
         if lock:
             query = query.with_for_update()
+        elif share:
+            query = query.with_for_update(read=True, key_share=True)
         row = s.execute(query).scalar_one_or_none()
         if row is None:
             raise PollNotFound(f"no poll {poll_id!r}", field="poll")
@@ -1011,7 +1014,10 @@ class Polls:
         compact = codes_mod.parse_code(code) if code is not None else None
         pc = normalize_postcode(postcode) if postcode else None
         with self._p.unit_of_work(session) as s:
-            row = self._load(s, poll_id, options=False)
+            # A shared lock: votes run side by side, but closing (which locks the poll)
+            # waits for the votes in flight and sees each one before it hashes and
+            # rewrites the ballots; a vote that comes later finds the poll closed.
+            row = self._load(s, poll_id, share=True, options=False)
             self._check_open(row)
             marks = self._marks(row, ballot.choices, ballot.points, field="choices")
             key, kind = self._credential_key(row, compact, email_token, subject)
