@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import secrets
-import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -60,6 +59,7 @@ from participatie.polls.models import (
     PaperEntryRow,
     PollRow,
 )
+from participatie.polls.names import refuse_lookalike_names
 from participatie.polls.schemas import (
     MAX_ELIGIBLE,
     BallotIn,
@@ -265,7 +265,7 @@ class Polls:
 
         settings = self._p.settings.polls
         names = [o.name for o in data.options]
-        _refuse_lookalike_names(names)
+        refuse_lookalike_names(names)
         if len(names) > settings.max_options:
             raise InvalidInput(
                 f"a poll has at most {settings.max_options} options", field="options"
@@ -391,7 +391,7 @@ class Polls:
                     )
             before: dict[str, Any] = {}
             if "options" in changes and data.options is not None:
-                _refuse_lookalike_names([o.name for o in data.options])
+                refuse_lookalike_names([o.name for o in data.options])
                 before["options"] = [o.name for o in row.options]
                 row.options.clear()
                 s.flush()
@@ -1786,18 +1786,3 @@ class _NullSink:
 
 
 __all__ = ["LetterAddress", "Polls", "ballot_line"]
-
-
-def _name_key(name: str) -> str:
-    # "Ecozone" and "écozone" are one option to a voter, and one to MariaDB's collation.
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def _refuse_lookalike_names(names: list[str]) -> None:
-    keys = [_name_key(n) for n in names]
-    if len(set(keys)) != len(keys):
-        raise InvalidInput(
-            "two options have the same name (letters with accents count as the same)",
-            field="options",
-        )
