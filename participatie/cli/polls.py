@@ -134,6 +134,18 @@ def close(ctx: Context, poll: str, actor: str) -> None:
     click.echo(f"{result.id} closed at {result.closed_at}")
 
 
+@group.command("reseal")
+@click.argument("poll")
+@click.option("--actor", default="cli", show_default=True, help="Who reseals (audit log).")
+@pass_ctx
+def reseal(ctx: Context, poll: str, actor: str) -> None:
+    """Rewrite an ended poll's ballots and credentials so no order pairs voters with
+    ballots (closing does this; for polls that ended before it did)."""
+
+    ctx.facade().polls.reseal(poll, actor=actor)
+    click.echo(f"{poll} resealed")
+
+
 @group.command("mismatches")
 @click.argument("poll")
 @pass_ctx

@@ -106,11 +106,18 @@ def stv(
 ) -> Outcome:
     """Single transferable vote, WIGM with a Droop quota and exact fractions.
 
-    With one seat this is instant run-off. Each round: a candidate at or over the quota is
-    elected and all ballots in their pile pass on at value surplus/total (the Weighted
-    Inclusive Gregory Method); otherwise the lowest continuing candidate is excluded and
-    their ballots pass on at their current value. A tie for exclusion is drawn by lot or,
-    under ``report``, stops the count with the tie reported.
+    With one seat this is instant run-off: the winner needs a strict majority of the
+    ballots still in the count, so exhausted ballots (no further preference) leave the
+    base that majority is measured against. With more seats the Droop quota is fixed from
+    the valid ballots, as WIGM (Scottish STV rule 46) prescribes; exhausted ballots do not
+    lower it, and the count ends when no more candidates continue than seats are open.
+
+    Each round: a candidate at or over the quota is elected and all ballots in their pile
+    pass on at value surplus/total (the Weighted Inclusive Gregory Method); otherwise the
+    lowest continuing candidate is excluded and their ballots pass on at their current
+    value. Candidates who all hold no vote at all are excluded together (nothing moves, so
+    their order cannot matter). Any other tie for exclusion is drawn by lot or, under
+    ``report``, stops the count with the tie reported.
     """
 
     order = {name: i for i, name in enumerate(candidates)}
@@ -119,9 +126,9 @@ def stv(
         known = tuple(c for c in ranking if c in order)
         if known and count > 0:
             parcels.append((known, Fraction(count)))
-    valid = sum(weight for _, weight in parcels)
+    valid = sum((weight for _, weight in parcels), Fraction(0))
     seats = min(seats, len(candidates))
-    quota = Fraction(int(valid) // (seats + 1) + 1)
+    quota = droop_quota(valid, seats)
     continuing = list(candidates)
     elected: list[str] = []
     outcome = Outcome(winners=elected)
@@ -140,6 +147,9 @@ def stv(
             totals[top] += weight
         tallies = {c: _fmt(totals[c]) for c in continuing}
         tallies["(exhausted)"] = _fmt(exhausted)
+        if seats == 1:
+            # Instant run-off: a majority of the ballots that still count.
+            quota = droop_quota(sum(totals.values(), Fraction(0)), 1)
         if len(continuing) <= seats - len(elected):
             chosen = sorted(continuing, key=lambda c: (-totals[c], order[c]))
             elected.extend(chosen)
@@ -175,6 +185,18 @@ def stv(
             continue
         lowest = min(totals[c] for c in continuing)
         tied = [c for c in continuing if totals[c] == lowest]
+        if len(tied) > 1 and lowest == 0 and len(continuing) - len(tied) >= seats - len(elected):
+            for name in tied:
+                continuing.remove(name)
+            outcome.rounds.append(
+                Round(
+                    number=number,
+                    tallies=tallies,
+                    excluded=list(tied),
+                    note=f"quota {_fmt(quota)}; no votes: excluded together",
+                )
+            )
+            continue
         if len(tied) > 1:
             stage = f"round {number}: exclusion"
             if lot is None:
@@ -202,8 +224,22 @@ def stv(
     return outcome
 
 
+def droop_quota(votes: Fraction, seats: int) -> Fraction:
+    """floor(votes / (seats + 1)) + 1; with one seat, a strict majority of ``votes``."""
+
+    return Fraction(int(votes // (seats + 1)) + 1)
+
+
 def count_rankings(rows: Sequence[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
     return Counter(rows)
 
 
-__all__ = ["STV_NAME", "Lot", "Outcome", "count_rankings", "score_outcome", "stv"]
+__all__ = [
+    "STV_NAME",
+    "Lot",
+    "Outcome",
+    "count_rankings",
+    "droop_quota",
+    "score_outcome",
+    "stv",
+]

@@ -2,7 +2,8 @@
 
 Secrecy by construction: credentials (who voted) and ballots (what was voted) share no
 foreign key, ballots carry random ids and no timestamps; only ``BallotRow.link`` ties them,
-as a keyed hash, while vote changing or paper precedence needs it.
+as a keyed hash, while vote changing or paper precedence needs it. At closing both tables
+are rewritten so their row order follows nothing (``polls.at_rest``).
 """
 
 from __future__ import annotations
@@ -129,7 +130,10 @@ class CredentialRow(IdMixin, Base):
     #: Re-votes and precedence replacements; they take this row's lock first.
     changes: Mapped[int] = mapped_column(Integer, default=0)
     first_channel: Mapped[str | None] = mapped_column(String(10))
+    #: Start of the local day of the first use, never the moment; None for paper (the
+    #: typing day would point at the typed sheet). See ``polls.at_rest``.
     used_at: Mapped[datetime | None]
+    #: Issue time of a code; for e-mail and host credentials, made at the vote: the day.
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     replaced_by_serial: Mapped[int | None] = mapped_column(Integer)

@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import secrets
-import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -30,6 +29,8 @@ from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.exports import CountingSha256Writer, write_excel_csv
 from participatie.identity import mailbox_key, normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
+from participatie.polls.at_rest import claim_credential, day_of, reseal
+from participatie.polls.counters import count_conflict
 from participatie.polls.counting import STV_NAME, Lot, score_outcome, stv
 from participatie.polls.errors import (
     AlreadyVoted,
@@ -58,6 +59,7 @@ from participatie.polls.models import (
     PaperEntryRow,
     PollRow,
 )
+from participatie.polls.names import refuse_lookalike_names
 from participatie.polls.schemas import (
     MAX_ELIGIBLE,
     BallotIn,
@@ -212,6 +214,7 @@ class Polls:
         poll_id: uuid.UUID | str,
         *,
         lock: bool = False,
+        share: bool = False,
         options: bool = True,
     ) -> PollRow:
         try:
@@ -224,6 +227,8 @@ class Polls:
             query = query.options(lazyload(PollRow.options))
         if lock:
             query = query.with_for_update()
+        elif share:
+            query = query.with_for_update(read=True, key_share=True)
         row = s.execute(query).scalar_one_or_none()
         if row is None:
             raise PollNotFound(f"no poll {poll_id!r}", field="poll")
@@ -265,7 +270,7 @@ class Polls:
 
         settings = self._p.settings.polls
         names = [o.name for o in data.options]
-        _refuse_lookalike_names(names)
+        refuse_lookalike_names(names)
         if len(names) > settings.max_options:
             raise InvalidInput(
                 f"a poll has at most {settings.max_options} options", field="options"
@@ -391,7 +396,7 @@ class Polls:
                     )
             before: dict[str, Any] = {}
             if "options" in changes and data.options is not None:
-                _refuse_lookalike_names([o.name for o in data.options])
+                refuse_lookalike_names([o.name for o in data.options])
                 before["options"] = [o.name for o in row.options]
                 row.options.clear()
                 s.flush()
@@ -529,6 +534,24 @@ class Polls:
         # Paper precedence needs the links until the last paper ballot is typed in.
         if row.precedence == "first":
             self._destroy_links(s, row, actor)
+        self._reseal(s, row)
+
+    def _reseal(self, s: Session, row: PollRow) -> None:
+        links_kept = row.link_secret is not None
+        reseal(s, row.id, self._p.settings.zone, links_kept=links_kept)
+
+    def reseal(
+        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
+    ) -> None:
+        """Rewrite an ended poll's tables as closing does now (``polls.at_rest``): for polls
+        that ended before closing did so. Idempotent."""
+
+        with self._p.unit_of_work(session) as s:
+            row = self._load(s, poll_id, lock=True)
+            if row.state not in (CLOSED, PUBLISHED, CANCELLED):
+                raise InvalidState("only an ended poll can be resealed", field="state")
+            self._reseal(s, row)
+            self._audit(s, actor, "poll.resealed", row, {})
 
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
         if row.link_secret is None and row.links_destroyed_at is not None:
@@ -570,6 +593,7 @@ class Polls:
             s.flush()
             self._audit(s, actor, "poll.cancelled", row, {"before": before, "reason": reason})
             self._destroy_links(s, row, actor)
+            self._reseal(s, row)
             return _row_to_poll(row)
 
     def publish(
@@ -599,6 +623,8 @@ class Polls:
                     field="paper",
                 )
             self._destroy_links(s, row, actor)
+            # Paper typed in after closing was stored in typing order: rewrite again.
+            self._reseal(s, row)
             row.state = PUBLISHED
             row.published_at = self._p.clock.now()
             row.ballots_sha256 = self._write_ballots(s, row, cast(IO[bytes], _NullSink()))
@@ -1009,7 +1035,10 @@ class Polls:
         compact = codes_mod.parse_code(code) if code is not None else None
         pc = normalize_postcode(postcode) if postcode else None
         with self._p.unit_of_work(session) as s:
-            row = self._load(s, poll_id, options=False)
+            # A shared lock: votes run side by side, but closing (which locks the poll)
+            # waits for the votes in flight and sees each one before it hashes and
+            # rewrites the ballots; a vote that comes later finds the poll closed.
+            row = self._load(s, poll_id, share=True, options=False)
             self._check_open(row)
             marks = self._marks(row, ballot.choices, ballot.points, field="choices")
             key, kind = self._credential_key(row, compact, email_token, subject)
@@ -1071,6 +1100,8 @@ class Polls:
                 with s.begin_nested():
                     s.add(
                         CredentialRow(
+                            # Random id and only the day: made when the vote is cast.
+                            id=uuid.uuid4(),
                             poll_id=row.id,
                             kind=kind,
                             key_hash=key,
@@ -1078,7 +1109,7 @@ class Polls:
                             max_uses=1,
                             uses=0,
                             changes=0,
-                            created_at=self._p.clock.now(),
+                            created_at=day_of(self._p.clock.now(), self._p.settings.zone),
                         )
                     )
                     s.flush()
@@ -1108,17 +1139,19 @@ class Polls:
 
         if key is None:
             return self._insert_ballot(s, row, marks, channel, link=None, replaced=False)
-        now = self._p.clock.now()
+        # A paper ballot's use is the day it was typed in, which would tie the credential
+        # to the typed sheet: it keeps no day at all.
+        day = None if channel == "paper" else day_of(self._p.clock.now(), self._p.settings.zone)
         if row.link_secret is None:
             # The common case in one statement: claim an unused, active credential by key.
             by_key = (CredentialRow.poll_id == row.id) & (CredentialRow.key_hash == key)
-            if _claim_credential(s, by_key, now, channel):
+            if claim_credential(s, by_key, day, channel):
                 return self._insert_ballot(s, row, marks, channel, link=None, replaced=False)
         # Not claimed: find out why (unknown, revoked, used) or create it (e-mail, host).
         cred_id = self._credential(s, row, key, kind)
         # The conditional UPDATE is the referee: of racing transactions exactly one finds
         # uses < max_uses; the others wait for its row lock and then match no row.
-        if _claim_credential(s, CredentialRow.id == cred_id, now, channel):
+        if claim_credential(s, CredentialRow.id == cred_id, day, channel):
             link = None
             if row.link_secret is not None:
                 use = s.execute(
@@ -1166,7 +1199,7 @@ class Polls:
             .execution_options(synchronize_session=False)
         )
         if conflict:
-            _count_conflict(s, row)
+            count_conflict(s, row)
         s.expire(old)
         return self._insert_ballot(s, row, marks, channel, link=link, replaced=True)
 
@@ -1378,7 +1411,7 @@ class Polls:
         except AlreadyVoted:
             final = "conflict"
             note = "this code was used on another channel first; the paper ballot does not count"
-            _count_conflict(s, row)
+            count_conflict(s, row)
         except (UnknownCode, CodeRevoked) as exc:
             final = "rejected"
             note = exc.message
@@ -1774,51 +1807,3 @@ class _NullSink:
 
 
 __all__ = ["LetterAddress", "Polls", "ballot_line"]
-
-
-def _name_key(name: str) -> str:
-    # "Ecozone" and "écozone" are one option to a voter, and one to MariaDB's collation.
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def _refuse_lookalike_names(names: list[str]) -> None:
-    keys = [_name_key(n) for n in names]
-    if len(set(keys)) != len(keys):
-        raise InvalidInput(
-            "two options have the same name (letters with accents count as the same)",
-            field="options",
-        )
-
-
-def _count_conflict(s: Session, row: PollRow) -> None:
-    """One more code used on two channels: added in the database, not read-modify-write,
-    so two conflicts recorded at once both count."""
-
-    s.execute(
-        update(PollRow)
-        .where(PollRow.id == row.id)
-        .values(conflicts=PollRow.conflicts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    s.expire(row, ["conflicts"])
-
-
-def _claim_credential(s: Session, which: Any, now: datetime, channel: str) -> bool:
-    """Use one ballot of an active credential, if one is left; True when this call got it."""
-
-    result = s.execute(
-        update(CredentialRow)
-        .where(
-            which,
-            CredentialRow.uses < CredentialRow.max_uses,
-            CredentialRow.status == "active",
-        )
-        .values(
-            uses=CredentialRow.uses + 1,
-            used_at=func.coalesce(CredentialRow.used_at, now),
-            first_channel=func.coalesce(CredentialRow.first_channel, channel),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

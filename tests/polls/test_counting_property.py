@@ -1,11 +1,17 @@
 """Counting rules checked against independent, well-kept libraries on random polls:
 approval (and plurality) against abcvoting's AV rule, Borda and instant run-off against
-pref_voting, ties included. The libraries are in the ``test`` extra."""
+pref_voting, ties included. The libraries are in the ``test`` extra.
+
+Ranked ballots here may be truncated (a voter ranks some options, or only one: a bullet
+vote) or empty. Equal ranks cannot be cast: a ranked ballot is a list, and naming an option
+twice is refused (``poll.invalid_ballot``), so no rule of ours sees them and they are not
+generated."""
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -141,6 +147,84 @@ def test_instant_runoff_matches_pref_voting(
         assert outcome.ties  # a tie that matters is never hidden
 
 
+@st.composite
+def truncated_rankings(draw: Any) -> tuple[int, list[tuple[int, ...]]]:
+    """Rankings cut anywhere, bullet votes (one option) and empty ballots weighted up."""
+
+    n = draw(st.integers(min_value=2, max_value=5))
+    voters: list[tuple[int, ...]] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=15))):
+        order = draw(st.permutations(range(n)))
+        length = draw(st.one_of(st.just(1), st.just(0), st.integers(min_value=0, max_value=n)))
+        voters.append(tuple(order[:length]))
+    return n, voters
+
+
+@settings(max_examples=400, deadline=None)
+@given(truncated_rankings(), st.booleans())
+def test_instant_runoff_on_truncated_ballots_matches_pref_voting(
+    data: tuple[int, list[tuple[int, ...]]], by_lot: bool
+) -> None:
+    """One seat, truncated ballots, against pref_voting's ``instant_runoff_put`` on a
+    ``ProfileWithTies``.
+
+    How the two rules map: pref_voting scores each continuing candidate by the ballots that
+    rank it first among those still in the race (its "approval" tops score, which on
+    ballots without equal ranks is the first-preference count), eliminates the lowest, and
+    with parallel-universe tie-breaking (PUT) returns every candidate that wins under some
+    order of breaking the ties for elimination; it runs until one candidate is left. We stop
+    as soon as a candidate holds a strict majority of the ballots still in the count
+    (exhausted ballots leave that base): such a candidate can never become lowest, so the
+    winner is the same. Candidates who all hold no vote we exclude together (every order
+    gives the same count); any other tie for exclusion we report (or draw by lot). Hence:
+    a count without a tie gives pref_voting's one winner; several winners there means a
+    tie reported here; a draw by lot picks one of pref_voting's winners."""
+
+    _, methods = _pref_voting()
+    from pref_voting.profiles_with_ties import ProfileWithTies
+
+    n, voters = data
+    profile = ProfileWithTies(
+        [{c: rank for rank, c in enumerate(v, start=1)} for v in voters],
+        candidates=list(range(n)),
+    )
+    theirs = sorted(NAMES[c] for c in methods.instant_runoff_put(profile))
+    ballots = Counter(tuple(NAMES[c] for c in v) for v in voters)
+    lot = Lot("seed-for-tests", "e" * 64) if by_lot else None
+    outcome = stv(ballots, NAMES[:n], 1, lot=lot)
+    event("tie" if len(theirs) > 1 else "one winner")
+    if by_lot:
+        assert len(outcome.winners) == 1 and outcome.winners[0] in theirs
+    elif not outcome.ties:
+        assert outcome.winners == theirs
+    else:
+        assert outcome.undecided_seats == 1 and outcome.winners == []
+    if len(theirs) > 1 and not by_lot:
+        assert outcome.ties
+    for rnd in outcome.rounds:
+        if rnd.elected:
+            # Elected on a strict majority of the ballots still counting, never fewer.
+            held = Fraction(rnd.tallies[rnd.elected[0]])
+            counting = sum(Fraction(v) for k, v in rnd.tallies.items() if k != "(exhausted)")
+            assert held * 2 > counting or len(rnd.tallies) == 2
+
+
+def test_instant_runoff_bullet_votes_example() -> None:
+    """A x5, B x2, C x2, D x1, bullet votes: A wins, as pref_voting says too."""
+
+    ballots: Counter[tuple[str, ...]] = Counter({("A",): 5, ("B",): 2, ("C",): 2, ("D",): 1})
+    outcome = stv(ballots, NAMES[:4], 1)
+    assert outcome.winners == ["A"] and outcome.ties == []
+    _, methods = _pref_voting()
+    from pref_voting.profiles_with_ties import ProfileWithTies
+
+    profile = ProfileWithTies(
+        [{NAMES.index(b[0]): 1} for b, k in ballots.items() for _ in range(k)],
+        candidates=list(range(4)),
+    )
+    assert methods.instant_runoff_put(profile) == [0]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.integers(min_value=3, max_value=6),
@@ -195,6 +279,48 @@ def test_stv_matches_pref_voting_wig(n: int, seats: int, raw: list[tuple[list[in
     event("compared" if not ours.ties else "tie reported")
     if not ours.ties:
         assert sorted(ours.winners) == theirs
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    st.integers(min_value=3, max_value=6),
+    st.integers(min_value=2, max_value=3),
+    st.lists(
+        st.tuples(
+            st.permutations(range(6)),
+            st.one_of(st.just(1), st.just(1), st.integers(min_value=0, max_value=3)),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_stv_with_bullet_votes_matches_pref_voting_wig(
+    n: int, seats: int, raw: list[tuple[list[int], int]]
+) -> None:
+    """Multi-seat STV where most ballots are bullet votes or nearly so (and some empty):
+    many ballots exhaust. WIGM keeps the Droop quota of the first round (Scottish STV
+    rule 46), as ``stv_wig`` does; candidates left when no more continue than seats are
+    open are elected. Compared where our count reports no tie (``stv_wig`` breaks ties by
+    its own rule)."""
+
+    pytest.importorskip("pref_voting.profiles_with_ties", reason="pref_voting (test extra)")
+    from pref_voting.profiles_with_ties import ProfileWithTies
+    from pref_voting.proportional_methods import stv_wig
+
+    seats = min(seats, n - 1)
+    ballots = [tuple(c for c in perm if c < n)[:cut] for perm, cut in raw]
+    ballots = [b for b in ballots if b] or [(0,)]
+    profile = ProfileWithTies(
+        [{c: rank for rank, c in enumerate(b, start=1)} for b in ballots],
+        candidates=list(range(n)),
+    )
+    theirs = sorted(NAMES[c] for c in stv_wig(profile, num_seats=seats, quota_rule="droop"))
+    ours = stv(Counter(tuple(NAMES[c] for c in b) for b in ballots), NAMES[:n], seats)
+    event("compared" if not ours.ties else "tie reported")
+    if not ours.ties:
+        assert sorted(ours.winners) == theirs
+    else:
+        assert len(ours.winners) + ours.undecided_seats == seats
 
 
 # -- end to end through the database --------------------------------------------------

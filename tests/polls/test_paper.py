@@ -162,3 +162,23 @@ def test_envelopes_reconcile(p: Participatie, code_poll: CodePoll) -> None:
     assert tally.paper["envelopes_counted"] == 3
     assert tally.paper["sheets_entered"] == 2
     assert tally.paper["envelopes_match"] is False
+
+
+def test_conflicts_counted_in_the_statement_also_in_a_host_session(
+    p: Participatie, code_poll: CodePoll
+) -> None:
+    """The poll's conflict counter is raised by the UPDATE itself (never read, add one,
+    write back); a host that keeps one session across calls still reads the new value."""
+
+    poll, codes = code_poll(3)
+    with p.session_scope() as s:
+        for code in codes:
+            p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code, session=s)
+        p.polls.close(poll.id, actor="a", session=s)
+        for sheet, code in enumerate(codes[:2], start=1):
+            for staff in ("A", "B"):
+                entry = PaperEntry(sheet=str(sheet), code=code, marks=["Hoog Paddepoel"])
+                p.polls.enter_paper(poll.id, entry, staff=staff, session=s)
+        tally = p.polls.tally(poll.id, session=s)
+        assert tally.reconciliation["channel_conflicts"] == 2
+    assert p.polls.tally(poll.id).reconciliation["channel_conflicts"] == 2

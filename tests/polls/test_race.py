@@ -71,3 +71,61 @@ def test_twenty_threads_one_host_identity(p: Participatie) -> None:
     with p.session_scope() as s:
         assert s.execute(select(func.count()).select_from(BallotRow)).scalar_one() == 1
         assert s.execute(select(func.count()).select_from(CredentialRow)).scalar_one() == 1
+
+
+def test_closing_while_votes_come_in(
+    p: Participatie, code_poll: Callable[..., tuple[Poll, list[str]]]
+) -> None:
+    """Closing in the middle of a stream of votes: closing waits for the votes in flight,
+    so every receipt has its ballot after the rewrite at closing, the hash taken at closing
+    is the hash of the ballots, and every later vote is refused as closed."""
+
+    import io
+
+    from participatie.polls.errors import PollClosed
+
+    poll, codes = code_poll(60)
+    receipts: list[str] = []
+    closed: list[int] = []
+    other: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(5)
+
+    def voter(mine: list[str]) -> None:
+        start.wait()
+        for code in mine:
+            try:
+                receipt = p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code)
+            except PollClosed:
+                with lock:
+                    closed.append(1)
+            except Exception as exc:
+                with lock:
+                    other.append(repr(exc))
+            else:
+                with lock:
+                    receipts.append(receipt.tracker)
+
+    def closer() -> None:
+        start.wait()
+        while len(receipts) < 10 and not other:
+            pass
+        try:
+            p.polls.close(poll.id, actor="projectleider")
+        except Exception as exc:
+            with lock:
+                other.append(repr(exc))
+
+    threads = [threading.Thread(target=voter, args=(codes[i::4],)) for i in range(4)]
+    threads.append(threading.Thread(target=closer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert other == []
+    assert len(receipts) + len(closed) == 60 and receipts
+    published = {b.tracker for b in p.polls.published_ballots(poll.id)}
+    assert published == set(receipts)
+    tally = p.polls.tally(poll.id)
+    assert tally.ballots == len(receipts) and tally.reconciliation["matches"]
+    assert tally.ballots_sha256 == p.polls.write_ballots(poll.id, io.BytesIO())

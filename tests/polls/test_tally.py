@@ -136,6 +136,23 @@ def test_ranked_instant_runoff(p: Participatie) -> None:
     assert tally.rounds[0].excluded == ["C"]
 
 
+def test_instant_runoff_majority_of_ballots_still_counting(p: Participatie) -> None:
+    """Bullet votes A x5, B x2, C x2, D x1: once D is out, D's ballot is exhausted and A
+    holds 5 of the 9 ballots still in the count, a majority; the B-C tie never matters."""
+
+    names = ["A", "B", "C", "D"]
+    poll = make_poll(
+        p, rule="ranked", seats=1, max_choices=None, options=[OptionIn(name=n) for n in names]
+    )
+    counts = {"A": 5, "B": 2, "C": 2, "D": 1}
+    vote_all(p, poll, [BallotIn(choices=[n]) for n, k in counts.items() for _ in range(k)])
+    tally = p.polls.tally(poll.id)
+    assert tally.winners == ["A"] and tally.undecided_seats == 0 and tally.ties == []
+    assert tally.rounds[0].excluded == ["D"] and tally.rounds[0].note == "quota 6"
+    assert tally.rounds[1].tallies == {"A": "5", "B": "2", "C": "2", "(exhausted)": "1"}
+    assert tally.rounds[1].elected == ["A"] and tally.rounds[1].note == "quota 5"
+
+
 def test_tie_reported_then_drawn_by_lot(p: Participatie) -> None:
     ballots = [BallotIn(choices=["Ecozone"]), BallotIn(choices=["Hoog Paddepoel"])]
     reported = make_poll(p, seats=1)

@@ -46,7 +46,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     env.update(PARTICIPATIE_DATABASE_URL=url, PARTICIPATIE_SECRET_KEYS=TEST_SECRET)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port), "--out", str(tmp_path / "mail")],
+            [str(BIN), "serve", "--port", str(port), "--mail-folder", str(tmp_path / "mail")],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

@@ -1,0 +1,166 @@
+"""Secrecy of the ballot at rest: what a copy of the database says about who voted what.
+
+Credentials keep at most the day of a vote; at closing the ballot and credential rows
+are rewritten so that no row order, id or transaction number follows the casting order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, tzinfo
+from typing import Any, cast
+
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Select,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
+
+_BALLOTS = cast(Table, BallotRow.__table__)
+_CHOICES = cast(Table, BallotChoiceRow.__table__)
+_CREDENTIALS = cast(Table, CredentialRow.__table__)
+
+
+def day_of(moment: datetime, zone: tzinfo) -> datetime:
+    """The start of ``moment``'s local calendar day, in UTC: the finest time a credential
+    keeps, so the order of votes within a day cannot be read from it."""
+
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date(), time(), tzinfo=zone).astimezone(UTC)
+
+
+def claim_credential(s: Session, which: Any, day: datetime | None, channel: str) -> bool:
+    """Use one ballot of an active credential, if one is left; True when this call got it.
+
+    ``day`` (from :func:`day_of`, or None for paper) is all the credential keeps of when.
+    """
+
+    result = s.execute(
+        update(CredentialRow)
+        .where(
+            which,
+            CredentialRow.uses < CredentialRow.max_uses,
+            CredentialRow.status == "active",
+        )
+        .values(
+            uses=CredentialRow.uses + 1,
+            used_at=func.coalesce(CredentialRow.used_at, day),
+            first_channel=func.coalesce(CredentialRow.first_channel, channel),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def reseal(s: Session, poll_id: uuid.UUID, zone: tzinfo, *, links_kept: bool) -> None:
+    """Rewrite the poll's ballots and credentials in an order that follows nothing.
+
+    Inserting rows in casting order leaves that order in SQLite's rowid, PostgreSQL's
+    ctid and xmin (the inserting transaction, shared with the credential's update) and
+    the placement of rows in their pages. Copying the poll's rows aside, deleting them and
+    inserting them again in this one transaction gives them all the same transaction and
+    an order by a random key: ballots (and their marks) by tracker, credentials by key
+    hash. Ids stay: ballot and code ids are random already. Dead row versions stay in the
+    files until the database reclaims them (VACUUM, purge): see docs/polls/index.md.
+    """
+
+    _forget_loaded_rows(s)
+    _credential_times_to_days(s, poll_id, zone)
+    if not links_kept:
+        _random_ids_for_vote_made_credentials(s, poll_id)
+    ballots = _copy_aside(s, _BALLOTS, poll_id)
+    choices = _copy_aside(s, _CHOICES, poll_id)
+    credentials = _copy_aside(s, _CREDENTIALS, poll_id)
+    for table in (_CHOICES, _BALLOTS, _CREDENTIALS):
+        s.execute(delete(table).where(table.c.poll_id == poll_id))
+    _put_back(s, _BALLOTS, select(ballots).order_by(ballots.c.tracker))
+    _put_back(
+        s,
+        _CHOICES,
+        select(choices)
+        .join(ballots, ballots.c.id == choices.c.ballot_id)
+        .order_by(ballots.c.tracker, choices.c.rank, choices.c.option_position),
+    )
+    _put_back(s, _CREDENTIALS, select(credentials).order_by(credentials.c.key_hash))
+    mariadb = s.get_bind().dialect.name in ("mysql", "mariadb")
+    for aside in (ballots, choices, credentials):
+        if mariadb:
+            # Plain DROP TABLE would commit the transaction on MariaDB.
+            s.execute(text(f"DROP TEMPORARY TABLE {aside.name}"))
+        else:
+            aside.drop(s.connection())
+
+
+def _forget_loaded_rows(s: Session) -> None:
+    s.flush()
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, BallotRow | BallotChoiceRow | CredentialRow):
+            s.expunge(obj)
+
+
+def _copy_aside(s: Session, table: Table, poll_id: uuid.UUID) -> Table:
+    """A temporary table (this connection only) holding the poll's rows of ``table``."""
+
+    aside = Table(
+        "participatie_reseal_" + table.name.removeprefix("participatie_polls_"),
+        MetaData(),
+        *(Column(c.name, c.type) for c in table.columns),
+        prefixes=["TEMPORARY"],
+    )
+    if s.get_bind().dialect.name in ("mysql", "mariadb"):
+        # MariaDB keeps a temporary table through a rollback: one left by a failed
+        # attempt on this connection goes first.
+        s.execute(text(f"DROP TEMPORARY TABLE IF EXISTS {aside.name}"))
+    aside.create(s.connection())
+    s.execute(
+        insert(aside).from_select(
+            list(table.c.keys()), select(table).where(table.c.poll_id == poll_id)
+        )
+    )
+    return aside
+
+
+def _put_back(s: Session, table: Table, query: Select[Any]) -> None:
+    s.execute(insert(table).from_select(list(table.c.keys()), query))
+
+
+def _credential_times_to_days(s: Session, poll_id: uuid.UUID, zone: tzinfo) -> None:
+    """Times finer than a day, written before credentials kept only the day, become days."""
+
+    mine = _CREDENTIALS.c.poll_id == poll_id
+    made_at_vote = _CREDENTIALS.c.kind.in_(("email", "host"))
+    for column, where in (
+        (_CREDENTIALS.c.used_at, mine),
+        (_CREDENTIALS.c.created_at, mine & made_at_vote),
+    ):
+        values = s.execute(select(column).where(where, column.is_not(None)).distinct()).scalars()
+        for value in list(values):
+            day = day_of(value, zone)
+            if day != value:
+                s.execute(update(_CREDENTIALS).where(where, column == value).values({column: day}))
+
+
+def _random_ids_for_vote_made_credentials(s: Session, poll_id: uuid.UUID) -> None:
+    """E-mail and host credentials once got time-ordered ids (UUIDv7) when their holder
+    voted; those get random ones. Only done when no keyed link names the id any more."""
+
+    ids = s.execute(
+        select(_CREDENTIALS.c.id).where(
+            _CREDENTIALS.c.poll_id == poll_id, _CREDENTIALS.c.kind.in_(("email", "host"))
+        )
+    ).scalars()
+    for old in [i for i in ids if i.version == 7]:
+        s.execute(update(_CREDENTIALS).where(_CREDENTIALS.c.id == old).values(id=uuid.uuid4()))
+
+
+__all__ = ["claim_credential", "day_of", "reseal"]
