@@ -159,9 +159,9 @@ class SmtpMailer:
 
     @property
     def max_send_seconds(self) -> float:
-        """Longest one message can take: connect, TLS, login, envelope, data, reply."""
+        """How long one message may take: connect and greet, hand over, wait for the reply."""
 
-        return self.settings.timeout * 6
+        return self.settings.timeout * 3
 
     def __enter__(self) -> Self:
         return self
