@@ -308,7 +308,8 @@ def demo(out: Path) -> None:
     if generated:
         click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
     clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    p = Participatie(settings, clock=clock, mailer=FolderMailer(out / "mail"))
+    mailer = FolderMailer(out / "mail", from_name=settings.organisation_name)
+    p = Participatie(settings, clock=clock, mailer=mailer)
     try:
         run_demo(p, out, clock, click.echo)
     finally:

@@ -106,6 +106,8 @@ class SmtpSink:
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    #: The bytes of each accepted message as they came over the wire.
+    raw: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Reply with 451 to the next N messages (a server that fails, then recovers).
     fail_next: int = 0
@@ -180,6 +182,7 @@ def smtp_server(
                 parsed = message_from_bytes(envelope.content, policy=policy.default)
                 assert isinstance(parsed, EmailMessage)
                 sink.messages.append(parsed)
+                sink.raw.append(bytes(envelope.original_content or envelope.content))
                 sink.envelopes.append(
                     (envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options))
                 )
