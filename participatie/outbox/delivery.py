@@ -165,27 +165,34 @@ class Delivery:
         self.report.claimed = len(claimed)
         if not claimed:
             return self.report
-        try:
-            with self._mailer:
-                for item in claimed:
-                    if self._stop is not None and self._stop.is_set():
-                        break
-                    if not self._take(item):
-                        self.report.lost_claim = True
-                        log.warning("claim %s was taken over; this deliverer stops", self._claim)
-                        break
-                    if not self._send(item):
-                        break
-        finally:
-            self._finish()
+        # One database connection serves the batch: a checkout per message would add a
+        # ping and a reset round trip to each.
+        with self._p.engine.connect() as conn:
+            try:
+                with self._mailer:
+                    for item in claimed:
+                        if self._stop is not None and self._stop.is_set():
+                            break
+                        if not self._take(conn, item):
+                            self.report.lost_claim = True
+                            log.warning(
+                                "claim %s was taken over; this deliverer stops", self._claim
+                            )
+                            break
+                        if not self._send(item):
+                            break
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+                self._finish(conn)
         return self.report
 
-    def _take(self, item: _Claimed) -> bool:
+    def _take(self, conn: Connection, item: _Claimed) -> bool:
         """Commit the previous outcome, renew the lease when due, and fence the next
         message: it is sent only if this claim still holds it."""
 
         c = OUTBOX.c
-        with self._p.engine.begin() as conn:
+        with conn.begin():
             self._write_outcome(conn)
             now = self._p.clock.now()
             if time.monotonic() - self._renewed >= self._lease.total_seconds() / 3:
@@ -277,7 +284,7 @@ class Delivery:
         if int(result.rowcount or 0) != 1:
             log.warning("claim on %s was lost before its outcome was recorded", outcome["id"])
 
-    def _finish(self) -> None:
+    def _finish(self, conn: Connection) -> None:
         """Record the last outcome and release what was claimed but not tried."""
 
         c = OUTBOX.c
@@ -285,7 +292,7 @@ class Delivery:
         if self.report.unavailable is not None:
             values["next_attempt_at"] = self._p.clock.now() + UNAVAILABLE_RETRY
             values["last_error"] = (UNAVAILABLE_PREFIX + self.report.unavailable)[:2000]
-        with self._p.engine.begin() as conn:
+        with conn.begin():
             self._write_outcome(conn)
             result = conn.execute(
                 update(OUTBOX)
