@@ -128,8 +128,8 @@ class Settings(BaseSettings):
     email_check_deliverability: bool = False
     #: Seconds an outbox claim lasts before another deliverer may take it over.
     outbox_lease_seconds: int = Field(default=300, ge=5)
-    #: Tries per message before it is marked failed (about 5.6 days at the backoff's
-    #: cap of 6 hours); failures to reach the server at all do not count.
+    #: Tries per message before it is marked failed (the last about 5 1/3 days after the
+    #: first, at the backoff's cap of 6 hours); failing to reach the server does not count.
     outbox_max_attempts: int = Field(default=30, ge=1)
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
