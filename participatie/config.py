@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     #: Tries per message before it is marked failed (the last about 5 1/3 days after the
     #: first, at the backoff's cap of 6 hours); failing to reach the server does not count.
     outbox_max_attempts: int = Field(default=30, ge=1)
+    #: A message whose outcome was unknown this often (the connection broke after it was
+    #: handed over, each time) is marked failed: it most likely arrived, this many times.
+    outbox_max_unknown_outcomes: int = Field(default=3, ge=1)
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()

@@ -87,6 +87,7 @@ class DeliveryReport:
 class _Claimed:
     message: OutgoingMessage
     attempts: int
+    unknown_outcomes: int = 0
 
 
 class Delivery:
@@ -137,6 +138,7 @@ class Delivery:
                     c.headers,
                     c.created_at,
                     c.attempts,
+                    c.unknown_outcomes,
                 )
                 .where(c.claim_token == self._claim)
                 .order_by(c.next_attempt_at, c.id)
@@ -154,6 +156,7 @@ class Delivery:
                     date=row.created_at,
                 ),
                 int(row.attempts),
+                int(row.unknown_outcomes),
             )
             for row in rows
         ]
@@ -277,7 +280,14 @@ class Delivery:
             return False
         except DeliveryOutcomeUnknown as exc:
             self.report.unknown += 1
-            self._failed(item, exc.message, permanent=False)
+            item.unknown_outcomes += 1
+            limit = self._p.settings.outbox_max_unknown_outcomes
+            if item.unknown_outcomes >= limit:
+                error = f"outcome unknown {limit} times (it most likely arrived): {exc.message}"
+                self._failed(item, error, permanent=True)
+            else:
+                self._failed(item, exc.message, permanent=False)
+            self._outcome_values(unknown_outcomes=OUTBOX.c.unknown_outcomes + 1)
         except TransientDeliveryError as exc:
             self._failed(item, exc.message, permanent=False)
         except PermanentDeliveryError as exc:

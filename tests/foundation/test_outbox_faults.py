@@ -170,17 +170,31 @@ def test_drop_after_data_is_not_resent_at_once(p: Participatie, smtp: SmtpSink) 
     assert len(smtp.to("drop0@example.nl")) == 1  # it did arrive; the client cannot know
     # Not again at once: the normal backoff applies.
     assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0
-    for attempt in (1, 2):
-        p.clock.advance(backoff(attempt, spread=1))  # type: ignore[attr-defined]
-        report = p.outbox.deliver(mailer=_mailer(smtp))
-        assert report.unknown == 1
-        assert len(smtp.to("drop0@example.nl")) == attempt + 1  # one copy per attempt
+    p.clock.advance(backoff(1, spread=1))  # type: ignore[attr-defined]
+    report = p.outbox.deliver(mailer=_mailer(smtp))
+    assert report.unknown == 1
+    assert len(smtp.to("drop0@example.nl")) == 2  # one copy per attempt
     smtp.drop_after_data.clear()
-    p.clock.advance(backoff(3, spread=1))  # type: ignore[attr-defined]
+    p.clock.advance(backoff(2, spread=1))  # type: ignore[attr-defined]
     assert p.outbox.deliver(mailer=_mailer(smtp)).sent == 1
     [message] = p.outbox.messages(to="drop0@example.nl")
-    assert (message.status, message.attempts) == ("sent", 4)
-    assert len(smtp.to("drop0@example.nl")) == 4
+    assert (message.status, message.attempts) == ("sent", 3)
+    assert len(smtp.to("drop0@example.nl")) == 3
+
+
+def test_a_connection_that_always_drops_after_data_gets_a_bounded_number_of_copies(
+    p: Participatie, smtp: SmtpSink
+) -> None:
+    _queue(p, 1, prefix="drop")
+    smtp.drop_after_data.add("drop0@example.nl")
+    limit = p.settings.outbox_max_unknown_outcomes
+    for attempt in range(1, limit + 3):
+        p.outbox.deliver(mailer=_mailer(smtp))
+        p.clock.advance(backoff(attempt, spread=1))  # type: ignore[attr-defined]
+    assert len(smtp.to("drop0@example.nl")) == limit
+    [message] = p.outbox.messages()
+    assert message.status == "failed"
+    assert message.last_error is not None and "outcome unknown" in message.last_error
 
 
 def test_sigterm_stops_after_the_message_in_hand_and_releases_the_rest(
