@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
 from pydantic import BaseModel
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
+#: ``last_error`` of messages cancelled by a privacy erasure.
+ERASED = "erased"
 
 
 class OutboxMessage(BaseModel):
@@ -264,7 +266,7 @@ class Outbox:
             session.execute(
                 update(OutboxMessageRow)
                 .where(where, OutboxMessageRow.status != SENT)
-                .values(status=FAILED, last_error="erased", claim_token=None, claimed_until=None)
+                .values(status=FAILED, last_error=ERASED, claim_token=None, claimed_until=None)
             )
             result = session.execute(
                 update(OutboxMessageRow)
@@ -280,8 +282,20 @@ class Outbox:
         with self._p.unit_of_work(session) as s:
             result = s.execute(
                 update(OutboxMessageRow)
-                .where(OutboxMessageRow.status == FAILED)
-                .values(status=PENDING, attempts=0, next_attempt_at=self._p.clock.now())
+                .where(
+                    OutboxMessageRow.status == FAILED,
+                    # Erased messages have no address left and must never go out.
+                    or_(
+                        OutboxMessageRow.last_error.is_(None),
+                        OutboxMessageRow.last_error != ERASED,
+                    ),
+                )
+                .values(
+                    status=PENDING,
+                    attempts=0,
+                    unknown_outcomes=0,
+                    next_attempt_at=self._p.clock.now(),
+                )
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -233,3 +233,19 @@ def test_erase_blanks_personal_data_and_cancels_unsent(p: Participatie, smtp: Sm
     # Erased messages are never sent afterwards.
     p.outbox.deliver(mailer=_mailer(smtp))
     assert sorted(str(m["To"]) for m in smtp.messages) == ["r0@example.nl", "r2@example.nl"]
+
+
+def test_retry_failed_never_brings_back_erased_messages(p: Participatie, smtp: SmtpSink) -> None:
+    with p.unit_of_work() as s:
+        p.outbox.enqueue(
+            s,
+            to="a@example.nl",
+            template="notice",
+            context={"title": "T", "message": "M"},
+            subject_type="person",
+            subject_id="p1",
+        )
+    with p.unit_of_work() as s:
+        p.outbox.erase(s, subject_type="person", subject_ids=["p1"])
+    assert p.outbox.retry_failed() == 0
+    assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0
