@@ -10,6 +10,7 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,16 @@ class _Claimed:
     message: OutgoingMessage
     attempts: int
     unknown_outcomes: int = 0
+
+
+def _held(take: Future[bool]) -> bool:
+    """The claim check's answer; a database error counts as "no" here and is raised by
+    the caller once the mailer has let go."""
+
+    try:
+        return take.result()
+    except Exception:
+        return False
 
 
 class Delivery:
@@ -175,24 +186,37 @@ class Delivery:
                 # One statement per message (see _take_in_one_statement): autocommit
                 # spares the BEGIN and COMMIT round trips.
                 conn.execution_options(isolation_level="AUTOCOMMIT")
+            send_fenced = getattr(self._mailer, "send_fenced", None)
+            overlap = send_fenced is not None and conn.dialect.name != "sqlite"
+            pool = ThreadPoolExecutor(1, "outbox-fence") if overlap else None
             try:
                 with self._mailer:
                     for item in claimed:
                         if self._stop is not None and self._stop.is_set():
                             break
+                        if pool is not None:
+                            # The claim check (with the previous outcome) runs while the
+                            # envelope goes out; the message itself waits for it.
+                            future = pool.submit(self._take, conn, item)
+                            if not self._send(item, future):
+                                break
+                            continue
                         if not self._take(conn, item):
-                            self.report.lost_claim = True
-                            log.warning(
-                                "claim %s was taken over; this deliverer stops", self._claim
-                            )
+                            self._lost()
                             break
-                        if not self._send(item):
+                        if not self._send(item, None):
                             break
             finally:
+                if pool is not None:
+                    pool.shutdown(wait=True)
                 if conn.in_transaction():
                     conn.rollback()
                 self._finish(conn)
         return self.report
+
+    def _lost(self) -> None:
+        self.report.lost_claim = True
+        log.warning("claim %s was taken over; this deliverer stops", self._claim)
 
     def _take(self, conn: Connection, item: _Claimed) -> bool:
         """Commit the previous outcome, renew the lease when due, and fence the next
@@ -265,12 +289,32 @@ class Delivery:
         item.attempts += 1
         return held
 
-    def _send(self, item: _Claimed) -> bool:
-        """Send one message and keep its outcome; False when the batch should stop."""
+    def _send(self, item: _Claimed, take: Future[bool] | None) -> bool:
+        """Send one message and keep its outcome; False when the batch should stop.
+
+        With ``take`` (the claim check running in parallel), the message is handed over
+        only after the check succeeded; the outcome is kept only once the check is done.
+        """
 
         message = item.message
+        failure: BaseException | None = None
+        handed = True
         try:
-            self._mailer.send(message)
+            if take is None:
+                self._mailer.send(message)
+            else:
+                fenced = getattr(self._mailer, "send_fenced")  # noqa: B009
+                handed = bool(fenced(message, lambda: _held(take)))
+        except Exception as exc:
+            failure = exc
+        if take is not None and not take.result():  # a database error is raised here
+            self._lost()
+            return False
+        if not handed:  # the check failed after all: nothing was handed over
+            return False
+        try:
+            if failure is not None:
+                raise failure
         except MailServerUnavailable as exc:
             log.error("mail server unavailable: %s", exc.message)
             self.report.unavailable = exc.message

@@ -10,6 +10,7 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -231,21 +232,33 @@ class SmtpMailer:
         return ssl.create_default_context(cafile=self.settings.ca_file)
 
     def send(self, message: OutgoingMessage) -> None:
+        self.send_fenced(message, None)
+
+    def send_fenced(self, message: OutgoingMessage, fence: Callable[[], bool] | None) -> bool:
+        """Send ``message``; ``fence`` is asked after the server said go ahead (354) and
+        before the message is handed over. When it answers False the connection is
+        dropped (the server discards the unfinished message) and False is returned.
+
+        The outbox uses it to run its claim check while the envelope is on the wire.
+        """
+
         for attempt in (1, 2):
             fresh = self._conn is None
             if self._conn is None:
                 self._conn = self._connect()
             try:
-                self._transaction(self._conn, message)
-                return
+                return self._transaction(self._conn, message, fence)
             except _BrokeBeforeData as exc:
                 # Nothing was handed over: a reused connection the server had closed
                 # meanwhile. Reconnect once and send; a fresh connection failing is real.
                 self._conn = None
                 if fresh or attempt == 2:
                     raise TransientDeliveryError(f"SMTP connection lost: {exc}") from exc
+        raise AssertionError("unreachable")
 
-    def _transaction(self, conn: smtplib.SMTP, message: OutgoingMessage) -> None:
+    def _transaction(
+        self, conn: smtplib.SMTP, message: OutgoingMessage, fence: Callable[[], bool] | None
+    ) -> bool:
         recipient = message.to
         needs_utf8 = not recipient.rpartition("@")[0].isascii()
         utf8 = conn.has_extn("smtputf8") and not recipient.isascii()
@@ -283,6 +296,9 @@ class SmtpMailer:
         except OSError as exc:
             self._drop()
             raise TransientDeliveryError(f"SMTP error before the message was sent: {exc}") from exc
+        if fence is not None and not fence():
+            self._drop()
+            return False
         try:
             conn.send(_dot_stuff(data) + b".\r\n")
             code, reply = conn.getreply()
@@ -293,6 +309,7 @@ class SmtpMailer:
             ) from exc
         if code != 250:
             raise _classify(code, _text(reply))
+        return True
 
     def _drop(self) -> None:
         _close_quietly(self._conn)

@@ -142,8 +142,8 @@ def test_lost_claim_stops_the_deliverer_before_the_next_send(
     class Thief(SmtpMailer):
         """After the first message, another deliverer takes the batch over."""
 
-        def send(self, message: OutgoingMessage) -> None:
-            super().send(message)
+        def send_fenced(self, message: OutgoingMessage, fence: Callable[[], bool] | None) -> bool:
+            handed = super().send_fenced(message, fence)
             from sqlalchemy import update
 
             from participatie.outbox.models import SENDING, OutboxMessageRow
@@ -154,6 +154,7 @@ def test_lost_claim_stops_the_deliverer_before_the_next_send(
                     .where(OutboxMessageRow.status == SENDING)
                     .values(claim_token=__import__("uuid").uuid4())
                 )
+            return handed
 
     report = p.outbox.deliver(mailer=Thief(SmtpSettings(host=smtp.host, port=smtp.port)))
     assert report.lost_claim
