@@ -273,3 +273,23 @@ def test_deliver_reports_an_unreachable_server_with_exit_3(p: Participatie, smtp
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "2 message(s) wait" in err and "connection refused" in err
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"], indirect=True)
+def test_work_says_why_the_server_cannot_be_reached(p: Participatie, smtp: SmtpSink) -> None:
+    from participatie.testing import free_port
+
+    _queue(p, 1)
+    smtp.port = free_port()
+    proc = _deliverer(p, smtp, "work", "--idle", "0.2")
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline() for _ in range(2)]
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        _stop(proc)
+    text = "".join(lines) + err
+    assert "mail server unavailable" in text and "connection refused" in text
+    assert proc.returncode == 0
+    assert p.outbox.counts()["pending"] == 1
