@@ -151,9 +151,7 @@ class SmtpMailer:
 
     def __init__(self, settings: SmtpSettings, *, from_name: str | None = None) -> None:
         self.settings = settings
-        self.sender = Sender(
-            settings.from_address, settings.from_name or from_name, settings.reply_to
-        )
+        self.sender = Sender.from_settings(settings, from_name)
         self._conn: smtplib.SMTP | None = None
         #: Connections opened so far (one per batch when the server keeps it open).
         self.connections = 0
