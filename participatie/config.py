@@ -39,10 +39,40 @@ class SmtpSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     from_address: str = "participatie@localhost"
+    #: Display name in ``From`` (the organisation's name when not set).
+    from_name: str | None = None
+    #: Where replies go (``Reply-To``); none by default.
+    reply_to: str | None = None
     timeout: float = Field(default=30.0, gt=0)
     #: CA bundle to trust for the server's certificate (an internal mail relay's own
     #: CA, say); the system's trust store when not set.
     ca_file: str | None = None
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _check_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return check_mail_address(value)
+
+
+def check_mail_address(value: str) -> str:
+    """A sender address every relay takes: ASCII local part, domain with a dot or
+    ``localhost`` (an IDN domain is sent as punycode)."""
+
+    from email_validator import EmailNotValidError, validate_email
+
+    text = value.strip()
+    local, at, domain = text.rpartition("@")
+    if at and domain.lower() == "localhost" and local:
+        text = f"{local}@localhost.test"
+    try:
+        validate_email(
+            text, check_deliverability=False, globally_deliverable=False, allow_smtputf8=False
+        )
+    except EmailNotValidError as exc:
+        raise ValueError(f"invalid e-mail address {value!r}: {exc}") from None
+    return value.strip()
 
 
 class WebSettings(BaseModel):
@@ -134,7 +164,12 @@ class Settings(BaseSettings):
     allow_http_links: bool = False
     #: Seconds an outbox claim lasts before another deliverer may take it over.
     outbox_lease_seconds: int = Field(default=300, ge=5)
-    outbox_max_attempts: int = Field(default=8, ge=1)
+    #: Tries per message before it is marked failed (the last about 5 1/3 days after the
+    #: first, at the backoff's cap of 6 hours); failing to reach the server does not count.
+    outbox_max_attempts: int = Field(default=30, ge=1)
+    #: A message whose outcome was unknown this often (the connection broke after it was
+    #: handed over, each time) is marked failed: it most likely arrived, this many times.
+    outbox_max_unknown_outcomes: int = Field(default=3, ge=1)
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()

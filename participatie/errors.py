@@ -166,6 +166,18 @@ class PermanentDeliveryError(DeliveryError):
     code = "delivery.permanent"
 
 
+class DeliveryOutcomeUnknown(TransientDeliveryError):
+    """The connection broke after the message was handed over; it may have arrived."""
+
+    code = "delivery.unknown"
+
+
+class MailServerUnavailable(TransientDeliveryError):
+    """No message can go out: server unreachable, TLS or login failing (settings?)."""
+
+    code = "delivery.unavailable"
+
+
 def error_classes() -> list[type[ParticipatieError]]:
     """Every error class, depth first, for the documented reference and the web layer."""
 

@@ -40,8 +40,21 @@ def normalize_email(
         raise InvalidEmail("e-mail address is empty", field=field)
     if len(value) > 254:
         raise InvalidEmail("e-mail address is longer than 254 characters", field=field)
+    text = value.strip()
+    local = text.rpartition("@")[0]
+    if not local.isascii():
+        # A non-ASCII mailbox name needs SMTPUTF8 on every relay on the way; most gemeente
+        # relays lack it, so the confirmation mail could never arrive. Non-ASCII domains
+        # are fine: they are sent as punycode (IDNA).
+        raise InvalidEmail(
+            "invalid e-mail address: the part before the @ may only hold ASCII characters "
+            "(accented letters there cannot be delivered by most mail servers)",
+            field=field,
+        )
     try:
-        result = validate_email(value.strip(), check_deliverability=check_deliverability)
+        result = validate_email(
+            text, check_deliverability=check_deliverability, allow_smtputf8=False
+        )
     except EmailNotValidError as exc:
         raise InvalidEmail(f"invalid e-mail address: {exc}", field=field) from None
     address = result.normalized

@@ -1,8 +1,8 @@
 """Due work (open and close at deadlines, reminders, purges) run by the host's scheduler.
 
 ``p.jobs.run_due(now)`` is safe to call every minute from cron or a worker: each job runs
-at most once per interval, two runners never run the same job at once, and the jobs
-themselves are idempotent.
+once per slot of its schedule (a grid of its interval, in UTC), two runners never run
+the same job at once, and the jobs themselves are idempotent.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, Text, select
@@ -23,6 +23,29 @@ if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 log = logging.getLogger("participatie.jobs")
+
+#: The grid every schedule is laid on: intervals count from here (UTC).
+GRID_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def grid_floor(moment: datetime, every: timedelta) -> datetime:
+    """The last slot of the grid of ``every`` at or before ``moment``."""
+
+    return GRID_ORIGIN + ((moment - GRID_ORIGIN) // every) * every
+
+
+def next_due(due_at: datetime | None, now: datetime, every: timedelta) -> datetime:
+    """The slot after ``now`` on the job's schedule.
+
+    From the slot the run was due at (not the moment the runner started), so a runner
+    that starts a little late each minute still finds an every-minute job due each
+    minute; slots missed while nothing ran are skipped, not made up one by one.
+    """
+
+    if due_at is None:
+        return grid_floor(now, every) + every
+    return due_at + ((now - due_at) // every + 1) * every
+
 
 #: A job gets the facade, a session (its own transaction) and the time it runs for; it
 #: returns a short summary (a count, a dict) or None.
@@ -98,22 +121,33 @@ class Jobs:
             state = session.execute(query).scalar_one_or_none()
             if state is None:  # another runner holds it right now
                 return JobRun(job.name, "skipped")
-            if state.next_due_at is not None and state.next_due_at > now:
+            due_at = state.next_due_at
+            if due_at is not None and due_at - now > job.every:
+                # Never set further ahead than one interval: the clock went back (a host
+                # clock stepped by NTP, say). Waiting for the old time would pause the job.
+                log.warning(
+                    "job %s was due at %s, more than %s after now (%s): the clock went "
+                    "back; running on the schedule from now",
+                    job.name,
+                    due_at.isoformat(),
+                    job.every,
+                    now.isoformat(),
+                )
+                due_at = grid_floor(now, job.every)
+            if due_at is not None and due_at > now:
                 return JobRun(job.name, "skipped")
+            state.next_due_at = next_due(due_at, now, job.every)
+            state.last_run_at = now
             try:
                 with session.begin_nested():
                     result = job.func(self._p, session, now)
             except Exception as exc:
                 log.exception("job %s failed", job.name)
-                state.last_run_at = now
                 state.last_status = "error"
                 state.last_result = repr(exc)[:2000]
-                state.next_due_at = now + job.every
                 return JobRun(job.name, "error", error=repr(exc))
-            state.last_run_at = now
             state.last_status = "ok"
             state.last_result = None if result is None else str(result)[:2000]
-            state.next_due_at = now + job.every
             return JobRun(job.name, "ok", result=result)
 
     def _ensure_state(self, name: str) -> None:

@@ -30,6 +30,7 @@ from participatie.engine import Participatie
 from participatie.errors import ParticipatieError
 from participatie.exports.files import open_private
 from participatie.infra import explain
+from participatie.outbox import DeliveryReport
 from participatie.outbox.mailers import FolderMailer
 
 MODULES = ("polls", "petitions", "reactions", "web")
@@ -209,17 +210,40 @@ def outbox() -> None:
     """The e-mail outbox."""
 
 
+#: Exit status of ``outbox deliver`` when the mail server could not be reached at all
+#: (refused, TLS, login) and nothing was sent.
+EXIT_MAIL_SERVER_UNAVAILABLE = 3
+
+
 @outbox.command("deliver")
 @click.option("--limit", default=100, show_default=True, help="At most this many messages.")
 @pass_ctx
 def outbox_deliver(ctx: Context, limit: int) -> None:
-    """Send the messages that are due, once."""
+    """Send the messages that are due, once.
+
+    Exit status: 0 when the server was reached (messages it refused for now are retried
+    later), 2 on invalid settings, 3 when the mail server could not be reached at all
+    (connection refused, TLS or login failing) and nothing was sent.
+    """
 
     report = ctx.facade().outbox.deliver(limit)
-    click.echo(
+    click.echo(_summary(report))
+    if report.unavailable is not None:
+        click.echo(f"error: mail server unavailable: {report.unavailable}", err=True)
+        if report.sent == 0:
+            sys.exit(EXIT_MAIL_SERVER_UNAVAILABLE)
+
+
+def _summary(report: DeliveryReport) -> str:
+    text = (
         f"claimed {report.claimed}, sent {report.sent}, retry later {report.retried}, "
         f"failed {report.failed}"
     )
+    if report.unknown:
+        text += f", outcome unknown {report.unknown}"
+    if report.released:
+        text += f", released {report.released}"
+    return text
 
 
 @outbox.command("work")
@@ -227,7 +251,11 @@ def outbox_deliver(ctx: Context, limit: int) -> None:
 @click.option("--idle", default=5.0, show_default=True, help="Seconds to wait when idle.")
 @pass_ctx
 def outbox_work(ctx: Context, batch: int, idle: float) -> None:
-    """Keep delivering until SIGTERM or SIGINT (finishes the current message first)."""
+    """Keep delivering until SIGTERM or SIGINT.
+
+    On the signal the message in hand is finished, the rest of the batch is released for
+    other deliverers at once, and the command exits 0.
+    """
 
     stop = threading.Event()
 
@@ -237,17 +265,37 @@ def outbox_work(ctx: Context, batch: int, idle: float) -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+    p = ctx.facade()
     click.echo("delivering; stop with Ctrl-C or SIGTERM", err=True)
-    total = ctx.facade().outbox.work(stop=stop, batch=batch, idle_seconds=idle)
-    click.echo(f"stopped: sent {total.sent}, retry later {total.retried}, failed {total.failed}")
+    state: dict[str, str | None] = {"unavailable": None}
+
+    def on_report(report: DeliveryReport) -> None:
+        # Say it once when the server cannot be reached, and once when it can again.
+        if report.unavailable is not None and report.unavailable != state["unavailable"]:
+            click.echo(f"error: mail server unavailable: {report.unavailable}", err=True)
+        elif report.unavailable is None and state["unavailable"] and report.sent:
+            click.echo("mail server reachable again", err=True)
+        if report.unavailable is not None or report.sent:
+            state["unavailable"] = report.unavailable
+
+    total = p.outbox.work(stop=stop, batch=batch, idle_seconds=idle, on_report=on_report)
+    click.echo(f"stopped: {_summary(total)}")
 
 
 @outbox.command("status")
 @pass_ctx
 def outbox_status(ctx: Context) -> None:
-    """Count messages per status."""
+    """Count messages per status (and say on stderr when the server cannot be reached)."""
 
-    click.echo(json.dumps(ctx.facade().outbox.counts(), sort_keys=True))
+    p = ctx.facade()
+    click.echo(json.dumps(p.outbox.counts(), sort_keys=True))
+    held, reason = p.outbox.unavailable()
+    if held:
+        click.echo(
+            f"warning: {held} message(s) wait because the mail server could not be "
+            f"reached: {reason}",
+            err=True,
+        )
 
 
 # -- jobs ---------------------------------------------------------------------------
@@ -336,7 +384,8 @@ def demo(out: Path, force: bool) -> None:
     if generated:
         click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
     clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    p = Participatie(settings, clock=clock, mailer=FolderMailer(out / "mail"))
+    mailer = FolderMailer(out / "mail", from_name=settings.organisation_name)
+    p = Participatie(settings, clock=clock, mailer=mailer)
     try:
         run_demo(p, out, clock, click.echo)
     finally:

@@ -8,8 +8,8 @@ import json
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
@@ -18,11 +18,14 @@ from sqlalchemy import Table, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from participatie.db import new_id, supports_skip_locked
-from participatie.errors import (
-    InvalidInput,
-    PermanentDeliveryError,
-    TransientDeliveryError,
+from participatie.db import new_id
+from participatie.errors import InvalidInput
+from participatie.outbox.delivery import (
+    BACKOFF_MAX,
+    UNAVAILABLE_PREFIX,
+    Delivery,
+    DeliveryReport,
+    backoff,
 )
 from participatie.outbox.mailers import (
     FolderMailer,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("participatie.outbox")
 
 __all__ = [
+    "BACKOFF_MAX",
     "DeliveryReport",
     "FolderMailer",
     "Mailer",
@@ -46,16 +50,12 @@ __all__ = [
     "OutgoingMessage",
     "RecordingMailer",
     "SmtpMailer",
+    "backoff",
 ]
 
-#: Outcomes are committed in groups of this many messages.
-FINISH_EVERY = 20
-
 OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
-
-#: Backoff before attempt n+1: 1, 2, 4, ... minutes, at most 6 hours.
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
+#: ``last_error`` of messages cancelled by a privacy erasure.
+ERASED = "erased"
 
 
 class OutboxMessage(BaseModel):
@@ -72,20 +72,6 @@ class OutboxMessage(BaseModel):
     sent_at: datetime | None
     last_error: str | None
     dedupe_key: str | None
-
-
-@dataclass
-class DeliveryReport:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def backoff(attempts: int) -> timedelta:
-    delay: timedelta = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
-    return min(delay, BACKOFF_MAX)
 
 
 class Outbox:
@@ -164,117 +150,22 @@ class Outbox:
     # -- delivery -------------------------------------------------------------------
 
     def deliver(
-        self, limit: int = 100, *, mailer: Mailer | None = None, now: datetime | None = None
-    ) -> DeliveryReport:
-        """Claim up to ``limit`` due messages, send them, record the outcome."""
-
-        report = DeliveryReport()
-        mailer = mailer or self._p.mailer
-        claim = uuid.uuid4()
-        claimed = self._claim(limit, claim, now)
-        report.claimed = len(claimed)
-        if not claimed:
-            return report
-        outcomes: list[tuple[str, str | None, bool]] = []
-        with mailer:
-            for message in claimed:
-                try:
-                    mailer.send(message)
-                except TransientDeliveryError as exc:
-                    outcomes.append((message.id, exc.message, False))
-                except PermanentDeliveryError as exc:
-                    outcomes.append((message.id, exc.message, True))
-                except Exception as exc:  # a mailer bug must not lose the message
-                    log.exception("mailer raised while sending %s", message.id)
-                    outcomes.append((message.id, repr(exc), False))
-                else:
-                    outcomes.append((message.id, None, False))
-                # Record outcomes in small groups: one commit per group instead of per
-                # message, while a crash can only make a few messages go out again.
-                if len(outcomes) >= FINISH_EVERY:
-                    self._finish(outcomes, claim, report)
-                    outcomes = []
-        if outcomes:
-            self._finish(outcomes, claim, report)
-        return report
-
-    def _claim(self, limit: int, claim: uuid.UUID, now: datetime | None) -> list[OutgoingMessage]:
-        now = now or self._p.clock.now()
-        lease = timedelta(seconds=self._p.settings.outbox_lease_seconds)
-        with self._p.session_scope() as session:
-            due = or_(
-                (OutboxMessageRow.status == PENDING) & (OutboxMessageRow.next_attempt_at <= now),
-                (OutboxMessageRow.status == SENDING) & (OutboxMessageRow.claimed_until < now),
-            )
-            query = (
-                select(OutboxMessageRow)
-                .where(due)
-                .order_by(OutboxMessageRow.next_attempt_at, OutboxMessageRow.id)
-                .limit(limit)
-            )
-            if supports_skip_locked(session.get_bind().dialect):
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.execute(query).scalars())
-            out = []
-            for row in rows:
-                row.status = SENDING
-                row.claim_token = claim
-                row.claimed_until = now + lease
-                row.attempts += 1
-                out.append(
-                    OutgoingMessage(
-                        id=str(row.id),
-                        to=row.to_address,
-                        subject=row.subject,
-                        text=row.text_body,
-                        html=row.html_body,
-                        headers=json.loads(row.headers or "{}"),
-                    )
-                )
-            return out
-
-    def _finish(
         self,
-        outcomes: list[tuple[str, str | None, bool]],
-        claim: uuid.UUID,
-        report: DeliveryReport,
-    ) -> None:
-        """Record (message id, error or None, permanent) for messages this claim holds."""
+        limit: int = 100,
+        *,
+        mailer: Mailer | None = None,
+        now: datetime | None = None,
+        stop: threading.Event | None = None,
+    ) -> DeliveryReport:
+        """Claim up to ``limit`` due messages and send them one by one.
 
-        now = self._p.clock.now()
-        with self._p.session_scope() as session:
-            rows = {
-                str(row.id): row
-                for row in session.execute(
-                    select(OutboxMessageRow).where(
-                        OutboxMessageRow.id.in_([uuid.UUID(mid) for mid, _, _ in outcomes]),
-                        OutboxMessageRow.claim_token == claim,
-                    )
-                ).scalars()
-            }
-            for message_id, error, permanent in outcomes:
-                row = rows.get(message_id)
-                if row is None:
-                    # The lease ran out and another deliverer took the message over.
-                    log.warning("claim on %s was lost before it finished", message_id)
-                    continue
-                row.claim_token = None
-                row.claimed_until = None
-                if error is None:
-                    row.status = SENT
-                    row.sent_at = now
-                    row.last_error = None
-                    report.sent += 1
-                    continue
-                row.last_error = error[:2000]
-                report.errors.append(f"{message_id}: {error}")
-                if permanent or row.attempts >= self._p.settings.outbox_max_attempts:
-                    row.status = FAILED
-                    report.failed += 1
-                else:
-                    row.status = PENDING
-                    row.next_attempt_at = now + backoff(row.attempts)
-                    report.retried += 1
+        Each message's outcome is committed before the next is sent, in the same
+        transaction that checks the claim still holds the next one (and renews the
+        lease). With ``stop`` set, the batch ends after the message in hand and the
+        rest is released for other deliverers at once.
+        """
+
+        return Delivery(self._p, mailer or self._p.mailer, stop).run(limit, now)
 
     def work(
         self,
@@ -283,19 +174,40 @@ class Outbox:
         batch: int = 100,
         idle_seconds: float = 5.0,
         mailer: Mailer | None = None,
+        on_report: Callable[[DeliveryReport], None] | None = None,
     ) -> DeliveryReport:
-        """Deliver until ``stop`` is set; sleeps ``idle_seconds`` when nothing is due."""
+        """Deliver until ``stop`` is set; sleeps ``idle_seconds`` when nothing is due.
+
+        ``on_report`` sees each batch's report (the CLI uses it to say when the mail
+        server cannot be reached).
+        """
 
         total = DeliveryReport()
         while not stop.is_set():
-            report = self.deliver(batch, mailer=mailer)
-            total.claimed += report.claimed
-            total.sent += report.sent
-            total.retried += report.retried
-            total.failed += report.failed
-            if report.claimed < batch:
+            report = self.deliver(batch, mailer=mailer, stop=stop)
+            total.add(report)
+            if on_report is not None:
+                on_report(report)
+            if report.claimed < batch or report.unavailable is not None:
                 stop.wait(idle_seconds)
         return total
+
+    def unavailable(self, *, session: Session | None = None) -> tuple[int, str | None]:
+        """Messages held back because the mail server could not be reached, and why."""
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            held = OutboxMessageRow.last_error.startswith(UNAVAILABLE_PREFIX)
+            where = (OutboxMessageRow.status == PENDING) & held
+            count = s.execute(select(func.count()).where(where)).scalar_one()
+            reason = s.execute(
+                select(OutboxMessageRow.last_error)
+                .where(where)
+                .order_by(OutboxMessageRow.next_attempt_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        if reason is not None:
+            reason = reason.removeprefix(UNAVAILABLE_PREFIX)
+        return int(count), reason
 
     # -- inspection -----------------------------------------------------------------
 
@@ -354,7 +266,7 @@ class Outbox:
             session.execute(
                 update(OutboxMessageRow)
                 .where(where, OutboxMessageRow.status != SENT)
-                .values(status=FAILED, last_error="erased", claim_token=None, claimed_until=None)
+                .values(status=FAILED, last_error=ERASED, claim_token=None, claimed_until=None)
             )
             result = session.execute(
                 update(OutboxMessageRow)
@@ -378,8 +290,20 @@ class Outbox:
         with self._p.unit_of_work(session) as s:
             result = s.execute(
                 update(OutboxMessageRow)
-                .where(OutboxMessageRow.status == FAILED)
-                .values(status=PENDING, attempts=0, next_attempt_at=self._p.clock.now())
+                .where(
+                    OutboxMessageRow.status == FAILED,
+                    # Erased messages have no address left and must never go out.
+                    or_(
+                        OutboxMessageRow.last_error.is_(None),
+                        OutboxMessageRow.last_error != ERASED,
+                    ),
+                )
+                .values(
+                    status=PENDING,
+                    attempts=0,
+                    unknown_outcomes=0,
+                    next_attempt_at=self._p.clock.now(),
+                )
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -36,6 +36,8 @@ class OutboxMessageRow(IdMixin, Base):
     subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Attempts whose outcome the deliverer could not know (connection broke after DATA).
+    unknown_outcomes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[uuid.UUID | None] = mapped_column(Uuid())

@@ -106,11 +106,20 @@ class SmtpSink:
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    #: The bytes of each accepted message as they came over the wire.
+    raw: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Reply with 451 to the next N messages (a server that fails, then recovers).
     fail_next: int = 0
     #: Reply with 550 to these recipients.
     reject: set[str] = field(default_factory=set)
+    #: Take the message from these recipients, then drop the connection before the
+    #: reply (the client cannot know the message arrived).
+    drop_after_data: set[str] = field(default_factory=set)
+    #: Seconds to wait before answering each message (a slow relay).
+    delay: float = 0.0
+    #: Envelope of each accepted message: (MAIL FROM, RCPT TO list, MAIL options).
+    envelopes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
     def ids(self) -> list[str]:
         with self.lock:
@@ -137,14 +146,20 @@ def smtp_server(
     *,
     starttls_context: ssl.SSLContext | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    smtputf8: bool = True,
+    auth: bool = False,
 ) -> Iterator[SmtpSink]:
     """A real SMTP server on loopback (aiosmtpd) collecting every message it accepts.
 
     ``starttls_context`` makes it offer (and require) STARTTLS; ``ssl_context`` makes it
-    speak implicit TLS from the first byte.
+    speak implicit TLS from the first byte. ``smtputf8=False`` makes a server without the
+    SMTPUTF8 extension; ``auth=True`` one that offers AUTH and takes any login.
     """
 
+    import asyncio
+
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
 
     sink = SmtpSink(host=host, port=0)
 
@@ -158,6 +173,8 @@ def smtp_server(
             return "250 OK"
 
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if sink.delay:
+                await asyncio.sleep(sink.delay)
             with sink.lock:
                 if sink.fail_next > 0:
                     sink.fail_next -= 1
@@ -165,10 +182,22 @@ def smtp_server(
                 parsed = message_from_bytes(envelope.content, policy=policy.default)
                 assert isinstance(parsed, EmailMessage)
                 sink.messages.append(parsed)
+                sink.raw.append(bytes(envelope.original_content or envelope.content))
+                sink.envelopes.append(
+                    (envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options))
+                )
+                drop = sink.drop_after_data.intersection(envelope.rcpt_tos)
+            if drop:
+                server.transport.abort()
             return "250 Message accepted"
 
     sink.port = free_port(host)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
+    if auth:
+        options.update(
+            auth_require_tls=False,
+            authenticator=lambda *args: AuthResult(success=True),
+        )
     if starttls_context is not None:
         options.update(tls_context=starttls_context, require_starttls=True)
     if ssl_context is not None:

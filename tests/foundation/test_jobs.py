@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,3 +85,54 @@ def test_duplicate_registration_is_refused(p: Participatie) -> None:
     p.jobs.register("test.once", lambda px, s, n: None)
     with pytest.raises(ValueError, match="registered already"):
         p.jobs.register("test.once", lambda px, s, n: None)
+
+
+def test_a_runner_with_start_up_jitter_runs_an_every_minute_job_every_minute(
+    p: Participatie,
+) -> None:
+    calls: list[datetime] = []
+    p.jobs.register("test.minute", lambda px, s, now: calls.append(now))
+    start = p.clock.now()
+    rng = random.Random(7)
+    for minute in range(60):  # an hour of cron calls, each 0 to 1.5 s late
+        now = start + timedelta(minutes=minute, seconds=rng.uniform(0, 1.5))
+        [run] = p.jobs.run_due(now, only="test.minute")
+        assert run.status == "ok", (minute, run)
+    assert len(calls) == 60
+
+
+def test_a_job_is_due_on_its_grid_and_missed_slots_are_not_made_up(p: Participatie) -> None:
+    calls: list[datetime] = []
+    p.jobs.register("test.five", lambda px, s, now: calls.append(now), every=timedelta(minutes=5))
+    start = p.clock.now()  # 08:00:00, on the grid
+    assert p.jobs.run_due(start + timedelta(seconds=40), only="test.five")[0].status == "ok"
+    # Due again at 08:05:00, not at 08:05:40.
+    assert p.jobs.run_due(start + timedelta(minutes=5), only="test.five")[0].status == "ok"
+    # Nobody ran for an hour: one run, then the grid again.
+    later = start + timedelta(hours=1, minutes=7)
+    assert p.jobs.run_due(later, only="test.five")[0].status == "ok"
+    assert p.jobs.run_due(later + timedelta(minutes=1), only="test.five")[0].status == "skipped"
+    assert (
+        p.jobs.run_due(start + timedelta(hours=1, minutes=10), only="test.five")[0].status == "ok"
+    )
+    assert len(calls) == 4
+
+
+def test_a_clock_stepping_back_an_hour_does_not_pause_jobs(
+    p: Participatie, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[datetime] = []
+    p.jobs.register("test.minute", lambda px, s, now: calls.append(now))
+    start = p.clock.now()
+    for minute in range(3):
+        assert (
+            p.jobs.run_due(start + timedelta(minutes=minute), only="test.minute")[0].status == "ok"
+        )
+    # The host clock steps back an hour (it was an hour ahead; NTP corrected it).
+    back = start + timedelta(minutes=3) - timedelta(hours=1)
+    with caplog.at_level("WARNING", logger="participatie.jobs"):
+        for minute in range(10):
+            now = back + timedelta(minutes=minute, seconds=1)
+            assert p.jobs.run_due(now, only="test.minute")[0].status == "ok", minute
+    assert len(calls) == 13
+    assert any("clock went back" in record.getMessage() for record in caplog.records)

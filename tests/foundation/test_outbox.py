@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 
 from participatie import Participatie, SmtpSettings
-from participatie.outbox import backoff
+from participatie.outbox import BACKOFF_MAX, backoff
+from participatie.outbox.delivery import Delivery
 from participatie.outbox.mailers import SmtpMailer
-from participatie.testing import SmtpSink
+from participatie.testing import SmtpSink, free_port
 
 
 def _queue(p: Participatie, n: int, *, prefix: str = "r") -> list[str]:
@@ -90,7 +91,7 @@ def test_transient_failure_is_retried_with_backoff_then_delivered(
     assert p.outbox.counts()["pending"] == 3
     # Not due yet: the backoff holds them back.
     assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0
-    p.clock.advance(backoff(1))  # type: ignore[attr-defined]
+    p.clock.advance(backoff(1, spread=1))  # type: ignore[attr-defined]
     report = p.outbox.deliver(mailer=_mailer(smtp))
     assert report.sent == 3
     assert sorted(str(m["To"]) for m in smtp.messages) == [
@@ -103,18 +104,17 @@ def test_transient_failure_is_retried_with_backoff_then_delivered(
     assert message.status == "sent"
 
 
-def test_connection_refused_is_transient(p: Participatie) -> None:
+def test_connection_refused_is_reported_and_costs_no_attempt(p: Participatie) -> None:
     _queue(p, 2)
-    # A port nobody listens on: connection refused.
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, timeout=2))
+    mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2))
     report = p.outbox.deliver(mailer=mailer)
-    assert (report.retried, report.failed) == (2, 0)
-    assert all("cannot reach SMTP server" in (m.last_error or "") for m in p.outbox.messages())
+    assert (report.sent, report.retried, report.failed) == (0, 2, 0)
+    assert report.unavailable is not None and "connection refused" in report.unavailable
+    messages = p.outbox.messages()
+    assert all("cannot reach SMTP server" in (m.last_error or "") for m in messages)
+    assert all(m.attempts == 0 and m.status == "pending" for m in messages)
+    count, reason = p.outbox.unavailable()
+    assert count == 2 and reason is not None and "connection refused" in reason
 
 
 def test_permanent_failure_is_marked_failed_with_reason(p: Participatie, smtp: SmtpSink) -> None:
@@ -139,7 +139,7 @@ def test_gives_up_after_max_attempts(p: Participatie, smtp: SmtpSink) -> None:
     smtp.fail_next = 100
     for _ in range(p.settings.outbox_max_attempts):
         p.outbox.deliver(mailer=_mailer(smtp))
-        p.clock.advance(timedelta(hours=7))  # type: ignore[attr-defined]
+        p.clock.advance(BACKOFF_MAX)  # type: ignore[attr-defined]
     [message] = p.outbox.messages()
     assert message.status == "failed"
     assert message.attempts == p.settings.outbox_max_attempts
@@ -148,7 +148,7 @@ def test_gives_up_after_max_attempts(p: Participatie, smtp: SmtpSink) -> None:
 def test_crashed_deliverer_claim_is_taken_over_after_lease(p: Participatie, smtp: SmtpSink) -> None:
     _queue(p, 1)
     # A deliverer claims the message and dies before sending.
-    claimed = p.outbox._claim(10, __import__("uuid").uuid4(), None)
+    claimed = Delivery(p, _mailer(smtp), None).claim(10)
     assert len(claimed) == 1
     assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0  # still leased
     p.clock.advance(timedelta(seconds=p.settings.outbox_lease_seconds + 1))  # type: ignore[attr-defined]
@@ -158,7 +158,7 @@ def test_crashed_deliverer_claim_is_taken_over_after_lease(p: Participatie, smtp
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "mariadb", "sqlite"], indirect=True)
-def test_two_deliverers_drain_1000_messages_exactly_once(p: Participatie, smtp: SmtpSink) -> None:
+def test_two_deliverers_drain_1000_messages_once_each(p: Participatie, smtp: SmtpSink) -> None:
     ids = _queue(p, 1000)
     reports = []
     errors: list[BaseException] = []
@@ -233,3 +233,19 @@ def test_erase_blanks_personal_data_and_cancels_unsent(p: Participatie, smtp: Sm
     # Erased messages are never sent afterwards.
     p.outbox.deliver(mailer=_mailer(smtp))
     assert sorted(str(m["To"]) for m in smtp.messages) == ["r0@example.nl", "r2@example.nl"]
+
+
+def test_retry_failed_never_brings_back_erased_messages(p: Participatie, smtp: SmtpSink) -> None:
+    with p.unit_of_work() as s:
+        p.outbox.enqueue(
+            s,
+            to="a@example.nl",
+            template="notice",
+            context={"title": "T", "message": "M"},
+            subject_type="person",
+            subject_id="p1",
+        )
+    with p.unit_of_work() as s:
+        p.outbox.erase(s, subject_type="person", subject_ids=["p1"])
+    assert p.outbox.retry_failed() == 0
+    assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0

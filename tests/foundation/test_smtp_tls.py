@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from participatie import PermanentDeliveryError, SmtpSettings, TransientDeliveryError
+from participatie import MailServerUnavailable, SmtpSettings
 from participatie.outbox.mailers import OutgoingMessage, SmtpMailer
-from participatie.testing import smtp_server
+from participatie.testing import free_port, smtp_server
 
 trustme = pytest.importorskip("trustme")
 
@@ -56,7 +56,7 @@ def test_plain_connection_refused_by_server_requiring_starttls(
         settings = SmtpSettings(host=sink.host, port=sink.port, security="none")
         with (
             SmtpMailer(settings) as mailer,
-            pytest.raises(PermanentDeliveryError, match=r"SMTP 530"),
+            pytest.raises(MailServerUnavailable, match=r"530.*STARTTLS"),
         ):
             mailer.send(_message(0))
         assert sink.messages == []
@@ -67,7 +67,7 @@ def test_untrusted_certificate_is_not_accepted(server_context: ssl.SSLContext) -
         settings = SmtpSettings(host=sink.host, port=sink.port, security="starttls")
         with (
             SmtpMailer(settings) as mailer,
-            pytest.raises(TransientDeliveryError, match="certificate"),
+            pytest.raises(MailServerUnavailable, match=r"TLS.*certificate"),
         ):
             mailer.send(_message(0))
         assert sink.messages == []
@@ -81,3 +81,35 @@ def test_implicit_tls(server_context: ssl.SSLContext, ca_file: str) -> None:
             mailer.send(_message(1))
         assert [str(m["To"]) for m in sink.messages] == ["r0@example.nl", "r1@example.nl"]
         assert mailer.connections == 1
+
+
+def test_implicit_tls_against_a_plain_server_is_a_configuration_error() -> None:
+    with smtp_server() as sink:
+        settings = SmtpSettings(host=sink.host, port=sink.port, security="ssl", timeout=3)
+        with SmtpMailer(settings) as mailer, pytest.raises(MailServerUnavailable, match="TLS"):
+            mailer.send(_message(0))
+
+
+def test_login_against_a_server_without_auth_is_a_configuration_error() -> None:
+    with smtp_server() as sink:
+        settings = SmtpSettings(host=sink.host, port=sink.port, username="u", password="p")
+        with (
+            SmtpMailer(settings) as mailer,
+            pytest.raises(MailServerUnavailable, match=r"does not offer login \(AUTH\)"),
+        ):
+            mailer.send(_message(0))
+        assert sink.messages == []
+
+
+def test_login_against_a_server_with_auth_works() -> None:
+    with smtp_server(auth=True) as sink:
+        settings = SmtpSettings(host=sink.host, port=sink.port, username="u", password="p")
+        with SmtpMailer(settings) as mailer:
+            mailer.send(_message(0))
+        assert len(sink.messages) == 1
+
+
+def test_closed_port_is_a_configuration_error() -> None:
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2)
+    with SmtpMailer(settings) as mailer, pytest.raises(MailServerUnavailable, match="refused"):
+        mailer.send(_message(0))

@@ -1,7 +1,7 @@
 """web edge: send caps (mails a requester can make the library send, per address and network)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 10:20:00.000000
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import participatie.db
 
 revision: str = '0008'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
