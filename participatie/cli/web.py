@@ -143,8 +143,14 @@ def group(
     if not demo:
         p.migrate()
     app = create_app(p, frame_ancestors=frame_ancestors)
+    if demo:
+        from participatie.web.backoffice.demo import create_demo_backoffice
+
+        app.mount("/beheer", create_demo_backoffice(p, prefix="/beheer"))
     click.echo(f"database: {settings.database_url}")
     click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")
+    if demo:
+        click.echo(f"back office for the demo's staff: {base_url}/beheer/ (this computer only)")
     click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     stop = threading.Event()
     worker = threading.Thread(target=_background, args=(p, stop), daemon=True)
