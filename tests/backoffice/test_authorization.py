@@ -160,3 +160,13 @@ def test_pages_show_only_what_the_user_may_do(
         assert response.headers["cache-control"] == "no-store"
         assert "default-src 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_docs_list_every_action() -> None:
+    from pathlib import Path
+
+    from participatie.web.backoffice import ACTIONS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "web" / "backoffice.md").read_text()
+    for action in ACTIONS:
+        assert f"| `{action}` |" in docs, action
