@@ -170,3 +170,25 @@ def test_the_docs_list_every_action() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "web" / "backoffice.md").read_text()
     for action in ACTIONS:
         assert f"| `{action}` |" in docs, action
+
+
+def test_async_callbacks(p: Participatie, subjects: Subjects) -> None:
+    from starlette.requests import Request
+
+    from participatie.web.backoffice import StaffUser
+
+    async def current_user(request: Request) -> StaffUser | None:
+        return StaffUser(id="a.sync", name="A. Sync") if request.headers.get("x-me") else None
+
+    async def authorize(user: StaffUser, action: str, subject: str | None) -> bool:
+        return action.startswith("polls.") and subject in (None, subjects.poll)
+
+    app = create_backoffice(p, current_user=current_user, authorize=authorize)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/").status_code == 401
+        assert client.get(f"/stemmingen/{subjects.poll}", headers={"x-me": "1"}).status_code == 200
+        listing = client.get("/stemmingen", headers={"x-me": "1"})
+        assert subjects.poll in listing.text and subjects.other_poll not in listing.text
+        other = client.get(f"/stemmingen/{subjects.other_poll}", headers={"x-me": "1"})
+        assert other.status_code == 403
+        assert client.get("/petities", headers={"x-me": "1"}).status_code == 403

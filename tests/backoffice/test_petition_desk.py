@@ -41,18 +41,24 @@ def signed(p: Participatie, petition_id: Any, email: str, *, answer: bool = Fals
     p.petitions.confirm(tokens(p, email)["confirm"])
 
 
-def test_moderate(site: Site, page: Any) -> None:
-    p = site.p
+def submitted(p: Participatie, title: str, email: str) -> Any:
     petition = p.petitions.create(
         PetitionIn(
-            title="Meer bankjes in het Noorderplantsoen",
+            title=title,
             summary="Zet meer bankjes neer.",
             body="Wij willen meer bankjes.",
             creator_name="Chris Smit",
-            creator_email="chris@example.nl",
+            creator_email=email,
         )
     )
-    p.petitions.confirm_creator(tokens(p, "chris@example.nl")["creator"])
+    p.petitions.confirm_creator(tokens(p, email)["creator"])
+    return petition
+
+
+def test_moderate(site: Site, page: Any) -> None:
+    p = site.p
+    petition = submitted(p, "Meer bankjes in het Noorderplantsoen", "chris@example.nl")
+    good = submitted(p, "Een watertappunt in het park", "dana@example.nl")
     sign_in(page, site, "griffie")
     visit(page, site.base + "/beheer/")
     check(page, "todo")
@@ -74,6 +80,22 @@ def test_moderate(site: Site, page: Any) -> None:
     assert p.petitions.get(petition.id).status == "rejected"
     events = p.audit.events(subject_type="petition", subject_id=petition.id)
     assert events[-1].action == "petition.rejected" and events[-1].actor == "griffie"
+
+    visit(page, f"{site.base}/beheer/petities")
+    check(page, "petitions")
+    with page.expect_navigation():
+        page.click(f"text={good.title}")
+    page.click("text=Deze e-mail krijgt de indiener bij goedkeuring")
+    assert "Uw petitie staat online" in page.inner_text("main")
+    page.fill("#goed-closes_at", "2026-05-01")
+    page.fill("#goed-thresholds", "100 250")
+    submit(page, "button:text-is('Goedkeuren')")
+    assert "De petitie is goedgekeurd en open" in page.content()
+    check(page, "petition-approved")
+    approved = p.petitions.get(good.id)
+    assert approved.status == "open" and approved.thresholds == [100, 250]
+    assert approved.closes_at is not None
+    assert approved.closes_at.astimezone(p.settings.zone).date().isoformat() == "2026-05-01"
 
 
 def test_invalidate_with_preview(site: Site, page: Any) -> None:

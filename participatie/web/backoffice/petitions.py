@@ -85,7 +85,21 @@ def petition_context(request: Request, staff: Staff, petition: Petition) -> dict
     reasons = p.settings.petitions.reject_reasons
     lang = translator(request).lang
     events = p.audit.events(subject_type="petition", subject_id=petition.id)
+    approve_mail = None
+    if petition.status == "submitted":
+        approve_mail = p.render_mail(
+            "petitions_approved",
+            petition.locale,
+            {
+                **p.template_globals(),
+                "title": petition.title,
+                "name": petition.creator_name,
+                "url": petition.url,
+            },
+        )[:2]
     return {
+        "approve_mail": approve_mail,
+        "paper_batches": [e for e in events if e.action == "petition.paper_batch_added"],
         "petition": petition,
         "stats": stats,
         "trends": trends,
