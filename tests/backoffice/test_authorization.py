@@ -192,3 +192,32 @@ def test_async_callbacks(p: Participatie, subjects: Subjects) -> None:
         other = client.get(f"/stemmingen/{subjects.other_poll}", headers={"x-me": "1"})
         assert other.status_code == 403
         assert client.get("/petities", headers={"x-me": "1"}).status_code == 403
+
+
+def test_the_subject_is_asked_in_one_spelling(p: Participatie, subjects: Subjects) -> None:
+    """A host that refuses one petition cannot be passed by spelling its id differently."""
+
+    from starlette.requests import Request
+
+    from participatie.web.backoffice import StaffUser
+
+    asked: list[str | None] = []
+
+    def current_user(request: Request) -> StaffUser:
+        return StaffUser(id="x", name="X")
+
+    def authorize(user: StaffUser, action: str, subject: str | None) -> bool:
+        asked.append(subject)
+        return subject != subjects.petition
+
+    app = create_backoffice(p, current_user=current_user, authorize=authorize)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for spelling in (
+            subjects.petition.upper(),
+            "{" + subjects.petition + "}",
+            subjects.petition.replace("-", ""),
+        ):
+            assert client.get(f"/petities/{spelling}").status_code == 403, spelling
+        assert set(asked) == {subjects.petition}
+        assert client.get(f"/petities/{subjects.other_petition.upper()}").status_code == 200
+        assert client.get("/petities/geen-id").status_code == 404

@@ -227,16 +227,29 @@ class Pages:
 
 async def guard(request: Request, actions: tuple[str, ...], subject_param: str | None) -> Staff:
     state = bo_state(request)
-    user = await _maybe_await(state.current_user(request))
+    if inspect.iscoroutinefunction(state.current_user):
+        user = await state.current_user(request)
+    else:
+        # The host's login may read its own session store: off the event loop.
+        user = await _maybe_await(await run_in_threadpool(state.current_user, request))
     if not isinstance(user, StaffUser) or not user.id.strip():
         raise NotSignedIn
     subject = None
     if subject_param is not None:
-        subject = str(request.path_params[subject_param])
-    allowed = frozenset([a for a in ACTIONS if await ask(state, user, a, subject)])
+        # One spelling per subject, so a host's list of ids cannot be passed by another
+        # spelling of the same id (upper case, braces, no dashes).
+        subject = str(subject_id(request.path_params[subject_param]))
+    if inspect.iscoroutinefunction(state.authorize):
+        allowed = frozenset([a for a in ACTIONS if await ask(state, user, a, subject)])
+    else:
+        allowed = await run_in_threadpool(_allowed_sync, state, user, subject)
     if actions and not allowed.intersection(actions):
         raise Forbidden
     return Staff(user=user, subject=subject, allowed=allowed, form=None, _state=state)
+
+
+def _allowed_sync(state: BackofficeState, user: StaffUser, subject: str | None) -> frozenset[str]:
+    return frozenset([a for a in ACTIONS if ask_sync(state, user, a, subject)])
 
 
 def subject_id(value: str | None) -> uuid.UUID:
