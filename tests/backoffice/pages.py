@@ -3,15 +3,18 @@ login, signing in as a staff member, and the axe-core audit at desktop and phone
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from participatie.engine import Participatie
 from tests.backoffice.conftest import STAFF_COOKIE, Host, default_host, host_app
-from tests.web.browser import audit, describe, serve
+from tests.web.browser import audit, describe, screenshot, serve
 
 WIDTHS = (1280, 360)
 
@@ -56,8 +59,12 @@ def press_and_wait(page: Any, key: str) -> None:
         page.keyboard.press(key)
 
 
-def check(page: Any, name: str, *, status: int = 200) -> None:
-    """Zero WCAG 2.1 A/AA violations at 1280 and 360 px, one h1, Dutch or English."""
+def check(page: Any, name: str, *, status: int = 200, shot: str | None = None) -> None:
+    """Zero WCAG 2.1 A/AA violations at 1280 and 360 px, one h1, Dutch or English.
+
+    ``shot``: the name of a screenshot for the docs, written with
+    PARTICIPATIE_WRITE_SCREENSHOTS=1 into docs/web/screenshots.
+    """
 
     size = page.viewport_size
     try:
@@ -73,3 +80,5 @@ def check(page: Any, name: str, *, status: int = 200) -> None:
     page.console_errors.clear()
     assert page.locator("html").get_attribute("lang") in ("nl", "en")
     assert page.locator("h1").count() == 1, f"{name}: one main heading"
+    if shot and os.environ.get("PARTICIPATIE_WRITE_SCREENSHOTS") == "1":
+        screenshot(page, shot, Path(tempfile.mkdtemp()))

@@ -61,7 +61,7 @@ def test_moderate(site: Site, page: Any) -> None:
     good = submitted(p, "Een watertappunt in het park", "dana@example.nl")
     sign_in(page, site, "griffie")
     visit(page, site.base + "/beheer/")
-    check(page, "todo")
+    check(page, "todo", shot="backoffice-todo")
     assert "Wacht op goedkeuring" in page.content()
     with page.expect_navigation():
         page.click(f"text={petition.title}")
@@ -69,7 +69,7 @@ def test_moderate(site: Site, page: Any) -> None:
     page.select_option("#af-reason", "duplicate")
     page.fill("#af-note", "Er loopt al een petitie over bankjes.")
     submit(page, "button:text-is('Bekijk eerst de e-mail')")
-    check(page, "reject-preview")
+    check(page, "reject-preview", shot="backoffice-reject-preview")
     mail = page.inner_text(".participatie-bo-mail")
     assert "Er is al een petitie over hetzelfde onderwerp" in mail
     assert "Er loopt al een petitie over bankjes." in mail
@@ -109,7 +109,7 @@ def test_invalidate_with_preview(site: Site, page: Any) -> None:
     check(page, "petition-open")
     page.fill("#crit-domain", "spam.example")
     submit(page, "button:text-is('Tel hoeveel handtekeningen het zijn')")
-    check(page, "invalidate-preview")
+    check(page, "invalidate-preview", shot="backoffice-invalidate-preview")
     assert "3 handtekening(en)" in page.inner_text("#preview-count")
 
     # Meanwhile another one comes in: the confirmation of "3" is refused, the new count shown.
@@ -142,7 +142,7 @@ def test_hand_over_and_answer(site: Site, page: Any, tmp_path: Path) -> None:
     page.fill("#aanbied-note", "Raadsvergadering 12 mei")
     submit(page, "button:text('Aanbieden')")
     assert "De petitie is aangeboden" in page.content()
-    check(page, "handed-over")
+    check(page, "handed-over", shot="backoffice-petition")
     assert p.petitions.get(petition.id).status == "handed_over"
 
     for link, suffix in (

@@ -130,7 +130,7 @@ def test_issue_codes_once_and_reissue_a_letter(site: Site, page: Any) -> None:
     codes = [row.split(";")[2] for row in letters]
     assert len(codes) == 23
     visit(page, base)
-    check(page, "codes-issued")
+    check(page, "codes-issued", shot="backoffice-poll")
     assert "projectleider heeft de 23 stemcodes gemaakt" in page.content()
     assert page.locator("#codes-count").count() == 0, "no second download"
 
@@ -175,7 +175,7 @@ def test_paper_entry_by_two_typists_with_the_keyboard_alone(site: Site, page: An
     for typist in ("typist-a", "typist-b"):
         sign_in(page, site, typist)
         visit(page, base + "/papier")
-        check(page, f"paper-{typist}")
+        check(page, f"paper-{typist}", shot="backoffice-paper" if typist == "typist-b" else None)
         for n in range(1, SHEETS + 1):
             sheet = f"P{n:03d}"
             # Enter saved the last sheet; the next one is ready, the focus in its first field.
@@ -228,7 +228,7 @@ def test_resolve_differences(site: Site, page: Any) -> None:
     assert "2 stembiljet(ten) met een verschil" in page.content()
     with page.expect_navigation():
         page.click("text=Speelplekken Paddepoel")
-    check(page, "differences")
+    check(page, "differences", shot="backoffice-differences")
     for n, sheet in enumerate(sorted(DIFFERENT)):
         text = page.locator("section", has_text=sheet).inner_text()
         assert "Eerste invoer (typist-a)" in text and "Tweede invoer (typist-b)" in text
@@ -259,7 +259,7 @@ def test_close_publish_and_download(site: Site, page: Any) -> None:
     visit(page, f"{site.base}/beheer/")
     assert "Gesloten: uitslag bekijken en publiceren" in page.content()
     visit(page, base + "/uitslag")
-    check(page, "tally-preview")
+    check(page, "tally-preview", shot="backoffice-tally")
     text = page.inner_text("main")
     assert "Controle van de telling" in text and "nog niet gepubliceerd" in text
     button(page, "Uitslag publiceren")
