@@ -177,8 +177,8 @@ def test_async_callbacks(p: Participatie, subjects: Subjects) -> None:
 
     from participatie.web.backoffice import StaffUser
 
-    async def current_user(request: Request) -> StaffUser | None:
-        return StaffUser(id="a.sync", name="A. Sync") if request.headers.get("x-me") else None
+    async def current_user(request: Request) -> tuple[str, str] | None:
+        return ("a.sync", "A. Sync") if request.headers.get("x-me") else None
 
     async def authorize(user: StaffUser, action: str, subject: str | None) -> bool:
         return action.startswith("polls.") and subject in (None, subjects.poll)

@@ -65,7 +65,12 @@ class StaffUser:
     name: str
 
 
-CurrentUser = Callable[[Request], "StaffUser | Awaitable[StaffUser | None] | None"]
+#: ``current_user(request)``: the signed-in user as a StaffUser or an ``(id, name)`` pair,
+#: or None.
+CurrentUser = Callable[
+    [Request],
+    "StaffUser | tuple[str, str] | Awaitable[StaffUser | tuple[str, str] | None] | None",
+]
 #: ``authorize(user, action, subject)``: may this user do ``action`` on ``subject`` (the
 #: id of a petition or poll, or None for work not about one of them)?
 AuthorizeStaff = Callable[[StaffUser, str, str | None], "bool | Awaitable[bool]"]
@@ -232,6 +237,8 @@ async def guard(request: Request, actions: tuple[str, ...], subject_param: str |
     else:
         # The host's login may read its own session store: off the event loop.
         user = await _maybe_await(await run_in_threadpool(state.current_user, request))
+    if isinstance(user, tuple) and len(user) == 2 and all(isinstance(v, str) for v in user):
+        user = StaffUser(id=user[0], name=user[1])
     if not isinstance(user, StaffUser) or not user.id.strip():
         raise NotSignedIn
     subject = None
