@@ -57,6 +57,25 @@ def paper_progress(p: Participatie, poll_id: uuid.UUID) -> PaperProgress:
     return PaperProgress(typed_once=typed_once, differences=differences, finished=finished)
 
 
+def codes_differ(p: Participatie, poll_id: uuid.UUID) -> dict[str, bool]:
+    """Per sheet waiting for a resolution: whether the two typists typed different codes.
+
+    Only the keyed hashes are compared (the codes themselves are not stored); they are
+    cleared once the sheet is recorded, so this says nothing after the resolution.
+    """
+
+    with p.unit_of_work(None, readonly=True) as s:
+        rows = s.execute(
+            select(PaperEntryRow.sheet, PaperEntryRow.code_hash).where(
+                PaperEntryRow.poll_id == poll_id, PaperEntryRow.status == "mismatch"
+            )
+        ).all()
+    hashes: dict[str, set[str | None]] = {}
+    for sheet, code_hash in rows:
+        hashes.setdefault(sheet, set()).add(code_hash)
+    return {sheet: len(values) > 1 for sheet, values in hashes.items()}
+
+
 def job_problems(p: Participatie) -> list[JobProblem]:
     """Registered jobs whose last run failed, or that did not run for two periods."""
 

@@ -233,6 +233,7 @@ def test_resolve_differences(site: Site, page: Any) -> None:
         text = page.locator("section", has_text=sheet).inner_text()
         assert "Eerste invoer (typist-a)" in text and "Tweede invoer (typist-b)" in text
         assert "Hoog Paddepoel, Ecozone" in text and "Hoog Paddepoel, Siriusstraat" in text
+        assert "De stemcode was bij beide invoeren gelijk" in text
         page.fill("#los-1-code", codes[n])
         page.fill("#los-1-marks", "1 2")
         button(page, f"Vastleggen voor blad {sheet}")

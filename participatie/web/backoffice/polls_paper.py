@@ -25,7 +25,7 @@ from participatie.web.backoffice.frame import (
 )
 from participatie.web.backoffice.polls import base_path
 from participatie.web.common import translator
-from participatie.worklist import paper_progress
+from participatie.worklist import codes_differ, paper_progress
 
 pages = Pages()
 
@@ -189,6 +189,7 @@ def differences(request: Request, staff: Staff) -> Response:
         open=[m for m in mismatches if m.resolved_by is None],
         resolved=[m for m in mismatches if m.resolved_by is not None],
         names={str(o.position): o.name for o in poll.options},
+        code_differs=codes_differ(p, poll.id),
     )
 
 
