@@ -221,3 +221,45 @@ def test_the_subject_is_asked_in_one_spelling(p: Participatie, subjects: Subject
         assert set(asked) == {subjects.petition}
         assert client.get(f"/petities/{subjects.other_petition.upper()}").status_code == 200
         assert client.get("/petities/geen-id").status_code == 404
+
+
+def test_large_staff_forms(p: Participatie, bo_client: TestClient) -> None:
+    """A poll for 60 wijken and the addresses of 2,000 letters (about 90 KB) get through."""
+
+    from participatie.areas import AreaIn
+
+    for n in range(60):
+        p.areas.create(AreaIn(code=f"wijk{n}", name=f"Wijk {n}", postcodes=[f"{9000 + n}"]))
+    token = csrf(bo_client, "beheerder")
+    me = {"x-test-staff": "projectleider"}
+    created = bo_client.post(
+        "/beheer/stemmingen/nieuw",
+        headers=me,
+        data={
+            "csrf_token": token,
+            "title": "Bomen",
+            "question": "Welke bomen?",
+            "options": "Eik\nBeuk\nLinde",
+            "rule": "plurality",
+            "eligibility": "codes",
+            "seats": "1",
+            "closes_at": "2026-04-01T20:00",
+            "area_codes": [f"wijk{n}" for n in range(60)],
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text[:500]
+    poll_id = created.headers["location"].split("/")[-1].split("?")[0]
+    assert len(p.polls.get(poll_id).area_codes) == 60
+    addresses = "\n".join(
+        f"Burgemeester van Roijensingel {n};{9000 + n % 60} AB" for n in range(1, 2001)
+    )
+    assert len(addresses) > 64 * 1024
+    letters = bo_client.post(
+        f"/beheer/stemmingen/{poll_id}/codes",
+        headers=me,
+        data={"csrf_token": token, "addresses": addresses},
+        follow_redirects=False,
+    )
+    assert letters.status_code == 200, letters.text[:500]
+    assert letters.text.count("\n") == 2001

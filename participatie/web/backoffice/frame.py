@@ -52,6 +52,10 @@ ACTIONS: dict[str, str] = {
     "system.status": "see failed mail and jobs that failed or did not run",
 }
 
+#: The largest form field (a list of letters' addresses); the whole body is limited by
+#: ``create_backoffice(max_body_bytes=...)``.
+FORM_FIELD_BYTES = 2 * 1024 * 1024
+
 PETITION_ACTIONS = tuple(a for a in ACTIONS if a.startswith("petitions."))
 POLL_ACTIONS = tuple(a for a in ACTIONS if a.startswith("polls."))
 
@@ -213,8 +217,13 @@ class Pages:
             async def endpoint(request: Request) -> Response:
                 staff = await guard(request, actions, subject)
                 if request.method == "POST":
+                    # Staff forms are larger than residents': a poll for 42 wijken, the
+                    # addresses of thousands of letters. Parsed here first (the parse is
+                    # kept), then checked as every form is.
+                    staff.form = await request.form(
+                        max_files=0, max_fields=2000, max_part_size=FORM_FIELD_BYTES
+                    )
                     await check_csrf(request)
-                    staff.form = await request.form()
                 return await run_in_threadpool(handler, request, staff)
 
             self.router.add_api_route(
