@@ -170,6 +170,16 @@ def test_hand_over_and_answer(site: Site, page: Any, tmp_path: Path) -> None:
     check(page, "answer-preview")
     assert "De raad plaatst het scherm." in page.inner_text(".participatie-bo-mail")
     assert p.petitions.get(petition.id).status == "handed_over"
+    # A link the service refuses: the answer stays, said in words next to the preview.
+    page.click("text=Antwoord aanpassen")
+    page.fill("#antwoord-decision_url", "ftp://gemeente.example.nl/besluit")
+    submit(page, "button:text-is('Bekijk eerst de e-mail')")
+    submit(page, "button:text-is('Antwoord vastleggen en versturen')")
+    assert page.locator("[role=alert]").count() == 1
+    assert page.input_value("#antwoord-text") == "De raad plaatst het scherm."
+    check(page, "answer-refused", status=422)
+    page.fill("#antwoord-decision_url", "https://gemeente.example.nl/besluiten/17")
+    submit(page, "button:text-is('Bekijk eerst de e-mail')")
     submit(page, "button:text-is('Antwoord vastleggen en versturen')")
     assert "1 ondertekenaar(s) krijgen het" in page.content()
     check(page, "answered")

@@ -22,6 +22,7 @@ from participatie.web.backoffice.frame import (
     subject_id,
 )
 from participatie.web.backoffice.petitions import parse_local
+from participatie.web.common import translator
 
 pages = Pages()
 
@@ -152,39 +153,44 @@ def answer(request: Request, staff: Staff) -> Response:
     back = f"/petities/{petition.id}"
     text = staff.field("text", limit=20000)
     decision_url = staff.field("decision_url", limit=500)
-    if staff.field("step") != "confirm":
-        subject, body, _ = p.render_mail(
-            "petitions_answer",
-            petition.locale,
-            {
-                **p.template_globals(),
-                "title": petition.title,
-                "name": petition.creator_name,
-                "url": petition.url,
-                "answer": text,
-                "decision_url": decision_url,
-                # The preview has no signer, so no real link to stop the mail.
-                "unsub": p.url("petition.unsubscribe", token="…"),  # noqa: S106
-            },
-        )
-        return render(
-            request,
-            staff,
-            "petition_answer.html",
-            section="petitions",
-            petition=petition,
-            text=text,
-            decision_url=decision_url,
-            mail_subject=subject,
-            mail_body=body,
-        )
-    try:
-        queued = p.petitions.answer(
-            petition.id, actor=staff.actor, text=text, decision_url=decision_url or None
-        )
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="answered", aantal=str(queued))
+    problem = None
+    if staff.field("step") == "confirm":
+        try:
+            queued = p.petitions.answer(
+                petition.id, actor=staff.actor, text=text, decision_url=decision_url or None
+            )
+        except ParticipatieError as exc:
+            # Back to the preview with what was typed: a long answer is never lost.
+            problem = translator(request).error(exc)
+        else:
+            return redirect(request, back, gedaan="answered", aantal=str(queued))
+    subject, body, _ = p.render_mail(
+        "petitions_answer",
+        petition.locale,
+        {
+            **p.template_globals(),
+            "title": petition.title,
+            "name": petition.creator_name,
+            "url": petition.url,
+            "answer": text,
+            "decision_url": decision_url,
+            # The preview has no signer, so no real link to stop the mail.
+            "unsub": p.url("petition.unsubscribe", token="…"),  # noqa: S106
+        },
+    )
+    return render(
+        request,
+        staff,
+        "petition_answer.html",
+        status=422 if problem else 200,
+        section="petitions",
+        petition=petition,
+        text=text,
+        decision_url=decision_url,
+        mail_subject=subject,
+        mail_body=body,
+        problem=problem,
+    )
 
 
 # -- privacy requests --------------------------------------------------------------------
