@@ -204,10 +204,16 @@ def group(
     p.migrate()
     notice = loading.open_first(p) if loading else None
     app = create_app(p, frame_ancestors=frame_ancestors, notice=notice)
+    if demo:
+        from participatie.web.backoffice.demo import create_demo_backoffice
+
+        app.mount("/beheer", create_demo_backoffice(p, prefix="/beheer"))
     from participatie.web.edge import install_log_filter, uvicorn_options
 
     install_log_filter()
     click.echo(f"database: {mask_url(settings.database_url)}")
+    if demo:
+        click.echo(f"back office for the demo's staff: {base_url}/beheer/ (this computer only)")
     deliver = True
     if mail_dir is not None:
         click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")

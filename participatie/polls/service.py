@@ -80,6 +80,7 @@ from participatie.polls.schemas import (
 )
 from participatie.retention import text_digest
 from participatie.retry import retry_transient
+from participatie.staff import same_staff
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -1290,7 +1291,7 @@ class Polls:
                 raise PaperEntryConflict(
                     f"sheet {entry.sheet} was typed twice already", field="sheet"
                 )
-            if existing and existing[0].staff == staff:
+            if existing and same_staff(existing[0].staff, staff):
                 raise PaperEntryConflict(
                     "the second typing must be done by someone else", field="staff"
                 )
@@ -1346,7 +1347,7 @@ class Polls:
                 raise PaperEntryConflict(
                     f"sheet {entry.sheet} has no difference to resolve", field="sheet"
                 )
-            if staff.casefold() in {e.staff.casefold() for e in entries}:
+            if any(same_staff(staff, e.staff) for e in entries):
                 # Four eyes: a typist does not settle her own difference.
                 raise PaperEntryConflict(
                     "a third person resolves a difference, not one of the two typists",

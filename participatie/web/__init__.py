@@ -5,6 +5,7 @@ resident pages, widget, feeds). Only this package imports the web framework.
 from __future__ import annotations
 
 from participatie.web.app import create_app
+from participatie.web.backoffice import StaffUser, create_backoffice
 from participatie.web.common import Authorize
 
-__all__ = ["Authorize", "create_app"]
+__all__ = ["Authorize", "StaffUser", "create_app", "create_backoffice"]
