@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from participatie.db import new_id
 from participatie.errors import InvalidInput
+from participatie.links import find_links
 from participatie.outbox.delivery import (
     BACKOFF_MAX,
     UNAVAILABLE_PREFIX,
@@ -72,6 +74,10 @@ class OutboxMessage(BaseModel):
     sent_at: datetime | None
     last_error: str | None
     dedupe_key: str | None
+    #: The library's own links in the message, by name (``participatie.links.PATHS``):
+    #: ``{"petition.confirm": "https://.../petitions/confirm/<token>", ...}``, plus
+    #: ``"unsubscribe"`` from the List-Unsubscribe header. Empty once a message is erased.
+    links: dict[str, str] = {}
 
 
 class Outbox:
@@ -238,7 +244,8 @@ class Outbox:
                 query = query.where(OutboxMessageRow.to_address == to)
             if template is not None:
                 query = query.where(OutboxMessageRow.template == template)
-            return [_to_message(row) for row in s.execute(query).scalars()]
+            base = self._p.settings.public_base_url
+            return [_to_message(row, base) for row in s.execute(query).scalars()]
 
     def erase(
         self,
@@ -328,7 +335,12 @@ def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any
     return None
 
 
-def _to_message(row: OutboxMessageRow) -> OutboxMessage:
+def _to_message(row: OutboxMessageRow, base_url: str) -> OutboxMessage:
+    headers = json.loads(row.headers or "{}")
+    links = find_links(row.text_body or "", base_url)
+    unsubscribe = re.search(r"<(https?://[^>]+)>", headers.get("List-Unsubscribe", ""))
+    if unsubscribe:
+        links["unsubscribe"] = unsubscribe.group(1)
     return OutboxMessage(
         id=row.id,
         template=row.template,
@@ -336,11 +348,12 @@ def _to_message(row: OutboxMessageRow) -> OutboxMessage:
         subject=row.subject,
         text_body=row.text_body,
         html_body=row.html_body,
-        headers=json.loads(row.headers or "{}"),
+        headers=headers,
         status=row.status,
         attempts=row.attempts,
         created_at=row.created_at,
         sent_at=row.sent_at,
         last_error=row.last_error,
         dedupe_key=row.dedupe_key,
+        links=links,
     )

@@ -99,6 +99,56 @@ def make_participatie(
     )
 
 
+def last_links(p: Participatie, to: str, *, template: str | None = None) -> dict[str, str]:
+    """The links of the newest queued or sent mail to ``to`` (optionally of one
+    ``template``), by name: ``{"petition.confirm": url, "petition.withdraw": url, ...}``.
+
+    Raises:
+        LookupError: no mail to ``to`` (of that template) is in the outbox.
+    """
+
+    messages = p.outbox.messages(to=to, template=template)
+    if not messages:
+        raise LookupError(f"no mail to {to!r} in the outbox")
+    return messages[-1].links
+
+
+def _link_token(p: Participatie, to: str, name: str) -> str:
+    from participatie.links import link_params
+
+    for message in reversed(p.outbox.messages(to=to)):
+        if name in message.links:
+            return link_params(name, message.links[name], p.settings.public_base_url)["token"]
+    raise LookupError(f"no mail to {to!r} holds a {name!r} link")
+
+
+def confirmation_token(p: Participatie, to: str) -> str:
+    """The token of the newest signature confirmation link mailed to ``to``
+    (for ``p.petitions.confirm``). Raises LookupError when there is none."""
+
+    return _link_token(p, to, "petition.confirm")
+
+
+def withdraw_token(p: Participatie, to: str) -> str:
+    """The token of the newest withdraw link mailed to ``to`` (for
+    ``p.petitions.withdraw_signature``). Raises LookupError when there is none."""
+
+    return _link_token(p, to, "petition.withdraw")
+
+
+def voting_token(p: Participatie, to: str) -> str:
+    """The token of the newest voting link mailed to ``to`` (an e-mail-eligible poll).
+    Raises LookupError when there is none."""
+
+    return _link_token(p, to, "poll.email")
+
+
+def creator_token(p: Participatie, to: str) -> str:
+    """The token of the newest link a petition's creator got to confirm their address."""
+
+    return _link_token(p, to, "petition.creator")
+
+
 @dataclass
 class SmtpSink:
     """What a loopback SMTP server received."""
