@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     #: A message whose outcome was unknown this often (the connection broke after it was
     #: handed over, each time) is marked failed: it most likely arrived, this many times.
     outbox_max_unknown_outcomes: int = Field(default=3, ge=1)
+    #: Host jobs: ``"package.module:register"`` callables, each called with the facade to
+    #: register the host's own jobs, so ``participatie jobs run`` runs them too (besides
+    #: the ``participatie.jobs`` entry point group). From the environment: a JSON list.
+    host_jobs: tuple[str, ...] = ()
     #: Name shown as sender and on letters.
     organisation_name: str = "Gemeente"
     web: WebSettings = WebSettings()

@@ -103,6 +103,7 @@ class Participatie:
         from participatie import retention
 
         retention.register(self)
+        self.jobs.load_host_jobs()
 
     # -- transactions ---------------------------------------------------------------
 

@@ -70,12 +70,40 @@ class Job:
     description: str = ""
 
 
+#: Why a job did not run: its time has not come, or another runner holds it right now.
+NOT_DUE = "not_due"
+RUNNING_ELSEWHERE = "running_elsewhere"
+#: Entry point group of host packages that register jobs (``register(p)``).
+ENTRY_POINT_GROUP = "participatie.jobs"
+
+
 @dataclass(frozen=True)
 class JobRun:
+    """What ``run_due`` did with one job.
+
+    ``status``: ``"ok"``, ``"error"`` or ``"skipped"``; a skipped run says why in
+    ``reason`` (:data:`NOT_DUE`, with ``next_due_at``, or :data:`RUNNING_ELSEWHERE`).
+    """
+
     name: str
-    status: str  # "ok", "error" or "skipped"
+    status: str
     result: Any = None
     error: str | None = None
+    reason: str | None = None
+    next_due_at: datetime | None = None
+
+    def describe(self) -> str:
+        """One line for an operator, e.g. ``petitions.close_due: skipped (not due until
+        2026-03-03T09:05:00+00:00)``."""
+
+        if self.status == "skipped":
+            if self.reason == NOT_DUE and self.next_due_at is not None:
+                why = f"not due until {self.next_due_at.isoformat()}"
+            else:
+                why = "another runner is running it"
+            return f"{self.name}: skipped ({why})"
+        detail = self.error if self.error else ("" if self.result is None else str(self.result))
+        return f"{self.name}: {self.status} {detail}".rstrip()
 
 
 class Jobs:
@@ -96,6 +124,37 @@ class Jobs:
         if name in self._jobs:
             raise ValueError(f"job {name!r} is registered already")
         self._jobs[name] = Job(name, func, every, description)
+
+    def load_host_jobs(self) -> None:
+        """Let host packages register their jobs: every ``Settings.host_jobs`` path
+        (``"package.module:register"``) and every ``participatie.jobs`` entry point is
+        called with the facade, so the CLI's ``jobs run`` runs them as well.
+
+        Raises:
+            ConfigurationError: ``config.invalid`` (field ``host_jobs``) when a path does
+                not name an importable callable.
+        """
+
+        from importlib import import_module
+        from importlib.metadata import entry_points
+
+        from participatie.errors import ConfigurationError
+
+        for path in self._p.settings.host_jobs:
+            module_name, _, attr = path.partition(":")
+            try:
+                register = getattr(import_module(module_name), attr or "register")
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"PARTICIPATIE_HOST_JOBS: cannot load {path!r}: {exc}", field="host_jobs"
+                ) from None
+            if not callable(register):
+                raise ConfigurationError(
+                    f"PARTICIPATIE_HOST_JOBS: {path!r} is not callable", field="host_jobs"
+                )
+            register(self._p)
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            entry.load()(self._p)
 
     @property
     def registered(self) -> list[Job]:
@@ -120,7 +179,7 @@ class Jobs:
                 query = query.with_for_update(skip_locked=True)
             state = session.execute(query).scalar_one_or_none()
             if state is None:  # another runner holds it right now
-                return JobRun(job.name, "skipped")
+                return JobRun(job.name, "skipped", reason=RUNNING_ELSEWHERE)
             due_at = state.next_due_at
             if due_at is not None and due_at - now > job.every:
                 # Never set further ahead than one interval: the clock went back (a host
@@ -135,7 +194,7 @@ class Jobs:
                 )
                 due_at = grid_floor(now, job.every)
             if due_at is not None and due_at > now:
-                return JobRun(job.name, "skipped")
+                return JobRun(job.name, "skipped", reason=NOT_DUE, next_due_at=due_at)
             state.next_due_at = next_due(due_at, now, job.every)
             state.last_run_at = now
             try:

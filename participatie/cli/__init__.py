@@ -313,8 +313,7 @@ def jobs_run(ctx: Context, only: str | None) -> None:
     """Run every job that is due (call this every minute)."""
 
     for run in ctx.facade().jobs.run_due(only=only):
-        detail = run.error if run.error else ("" if run.result is None else str(run.result))
-        click.echo(f"{run.name}: {run.status} {detail}".rstrip())
+        click.echo(run.describe())
 
 
 @jobs.command("list")
