@@ -207,6 +207,7 @@ class Jobs:
                 return JobRun(job.name, "error", error=repr(exc))
             state.last_status = "ok"
             state.last_result = None if result is None else str(result)[:2000]
+            log.info("job %s ran: %s", job.name, state.last_result or "-")
             return JobRun(job.name, "ok", result=result)
 
     def _ensure_state(self, name: str) -> None:

@@ -6,6 +6,7 @@ at, so a host's own tables and Alembic history live side by side in the same dat
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ from sqlalchemy import Connection, Engine
 from participatie.db import VERSION_TABLE, is_participatie_table, metadata
 
 SCRIPT_LOCATION = "participatie:migrations"
+
+
+log = logging.getLogger("participatie.migrations")
 
 
 def include_object(
@@ -50,13 +54,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    before = current(engine)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+    log.info("migrated the database from %s to %s", before or "base", current(engine))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    before = current(engine)
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), revision)
+    log.info("migrated the database down from %s to %s", before, current(engine) or "base")
 
 
 def history() -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 log = logging.getLogger("participatie.outbox")
+_ADDRESS = re.compile(r"[^\s<>@'\"]+@[^\s<>'\"]+")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with e-mail addresses replaced, for logs: a server's refusal often quotes
+    the recipient, and logs must hold nothing personal."""
+
+    return _ADDRESS.sub("<address>", text)
+
 
 OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
 
@@ -345,6 +355,7 @@ class Delivery:
                 "values": {"status": SENT, "sent_at": self._p.clock.now(), "last_error": None},
             }
             self.report.sent += 1
+            log.info("sent message %s", message.id)
         return True
 
     def _failed(self, item: _Claimed, error: str, *, permanent: bool) -> None:
@@ -355,9 +366,18 @@ class Delivery:
                 "values": {"status": FAILED, "last_error": error[:2000]},
             }
             self.report.failed += 1
+            log.warning("message %s failed: %s", item.message.id, without_addresses(error))
             return
-        self._keep(item.message, retry_in=backoff(item.attempts), error=error)
+        retry_in = backoff(item.attempts)
+        self._keep(item.message, retry_in=retry_in, error=error)
         self.report.retried += 1
+        log.info(
+            "message %s: attempt %d failed, next in %s: %s",
+            item.message.id,
+            item.attempts,
+            retry_in,
+            without_addresses(error),
+        )
 
     def _keep(self, message: OutgoingMessage, *, retry_in: timedelta, error: str) -> None:
         self._outcome = {
