@@ -15,22 +15,24 @@ from participatie.exports.files import open_private, write_private_bytes
 from participatie.exports.writers import deterministic_json, sha256_file
 
 if TYPE_CHECKING:
+    from participatie.reactions.context import ReactionContext
     from participatie.reactions.schemas import ArchiveManifest
     from participatie.reactions.service import Reactions
 
 
 def export(
     svc: Reactions,
+    ctx: ReactionContext,
     dossier_id: uuid.UUID,
     out: Path,
     *,
     actor: str,
     session: Session | None,
 ) -> ArchiveManifest:
+    from participatie.reactions.context import SUBJECT
     from participatie.reactions.schemas import ArchiveManifest
-    from participatie.reactions.service import SUBJECT
 
-    p = svc._p
+    p = ctx.p
     out.mkdir(parents=True, exist_ok=True)
     with p.unit_of_work(session, readonly=True) as s:
         dossier = svc.get_dossier(dossier_id, session=s)
@@ -74,7 +76,7 @@ def export(
     )
     (out / "manifest.json").write_bytes(deterministic_json(manifest))
     with p.unit_of_work(session) as s:
-        svc._audit(
+        ctx.audit(
             s,
             actor,
             "reactions.archived",

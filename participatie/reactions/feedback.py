@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from participatie.reactions.dispatch import pending_letter, recipients, send_email
 from participatie.reactions.models import (
     AnswerRow,
     DispatchRow,
@@ -19,10 +20,11 @@ from participatie.reactions.models import (
     SubmitterRow,
     ThemeRow,
 )
+from participatie.reactions.outputs import outcome_label, postal
 from participatie.reactions.schemas import PublishResult
 
 if TYPE_CHECKING:
-    from participatie.reactions.service import Reactions
+    from participatie.reactions.context import ReactionContext
 
 BATCH = 200
 
@@ -100,8 +102,6 @@ class AnswerBook:
 
 
 def items_for(book: AnswerBook, points: list[PointRow], locale: str) -> list[dict[str, Any]]:
-    from participatie.reactions.service import outcome_label
-
     items = []
     for point in sorted(points, key=lambda p: p.position):
         answer = book.answer_for(point)
@@ -124,7 +124,7 @@ def items_for(book: AnswerBook, points: list[PointRow], locale: str) -> list[dic
 
 
 def feedback_context(
-    svc: Reactions,
+    ctx: ReactionContext,
     dossier: DossierRow,
     reaction: ReactionRow,
     book: AnswerBook,
@@ -134,17 +134,17 @@ def feedback_context(
     return {
         "dossier_title": dossier.title,
         "number": reaction.number,
-        "received_on": svc.local_date(reaction.received_at),
+        "received_on": ctx.local_date(reaction.received_at),
         "admissible": reaction.admissible is not False,
         "admissibility_reason": reaction.admissibility_reason,
         "items": items_for(book, points, locale),
         "official": dossier.responsible_official,
-        "dossier_url": svc._p.url("dossier", dossier=dossier.id),
+        "dossier_url": ctx.p.url("dossier", dossier=dossier.id),
     }
 
 
-def send(svc: Reactions, s: Session, dossier: DossierRow, answers: int) -> PublishResult:
-    settings = svc._p.settings.reactions
+def send(ctx: ReactionContext, s: Session, dossier: DossierRow, answers: int) -> PublishResult:
+    settings = ctx.settings
     limit = settings.max_recipients_per_reaction
     round_no = dossier.round
     ids = list(
@@ -177,7 +177,7 @@ def send(svc: Reactions, s: Session, dossier: DossierRow, answers: int) -> Publi
         ).scalars()
         if key.startswith(prefix)
     }
-    now = svc._now()
+    now = ctx.now()
     emails = letters = published = unreachable = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -195,16 +195,17 @@ def send(svc: Reactions, s: Session, dossier: DossierRow, answers: int) -> Publi
         for point in s.execute(select(PointRow).where(PointRow.reaction_id.in_(chunk))).scalars():
             pts.setdefault(point.reaction_id, []).append(point)
         for reaction in reactions:
-            recipients = svc._recipients(subs.get(reaction.id, []))
+            chosen = recipients(ctx, subs.get(reaction.id, []))
             reached = False
             waiting = False
-            for sub in recipients:
+            for sub in chosen:
                 key = f"reactions:feedback:{round_no}:{sub.id}"
                 if sub.email:
                     context = feedback_context(
-                        svc, dossier, reaction, book, pts.get(reaction.id, []), sub.locale
+                        ctx, dossier, reaction, book, pts.get(reaction.id, []), sub.locale
                     )
-                    if svc._send_email(
+                    if send_email(
+                        ctx,
                         s,
                         dossier,
                         reaction,
@@ -217,9 +218,10 @@ def send(svc: Reactions, s: Session, dossier: DossierRow, answers: int) -> Publi
                     ):
                         emails += 1
                     reached = True
-                elif sub.postcode and sub.house_number:
+                elif postal(sub):
                     channel = "publication" if publication else "letter"
-                    if svc._pending_letter(
+                    if pending_letter(
+                        ctx,
                         s,
                         dossier,
                         reaction,
@@ -237,7 +239,7 @@ def send(svc: Reactions, s: Session, dossier: DossierRow, answers: int) -> Publi
                         reached = True
                     else:
                         waiting = True
-            if not recipients or not (reached or waiting):
+            if not chosen or not (reached or waiting):
                 unreachable += 1
             # Answered once the answer is on its way; a letter still to print answers
             # the reaction when it is generated.

@@ -21,6 +21,7 @@ from participatie.config import ImportSettings
 from participatie.errors import ImportTooLarge, InvalidInput, ParticipatieError
 from participatie.imports_bounds import CSV_SUFFIXES, XLSX_SUFFIXES, read_table
 from participatie.reactions.errors import ImportFailed
+from participatie.reactions.intake import receive
 from participatie.reactions.models import ReactionRow
 from participatie.reactions.schemas import (
     CHANNELS,
@@ -32,7 +33,7 @@ from participatie.reactions.schemas import (
 )
 
 if TYPE_CHECKING:
-    from participatie.reactions.service import Reactions
+    from participatie.reactions.context import ReactionContext
 
 #: Column names (lower case) and what they mean; Dutch and English both work.
 COLUMNS: dict[str, str] = {
@@ -139,7 +140,7 @@ class _RowError(Exception):
         self.reason = reason
 
 
-def _reaction(svc: Reactions, values: dict[str, Any], channel: str) -> ReactionIn:
+def _reaction(ctx: ReactionContext, values: dict[str, Any], channel: str) -> ReactionIn:
     text = _text(values.get("text"))
     if not text:
         raise _RowError("tekst", "the reaction text is empty")
@@ -151,7 +152,7 @@ def _reaction(svc: Reactions, values: dict[str, Any], channel: str) -> ReactionI
     received_at = None
     if received is not None:
         # Paper forms carry a date, not a time: noon local time on that day.
-        received_at = datetime.combine(received, time(12), tzinfo=svc._p.settings.zone)
+        received_at = datetime.combine(received, time(12), tzinfo=ctx.p.settings.zone)
     submitter: dict[str, Any] = {
         key: _text(values.get(key))
         for key in ("name", "email", "street", "house_number", "postcode", "city", "phone")
@@ -195,7 +196,7 @@ def _field(name: str | None) -> str | None:
 
 
 def import_file(
-    svc: Reactions,
+    ctx: ReactionContext,
     dossier_id: uuid.UUID,
     path: Path,
     *,
@@ -206,12 +207,12 @@ def import_file(
     if not path.exists():
         raise ImportFailed(f"no file {path}", field="file")
     # Read and bounded before the transaction opens: no lock is held while a file is read.
-    rows = _rows(path, svc._p.settings.imports)
+    rows = _rows(path, ctx.p.settings.imports)
     errors: list[ImportRowError] = []
     numbers: list[int] = []
     total = 0
-    with svc._p.unit_of_work(session) as s:
-        svc._dossier(s, dossier_id)
+    with ctx.p.unit_of_work(session) as s:
+        ctx.dossier(s, dossier_id)
         query = select(ReactionRow.external_ref).where(
             ReactionRow.dossier_id == dossier_id, ReactionRow.external_ref.is_not(None)
         )
@@ -219,13 +220,13 @@ def import_file(
         for row_number, values in rows:
             total += 1
             try:
-                data = _reaction(svc, values, channel)
+                data = _reaction(ctx, values, channel)
                 if data.external_ref and data.external_ref in seen:
                     raise _RowError(
                         "nummer", f"reference {data.external_ref!r} is in the dossier already"
                     )
                 with s.begin_nested():
-                    received = svc._intake(s, dossier_id, data, actor=actor, web=False)
+                    received = receive(ctx, s, dossier_id, data, actor=actor, web=False)
             except _RowError as exc:
                 errors.append(ImportRowError(row=row_number, field=exc.field, reason=exc.reason))
                 continue
@@ -248,7 +249,7 @@ def import_file(
             if data.external_ref:
                 seen.add(data.external_ref)
             numbers.append(received.reaction.number)
-        svc._audit(
+        ctx.audit(
             s,
             actor,
             "reactions.imported",

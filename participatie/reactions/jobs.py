@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from participatie.reactions.context import SUBJECT, record_event
 from participatie.reactions.models import DossierRow
+from participatie.reactions.overdue import overdue_items
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -43,12 +45,10 @@ def register(p: Participatie) -> None:
 
 
 def overdue_reminders(p: Participatie, s: Session, now: datetime) -> dict[str, int]:
-    from participatie.reactions.service import SUBJECT, _overdue
-
     settings = p.settings.reactions
     today = now.astimezone(p.settings.zone).date()
     by_dossier: dict[Any, list[OverdueItem]] = defaultdict(list)
-    for item in _overdue(s, today, settings.escalation_days, None):
+    for item in overdue_items(s, today, settings.escalation_days, None):
         by_dossier[item.dossier_id].append(item)
     sent = escalated = 0
     for dossier_id, items in by_dossier.items():
@@ -92,24 +92,20 @@ def overdue_reminders(p: Participatie, s: Session, now: datetime) -> dict[str, i
             )
         ):
             escalated += 1
-        p.audit.record(
+        record_event(
+            p,
             s,
-            actor="system",
-            action="reactions.reminder",
-            subject_type=SUBJECT,
-            subject_id=dossier.id,
-            data={
-                "overdue": len(items),
-                "levels": {str(k): v for k, v in levels},
-                "escalated": top >= 3,
-            },
+            "system",
+            "reactions.reminder",
+            dossier.id,
+            overdue=len(items),
+            levels={str(k): v for k, v in levels},
+            escalated=top >= 3,
         )
     return {"dossiers": len(by_dossier), "reminders": sent, "escalations": escalated}
 
 
 def stale_dossiers(p: Participatie, s: Session, now: datetime) -> int:
-    from participatie.reactions.service import SUBJECT
-
     limit = now - p.settings.reactions.stale_after
     year, week, _ = now.astimezone(p.settings.zone).isocalendar()
     sent = 0
@@ -137,7 +133,6 @@ def stale_dossiers(p: Participatie, s: Session, now: datetime) -> int:
 
 def remove_contacts(p: Participatie, s: Session, now: datetime) -> int:
     from participatie.reactions import retention
-    from participatie.reactions.service import SUBJECT
 
     settings = p.settings.reactions
     total = 0
@@ -161,16 +156,14 @@ def remove_contacts(p: Participatie, s: Session, now: datetime) -> int:
         retention_period = (
             settings.contact_retention if decided else settings.undecided_contact_retention
         )
-        p.audit.record(
+        record_event(
+            p,
             s,
-            actor="system",
-            action="reactions.contacts_removed",
-            subject_type=SUBJECT,
-            subject_id=dossier.id,
-            data={
-                "submitters": count,
-                "retention_days": retention_period.days,
-                "decided": decided,
-            },
+            "system",
+            "reactions.contacts_removed",
+            dossier.id,
+            submitters=count,
+            retention_days=retention_period.days,
+            decided=decided,
         )
     return total

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from participatie.errors import MissingExtra
 from participatie.exports.files import write_private_bytes, write_private_text
+from participatie.reactions.dispatch import notice_context
 from participatie.reactions.feedback import AnswerBook, feedback_context
 from participatie.reactions.models import (
     DispatchRow,
@@ -27,7 +28,7 @@ from participatie.reactions.models import (
 from participatie.reactions.schemas import LetterBatch
 
 if TYPE_CHECKING:
-    from participatie.reactions.service import Reactions
+    from participatie.reactions.context import ReactionContext
 
 KIND_ORDER = {"acknowledgement": 0, "delay": 1, "feedback": 2}
 #: Characters per line of a PDF letter (Helvetica 10 pt on A4 with 1 cm margins).
@@ -35,7 +36,7 @@ WRAP = 100
 
 
 def generate(
-    svc: Reactions,
+    ctx: ReactionContext,
     s: Session,
     dossier: DossierRow,
     out_dir: Path,
@@ -43,7 +44,7 @@ def generate(
     kind: str | None,
     pdf: bool,
 ) -> LetterBatch:
-    p = svc._p
+    p = ctx.p
     query = (
         select(DispatchRow, ReactionRow, SubmitterRow)
         .join(ReactionRow, ReactionRow.id == DispatchRow.reaction_id)
@@ -65,8 +66,8 @@ def generate(
             kind=kind or "acknowledgement", letters=0, files=[], print_file=None, pdf_file=None
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    now = svc._now()
-    today = svc.local_date(now)
+    now = ctx.now()
+    today = ctx.local_date(now)
     book: AnswerBook | None = None
     points: dict[uuid.UUID, list[PointRow]] = {}
     if any(r[0].kind == "feedback" for r in rows):
@@ -84,19 +85,13 @@ def generate(
             "kind": dispatch.kind,
             "today": today,
             "submitter": sub,
-            "dossier_title": dossier.title,
-            "number": reaction.number,
-            "received_on": svc.local_date(reaction.received_at),
-            "answer_due": reaction.answer_due,
-            "late": reaction.late,
-            "official": dossier.responsible_official,
-            "dossier_url": p.url("dossier", dossier=dossier.id),
+            **notice_context(ctx, dossier, reaction),
             "data": dispatch.data or {},
         }
         if dispatch.kind == "feedback" and book is not None:
             context.update(
                 feedback_context(
-                    svc, dossier, reaction, book, points.get(reaction.id, []), sub.locale
+                    ctx, dossier, reaction, book, points.get(reaction.id, []), sub.locale
                 )
             )
         locale = sub.locale if sub.locale in ("nl", "en") else "nl"

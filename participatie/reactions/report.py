@@ -30,6 +30,7 @@ from participatie.reactions.models import (
     ReactionRow,
     SubmitterRow,
 )
+from participatie.reactions.outputs import submitter_out
 from participatie.reactions.redaction import name_pattern, redact
 from participatie.reactions.schemas import (
     CHANNEL_LABELS_NL,
@@ -44,7 +45,7 @@ from participatie.reactions.schemas import (
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
-    from participatie.reactions.service import Reactions
+    from participatie.reactions.context import ReactionContext
 
 FORMATS = ("html", "csv", "xlsx", "docx", "pdf")
 
@@ -53,7 +54,7 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def stats(svc: Reactions, s: Session, dossier: DossierRow, round_no: int) -> Stats:
+def stats(ctx: ReactionContext, s: Session, dossier: DossierRow, round_no: int) -> Stats:
     per_channel: Counter[str] = Counter()
     on_time = late = admissible = not_admissible = signatories = 0
     acknowledged = ack_on_time = answered = answered_on_time = answered_by_due = 0
@@ -84,12 +85,12 @@ def stats(svc: Reactions, s: Session, dossier: DossierRow, round_no: int) -> Sta
         signatories += sigs
         if ack_at is not None:
             acknowledged += 1
-            ack_on_time += int(svc.local_date(ack_at) <= ack_due)
+            ack_on_time += int(ctx.local_date(ack_at) <= ack_due)
         if ans_at is not None:
             answered += 1
             # On time means within the date first promised, not an extended one.
-            answered_on_time += int(svc.local_date(ans_at) <= target)
-            answered_by_due += int(svc.local_date(ans_at) <= due)
+            answered_on_time += int(ctx.local_date(ans_at) <= target)
+            answered_by_due += int(ctx.local_date(ans_at) <= due)
     book = AnswerBook(s, dossier.id)
     per_outcome: Counter[str] = Counter()
     per_theme: Counter[str] = Counter()
@@ -164,9 +165,9 @@ def _conclusion(answer: AnswerRow) -> str:
 
 
 def build_nota(
-    svc: Reactions, s: Session, dossier: DossierRow, round_no: int, *, internal: bool
+    ctx: ReactionContext, s: Session, dossier: DossierRow, round_no: int, *, internal: bool
 ) -> Nota:
-    current = svc._round(dossier, round_no)
+    current = ctx.round(dossier, round_no)
     reactions = {
         r.id: r
         for r in s.execute(
@@ -254,8 +255,6 @@ def build_nota(
     per_channel = Counter(r.channel for r in reactions.values())
     annex: list[NotaAnnexRow] = []
     if internal:
-        from participatie.reactions.service import _submitter_out
-
         subs: dict[uuid.UUID, list[SubmitterRow]] = {}
         for sub in s.execute(
             select(SubmitterRow)
@@ -268,15 +267,15 @@ def build_nota(
                 NotaAnnexRow(
                     reaction=r.number,
                     channel=r.channel,
-                    received=svc.local_date(r.received_at),
+                    received=ctx.local_date(r.received_at),
                     late=r.late,
-                    submitters=[_submitter_out(sub, r.number) for sub in subs.get(r.id, [])],
+                    submitters=[submitter_out(sub, r.number) for sub in subs.get(r.id, [])],
                 )
             )
     data: dict[str, Any] = {
         "dossier_id": dossier.id,
         "title": dossier.title,
-        "organisation": svc._p.settings.organisation_name,
+        "organisation": ctx.p.settings.organisation_name,
         "internal": internal,
         "round": round_no,
         "round_label": current.label,

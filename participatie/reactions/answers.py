@@ -1,0 +1,323 @@
+"""Answers of the reactions facade: drafts per theme or point, versions, templates, and
+publishing a round's answers with feedback to every submitter.
+"""
+
+from __future__ import annotations
+
+import string
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from participatie.errors import Conflict, InvalidInput, NotFound, StaleUpdate
+from participatie.reactions.context import ReactionsPart
+from participatie.reactions.errors import AlreadyPublished, AnswersIncomplete, UnknownOutcome
+from participatie.reactions.models import AnswerRow, AnswerTemplateRow, AnswerVersionRow, PointRow
+from participatie.reactions.outputs import answer_out
+from participatie.reactions.schemas import (
+    OUTCOMES,
+    Answer,
+    AnswerIn,
+    AnswerTemplate,
+    AnswerVersion,
+    PublishResult,
+)
+
+
+def _check_outcome(outcome: str) -> str:
+    if outcome not in OUTCOMES:
+        raise UnknownOutcome(
+            f"unknown outcome {outcome!r}: choose one of {', '.join(OUTCOMES)}",
+            field="outcome",
+        )
+    return outcome
+
+
+def _version(s: Session, row: AnswerRow) -> None:
+    s.add(
+        AnswerVersionRow(
+            answer_id=row.id,
+            version=row.version,
+            outcome=row.outcome,
+            motivation=row.motivation,
+            changes_plan=row.changes_plan,
+            change_reference=row.change_reference,
+            changed_at=row.updated_at,
+            changed_by=row.updated_by,
+        )
+    )
+    s.flush()
+
+
+def _template(s: Session, dossier_id: uuid.UUID, name: str) -> AnswerTemplateRow | None:
+    return s.execute(
+        select(AnswerTemplateRow).where(
+            AnswerTemplateRow.dossier_id == dossier_id, AnswerTemplateRow.name == name
+        )
+    ).scalar_one_or_none()
+
+
+def _placeholders(text: str) -> list[str]:
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(text) if f]
+    except ValueError as exc:
+        raise InvalidInput(f"template text is malformed: {exc}", field="text") from None
+    return list(dict.fromkeys(names))
+
+
+class Answers(ReactionsPart):
+    """The municipality's answers, from draft to published."""
+
+    def draft_answer(
+        self,
+        dossier_id: uuid.UUID,
+        data: AnswerIn,
+        *,
+        actor: str,
+        session: Session | None = None,
+    ) -> Answer:
+        """A new answer (a draft until the dossier's answers are published)."""
+
+        outcome = _check_outcome(data.outcome)
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id)
+            if self._ctx.round(dossier).published_at is not None:
+                raise AlreadyPublished(
+                    f"the answers of round {dossier.round} are published", field="dossier_id"
+                )
+            theme_id = point_id = None
+            if data.theme is not None:
+                theme_id = self._ctx.theme(s, dossier.id, data.theme, dossier.round).id
+                target = AnswerRow.theme_id == theme_id
+            else:
+                point = s.get(PointRow, data.point_id)
+                if point is None or point.dossier_id != dossier.id:
+                    raise NotFound(f"no point {data.point_id} in this dossier", field="point_id")
+                if self._ctx.reaction(s, point.reaction_id).round != dossier.round:
+                    raise AlreadyPublished(
+                        "this point belongs to an earlier round", field="point_id"
+                    )
+                point_id = point.id
+                target = AnswerRow.point_id == point_id
+            if s.execute(select(AnswerRow.id).where(target)).first():
+                raise Conflict(
+                    "this has an answer already: update it",
+                    field="theme" if theme_id else "point_id",
+                )
+            now = self._ctx.now()
+            row = AnswerRow(
+                dossier_id=dossier.id,
+                theme_id=theme_id,
+                point_id=point_id,
+                outcome=outcome,
+                motivation=data.motivation,
+                changes_plan=data.changes_plan,
+                change_reference=data.change_reference,
+                status="draft",
+                updated_at=now,
+                updated_by=actor,
+            )
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError:
+                raise Conflict("this has an answer already: update it", field="theme") from None
+            _version(s, row)
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.answer_drafted",
+                dossier.id,
+                answer=row.id,
+                theme=data.theme,
+                point=point_id,
+                outcome=outcome,
+                changes_plan=data.changes_plan,
+            )
+            return answer_out(s, row)
+
+    def update_answer(
+        self,
+        answer_id: uuid.UUID,
+        data: AnswerIn,
+        *,
+        expected_version: int,
+        actor: str,
+        session: Session | None = None,
+    ) -> Answer:
+        """Change a draft answer. ``expected_version`` is the version the editor read: when
+        someone saved in between, ``StaleUpdate`` and nothing is overwritten."""
+
+        outcome = _check_outcome(data.outcome)
+        with self._ctx.p.unit_of_work(session) as s:
+            row = s.get(AnswerRow, answer_id)
+            if row is None:
+                raise NotFound(f"no answer {answer_id}", field="answer_id")
+            if row.version != expected_version:
+                raise StaleUpdate(
+                    f"the answer was changed by {row.updated_by} (version {row.version}) "
+                    f"since you read version {expected_version}",
+                    field="expected_version",
+                    current_version=row.version,
+                )
+            if row.status == "published":
+                raise AlreadyPublished("a published answer is final", field="answer_id")
+            before = {"outcome": row.outcome, "changes_plan": row.changes_plan}
+            row.outcome = outcome
+            row.motivation = data.motivation
+            row.changes_plan = data.changes_plan
+            row.change_reference = data.change_reference
+            row.updated_at = self._ctx.now()
+            row.updated_by = actor
+            try:
+                s.flush()
+            except StaleDataError:
+                # A concurrent writer committed between our read and our UPDATE.
+                raise StaleUpdate(
+                    "the answer was changed by someone else meanwhile",
+                    field="expected_version",
+                ) from None
+            _version(s, row)
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.answer_updated",
+                row.dossier_id,
+                answer=row.id,
+                version=row.version,
+                before=before,
+                after={"outcome": outcome, "changes_plan": data.changes_plan},
+            )
+            return answer_out(s, row)
+
+    def get_answer(self, answer_id: uuid.UUID, *, session: Session | None = None) -> Answer:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            row = s.get(AnswerRow, answer_id)
+            if row is None:
+                raise NotFound(f"no answer {answer_id}", field="answer_id")
+            return answer_out(s, row)
+
+    def answers(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> list[Answer]:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(AnswerRow).where(AnswerRow.dossier_id == dossier_id).order_by(AnswerRow.id)
+            ).scalars()
+            return [answer_out(s, row) for row in rows]
+
+    def answer_history(
+        self, answer_id: uuid.UUID, *, session: Session | None = None
+    ) -> list[AnswerVersion]:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(AnswerVersionRow)
+                .where(AnswerVersionRow.answer_id == answer_id)
+                .order_by(AnswerVersionRow.version)
+            ).scalars()
+            return [
+                AnswerVersion(
+                    version=r.version,
+                    outcome=r.outcome,
+                    motivation=r.motivation,
+                    changes_plan=r.changes_plan,
+                    change_reference=r.change_reference,
+                    changed_at=r.changed_at,
+                    changed_by=r.changed_by,
+                )
+                for r in rows
+            ]
+
+    def save_answer_template(
+        self,
+        dossier_id: uuid.UUID,
+        name: str,
+        text: str,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> AnswerTemplate:
+        """A reusable answer with ``{placeholders}`` (``{thema}``, ``{besluit}``, ...)."""
+
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a template needs a name", field="name")
+        placeholders = _placeholders(text)
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id)
+            row = _template(s, dossier.id, name)
+            if row is None:
+                row = AnswerTemplateRow(dossier_id=dossier.id, name=name, text=text)
+                s.add(row)
+            else:
+                row.text = text
+            s.flush()
+            self._ctx.audit(s, actor, "reactions.template_saved", dossier.id, name=name)
+            return AnswerTemplate(name=name, text=text, placeholders=placeholders)
+
+    def fill_answer_template(
+        self,
+        dossier_id: uuid.UUID,
+        name: str,
+        values: dict[str, str],
+        *,
+        session: Session | None = None,
+    ) -> str:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            row = _template(s, dossier_id, name)
+            if row is None:
+                raise NotFound(f"no answer template {name!r}", field="name")
+            missing = [ph for ph in _placeholders(row.text) if ph not in values]
+            if missing:
+                raise InvalidInput(f"fill in {', '.join(missing)}", field=f"values.{missing[0]}")
+            return row.text.format_map(values)
+
+    def publish_answers(
+        self, dossier_id: uuid.UUID, *, actor: str, session: Session | None = None
+    ) -> PublishResult:
+        """Publish every answer of the current round at once and tell every submitter
+        the outcome per point (e-mail through the outbox, letters for postal addresses)."""
+
+        from participatie.reactions import feedback
+
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id, lock=True)
+            current = self._ctx.round(dossier)
+            if current.published_at is not None:
+                raise AlreadyPublished(
+                    f"the answers of round {current.number} are published already",
+                    field="dossier_id",
+                )
+            problems = feedback.unanswered(s, dossier)
+            if problems:
+                raise AnswersIncomplete(
+                    "not every reaction is assessed: "
+                    + "; ".join(problems[:10])
+                    + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""),
+                    field="dossier_id",
+                    problems=len(problems),
+                )
+            now = self._ctx.now()
+            answers = list(
+                s.execute(
+                    select(AnswerRow).where(
+                        AnswerRow.dossier_id == dossier.id, AnswerRow.status == "draft"
+                    )
+                ).scalars()
+            )
+            for answer in answers:
+                answer.status = "published"
+            current.published_at = now
+            self._ctx.touch(dossier)
+            s.flush()
+            result = feedback.send(self._ctx, s, dossier, len(answers))
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.answers_published",
+                dossier.id,
+                round=current.number,
+                **result.model_dump(),
+            )
+            return result

@@ -1,0 +1,248 @@
+"""Notices to submitters: who is written to, e-mails through the outbox, letters waiting
+to be printed, the acknowledgement of receipt, and the facade's letters and dispatch list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.outbox.models import OutboxMessageRow
+from participatie.reactions.context import ReactionContext, ReactionsPart
+from participatie.reactions.models import DispatchRow, DossierRow, ReactionRow, SubmitterRow
+from participatie.reactions.outputs import postal
+from participatie.reactions.schemas import Dispatch, LetterBatch
+
+
+def recipients(ctx: ReactionContext, submitters: Sequence[SubmitterRow]) -> list[SubmitterRow]:
+    # Awb art. 3:44 lid 1 sub b: with more than five signatories, the first five.
+    ordered = sorted(submitters, key=lambda sub: sub.position)
+    return ordered[: ctx.settings.max_recipients_per_reaction]
+
+
+def notice_context(
+    ctx: ReactionContext, dossier: DossierRow, reaction: ReactionRow
+) -> dict[str, Any]:
+    """What every notice about a reaction says, by e-mail or by letter."""
+
+    return {
+        "dossier_title": dossier.title,
+        "number": reaction.number,
+        "received_on": ctx.local_date(reaction.received_at),
+        "answer_due": reaction.answer_due,
+        "late": reaction.late,
+        "official": dossier.responsible_official,
+        "dossier_url": ctx.p.url("dossier", dossier=dossier.id),
+    }
+
+
+def acknowledge(
+    ctx: ReactionContext,
+    s: Session,
+    dossier: DossierRow,
+    reaction: ReactionRow,
+    submitters: Sequence[SubmitterRow],
+) -> int:
+    """E-mail the receipt to each recipient with an address, or queue a letter for a
+    postal-only one; returns the e-mails."""
+
+    emails = 0
+    context = notice_context(ctx, dossier, reaction)
+    for sub in recipients(ctx, submitters):
+        key = f"reactions:ack:{sub.id}"
+        if sub.email:
+            send_email(
+                ctx,
+                s,
+                dossier,
+                reaction,
+                sub,
+                "acknowledgement",
+                "reactions_acknowledgement",
+                context,
+                key,
+            )
+            emails += 1
+        elif postal(sub):
+            pending_letter(ctx, s, dossier, reaction, sub, "acknowledgement", key, {})
+    if emails:
+        reaction.acknowledged_at = ctx.now()
+    return emails
+
+
+def send_email(
+    ctx: ReactionContext,
+    s: Session,
+    dossier: DossierRow,
+    reaction: ReactionRow,
+    sub: SubmitterRow,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    known: set[str] | None = None,
+) -> bool:
+    """Queue one e-mail and record its dispatch; False when it went out before.
+
+    ``known``: the dispatch keys a batch loaded up front, saving a query per message
+    (the unique index on the key still decides).
+    """
+
+    if known is not None:
+        if key in known:
+            return False
+    elif s.execute(select(DispatchRow.id).where(DispatchRow.dedupe_key == key)).first():
+        return False
+    values = {**context, "name": sub.name}
+    outbox_id = ctx.p.outbox.enqueue(
+        s,
+        to=sub.email or "",
+        template=template,
+        context=values,
+        locale=sub.locale,
+        dedupe_key=key,
+        subject_type="reactions_submitter",
+        subject_id=sub.id,
+    )
+    if outbox_id is None:  # the outbox had this key already: sent before
+        return False
+    # The message was rendered once, by the outbox: hash exactly what will be sent.
+    message = s.get(OutboxMessageRow, outbox_id)
+    body = f"{message.subject}\n\n{message.text_body}" if message else ""
+    now = ctx.now()
+    s.add(
+        _dispatch(
+            dossier,
+            reaction,
+            sub,
+            kind,
+            key,
+            now,
+            channel="email",
+            status="sent",
+            sent_at=now,
+            sha256=hashlib.sha256(body.encode()).hexdigest(),
+            outbox_id=outbox_id,
+            data={},
+        )
+    )
+    return True
+
+
+def pending_letter(
+    ctx: ReactionContext,
+    s: Session,
+    dossier: DossierRow,
+    reaction: ReactionRow,
+    sub: SubmitterRow,
+    kind: str,
+    key: str,
+    data: dict[str, Any],
+    *,
+    channel: str = "letter",
+) -> bool:
+    """Record a letter to print (or, with ``channel="publication"``, a notice given by
+    publication); False when it was recorded before."""
+
+    if s.execute(select(DispatchRow.id).where(DispatchRow.dedupe_key == key)).first():
+        return False
+    now = ctx.now()
+    s.add(
+        _dispatch(
+            dossier,
+            reaction,
+            sub,
+            kind,
+            key,
+            now,
+            channel=channel,
+            status="pending" if channel == "letter" else "sent",
+            sent_at=None if channel == "letter" else now,
+            data=data,
+        )
+    )
+    return True
+
+
+def _dispatch(
+    dossier: DossierRow,
+    reaction: ReactionRow,
+    sub: SubmitterRow,
+    kind: str,
+    key: str,
+    now: datetime,
+    **fields: Any,
+) -> DispatchRow:
+    return DispatchRow(
+        dossier_id=dossier.id,
+        reaction_id=reaction.id,
+        submitter_id=sub.id,
+        kind=kind,
+        dedupe_key=key,
+        created_at=now,
+        **fields,
+    )
+
+
+class Letters(ReactionsPart):
+    """Printing the letters that wait, and the list of what was sent."""
+
+    def generate_letters(
+        self,
+        dossier_id: uuid.UUID,
+        out_dir: str | Path,
+        *,
+        kind: str | None = None,
+        pdf: bool = True,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> LetterBatch:
+        """Print every pending letter (postal-only submitters) as HTML, one print file,
+        and PDF; records each dispatch with the SHA-256 of its document."""
+
+        from participatie.reactions import letters
+
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id, lock=True)
+            batch = letters.generate(self._ctx, s, dossier, Path(out_dir), kind=kind, pdf=pdf)
+            if batch.letters:
+                self._ctx.audit(
+                    s,
+                    actor,
+                    "reactions.letters_generated",
+                    dossier.id,
+                    kind=kind,
+                    letters=batch.letters,
+                    print_file=batch.print_file,
+                )
+            return batch
+
+    def dispatches(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> list[Dispatch]:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(DispatchRow, ReactionRow.number)
+                .join(ReactionRow, ReactionRow.id == DispatchRow.reaction_id)
+                .where(DispatchRow.dossier_id == dossier_id, DispatchRow.status == "sent")
+                .order_by(ReactionRow.number, DispatchRow.created_at)
+            ).all()
+            return [
+                Dispatch(
+                    id=row.id,
+                    reaction_number=number,
+                    kind=row.kind,
+                    channel=row.channel,
+                    sent_at=row.sent_at or row.created_at,
+                    sha256=row.sha256 or "",
+                    document=row.document,
+                )
+                for row, number in rows
+            ]

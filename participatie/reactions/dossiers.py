@@ -1,0 +1,332 @@
+"""Dossiers of the reactions facade: create and change them, documents, phases, rounds,
+the decision and, after it, removing the submitters' contact details.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, InvalidState, NotFound
+from participatie.identity import normalize_email
+from participatie.reactions import retention
+from participatie.reactions.context import ReactionsPart
+from participatie.reactions.errors import DossierNotFound
+from participatie.reactions.models import (
+    DocumentRow,
+    DossierAreaRow,
+    DossierRow,
+    ReactionRow,
+    RoundRow,
+)
+from participatie.reactions.outputs import dossier_out, phase_out, phase_row
+from participatie.reactions.schemas import (
+    Document,
+    DocumentIn,
+    Dossier,
+    DossierIn,
+    DossierSummary,
+    DossierUpdate,
+    Phase,
+    PhaseIn,
+)
+from participatie.urls import require_allowed
+
+
+def _period_end(start: date, end: date | None, weeks: int) -> date:
+    """The end of a reaction period: as given, or ``weeks`` after the start."""
+
+    end = end or start + timedelta(weeks=weeks)
+    if end < start:
+        raise InvalidInput("the reaction period ends before it starts", field="period_end")
+    return end
+
+
+class Dossiers(ReactionsPart):
+    """Dossiers: what residents react to, in rounds and phases, until the decision."""
+
+    def create_dossier(
+        self, data: DossierIn, *, actor: str = "system", session: Session | None = None
+    ) -> Dossier:
+        settings = self._ctx.settings
+        email = normalize_email(data.responsible_email, field="responsible_email").address
+        end = _period_end(data.period_start, data.period_end, settings.period_weeks)
+        now = self._ctx.now()
+        with self._ctx.p.unit_of_work(session) as s:
+            codes = []
+            for code in data.areas:
+                try:
+                    codes.append(self._ctx.p.areas.get(code, session=s).code)
+                except NotFound:
+                    raise InvalidInput(f"no wijk {code!r}", field="areas") from None
+            row = DossierRow(
+                title=data.title,
+                summary=data.summary,
+                procedure=data.procedure,
+                responsible_official=data.responsible_official,
+                responsible_email=email,
+                status="open",
+                round=1,
+                acknowledgement_days=(
+                    settings.acknowledgement_days
+                    if data.acknowledgement_days is None
+                    else data.acknowledgement_days
+                ),
+                answer_days=data.answer_days or settings.answer_days,
+                day_count=data.day_count or settings.day_count,
+                next_number=1,
+                own_changes=[],
+                conclusion="",
+                redact_names=[],
+                created_at=now,
+                updated_at=now,
+            )
+            row.rounds.append(
+                RoundRow(
+                    number=1, label=data.round_label, period_start=data.period_start, period_end=end
+                )
+            )
+            for n, doc in enumerate(data.documents):
+                http = self._ctx.p.settings.allow_http_links
+                require_allowed(doc.url, allow_http=http, field=f"documents.{n}.url")
+                row.documents.append(
+                    DocumentRow(title=doc.title, url=doc.url, published_on=doc.published_on)
+                )
+            for position, phase in enumerate(data.phases, start=1):
+                row.phases.append(phase_row(position, phase))
+            for code in codes:
+                row.areas.append(DossierAreaRow(area_code=code))
+            s.add(row)
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.dossier_created",
+                row.id,
+                title=row.title,
+                period_start=data.period_start,
+                period_end=end,
+            )
+            return dossier_out(row)
+
+    def update_dossier(
+        self,
+        dossier_id: uuid.UUID,
+        data: DossierUpdate,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Dossier:
+        changes = data.model_dump(exclude_none=True)
+        if "responsible_email" in changes:
+            changes["responsible_email"] = normalize_email(
+                changes["responsible_email"], field="responsible_email"
+            ).address
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            before = {key: getattr(row, key) for key in changes}
+            for key, value in changes.items():
+                setattr(row, key, value)
+            self._ctx.touch(row)
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.dossier_updated",
+                row.id,
+                fields=sorted(changes),
+                # Names to redact are personal data: only say that they changed.
+                before={k: v for k, v in before.items() if k != "redact_names"},
+                after={k: v for k, v in changes.items() if k != "redact_names"},
+            )
+            return dossier_out(row)
+
+    def add_document(
+        self,
+        dossier_id: uuid.UUID,
+        data: DocumentIn,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Document:
+        require_allowed(data.url, allow_http=self._ctx.p.settings.allow_http_links, field="url")
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            doc = DocumentRow(title=data.title, url=data.url, published_on=data.published_on)
+            row.documents.append(doc)
+            self._ctx.touch(row)
+            s.flush()
+            self._ctx.audit(s, actor, "reactions.document_added", row.id, title=data.title)
+            return Document(id=doc.id, title=doc.title, url=doc.url, published_on=doc.published_on)
+
+    def set_phase(
+        self,
+        dossier_id: uuid.UUID,
+        data: PhaseIn,
+        *,
+        position: int | None = None,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Phase:
+        """Add a phase (no ``position``) or replace the one at ``position``; a delayed
+        phase carries the reason residents see."""
+
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            if position is None:
+                phase = phase_row(len(row.phases) + 1, data)
+                row.phases.append(phase)
+                before = None
+            else:
+                found = [ph for ph in row.phases if ph.position == position]
+                if not found:
+                    raise NotFound(f"no phase at position {position}", field="position")
+                phase = found[0]
+                before = {"status": phase.status, "planned_date": phase.planned_date}
+                phase.name = data.name
+                phase.planned_date = data.planned_date
+                phase.status = data.status
+                phase.delay_reason = data.delay_reason
+            self._ctx.touch(row)
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.phase_set",
+                row.id,
+                position=phase.position,
+                name=phase.name,
+                before=before,
+                after={"status": phase.status, "planned_date": phase.planned_date},
+                delay_reason=phase.delay_reason,
+            )
+            return phase_out(phase)
+
+    def start_round(
+        self,
+        dossier_id: uuid.UUID,
+        *,
+        label: str,
+        period_start: date,
+        period_end: date | None = None,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Dossier:
+        """A new round of reactions on the revised proposal; the previous round's answers
+        must have been published."""
+
+        if not label.strip():
+            raise InvalidInput("a round needs a label", field="label")
+        end = _period_end(period_start, period_end, self._ctx.settings.period_weeks)
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            if row.status != "open":
+                raise InvalidState("the dossier is decided", field="dossier_id")
+            current = self._ctx.round(row)
+            if current.published_at is None:
+                raise InvalidState(
+                    f"publish the answers of round {current.number} first", field="dossier_id"
+                )
+            row.round += 1
+            row.rounds.append(
+                RoundRow(
+                    number=row.round, label=label.strip(), period_start=period_start, period_end=end
+                )
+            )
+            self._ctx.touch(row)
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.round_started",
+                row.id,
+                round=row.round,
+                label=label,
+                period_start=period_start,
+                period_end=end,
+            )
+            return dossier_out(row)
+
+    def record_decision(
+        self,
+        dossier_id: uuid.UUID,
+        *,
+        summary: str,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Dossier:
+        """The formal decision: closes the dossier and starts the retention period."""
+
+        if not summary.strip():
+            raise InvalidInput("describe the decision", field="summary")
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            if row.status == "decided":
+                raise InvalidState("the dossier is decided already", field="dossier_id")
+            row.status = "decided"
+            row.decided_at = self._ctx.now()
+            row.decision_summary = summary.strip()
+            self._ctx.touch(row)
+            s.flush()
+            self._ctx.audit(s, actor, "reactions.decided", row.id, summary=row.decision_summary)
+            return dossier_out(row)
+
+    def get_dossier(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> Dossier:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            return dossier_out(self._ctx.dossier(s, dossier_id))
+
+    def list_dossiers(self, *, session: Session | None = None) -> list[DossierSummary]:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            counts = dict(
+                s.execute(
+                    select(ReactionRow.dossier_id, func.count()).group_by(ReactionRow.dossier_id)
+                ).all()
+            )
+            out = []
+            for row in s.execute(select(DossierRow).order_by(DossierRow.created_at)).scalars():
+                out.append(
+                    DossierSummary(
+                        id=row.id,
+                        title=row.title,
+                        status=row.status,
+                        round=row.round,
+                        period_end=self._ctx.round(row).period_end,
+                        reactions=int(counts.get(row.id, 0)),
+                        updated_at=row.updated_at,
+                    )
+                )
+            return out
+
+    def find_dossier(self, key: str, *, session: Session | None = None) -> Dossier:
+        """By id, or by a title (case-insensitive): for the command line."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            try:
+                return dossier_out(self._ctx.dossier(s, uuid.UUID(key)))
+            except ValueError:
+                pass
+            rows = list(
+                s.execute(
+                    select(DossierRow).where(func.lower(DossierRow.title) == key.strip().lower())
+                ).scalars()
+            )
+            if len(rows) != 1:
+                raise DossierNotFound(
+                    f"no dossier {key!r}" if not rows else f"{len(rows)} dossiers named {key!r}",
+                    field="dossier",
+                )
+            return dossier_out(rows[0])
+
+    def remove_contacts(
+        self, dossier_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
+    ) -> int:
+        """Remove the submitters' contact details; reactions, counts and wijk stay."""
+
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id, lock=True)
+            count = retention.remove_contacts(s, dossier, self._ctx.now(), self._ctx.p.outbox)
+            self._ctx.audit(s, actor, "reactions.contacts_removed", dossier.id, submitters=count)
+            return count

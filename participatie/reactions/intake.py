@@ -1,0 +1,296 @@
+"""Intake of the reactions facade: the web form, staff registering paper, letters, e-mail
+and oral reactions, bulk import, admissibility of late ones, and reading them back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.areas import area_for_postcode
+from participatie.errors import InvalidInput
+from participatie.identity import normalize_email, normalize_house_number, normalize_postcode
+from participatie.reactions.context import ReactionContext, ReactionsPart
+from participatie.reactions.dispatch import acknowledge
+from participatie.reactions.errors import DossierClosed, EmptyReaction, UnknownTheme
+from participatie.reactions.models import PointRow, ReactionRow, SubmitterRow, ThemeRow
+from participatie.reactions.outputs import reaction_out, submitter_out, submitter_rows
+from participatie.reactions.schemas import (
+    ImportReport,
+    Reaction,
+    ReactionIn,
+    ReceivedReaction,
+    Submitter,
+    SubmitterIn,
+)
+from participatie.retention import text_digest
+from participatie.retry import retry_transient
+
+
+def _clean_submitters(
+    ctx: ReactionContext, s: Session, submitters: Sequence[SubmitterIn]
+) -> list[dict[str, Any]]:
+    cleaned = []
+    for index, sub in enumerate(submitters):
+        prefix = f"submitters.{index}."
+        item: dict[str, Any] = sub.model_dump()
+        if sub.email:
+            item["email"] = normalize_email(
+                sub.email,
+                field=prefix + "email",
+                check_deliverability=ctx.p.settings.email_check_deliverability,
+            ).address
+        if sub.postcode:
+            item["postcode"] = normalize_postcode(sub.postcode, field=prefix + "postcode")
+        if sub.house_number:
+            item["house_number"] = normalize_house_number(
+                sub.house_number, field=prefix + "house_number"
+            )
+        if sub.postcode and not sub.house_number:
+            raise InvalidInput(
+                "a postal address needs a house number", field=prefix + "house_number"
+            )
+        if not sub.consent and (sub.email or sub.postcode or sub.phone):
+            raise InvalidInput(
+                "contact details can only be stored with consent", field=prefix + "consent"
+            )
+        area = area_for_postcode(s, item["postcode"]) if item.get("postcode") else None
+        item["area_code"] = area.code if area else None
+        cleaned.append(item)
+    return cleaned
+
+
+def receive(
+    ctx: ReactionContext,
+    s: Session,
+    dossier_id: uuid.UUID,
+    data: ReactionIn,
+    *,
+    actor: str,
+    web: bool,
+) -> ReceivedReaction:
+    """One reaction in: checked, numbered, acknowledged and audited; ``web`` refuses it
+    outside the reaction period."""
+
+    text = data.text.strip()
+    if not text:
+        raise EmptyReaction("the reaction is empty", field="text")
+    now = ctx.now()
+    received_at = data.received_at or now
+    if received_at.tzinfo is None:
+        raise InvalidInput("give the received time with a time zone", field="received_at")
+    if received_at > now + timedelta(minutes=5):
+        raise InvalidInput("the received time lies in the future", field="received_at")
+    submitters = _clean_submitters(ctx, s, data.submitters)
+    dossier = ctx.dossier(s, dossier_id, lock=True)
+    themes: dict[str, ThemeRow] = {}
+    for index, point in enumerate(data.points):
+        if point.theme:
+            try:
+                themes[point.theme] = ctx.theme(s, dossier.id, point.theme, dossier.round)
+            except UnknownTheme as exc:
+                raise UnknownTheme(exc.message, field=f"points.{index}.theme") from None
+    current = ctx.round(dossier)
+    received_on = ctx.local_date(received_at)
+    timely_on = data.postmark_date or received_on
+    late = timely_on > current.period_end or dossier.status != "open"
+    if web and (late or received_on < current.period_start):
+        raise DossierClosed(
+            "the reaction period of this dossier is closed"
+            if late
+            else "the reaction period of this dossier has not started yet",
+            field="dossier_id",
+            period_start=current.period_start.isoformat(),
+            period_end=current.period_end.isoformat(),
+        )
+    number = dossier.next_number
+    dossier.next_number = number + 1
+    counting = dossier.day_count
+    answer_due = ctx.calendar.due_date(
+        received_on,
+        dossier.answer_days,
+        counting,  # type: ignore[arg-type]
+    )
+    reaction = ReactionRow(
+        dossier_id=dossier.id,
+        number=number,
+        round=dossier.round,
+        channel=data.channel,
+        text=text,
+        received_at=received_at,
+        postmark_date=data.postmark_date,
+        reported_by=data.reported_by,
+        external_ref=data.external_ref,
+        late=late,
+        # An on-time reaction is admissible; a late one waits for a decision.
+        admissible=None if late else True,
+        acknowledgement_due=ctx.calendar.due_date(
+            received_on,
+            dossier.acknowledgement_days,
+            counting,  # type: ignore[arg-type]
+        ),
+        answer_due=answer_due,
+        answer_target=answer_due,
+        signatories=len(submitters),
+        created_at=now,
+        created_by=actor,
+    )
+    s.add(reaction)
+    s.flush()
+    rows = []
+    for position, item in enumerate(submitters, start=1):
+        row = SubmitterRow(
+            reaction_id=reaction.id, dossier_id=dossier.id, position=position, **item
+        )
+        rows.append(row)
+        s.add(row)
+    for position, point in enumerate(data.points, start=1):
+        theme = themes.get(point.theme) if point.theme else None
+        s.add(
+            PointRow(
+                reaction_id=reaction.id,
+                dossier_id=dossier.id,
+                position=position,
+                text=point.text,
+                theme_id=theme.id if theme else None,
+            )
+        )
+    s.flush()
+    emails = acknowledge(ctx, s, dossier, reaction, rows)
+    ctx.audit(
+        s,
+        actor,
+        "reactions.received",
+        dossier.id,
+        number=number,
+        channel=data.channel,
+        late=late,
+        signatories=len(submitters),
+        points=len(data.points),
+    )
+    return ReceivedReaction(reaction=reaction_out(reaction), acknowledgement_emails=emails)
+
+
+class Intake(ReactionsPart):
+    """Reactions coming in, on every channel."""
+
+    @retry_transient
+    def submit(
+        self,
+        dossier_id: uuid.UUID,
+        data: ReactionIn,
+        *,
+        actor: str = "resident",
+        session: Session | None = None,
+    ) -> ReceivedReaction:
+        """A reaction through the web form: refused once the reaction period is over."""
+
+        if data.channel != "web":
+            raise InvalidInput("the web form only takes channel 'web'", field="channel")
+        if data.received_at is not None:
+            raise InvalidInput("the web form does not set a received date", field="received_at")
+        if not data.submitters:
+            raise InvalidInput("say who you are: a name and e-mail address", field="submitters")
+        with self._ctx.p.unit_of_work(session) as s:
+            return receive(self._ctx, s, dossier_id, data, actor=actor, web=True)
+
+    def register(
+        self,
+        dossier_id: uuid.UUID,
+        data: ReactionIn,
+        *,
+        actor: str,
+        session: Session | None = None,
+    ) -> ReceivedReaction:
+        """Staff register a reaction from any channel; a late one is flagged, not refused."""
+
+        if data.channel == "oral" and not data.reported_by:
+            raise InvalidInput(
+                "an oral reaction needs the official who wrote the report", field="reported_by"
+            )
+        with self._ctx.p.unit_of_work(session) as s:
+            return receive(self._ctx, s, dossier_id, data, actor=actor, web=False)
+
+    def decide_admissibility(
+        self,
+        dossier_id: uuid.UUID,
+        number: int,
+        *,
+        admissible: bool,
+        reason: str,
+        actor: str,
+        session: Session | None = None,
+    ) -> Reaction:
+        """Record whether a (late) reaction is taken into account, with the reason."""
+
+        if not reason.strip():
+            raise InvalidInput("give the reason for the decision", field="reason")
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.by_number(s, dossier_id, number)
+            before = row.admissible
+            row.admissible = admissible
+            row.admissibility_reason = reason.strip()
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.admissibility",
+                dossier_id,
+                number=number,
+                before=before,
+                after=admissible,
+                reason_sha256=text_digest(reason.strip()),
+            )
+            return reaction_out(row)
+
+    def reaction(
+        self, dossier_id: uuid.UUID, number: int, *, session: Session | None = None
+    ) -> Reaction:
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            return reaction_out(self._ctx.by_number(s, dossier_id, number))
+
+    def reactions(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> Iterator[Reaction]:
+        """All reactions of a dossier in number order (streamed)."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            query = (
+                select(ReactionRow)
+                .where(ReactionRow.dossier_id == dossier_id)
+                .order_by(ReactionRow.number)
+                .execution_options(yield_per=500)
+            )
+            for row in s.execute(query).scalars():
+                yield reaction_out(row)
+
+    def submitters(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> list[Submitter]:
+        """Personal data of every signatory (internal use only)."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            return [submitter_out(sub, number) for sub, number in submitter_rows(s, dossier_id)]
+
+    def import_file(
+        self,
+        dossier_id: uuid.UUID,
+        path: str | Path,
+        *,
+        actor: str,
+        channel: str = "paper",
+        session: Session | None = None,
+    ) -> ImportReport:
+        """Bulk import of paper reactions from CSV or XLSX; see ``imports.py``."""
+
+        from participatie.reactions import imports
+
+        return imports.import_file(
+            self._ctx, dossier_id, Path(path), actor=actor, channel=channel, session=session
+        )

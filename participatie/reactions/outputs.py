@@ -1,0 +1,182 @@
+"""The public shapes of the reactions module made from its rows, shared by every room:
+dossiers, reactions, submitters, themes, points and answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.reactions.models import (
+    AnswerRow,
+    DossierRow,
+    PhaseRow,
+    PointRow,
+    ReactionRow,
+    SubmitterRow,
+    ThemeRow,
+)
+from participatie.reactions.schemas import (
+    OUTCOME_LABELS_EN,
+    OUTCOME_LABELS_NL,
+    Answer,
+    Document,
+    Dossier,
+    Phase,
+    PhaseIn,
+    Point,
+    Reaction,
+    Round,
+    Submitter,
+    Theme,
+)
+
+
+def postal(sub: SubmitterRow) -> bool:
+    return bool(sub.postcode and sub.house_number)
+
+
+def phase_row(position: int, data: PhaseIn) -> PhaseRow:
+    return PhaseRow(
+        position=position,
+        name=data.name,
+        planned_date=data.planned_date,
+        status=data.status,
+        delay_reason=data.delay_reason,
+    )
+
+
+def phase_out(row: PhaseRow) -> Phase:
+    return Phase.model_validate(row, from_attributes=True)
+
+
+def dossier_out(row: DossierRow) -> Dossier:
+    current = next(r for r in row.rounds if r.number == row.round)
+    return Dossier(
+        id=row.id,
+        title=row.title,
+        summary=row.summary,
+        procedure=row.procedure,
+        responsible_official=row.responsible_official,
+        responsible_email=row.responsible_email,
+        areas=sorted(a.area_code for a in row.areas),
+        status=row.status,
+        round=row.round,
+        round_label=current.label,
+        period_start=current.period_start,
+        period_end=current.period_end,
+        acknowledgement_days=row.acknowledgement_days,
+        answer_days=row.answer_days,
+        day_count=row.day_count,
+        documents=[
+            Document(id=d.id, title=d.title, url=d.url, published_on=d.published_on)
+            for d in row.documents
+        ],
+        phases=[phase_out(ph) for ph in row.phases],
+        rounds=[
+            Round(
+                number=r.number,
+                label=r.label,
+                period_start=r.period_start,
+                period_end=r.period_end,
+                published_at=r.published_at,
+            )
+            for r in row.rounds
+        ],
+        own_changes=list(row.own_changes or []),
+        conclusion=row.conclusion or "",
+        redact_names=list(row.redact_names or []),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        decided_at=row.decided_at,
+        decision_summary=row.decision_summary,
+        contacts_removed_at=row.contacts_removed_at,
+    )
+
+
+def reaction_out(row: ReactionRow) -> Reaction:
+    # The public type's fields are the row's own columns (personal data lives elsewhere).
+    return Reaction.model_validate(row, from_attributes=True)
+
+
+def submitter_out(row: SubmitterRow, number: int) -> Submitter:
+    return Submitter(
+        id=row.id,
+        reaction_number=number,
+        position=row.position,
+        name=row.name,
+        email=row.email,
+        street=row.street,
+        house_number=row.house_number,
+        postcode=row.postcode,
+        city=row.city,
+        phone=row.phone,
+        consent=row.consent,
+        locale=row.locale,
+    )
+
+
+def submitter_rows(s: Session, dossier_id: uuid.UUID) -> Iterator[tuple[SubmitterRow, int]]:
+    query = (
+        select(SubmitterRow, ReactionRow.number)
+        .join(ReactionRow, ReactionRow.id == SubmitterRow.reaction_id)
+        .where(SubmitterRow.dossier_id == dossier_id)
+        .order_by(ReactionRow.number, SubmitterRow.position)
+        .execution_options(yield_per=500)
+    )
+    for sub, number in s.execute(query):
+        yield sub, int(number)
+
+
+def theme_out(row: ThemeRow, points: int, reactions: int) -> Theme:
+    return Theme(
+        id=row.id,
+        code=row.code,
+        number=row.number,
+        title=row.title,
+        summary=row.summary,
+        round=row.round,
+        assessor=row.assessor,
+        points=points,
+        reactions=reactions,
+    )
+
+
+def point_out(row: PointRow, number: int, theme: str | None) -> Point:
+    return Point(
+        id=row.id,
+        reaction_id=row.reaction_id,
+        reaction_number=number,
+        position=row.position,
+        text=row.text,
+        theme=theme,
+        assessor=row.assessor,
+    )
+
+
+def outcome_label(outcome: str, locale: str) -> str:
+    labels = OUTCOME_LABELS_EN if locale == "en" else OUTCOME_LABELS_NL
+    return labels.get(outcome, outcome)
+
+
+def answer_out(s: Session, row: AnswerRow) -> Answer:
+    code = None
+    if row.theme_id is not None:
+        theme = s.get(ThemeRow, row.theme_id)
+        code = theme.code if theme else None
+    return Answer(
+        id=row.id,
+        theme=code,
+        point_id=row.point_id,
+        outcome=row.outcome,
+        motivation=row.motivation,
+        changes_plan=row.changes_plan,
+        change_reference=row.change_reference,
+        version=row.version,
+        status=row.status,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )

@@ -1,0 +1,178 @@
+"""Deadlines of the reactions facade in the database: what is overdue (also for the
+reminder job), and moving answer dates with a delay notice to every submitter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, InvalidState
+from participatie.reactions.context import ReactionsPart
+from participatie.reactions.deadlines import escalation_level
+from participatie.reactions.dispatch import pending_letter, recipients, send_email
+from participatie.reactions.models import DossierRow, ExtensionRow, ReactionRow, SubmitterRow
+from participatie.reactions.outputs import postal
+from participatie.reactions.schemas import Extension, OverdueItem
+
+
+def overdue_items(
+    s: Session, today: date, thresholds: tuple[int, int], dossier_id: uuid.UUID | None
+) -> Iterator[OverdueItem]:
+    """Reactions of open dossiers past their acknowledgement or answer date."""
+
+    base = (
+        select(ReactionRow, DossierRow.title)
+        .join(DossierRow, DossierRow.id == ReactionRow.dossier_id)
+        .where(DossierRow.status == "open")
+    )
+    if dossier_id is not None:
+        base = base.where(ReactionRow.dossier_id == dossier_id)
+    ack = base.where(ReactionRow.acknowledged_at.is_(None), ReactionRow.acknowledgement_due < today)
+    answer = base.where(
+        ReactionRow.answered_at.is_(None),
+        ReactionRow.answer_due < today,
+        ReactionRow.admissible.is_not(False),
+    )
+    for kind, query in (("acknowledgement", ack), ("answer", answer)):
+        for row, title in s.execute(query.order_by(ReactionRow.number)).all():
+            due = row.acknowledgement_due if kind == "acknowledgement" else row.answer_due
+            days = (today - due).days
+            yield OverdueItem(
+                dossier_id=row.dossier_id,
+                dossier_title=title,
+                reaction_id=row.id,
+                number=row.number,
+                kind=kind,
+                due=due,
+                days_overdue=days,
+                level=escalation_level(days, thresholds),
+            )
+
+
+class Deadlines(ReactionsPart):
+    """Overdue reactions and extended answer dates."""
+
+    def overdue(
+        self,
+        dossier_id: uuid.UUID | None = None,
+        *,
+        today: date | None = None,
+        session: Session | None = None,
+    ) -> list[OverdueItem]:
+        """Reactions past their acknowledgement or answer target, worst first."""
+
+        day = today or self._ctx.today()
+        thresholds = self._ctx.settings.escalation_days
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            items = list(overdue_items(s, day, thresholds, dossier_id))
+        items.sort(key=lambda i: (-i.level, -i.days_overdue, i.dossier_title, i.number, i.kind))
+        return items
+
+    def extend_answer_deadline(
+        self,
+        dossier_id: uuid.UUID,
+        *,
+        new_due: date,
+        reason: str,
+        numbers: Sequence[int] | None = None,
+        actor: str,
+        session: Session | None = None,
+    ) -> Extension:
+        """Move the answer deadline of unanswered reactions; every submitter gets a delay
+        notice with the reason."""
+
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("an extension needs a reason for the submitters", field="reason")
+        if new_due <= self._ctx.today():
+            raise InvalidInput("the new date must lie in the future", field="new_due")
+        with self._ctx.p.unit_of_work(session) as s:
+            dossier = self._ctx.dossier(s, dossier_id, lock=True)
+            query = select(ReactionRow).where(
+                ReactionRow.dossier_id == dossier.id,
+                ReactionRow.answered_at.is_(None),
+                ReactionRow.answer_due < new_due,
+                ReactionRow.admissible.is_not(False),
+            )
+            if numbers is not None:
+                query = query.where(ReactionRow.number.in_(list(numbers)))
+            reactions = list(s.execute(query.order_by(ReactionRow.number)).scalars())
+            if not reactions:
+                raise InvalidState(
+                    "no unanswered reaction is due before that date", field="new_due"
+                )
+            extension = ExtensionRow(
+                dossier_id=dossier.id,
+                new_due=new_due,
+                reason=reason,
+                reactions=len(reactions),
+                created_at=self._ctx.now(),
+                created_by=actor,
+            )
+            s.add(extension)
+            s.flush()
+            emails = letters = 0
+            subs_by_reaction: dict[uuid.UUID, list[SubmitterRow]] = {}
+            for sub in s.execute(
+                select(SubmitterRow).where(SubmitterRow.reaction_id.in_([r.id for r in reactions]))
+            ).scalars():
+                subs_by_reaction.setdefault(sub.reaction_id, []).append(sub)
+            for reaction in reactions:
+                old_due = reaction.answer_due
+                reaction.answer_due = new_due
+                context = {
+                    "dossier_title": dossier.title,
+                    "number": reaction.number,
+                    "old_due": old_due,
+                    "new_due": new_due,
+                    "reason": reason,
+                    "official": dossier.responsible_official,
+                }
+                for sub in recipients(self._ctx, subs_by_reaction.get(reaction.id, [])):
+                    key = f"reactions:delay:{extension.id}:{sub.id}"
+                    if sub.email:
+                        if send_email(
+                            self._ctx,
+                            s,
+                            dossier,
+                            reaction,
+                            sub,
+                            "delay",
+                            "reactions_delay",
+                            context,
+                            key,
+                        ):
+                            emails += 1
+                    elif postal(sub) and pending_letter(
+                        self._ctx,
+                        s,
+                        dossier,
+                        reaction,
+                        sub,
+                        "delay",
+                        key,
+                        {
+                            "old_due": old_due.isoformat(),
+                            "new_due": new_due.isoformat(),
+                            "reason": reason,
+                        },
+                    ):
+                        letters += 1
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.deadline_extended",
+                dossier.id,
+                new_due=new_due,
+                reason=reason,
+                numbers=[r.number for r in reactions],
+            )
+            return Extension(
+                reactions=len(reactions), new_due=new_due, emails=emails, letters_due=letters
+            )
