@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from participatie.errors import MissingExtra
 from participatie.exports import deterministic_json, write_excel_csv, write_xlsx
+from participatie.polls.ballots import ballot_line
 from participatie.polls.schemas import PublishedBallot, TallyResult
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ RULE_NL = {
 
 def ballot_json_line(ballot: PublishedBallot) -> str:
     """One ballot as compact JSON with sorted keys: the same ballot gives the same bytes."""
-
-    from participatie.polls.service import ballot_line
 
     return ballot_line(
         ballot.tracker, ballot.channel, ballot.choices, ballot.invalid, ballot.points

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from participatie.polls.context import SUBJECT
 from participatie.polls.models import (
     CANCELLED,
     CLOSED,
@@ -40,8 +41,6 @@ def register(p: Participatie) -> None:
 
 
 def run(p: Participatie, session: Session, now: datetime) -> dict[str, int]:
-    from participatie.polls.service import SUBJECT
-
     cutoff = now - p.settings.polls.personal_data_after
     ended = func.coalesce(PollRow.closed_at, PollRow.cancelled_at)
     polls = list(

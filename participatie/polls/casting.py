@@ -1,0 +1,186 @@
+"""Casting a ballot online or at the desk, with a letter code, an e-mail link, the host's
+word on who votes (e.g. DigiD) or none in open polls; and sending the e-mail links.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, InvalidState
+from participatie.identity import mailbox_key, normalize_email, normalize_postcode
+from participatie.polls import codes as codes_mod
+from participatie.polls.context import SUBJECT, PollsPart, postcode_allowed
+from participatie.polls.errors import NotEligible, PollClosed, PollNotOpen
+from participatie.polls.marks import ballot_marks
+from participatie.polls.models import DRAFT, OPEN, SCHEDULED, PollRow
+from participatie.polls.recording import record_ballot
+from participatie.polls.schemas import BallotIn, Receipt
+from participatie.retry import retry_transient
+
+ONLINE_CHANNELS = ("online", "desk")
+
+
+class Casting(PollsPart):
+    """Voting: ``cast`` and ``request_email_link``."""
+
+    @retry_transient
+    def request_email_link(
+        self,
+        poll_id: uuid.UUID | str,
+        email: str,
+        *,
+        locale: str | None = None,
+        postcode: str | None = None,
+        ip: str | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Send a signed voting link to the address; voting with it proves the address.
+
+        Within the send caps (``participatie.sendcaps``) per address and per network of
+        ``ip``; over them the request is answered the same and no mail goes out.
+        """
+
+        p = self.context.p
+        address = normalize_email(email, check_deliverability=p.settings.email_check_deliverability)
+        pc = normalize_postcode(postcode) if postcode else None
+        with p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id)
+            if row.eligibility != "email":
+                raise InvalidState("this poll does not use e-mail addresses", field="eligibility")
+            self._check_open(row)
+            _check_postcode(s, row, pc)
+            if not p.send_caps.allow(s, email=address, ip=ip):
+                return
+            # Per poll, so voters cannot be matched across polls or with petition signers.
+            # On the mailbox, not the address: dots and +tags do not make a second voter.
+            mailbox = mailbox_key(address, p.settings.mailboxes)
+            key = p.hasher.hash("poll-email", f"{row.id}:{mailbox}")
+            extra: dict[str, Any] = {"e": key}
+            if pc:
+                extra["pc"] = pc
+            token = p.tokens.make("poll.email", str(row.id), **extra)
+            p.outbox.enqueue(
+                s,
+                to=address.address,
+                template="polls_vote_link",
+                context={
+                    "title": row.title,
+                    "question": row.question,
+                    "link": p.url("poll.email", token=token),
+                    "closes_at": row.closes_at.astimezone(p.settings.zone)
+                    if row.closes_at
+                    else None,
+                },
+                locale=locale,
+                subject_type=SUBJECT,
+                subject_id=row.id,
+            )
+            # No address in the log: only that a link went out.
+            self.context.audit(s, "resident", "poll.email_link_sent", row, {"locale": locale or ""})
+
+    def _check_open(self, row: PollRow) -> None:
+        now = self.context.p.clock.now()
+        if row.state in (DRAFT, SCHEDULED) or (row.opens_at is not None and now < row.opens_at):
+            raise PollNotOpen("voting has not started yet", field="poll")
+        if row.state != OPEN or (row.closes_at is not None and now >= row.closes_at):
+            raise PollClosed("voting has ended", field="poll")
+
+    @retry_transient
+    def cast(
+        self,
+        poll_id: uuid.UUID | str,
+        ballot: BallotIn,
+        *,
+        code: str | None = None,
+        email_token: str | None = None,
+        subject: str | None = None,
+        postcode: str | None = None,
+        channel: str = "online",
+        staff: str | None = None,
+        session: Session | None = None,
+    ) -> Receipt:
+        """Record a ballot and return the voter's receipt (tracker).
+
+        Credentials: ``code`` (code polls), ``email_token`` (from the voting link),
+        ``subject`` (the host vouches, e.g. DigiD; stored as a keyed hash), none for open
+        polls. ``channel`` is ``online`` or ``desk`` (desk needs ``staff``). Every refusal
+        (closed poll, unknown or used code, typo, too many choices) writes nothing.
+        """
+
+        if channel not in ONLINE_CHANNELS:
+            raise InvalidInput(
+                "channel must be online or desk (paper: enter_paper)", field="channel"
+            )
+        if channel == "desk" and not staff:
+            raise InvalidInput("a desk ballot names the staff member", field="staff")
+        compact = codes_mod.parse_code(code) if code is not None else None
+        pc = normalize_postcode(postcode) if postcode else None
+        context = self.context
+        with context.p.unit_of_work(session) as s:
+            # A shared lock: votes run side by side, but closing (which locks the poll)
+            # waits for the votes in flight and sees each one before it hashes and
+            # rewrites the ballots; a vote that comes later finds the poll closed.
+            row = context.load(s, poll_id, share=True, options=False)
+            self._check_open(row)
+            marks = ballot_marks(
+                row, context.option_positions(row), ballot.choices, ballot.points, field="choices"
+            )
+            key, kind = self._credential_key(row, compact, email_token, subject)
+            if kind in ("email", "host"):
+                if kind == "email" and pc is None and email_token is not None:
+                    pc = self._token_postcode(email_token)
+                _check_postcode(s, row, pc)
+            receipt = record_ballot(context, s, row, key, kind, marks, channel)
+            context.audit(
+                s,
+                staff or "resident",
+                "poll.ballot_recorded",
+                row,
+                {"channel": channel, "replaced": receipt.replaced_earlier},
+            )
+            return receipt
+
+    def _token_postcode(self, token: str) -> str | None:
+        payload = self.context.p.tokens.load("poll.email", token, max_age=None)
+        value = payload.extra.get("pc")
+        return str(value) if value else None
+
+    def _credential_key(
+        self,
+        row: PollRow,
+        compact: str | None,
+        email_token: str | None,
+        subject: str | None,
+    ) -> tuple[str | None, str]:
+        p = self.context.p
+        if row.eligibility == "codes":
+            if compact is None:
+                raise InvalidInput("this poll needs the code from your letter", field="code")
+            return p.hasher.code(compact), "code"
+        if row.eligibility == "email":
+            if not email_token:
+                raise InvalidInput("this poll needs the link from your e-mail", field="email_token")
+            payload = p.tokens.load("poll.email", email_token, max_age=p.settings.tokens.vote)
+            if payload.subject != str(row.id):
+                raise NotEligible("this link belongs to another poll", field="email_token")
+            return str(payload.extra["e"]), "email"
+        if row.eligibility == "host":
+            if not subject or not subject.strip():
+                raise NotEligible("the host did not say who is voting", field="subject")
+            return p.hasher.subject(f"{row.id}:{subject.strip()}"), "host"
+        return None, "open"
+
+
+def _check_postcode(s: Session, row: PollRow, pc: str | None) -> None:
+    if not row.postcodes and not row.area_codes:
+        return
+    if pc is None:
+        raise NotEligible("this poll is limited to an area: give your postcode", field="postcode")
+    if not postcode_allowed(row, s, pc):
+        raise NotEligible(f"postcode {pc} lies outside the poll's area", field="postcode")
+
+
+__all__ = ["ONLINE_CHANNELS", "Casting"]

@@ -1,0 +1,218 @@
+"""Voting codes and the letters that carry them: issue once with the letters' file,
+revoke the code of a lost letter, and reissue it under a new letter number.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, InvalidState, NotFound
+from participatie.exports import write_excel_csv
+from participatie.identity import normalize_postcode
+from participatie.polls import codes as codes_mod
+from participatie.polls.context import PollsPart, postcode_allowed
+from participatie.polls.errors import CodesAlreadyIssued, NotEligible, PollClosed
+from participatie.polls.models import DRAFT, OPEN, SCHEDULED, CredentialRow, PollRow
+from participatie.polls.schemas import IssuedCode, IssueResult, LetterAddress
+from participatie.retention import text_digest
+
+
+class CodeLetters(PollsPart):
+    """Codes of code polls: ``issue_codes``, ``revoke_code``, ``reissue_code``."""
+
+    def issue_codes(
+        self,
+        poll_id: uuid.UUID | str,
+        out: str | os.PathLike[str] | IO[bytes],
+        *,
+        count: int | None = None,
+        addresses: Sequence[LetterAddress] | None = None,
+        actor: str,
+        session: Session | None = None,
+    ) -> IssueResult:
+        """Make the codes and write the letters' CSV (serial, address, code, voting URL).
+
+        The only moment plaintext codes exist; a second issue for the same poll is refused.
+        """
+
+        p = self.context.p
+        if (count is None) == (addresses is None):
+            raise InvalidInput("give either a number of households or addresses", field="count")
+        limit = p.settings.polls.max_codes_per_issue
+        total = count if count is not None else len(addresses or [])
+        if total < 1 or total > limit:
+            raise InvalidInput(f"issue between 1 and {limit} codes", field="count")
+        with p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.eligibility != "codes":
+                raise InvalidState("this poll does not use codes", field="eligibility")
+            if row.state not in (DRAFT, SCHEDULED, OPEN):
+                raise PollClosed("codes cannot be issued for an ended poll", field="state")
+            if row.codes_issued_at is not None:
+                raise CodesAlreadyIssued(
+                    "the codes were exported already; reissue single codes for lost letters",
+                    field="poll",
+                )
+            letters: list[tuple[str, str]] = []
+            if addresses is not None:
+                for index, address in enumerate(addresses):
+                    pc = normalize_postcode(address.postcode, field=f"addresses[{index}].postcode")
+                    if not postcode_allowed(row, s, pc):
+                        raise NotEligible(
+                            f"{address.line}, {pc} lies outside the poll's area",
+                            field=f"addresses[{index}].postcode",
+                        )
+                    letters.append((f"{address.line.strip()}, {pc}", pc))
+            else:
+                letters = [("", "")] * total
+            url = p.url("poll.vote", poll=row.id)
+            now = p.clock.now()
+
+            def rows() -> Iterator[list[Any]]:
+                batch: list[dict[str, Any]] = []
+                for serial, (line, _pc) in enumerate(letters, start=1):
+                    code = codes_mod.generate_code()
+                    address_hash = (
+                        p.hasher.hash("poll-address", f"{row.id}:{line}") if line else None
+                    )
+                    batch.append(self._credential(row, code, serial, address_hash, now))
+                    if len(batch) >= 1000:
+                        s.execute(insert(CredentialRow), batch)
+                        batch = []
+                    yield [serial, line, codes_mod.format_code(code), url]
+                if batch:
+                    s.execute(insert(CredentialRow), batch)
+
+            header = ["volgnummer", "adres", "stemcode", "stemadres"]
+            try:
+                issued, digest = write_excel_csv(out, header, rows())
+            except BaseException as exc:
+                # Nothing is stored then: codes in a half-written file must not circulate.
+                if isinstance(out, str | os.PathLike):
+                    Path(out).unlink(missing_ok=True)
+                if isinstance(exc, IntegrityError):  # two random codes alike: ~never
+                    raise InvalidState("code collision, please issue again", field="poll") from None
+                raise
+            row.codes_issued_at = now
+            s.flush()
+            self.context.audit(
+                s, actor, "poll.codes_issued", row, {"count": issued, "sha256": digest}
+            )
+            return IssueResult(poll_id=row.id, issued=issued, sha256=digest)
+
+    def _credential(
+        self,
+        row: PollRow,
+        code: str,
+        serial: int,
+        address_hash: str | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The credential row of letter ``serial``: only the code's keyed hash is kept."""
+
+        return {
+            "id": uuid.uuid4(),
+            "poll_id": row.id,
+            "kind": "code",
+            "key_hash": self.context.p.hasher.code(code),
+            "serial": serial,
+            "address_hash": address_hash,
+            "status": "active",
+            "max_uses": row.ballots_per_code,
+            "uses": 0,
+            "changes": 0,
+            "created_at": now,
+        }
+
+    def revoke_code(
+        self,
+        poll_id: uuid.UUID | str,
+        serial: int,
+        *,
+        actor: str,
+        reason: str = "",
+        session: Session | None = None,
+    ) -> None:
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id)
+            cred = self._revoke(s, row, serial)
+            self.context.audit(
+                s,
+                actor,
+                "poll.code_revoked",
+                row,
+                # Staff notes about a lost letter may name the household: a digest only.
+                {"serial": cred.serial, "reason_sha256": text_digest(reason)},
+            )
+
+    def _revoke(self, s: Session, row: PollRow, serial: int) -> CredentialRow:
+        if row.state not in (DRAFT, SCHEDULED, OPEN):
+            raise PollClosed("codes of an ended poll cannot change", field="state")
+        cred = s.execute(
+            select(CredentialRow)
+            .where(CredentialRow.poll_id == row.id, CredentialRow.serial == serial)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if cred is None:
+            raise NotFound(f"no code with letter number {serial}", field="serial")
+        if cred.status != "active":
+            raise InvalidState(f"the code of letter {serial} is revoked already", field="serial")
+        if cred.uses > 0:
+            raise InvalidState(f"the code of letter {serial} has been used to vote", field="serial")
+        cred.status = "revoked"
+        cred.revoked_at = self.context.p.clock.now()
+        return cred
+
+    def reissue_code(
+        self,
+        poll_id: uuid.UUID | str,
+        serial: int,
+        *,
+        actor: str,
+        reason: str = "lost letter",
+        session: Session | None = None,
+    ) -> IssuedCode:
+        """Revoke the code of letter ``serial`` and hand out a new one, once."""
+
+        p = self.context.p
+        with p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            old = self._revoke(s, row, serial)
+            new_serial = (
+                s.execute(
+                    select(func.max(CredentialRow.serial)).where(CredentialRow.poll_id == row.id)
+                ).scalar_one()
+                or 0
+            ) + 1
+            code = codes_mod.generate_code()
+            s.add(
+                CredentialRow(
+                    **self._credential(row, code, new_serial, old.address_hash, p.clock.now())
+                )
+            )
+            old.replaced_by_serial = new_serial
+            s.flush()
+            self.context.audit(
+                s,
+                actor,
+                "poll.code_reissued",
+                row,
+                {"serial": serial, "new_serial": new_serial, "reason_sha256": text_digest(reason)},
+            )
+            return IssuedCode(
+                serial=new_serial,
+                code=codes_mod.format_code(code),
+                url=p.url("poll.vote", poll=row.id),
+            )
+
+
+__all__ = ["CodeLetters"]

@@ -1,0 +1,140 @@
+"""What the parts of the polls service share: the facade they serve, loading a poll row,
+the audit helper, the options kept in memory, and the row-to-schema conversion.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from participatie.areas import area_for_postcode
+from participatie.polls.errors import PollNotFound
+from participatie.polls.models import DRAFT, SCHEDULED, PollRow
+from participatie.polls.schemas import Option, Poll
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+#: The audit log's and the outbox's subject type for a poll.
+SUBJECT = "poll"
+
+
+class PollsContext:
+    """One per facade: the library's facade and what the parts keep between calls."""
+
+    def __init__(self, p: Participatie) -> None:
+        self.p = p
+        self._options: dict[uuid.UUID, dict[str, int]] = {}
+
+    def load(
+        self,
+        s: Session,
+        poll_id: uuid.UUID | str,
+        *,
+        lock: bool = False,
+        share: bool = False,
+        options: bool = True,
+    ) -> PollRow:
+        """The poll's row (``PollNotFound`` naming the field ``poll`` if there is none)."""
+
+        try:
+            key = poll_id if isinstance(poll_id, uuid.UUID) else uuid.UUID(str(poll_id))
+        except ValueError:
+            raise PollNotFound(f"no poll {poll_id!r}", field="poll") from None
+        query = select(PollRow).where(PollRow.id == key)
+        if not options:
+            # Loaded on first use only (casting usually finds them in memory).
+            query = query.options(lazyload(PollRow.options))
+        if lock:
+            query = query.with_for_update()
+        elif share:
+            query = query.with_for_update(read=True, key_share=True)
+        row = s.execute(query).scalar_one_or_none()
+        if row is None:
+            raise PollNotFound(f"no poll {poll_id!r}", field="poll")
+        return row
+
+    def audit(
+        self, s: Session, actor: str, action: str, poll: PollRow, data: dict[str, Any]
+    ) -> None:
+        self.p.audit.record(
+            s, actor=actor, action=action, subject_type=SUBJECT, subject_id=poll.id, data=data
+        )
+
+    def option_positions(self, row: PollRow) -> dict[str, int]:
+        """Lower-case option name -> position. Options cannot change once a poll is open,
+        so from then on they are kept in memory and casting skips that query."""
+
+        cached = self._options.get(row.id)
+        if cached is not None:
+            return cached
+        positions = {o.name.lower(): o.position for o in row.options}
+        if row.state not in (DRAFT, SCHEDULED):
+            self._options[row.id] = positions
+        return positions
+
+
+def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:
+    """Whether a (normalised) postcode lies in the poll's area; any does if it has none."""
+
+    if not poll.postcodes and not poll.area_codes:
+        return True
+    if poll.postcodes and any(postcode == pc or postcode[:4] == pc for pc in poll.postcodes):
+        return True
+    if poll.area_codes:
+        area = area_for_postcode(session, postcode)
+        if area is not None and area.code in poll.area_codes:
+            return True
+    return False
+
+
+def row_to_poll(row: PollRow) -> Poll:
+    return Poll(
+        id=row.id,
+        title=row.title,
+        question=row.question,
+        explanation=row.explanation,
+        options=[
+            Option(position=o.position, name=o.name, description=o.description) for o in row.options
+        ],
+        rule=row.rule,
+        seats=row.seats,
+        max_choices=row.max_choices,
+        points=row.points,
+        allow_blank=row.allow_blank,
+        eligibility=row.eligibility,
+        ballots_per_code=row.ballots_per_code,
+        allow_change=row.allow_change,
+        precedence=row.precedence,
+        tie_break=row.tie_break,
+        area_codes=list(row.area_codes or []),
+        postcodes=list(row.postcodes or []),
+        eligible_count=row.eligible_count,
+        state=row.state,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        opened_at=row.opened_at,
+        closed_at=row.closed_at,
+        published_at=row.published_at,
+        codes_issued_at=row.codes_issued_at,
+        indicative=row.eligibility == "open",
+    )
+
+
+class PollsPart:
+    """Base of the facade's parts: each reaches what they share through ``context``."""
+
+    def __init__(self, context: PollsContext) -> None:
+        self.context = context
+
+
+__all__ = [
+    "SUBJECT",
+    "PollsContext",
+    "PollsPart",
+    "postcode_allowed",
+    "row_to_poll",
+]

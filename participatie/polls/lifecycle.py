@@ -1,0 +1,467 @@
+"""A poll's life cycle: create and edit it, schedule, open and close it (by hand or by the
+job), cancel it, and publish the result; closing and publishing hash and reseal the ballots.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, InvalidState, NotFound
+from participatie.identity import normalize_postcode
+from participatie.polls import tallying
+from participatie.polls.at_rest import reseal
+from participatie.polls.ballots import hash_ballots
+from participatie.polls.context import PollsPart, row_to_poll
+from participatie.polls.errors import PollClosed, PollLocked
+from participatie.polls.models import (
+    CANCELLED,
+    CLOSED,
+    DRAFT,
+    OPEN,
+    PUBLISHED,
+    SCHEDULED,
+    BallotRow,
+    OptionRow,
+    PaperEntryRow,
+    PollRow,
+)
+from participatie.polls.names import refuse_lookalike_names
+from participatie.polls.schemas import Poll, PollIn, PollUpdate, TallyResult
+
+
+class Lifecycle(PollsPart):
+    """From draft to published (or cancelled)."""
+
+    def create(self, data: PollIn, *, actor: str, session: Session | None = None) -> Poll:
+        """A new poll in ``draft``. Checks the rule's settings and names the bad field."""
+
+        settings = self.context.p.settings.polls
+        names = [o.name for o in data.options]
+        refuse_lookalike_names(names)
+        if len(names) > settings.max_options:
+            raise InvalidInput(
+                f"a poll has at most {settings.max_options} options", field="options"
+            )
+        if data.seats >= len(names):
+            raise InvalidInput("there must be more options than seats", field="seats")
+        max_choices = self._max_choices(data.rule, data.max_choices, len(names))
+        if (data.allow_change or data.precedence != "first") and data.ballots_per_code != 1:
+            raise InvalidInput(
+                "changing a vote needs one ballot per code", field="ballots_per_code"
+            )
+        if data.eligibility not in ("codes",) and data.ballots_per_code != 1:
+            raise InvalidInput(
+                "ballots per code only applies to code polls", field="ballots_per_code"
+            )
+        postcodes = [self._pc_restriction(pc) for pc in data.postcodes]
+        self._check_times(data.opens_at, data.closes_at)
+        with self.context.p.unit_of_work(session) as s:
+            for code in data.area_codes:
+                try:
+                    self.context.p.areas.get(code, session=s)
+                except NotFound:
+                    raise InvalidInput(f"no wijk {code!r}", field="area_codes") from None
+            row = PollRow(
+                title=data.title.strip(),
+                question=data.question.strip(),
+                explanation=data.explanation,
+                rule=data.rule,
+                seats=data.seats,
+                max_choices=max_choices,
+                points=(data.points or settings.default_points) if data.rule == "cumulative" else 0,
+                allow_blank=data.allow_blank,
+                eligibility=data.eligibility,
+                ballots_per_code=data.ballots_per_code,
+                allow_change=data.allow_change,
+                precedence=data.precedence,
+                tie_break=data.tie_break,
+                lot_seed=data.lot_seed,
+                area_codes=[c.strip().lower() for c in data.area_codes],
+                postcodes=postcodes,
+                eligible_count=data.eligible_count,
+                state=DRAFT,
+                opens_at=data.opens_at,
+                closes_at=data.closes_at,
+                created_at=self.context.p.clock.now(),
+                created_by=actor,
+                conflicts=0,
+            )
+            for position, option in enumerate(data.options, start=1):
+                row.options.append(
+                    OptionRow(position=position, name=option.name, description=option.description)
+                )
+            s.add(row)
+            s.flush()
+            self.context.audit(
+                s,
+                actor,
+                "poll.created",
+                row,
+                {"title": row.title, "rule": row.rule, "seats": row.seats, "options": names},
+            )
+            return row_to_poll(row)
+
+    @staticmethod
+    def _max_choices(rule: str, wanted: int | None, n: int) -> int:
+        if rule == "plurality":
+            if wanted not in (None, 1):
+                raise InvalidInput("plurality allows exactly one choice", field="max_choices")
+            return 1
+        if wanted is not None and wanted > n:
+            raise InvalidInput(
+                f"max_choices {wanted} is more than the {n} options", field="max_choices"
+            )
+        return wanted or n
+
+    @staticmethod
+    def _pc_restriction(value: str) -> str:
+        text = value.strip()
+        if len(text) == 4 and text.isdigit() and text[0] != "0":
+            return text
+        return normalize_postcode(text, field="postcodes")
+
+    @staticmethod
+    def _check_times(opens_at: datetime | None, closes_at: datetime | None) -> None:
+        for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput("give a time with a time zone", field=name)
+        if opens_at and closes_at and closes_at <= opens_at:
+            raise InvalidInput("the poll must close after it opens", field="closes_at")
+
+    def get(self, poll_id: uuid.UUID | str, *, session: Session | None = None) -> Poll:
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            return row_to_poll(self.context.load(s, poll_id))
+
+    def list(self, *, state: str | None = None, session: Session | None = None) -> list[Poll]:
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            query = select(PollRow).order_by(PollRow.created_at, PollRow.id)
+            if state is not None:
+                query = query.where(PollRow.state == state)
+            return [row_to_poll(r) for r in s.execute(query).scalars()]
+
+    def update(
+        self,
+        poll_id: uuid.UUID | str,
+        data: PollUpdate,
+        *,
+        actor: str,
+        session: Session | None = None,
+    ) -> Poll:
+        """Edit a draft or scheduled poll; once open only ``explanation`` may change."""
+
+        changes = data.model_dump(exclude_unset=True)
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.state in (CLOSED, PUBLISHED, CANCELLED):
+                raise PollClosed("the poll has ended and cannot be edited", field="state")
+            if row.state == OPEN:
+                locked = sorted(k for k in changes if k != "explanation")
+                if locked:
+                    raise PollLocked(
+                        f"{', '.join(locked)} cannot change while the poll is open",
+                        field=locked[0],
+                    )
+            before: dict[str, Any] = {}
+            if "options" in changes and data.options is not None:
+                refuse_lookalike_names([o.name for o in data.options])
+                before["options"] = [o.name for o in row.options]
+                row.options.clear()
+                s.flush()
+                for position, option in enumerate(data.options, start=1):
+                    row.options.append(
+                        OptionRow(
+                            position=position, name=option.name, description=option.description
+                        )
+                    )
+            n = len(row.options)
+            seats = data.seats if data.seats is not None else row.seats
+            if seats >= n:
+                raise InvalidInput("there must be more options than seats", field="seats")
+            if "max_choices" in changes or "options" in changes:
+                row.max_choices = self._max_choices(row.rule, data.max_choices, n)
+            opens_at = changes.get("opens_at", row.opens_at)
+            closes_at = changes.get("closes_at", row.closes_at)
+            self._check_times(opens_at, closes_at)
+            for key in (
+                "title",
+                "question",
+                "explanation",
+                "seats",
+                "tie_break",
+                "eligible_count",
+                "opens_at",
+                "closes_at",
+            ):
+                if key in changes:
+                    before[key] = getattr(row, key)
+                    setattr(row, key, changes[key])
+            s.flush()
+            self.context.audit(
+                s,
+                actor,
+                "poll.updated",
+                row,
+                {"before": before, "after": data.model_dump(mode="json", exclude_unset=True)},
+            )
+            return row_to_poll(row)
+
+    def schedule(
+        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
+    ) -> Poll:
+        """Fix the poll for opening at ``opens_at`` (the job opens it)."""
+
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.state != DRAFT:
+                raise InvalidState(f"a {row.state} poll cannot be scheduled", field="state")
+            if row.opens_at is None or row.closes_at is None:
+                raise InvalidInput(
+                    "set opens_at and closes_at before scheduling",
+                    field="opens_at" if row.opens_at is None else "closes_at",
+                )
+            if row.closes_at <= self.context.p.clock.now():
+                raise InvalidInput("the closing time has passed already", field="closes_at")
+            self._fix_rule(row)
+            row.state = SCHEDULED
+            s.flush()
+            self.context.audit(
+                s,
+                actor,
+                "poll.scheduled",
+                row,
+                {"opens_at": row.opens_at, "closes_at": row.closes_at, **self._rule_data(row)},
+            )
+            return row_to_poll(row)
+
+    def _fix_rule(self, row: PollRow) -> None:
+        if row.tie_break == "lot" and not row.lot_seed:
+            row.lot_seed = secrets.token_hex(16)
+        if _keeps_links(row) and row.link_secret is None:
+            row.link_secret = secrets.token_hex(32)
+
+    @staticmethod
+    def _rule_data(row: PollRow) -> dict[str, Any]:
+        return {
+            "rule": row.rule,
+            "seats": row.seats,
+            "max_choices": row.max_choices,
+            "points": row.points,
+            "tie_break": row.tie_break,
+            "lot_seed": row.lot_seed,
+            "eligibility": row.eligibility,
+            "precedence": row.precedence,
+            "allow_change": row.allow_change,
+        }
+
+    def open(self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None) -> Poll:
+        """Open voting now (a draft or scheduled poll)."""
+
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            self._open_row(s, row, actor)
+            return row_to_poll(row)
+
+    def _open_row(self, s: Session, row: PollRow, actor: str) -> None:
+        if row.state not in (DRAFT, SCHEDULED):
+            raise InvalidState(f"a {row.state} poll cannot be opened", field="state")
+        now = self.context.p.clock.now()
+        if row.closes_at is not None and row.closes_at <= now:
+            raise InvalidInput("the closing time has passed already", field="closes_at")
+        self._fix_rule(row)
+        row.state = OPEN
+        row.opened_at = now
+        s.flush()
+        self.context.audit(s, actor, "poll.opened", row, self._rule_data(row))
+
+    def close(
+        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
+    ) -> Poll:
+        """End voting. Keyed links for vote changing are destroyed here."""
+
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            self._close_row(s, row, actor)
+            return row_to_poll(row)
+
+    def _close_row(self, s: Session, row: PollRow, actor: str) -> None:
+        if row.state != OPEN:
+            raise InvalidState(f"a {row.state} poll cannot be closed", field="state")
+        row.state = CLOSED
+        row.closed_at = self.context.p.clock.now()
+        s.flush()
+        # Ballots change no more (paper typed in later clears this): hash the file once.
+        row.ballots_sha256 = hash_ballots(s, row)
+        self.context.audit(
+            s,
+            actor,
+            "poll.closed",
+            row,
+            {"closed_at": row.closed_at, "ballots_sha256": row.ballots_sha256},
+        )
+        # Paper precedence needs the links until the last paper ballot is typed in.
+        if row.precedence == "first":
+            self._destroy_links(s, row, actor)
+        self._reseal(s, row)
+
+    def _reseal(self, s: Session, row: PollRow) -> None:
+        links_kept = row.link_secret is not None
+        reseal(s, row.id, self.context.p.settings.zone, links_kept=links_kept)
+
+    def reseal(
+        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
+    ) -> None:
+        """Rewrite an ended poll's tables as closing does now (``polls.at_rest``): for polls
+        that ended before closing did so. Idempotent."""
+
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.state not in (CLOSED, PUBLISHED, CANCELLED):
+                raise InvalidState("only an ended poll can be resealed", field="state")
+            self._reseal(s, row)
+            self.context.audit(s, actor, "poll.resealed", row, {})
+
+    def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
+        if row.link_secret is None and row.links_destroyed_at is not None:
+            return
+        result = s.execute(
+            update(BallotRow)
+            .where(BallotRow.poll_id == row.id, BallotRow.link.is_not(None))
+            .values(link=None)
+            .execution_options(synchronize_session=False)
+        )
+        row.link_secret = None
+        row.links_destroyed_at = self.context.p.clock.now()
+        s.flush()
+        self.context.audit(
+            s,
+            actor,
+            "poll.links_destroyed",
+            row,
+            {"links": int(result.rowcount or 0)},  # type: ignore[attr-defined]
+        )
+
+    def cancel(
+        self,
+        poll_id: uuid.UUID | str,
+        *,
+        actor: str,
+        reason: str,
+        session: Session | None = None,
+    ) -> Poll:
+        if not reason.strip():
+            raise InvalidInput("give a reason for cancelling", field="reason")
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.state in (PUBLISHED, CANCELLED):
+                raise InvalidState(f"a {row.state} poll cannot be cancelled", field="state")
+            before = row.state
+            row.state = CANCELLED
+            row.cancelled_at = self.context.p.clock.now()
+            s.flush()
+            self.context.audit(
+                s, actor, "poll.cancelled", row, {"before": before, "reason": reason}
+            )
+            self._destroy_links(s, row, actor)
+            self._reseal(s, row)
+            return row_to_poll(row)
+
+    def publish(
+        self,
+        poll_id: uuid.UUID | str,
+        *,
+        actor: str,
+        witness: str | None = None,
+        session: Session | None = None,
+    ) -> TallyResult:
+        """Fix the result: no paper entry may be open; records the tally's figures."""
+
+        with self.context.p.unit_of_work(session) as s:
+            row = self.context.load(s, poll_id, lock=True)
+            if row.state != CLOSED:
+                raise InvalidState(f"a {row.state} poll cannot be published", field="state")
+            open_entries = s.execute(
+                select(func.count(func.distinct(PaperEntryRow.sheet))).where(
+                    PaperEntryRow.poll_id == row.id,
+                    PaperEntryRow.status.in_(("pending", "mismatch")),
+                )
+            ).scalar_one()
+            if open_entries:
+                raise InvalidState(
+                    f"{open_entries} paper ballot(s) still wait for a second typing or a "
+                    "resolution",
+                    field="paper",
+                )
+            self._destroy_links(s, row, actor)
+            # Paper typed in after closing was stored in typing order: rewrite again.
+            self._reseal(s, row)
+            row.state = PUBLISHED
+            row.published_at = self.context.p.clock.now()
+            row.ballots_sha256 = hash_ballots(s, row)
+            s.flush()
+            result = tallying.tally(self.context, s, row, witness)
+            self.context.audit(
+                s,
+                actor,
+                "poll.published",
+                row,
+                {
+                    "ballots": result.ballots,
+                    "winners": result.winners,
+                    "ties": [t.model_dump() for t in result.ties],
+                    "ballots_sha256": result.ballots_sha256,
+                    "witness": witness,
+                },
+            )
+            return result
+
+    def open_and_close_due(
+        self, now: datetime | None = None, *, session: Session | None = None
+    ) -> dict[str, int]:
+        """Open scheduled polls whose time has come and close open ones past closing.
+
+        Idempotent: a second run at the same moment finds nothing to do.
+        """
+
+        now = now or self.context.p.clock.now()
+        opened = closed = 0
+        with self.context.p.unit_of_work(session) as s:
+            due_open = s.execute(
+                select(PollRow)
+                .where(PollRow.state == SCHEDULED, PollRow.opens_at <= now)
+                .with_for_update()
+            ).scalars()
+            for row in list(due_open):
+                if row.closes_at is not None and row.closes_at <= now:
+                    row.state = OPEN
+                    row.opened_at = row.opens_at
+                    self.context.audit(s, "system", "poll.opened", row, self._rule_data(row))
+                    self._close_row(s, row, "system")
+                    closed += 1
+                else:
+                    self._open_row(s, row, "system")
+                opened += 1
+            due_close = s.execute(
+                select(PollRow)
+                .where(PollRow.state == OPEN, PollRow.closes_at <= now)
+                .with_for_update()
+            ).scalars()
+            for row in list(due_close):
+                self._close_row(s, row, "system")
+                closed += 1
+        return {"opened": opened, "closed": closed}
+
+
+def _keeps_links(poll: PollRow) -> bool:
+    """Whether ballots keep a keyed link to their credential: to change a vote, or for
+    paper that may take precedence over an earlier online vote."""
+
+    return poll.allow_change or poll.precedence != "first"
+
+
+__all__ = ["Lifecycle"]

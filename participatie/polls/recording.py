@@ -1,0 +1,210 @@
+"""Storing one ballot behind its credential, for every channel: claim the credential, or
+supersede the ballot it cast before where the poll allows, and write the ballot's rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from typing import cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.polls.at_rest import claim_credential, day_of
+from participatie.polls.context import PollsContext
+from participatie.polls.counters import count_conflict
+from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
+from participatie.polls.marks import Marks
+from participatie.polls.models import OPEN, BallotChoiceRow, BallotRow, CredentialRow, PollRow
+from participatie.polls.schemas import Receipt
+
+
+def record_ballot(
+    context: PollsContext,
+    s: Session,
+    row: PollRow,
+    key: str | None,
+    kind: str,
+    marks: Marks,
+    channel: str,
+) -> Receipt:
+    """Mark the credential used (or supersede its earlier ballot) and store the ballot.
+
+    ``key`` is the credential's keyed hash (none for open polls), ``kind`` what it is
+    (``code``, ``email``, ``host``).
+    """
+
+    if key is None:
+        return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
+    # A paper ballot's use is the day it was typed in, which would tie the credential
+    # to the typed sheet: it keeps no day at all.
+    settings = context.p.settings
+    day = None if channel == "paper" else day_of(context.p.clock.now(), settings.zone)
+    if row.link_secret is None:
+        # The common case in one statement: claim an unused, active credential by key.
+        by_key = (CredentialRow.poll_id == row.id) & (CredentialRow.key_hash == key)
+        if claim_credential(s, by_key, day, channel):
+            return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
+    # Not claimed: find out why (unknown, revoked, used) or create it (e-mail, host).
+    cred_id = _credential(context, s, row, key, kind)
+    # The conditional UPDATE is the referee: of racing transactions exactly one finds
+    # uses < max_uses; the others wait for its row lock and then match no row.
+    if claim_credential(s, CredentialRow.id == cred_id, day, channel):
+        link = None
+        if row.link_secret is not None:
+            use = s.execute(
+                select(CredentialRow.uses).where(CredentialRow.id == cred_id)
+            ).scalar_one()
+            link = _link(row, cred_id, use)
+        return _insert_ballot(s, row, marks, channel, link=link, replaced=False)
+    return _replace(s, row, cred_id, marks, channel)
+
+
+def _link(poll: PollRow, credential_id: uuid.UUID, use: int) -> str | None:
+    if poll.link_secret is None:
+        return None
+    message = f"{credential_id}:{use}".encode()
+    return hmac.new(poll.link_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _credential(context: PollsContext, s: Session, row: PollRow, key: str, kind: str) -> uuid.UUID:
+    """The id of the active credential behind ``key`` (created for e-mail and host)."""
+
+    query = select(CredentialRow.id, CredentialRow.status).where(
+        CredentialRow.poll_id == row.id, CredentialRow.key_hash == key
+    )
+    found = s.execute(query).first()
+    if found is None and kind in ("email", "host"):
+        # Two first votes of one person race here: the unique constraint decides.
+        try:
+            with s.begin_nested():
+                s.add(
+                    CredentialRow(
+                        # Random id and only the day: made when the vote is cast.
+                        id=uuid.uuid4(),
+                        poll_id=row.id,
+                        kind=kind,
+                        key_hash=key,
+                        status="active",
+                        max_uses=1,
+                        uses=0,
+                        changes=0,
+                        created_at=day_of(context.p.clock.now(), context.p.settings.zone),
+                    )
+                )
+                s.flush()
+        except IntegrityError:
+            pass
+        found = s.execute(query).first()
+    if found is None:
+        raise UnknownCode("this code is not known for this poll", field="code")
+    if found.status != "active":
+        raise CodeRevoked(
+            "this code was replaced by a new one: use the code from your newest letter",
+            field="code",
+        )
+    credential_id: uuid.UUID = found.id
+    return credential_id
+
+
+def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel: str) -> Receipt:
+    link = _link(row, cred_id, 1)
+    if link is None or row.ballots_per_code != 1:
+        raise AlreadyVoted("this code has been used to vote already", field="code")
+    # Take the credential's row lock so two changes of one vote queue up.
+    s.execute(
+        update(CredentialRow)
+        .where(CredentialRow.id == cred_id)
+        .values(changes=CredentialRow.changes + 1)
+        .execution_options(synchronize_session=False)
+    )
+    old = s.execute(
+        select(BallotRow).where(BallotRow.poll_id == row.id, BallotRow.link == link)
+    ).scalar_one_or_none()
+    if old is None:
+        raise AlreadyVoted("this code has been used to vote already", field="code")
+    same_kind = (old.channel == "paper") == (channel == "paper")
+    if same_kind and channel != "paper" and row.allow_change and row.state == OPEN:
+        conflict = False
+    elif row.precedence == "paper" and channel == "paper" and old.channel != "paper":
+        conflict = True
+    else:
+        raise AlreadyVoted("this code has been used to vote already", field="code")
+    s.execute(
+        update(BallotRow)
+        .where(BallotRow.id == old.id)
+        .values(superseded=True, link=None)
+        .execution_options(synchronize_session=False)
+    )
+    s.execute(
+        update(BallotChoiceRow)
+        .where(BallotChoiceRow.ballot_id == old.id)
+        .values(counted=False)
+        .execution_options(synchronize_session=False)
+    )
+    if conflict:
+        count_conflict(s, row)
+    s.expire(old)
+    return _insert_ballot(s, row, marks, channel, link=link, replaced=True)
+
+
+def _new_tracker() -> str:
+    raw = secrets.token_hex(8)
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def _insert_ballot(
+    s: Session,
+    row: PollRow,
+    marks: Marks,
+    channel: str,
+    *,
+    link: str | None,
+    replaced: bool,
+) -> Receipt:
+    ballot_id = uuid.uuid4()
+    tracker = _new_tracker()
+    # Core inserts on the session's connection: the ORM's bookkeeping buys nothing here.
+    conn = s.connection()
+    conn.execute(
+        cast(Table, BallotRow.__table__).insert(),
+        {
+            "id": ballot_id,
+            "poll_id": row.id,
+            "tracker": tracker,
+            "channel": channel,
+            "blank": marks.blank,
+            "invalid": marks.invalid,
+            "superseded": False,
+            "link": link,
+        },
+    )
+    if marks.items and not marks.invalid:
+        conn.execute(
+            cast(Table, BallotChoiceRow.__table__).insert(),
+            [
+                {
+                    "ballot_id": ballot_id,
+                    "option_position": pos,
+                    "poll_id": row.id,
+                    "channel": channel,
+                    "counted": True,
+                    "rank": rank,
+                    "points": pts,
+                }
+                for pos, rank, pts in marks.items
+            ],
+        )
+    return Receipt(
+        poll_id=row.id,
+        tracker=tracker,
+        channel=channel,
+        replaced_earlier=replaced,
+    )
+
+
+__all__ = ["record_ballot"]

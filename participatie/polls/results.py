@@ -1,0 +1,79 @@
+"""What an ended poll shows: the anonymised ballots and their file, a voter's tracker,
+and the tally; nothing of it before voting has ended.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidState
+from participatie.polls import ballots, tallying
+from participatie.polls.context import PollsPart
+from participatie.polls.models import CLOSED, PUBLISHED, PollRow
+from participatie.polls.schemas import PublishedBallot, TallyResult
+
+
+class Results(PollsPart):
+    """Ballots, trackers and the tally of an ended poll."""
+
+    def published_ballots(
+        self, poll_id: uuid.UUID | str, *, session: Session | None = None
+    ) -> Iterator[PublishedBallot]:
+        """The anonymised ballots (tracker, channel, choices, invalid), by tracker.
+
+        Only after voting has ended; streams, so a million ballots fit in little memory.
+        """
+
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, poll_id)
+            _check_ended(row)
+            yield from ballots.published_ballots(s, row)
+
+    def write_ballots(
+        self, poll_id: uuid.UUID | str, out: IO[bytes], *, session: Session | None = None
+    ) -> str:
+        """Write the published ballots file (JSON, one ballot per line); returns its SHA-256."""
+
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, poll_id)
+            _check_ended(row)
+            return ballots.write_ballots(s, row, out)
+
+    def find_tracker(
+        self, poll_id: uuid.UUID | str, tracker: str, *, session: Session | None = None
+    ) -> PublishedBallot | None:
+        """A voter checks their receipt against the published ballots."""
+
+        wanted = tracker.strip().lower()
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, poll_id)
+            _check_ended(row)
+            return next(ballots.published_ballots(s, row, wanted), None)
+
+    def tally(
+        self,
+        poll_id: uuid.UUID | str,
+        *,
+        witness: str | None = None,
+        session: Session | None = None,
+    ) -> TallyResult:
+        """Count a closed (or published) poll: figures, winners, ties, reconciliation."""
+
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, poll_id)
+            _check_ended(row)
+            return tallying.tally(self.context, s, row, witness)
+
+
+def _check_ended(row: PollRow) -> None:
+    if row.state not in (CLOSED, PUBLISHED):
+        raise InvalidState(
+            "results and ballots are shown only after voting has ended", field="state"
+        )
+
+
+__all__ = ["Results"]
