@@ -85,7 +85,7 @@ def close_due(p: Participatie, session: Session, now: datetime) -> int:
     ).scalars()
     closed = 0
     for row in rows:
-        p.petitions._close(session, row, "system")
+        p.petitions.core.close(session, row, "system")
         closed += 1
     return closed
 
@@ -98,10 +98,11 @@ def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
             select(PetitionRow).where(PetitionRow.status.in_((OPEN, CLOSED)))
         ).scalars()
     }
+    core = p.petitions.core
     sent = 0
     per_petition: dict[str, int] = {}
     for petition_id, row in petitions.items():
-        if not p.petitions._confirmable(row):
+        if not core.confirmable(row):
             continue
         pending = session.execute(
             select(SignatureRow)
@@ -117,7 +118,7 @@ def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
         count = 0
         for sig in pending:
             sig.reminded_at = now
-            p.petitions._send_confirmation(
+            core.send_confirmation(
                 session,
                 row,
                 sig,
@@ -127,7 +128,7 @@ def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
             count += 1
         if count:
             per_petition[str(petition_id)] = count
-            p.petitions._audit(session, "system", "petition.reminders_sent", row, {"count": count})
+            core.audit(session, "system", "petition.reminders_sent", row, {"count": count})
         sent += count
     return sent
 
@@ -143,7 +144,7 @@ def delete_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
     )
     if not ids:
         return 0
-    from participatie.petitions.service import erase_messages
+    from participatie.petitions.privacy import erase_messages
 
     erase_messages(session, address=None, subject_ids=[str(i) for i in ids])
     result = session.execute(
@@ -168,12 +169,12 @@ def thresholds(p: Participatie, session: Session, now: datetime) -> int:
         session.execute(select(PetitionRow).where(PetitionRow.status.in_((OPEN, CLOSED)))).scalars()
     )
     for row in rows:
-        p.petitions._check_thresholds(session, row)
+        p.petitions.core.check_thresholds(session, row)
     return len(rows)
 
 
 def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any]:
-    from participatie.petitions.service import anonymise_signatures, erase_messages
+    from participatie.petitions.privacy import anonymise_signatures, erase_messages
 
     cutoff = now - p.settings.petitions.anonymise_after
     due = session.execute(

@@ -122,7 +122,7 @@ def remove_people(
 ) -> None:
     """Remove the creator and co-initiators from a petition and from its texts."""
 
-    from participatie.petitions.service import erase_messages
+    from participatie.petitions.privacy import erase_messages
 
     coinitiators = list(
         session.execute(select(CoinitiatorRow).where(CoinitiatorRow.petition_id == row.id))

@@ -1,0 +1,214 @@
+"""The end of a petition's road: the hand-over to the council with its list and
+document, and the council's answer to the creator and the signers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput
+from participatie.petitions.core import Part
+from participatie.petitions.models import (
+    ANSWERED,
+    CLOSED,
+    HANDED_OVER,
+    OPEN,
+    VERIFIED,
+    SignatureRow,
+)
+from participatie.petitions.schemas import (
+    ExportResult,
+    HandoverDocument,
+    Petition,
+)
+from participatie.petitions.statements import (
+    PAGE,
+    SIGNATURE,
+)
+from participatie.retry import retry_transient
+from participatie.urls import require_allowed
+
+
+class Handover(Part):
+    """The end of a petition's road (part of ``p.petitions``)."""
+
+    @retry_transient
+    def hand_over(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        to: str,
+        at: datetime | None = None,
+        note: str | None = None,
+        session: Session | None = None,
+    ) -> Petition:
+        """Record the hand-over to the council (closing the petition if still open)."""
+
+        if not to.strip():
+            raise InvalidInput("say to whom the petition was handed over", field="to")
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            if row.status == OPEN:
+                self.core.close(s, row, actor)
+            self.core.expect(row, CLOSED, "hand over")
+            row.status = HANDED_OVER
+            row.handed_over_at = at or self._p.clock.now()
+            row.handed_over_to = to.strip()
+            row.handed_over_note = note
+            row.updated_at = self._p.clock.now()
+            total = self.core.total(s, row.id)
+            self.core.audit(
+                s,
+                actor,
+                "petition.handed_over",
+                row,
+                {"to": row.handed_over_to, "at": row.handed_over_at, "total": total},
+            )
+            self.core.mail_creator(
+                s,
+                row,
+                "petitions_handed_over",
+                "handed-over",
+                {"to": row.handed_over_to, "total": total},
+            )
+            return self.core.public(s, row)
+
+    def answer(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        text: str,
+        decision_url: str | None = None,
+        session: Session | None = None,
+    ) -> int:
+        """Record the council's answer and queue it to the creator and to every verified
+        signer who asked for it, spread over time; returns the number of signers queued."""
+
+        if not text.strip():
+            raise InvalidInput("the answer is empty", field="text")
+        http = self._p.settings.allow_http_links
+        decision_url = require_allowed(decision_url, allow_http=http, field="decision_url")
+        now = self._p.clock.now()
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            self.core.expect(row, HANDED_OVER, "answer")
+            row.status = ANSWERED
+            row.answer_text = text
+            row.answer_url = decision_url
+            row.answered_at = row.updated_at = now
+            context = {"title": row.title, "answer": text, "decision_url": decision_url or ""}
+            self.core.mail_creator(s, row, "petitions_answer", "answer", {**context, "unsub": ""})
+            queued = 0
+            per_minute = self.settings.answer_per_minute
+            for sig_id, address, email_hash, locale in self._answer_recipients(s, row.id):
+                token = self.core.token("petition.unsubscribe", str(sig_id), bound_to=email_hash)
+                unsub = self._p.url("petition.unsubscribe", token=token)
+                message = self.core.mail(
+                    s,
+                    to=address,
+                    template="petitions_answer",
+                    locale=locale,
+                    context={**context, "unsub": unsub},
+                    headers={
+                        "List-Unsubscribe": f"<{unsub}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    },
+                    dedupe_key=f"petition-answer:{sig_id}",
+                    subject_type=SIGNATURE,
+                    subject_id=sig_id,
+                    available_at=now + timedelta(minutes=queued // per_minute),
+                )
+                if message is not None:
+                    queued += 1
+            self.core.audit(
+                s,
+                actor,
+                "petition.answered",
+                row,
+                {"decision_url": decision_url, "signers_notified": queued},
+            )
+            return queued
+
+    # -- reading ---------------------------------------------------------------------
+
+    def export_csv(
+        self,
+        petition_id: uuid.UUID,
+        out: str | os.PathLike[str] | IO[bytes],
+        *,
+        session: Session | None = None,
+    ) -> ExportResult:
+        """The hand-over list of verified signatures, streamed (Excel CSV)."""
+
+        from participatie.petitions import report
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            row = self.core.petition(s, petition_id)
+            return report.write_signatures_csv(self._p, s, row, out)
+
+    def handover_document(
+        self, petition_id: uuid.UUID, *, session: Session | None = None
+    ) -> HandoverDocument:
+        from participatie.petitions import report
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            row = self.core.petition(s, petition_id)
+            return report.handover_document(self._p, s, row, self.core.public(s, row))
+
+    def handover_html(self, document: HandoverDocument) -> str:
+        from participatie.petitions import report
+
+        return report.handover_html(self._p, document)
+
+    def handover_pdf(self, document: HandoverDocument) -> bytes:
+        from participatie.petitions import report
+
+        return report.handover_pdf(self._p, document)
+
+    # -- privacy -----------------------------------------------------------------------
+
+    def _answer_recipients(
+        self, s: Session, petition_id: uuid.UUID
+    ) -> Iterator[tuple[uuid.UUID, str, str, str]]:
+        # Keyset pages, not one open cursor: the loop writes on the same connection, which
+        # MariaDB's unbuffered cursors do not allow, and memory stays flat.
+        last: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            query = (
+                select(
+                    SignatureRow.created_at,
+                    SignatureRow.id,
+                    SignatureRow.email,
+                    SignatureRow.email_hash,
+                    SignatureRow.locale,
+                )
+                .where(
+                    SignatureRow.petition_id == petition_id,
+                    SignatureRow.status == VERIFIED,
+                    SignatureRow.notify_answer.is_(True),
+                    SignatureRow.email.is_not(None),
+                )
+                .order_by(SignatureRow.created_at, SignatureRow.id)
+                .limit(PAGE)
+            )
+            if last is not None:
+                query = query.where(
+                    (SignatureRow.created_at > last[0])
+                    | ((SignatureRow.created_at == last[0]) & (SignatureRow.id > last[1]))
+                )
+            page = s.execute(query).all()
+            for _created, sig_id, address, email_hash, locale in page:
+                if address is not None and email_hash is not None:
+                    yield sig_id, address, email_hash, locale
+            if len(page) < PAGE:
+                return
+            last = (page[-1][0], page[-1][1])

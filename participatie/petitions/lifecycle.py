@@ -1,0 +1,410 @@
+"""Creating and moderating a petition: the creator, co-initiators and the griffie's
+decisions (approve, reject, hide, extend, close, withdraw).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.errors import InvalidInput, TokenInvalid
+from participatie.identity import (
+    mailbox_key,
+)
+from participatie.petitions.core import Part
+from participatie.petitions.errors import (
+    PetitionState,
+    UnknownReason,
+)
+from participatie.petitions.models import (
+    ANSWERED,
+    COINITIATORS,
+    DRAFT,
+    HANDED_OVER,
+    OPEN,
+    REJECTED,
+    SUBMITTED,
+    WITHDRAWN,
+    CoinitiatorRow,
+    CounterShardRow,
+    PetitionRow,
+)
+from participatie.petitions.schemas import (
+    Petition,
+    PetitionIn,
+)
+from participatie.petitions.statements import (
+    PETITION,
+)
+from participatie.retention import text_digest
+from participatie.retry import retry_transient
+
+
+class Lifecycle(Part):
+    """Creating and moderating a petition (part of ``p.petitions``)."""
+
+    @retry_transient
+    def create(
+        self, data: PetitionIn, *, ip: str | None = None, session: Session | None = None
+    ) -> Petition:
+        """A creator submits a petition; it waits for the creator to confirm their address.
+        ``ip``: the requester's address, for the send caps on the confirmation mail."""
+
+        email = self.core.email(data.creator_email, field="creator_email")
+        now = self._p.clock.now()
+        if data.closes_at is not None:
+            self._check_closing(data.closes_at, now, field="closes_at")
+        with self._p.unit_of_work(session) as s:
+            row = PetitionRow(
+                created_at=now,
+                updated_at=now,
+                title=data.title,
+                summary=data.summary,
+                body=data.body,
+                locale=data.locale,
+                status=DRAFT,
+                hidden=False,
+                creator_name=data.creator_name,
+                creator_email=email.address,
+                creator_email_hash=self._p.hasher.email(email),
+                requested_closes_at=data.closes_at,
+                thresholds=[],
+                reached_threshold=0,
+                min_age=data.min_age,
+                residents_only=data.residents_only,
+                household_rule=data.household_rule,
+            )
+            s.add(row)
+            s.flush()
+            for shard in range(self.settings.counter_shards):
+                s.add(CounterShardRow(petition_id=row.id, shard=shard, verified=0))
+            token = self.core.token(
+                "petition.creator", str(row.id), bound_to=row.creator_email_hash
+            )
+            self.core.mail(
+                s,
+                to=email.address,
+                template="petitions_creator_confirm",
+                locale=row.locale,
+                context={
+                    "title": row.title,
+                    "name": row.creator_name,
+                    "confirm_url": self._p.url("petition.creator", token=token),
+                    "min_coinitiators": self.settings.min_coinitiators,
+                },
+                dedupe_key=f"petition:{row.id}:creator-confirm",
+                subject_type=PETITION,
+                subject_id=row.id,
+                cap=(email, ip),
+            )
+            # The title is the creator's own words: the permanent log keeps a digest.
+            self.core.audit(
+                s, "creator", "petition.created", row, {"title_sha256": text_digest(row.title)}
+            )
+            s.flush()
+            return self.core.public(s, row)
+
+    @retry_transient
+    def confirm_creator(self, token: str, *, session: Session | None = None) -> Petition:
+        """The creator's link (a POST on the page): the petition goes on to co-initiators
+        or moderation. Twice is harmless."""
+
+        with self._p.unit_of_work(session) as s:
+            row = self._creator_petition(s, token, self._p.settings.tokens.confirm)
+            if row.status == DRAFT:
+                now = self._p.clock.now()
+                row.creator_confirmed_at = now
+                row.updated_at = now
+                self.core.audit(s, "creator", "petition.creator_confirmed", row, {})
+                self._advance_to_moderation(s, row)
+            return self.core.public(s, row)
+
+    @retry_transient
+    def invite_coinitiator(
+        self, creator_token: str, *, name: str, email: str, session: Session | None = None
+    ) -> None:
+        """The creator invites a co-initiator, who confirms through their own link."""
+
+        address = self.core.email(email, field="email")
+        name = " ".join(name.split())
+        if not name or len(name) > 200:
+            raise InvalidInput("name is empty or longer than 200 characters", field="name")
+        with self._p.unit_of_work(session) as s:
+            row = self._creator_petition(s, creator_token, self._p.settings.tokens.withdraw)
+            if row.status not in (DRAFT, COINITIATORS, SUBMITTED):
+                raise PetitionState(
+                    f"co-initiators can no longer be added (status {row.status})", field="status"
+                )
+            email_hash = self._p.hasher.email(address)
+            mailbox_hash = self.core.mailbox_hash(address)
+            creator_mailbox = (
+                self._p.hasher.mailbox(mailbox_key(row.creator_email, self._p.settings.mailboxes))
+                if row.creator_email
+                else None
+            )
+            if email_hash == row.creator_email_hash or mailbox_hash == creator_mailbox:
+                raise InvalidInput("the creator cannot be their own co-initiator", field="email")
+            co = CoinitiatorRow(
+                petition_id=row.id,
+                name=name,
+                email=address.address,
+                email_hash=email_hash,
+                mailbox_hash=mailbox_hash,
+                invited_at=self._p.clock.now(),
+            )
+            try:
+                with s.begin_nested():
+                    s.add(co)
+                    s.flush()
+            except IntegrityError:
+                return  # invited already: the first invitation stands
+            token = self.core.token("petition.coinitiator", str(co.id), bound_to=email_hash)
+            self.core.mail(
+                s,
+                to=address.address,
+                template="petitions_coinitiator",
+                locale=row.locale,
+                context={
+                    "title": row.title,
+                    "name": name,
+                    "creator": row.creator_name,
+                    "confirm_url": self._p.url("petition.coinitiator", token=token),
+                },
+                dedupe_key=f"petition:{row.id}:coinitiator:{co.id}",
+                subject_type=PETITION,
+                subject_id=row.id,
+                cap=(address, None),
+            )
+            self.core.audit(
+                s, "creator", "petition.coinitiator_invited", row, {"coinitiator": co.id}
+            )
+
+    @retry_transient
+    def confirm_coinitiator(self, token: str, *, session: Session | None = None) -> Petition:
+        subject = self.core.subject("petition.coinitiator", token, self._p.settings.tokens.confirm)
+        with self._p.unit_of_work(session) as s:
+            co = s.get(CoinitiatorRow, subject)
+            if co is None or co.email_hash is None:
+                raise TokenInvalid("this link is no longer valid", field="token")
+            self._p.tokens.load(
+                "petition.coinitiator",
+                token,
+                max_age=self._p.settings.tokens.confirm,
+                bound_to=co.email_hash,
+            )
+            row = self.core.petition(s, co.petition_id)
+            if co.confirmed_at is None:
+                co.confirmed_at = self._p.clock.now()
+                s.flush()
+                self.core.audit(
+                    s, "coinitiator", "petition.coinitiator_confirmed", row, {"id": co.id}
+                )
+                if row.status == COINITIATORS:
+                    self._advance_to_moderation(s, row)
+            return self.core.public(s, row)
+
+    @retry_transient
+    def withdraw_petition(
+        self, creator_token: str, *, reason: str | None = None, session: Session | None = None
+    ) -> Petition:
+        """The creator withdraws the petition (possible until it is handed over)."""
+
+        with self._p.unit_of_work(session) as s:
+            row = self._creator_petition(s, creator_token, self._p.settings.tokens.withdraw)
+            if row.status in (HANDED_OVER, ANSWERED, REJECTED, WITHDRAWN):
+                raise PetitionState(f"cannot withdraw a petition in status {row.status}")
+            before = row.status
+            row.status = WITHDRAWN
+            row.withdrawn_at = row.updated_at = self._p.clock.now()
+            # The creator's own words may name people; the permanent log keeps a digest.
+            self.core.audit(
+                s,
+                "creator",
+                "petition.withdrawn",
+                row,
+                {"before": before, "reason_sha256": text_digest(reason)},
+            )
+            return self.core.public(s, row)
+
+    @retry_transient
+    def approve(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        closes_at: datetime | None = None,
+        thresholds: Iterable[int] | None = None,
+        session: Session | None = None,
+    ) -> Petition:
+        """The griffie approves: the petition opens now and closes at ``closes_at``."""
+
+        now = self._p.clock.now()
+        levels = sorted({int(t) for t in (thresholds or self.settings.default_thresholds)})
+        if any(t < 1 or t > 100_000_000 for t in levels):
+            raise InvalidInput(
+                "thresholds must be whole numbers from 1 to 100,000,000", field="thresholds"
+            )
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            self.core.expect(row, SUBMITTED, "approve")
+            closing = closes_at or row.requested_closes_at or now + timedelta(days=90)
+            self._check_closing(closing, now, field="closes_at")
+            row.status = OPEN
+            row.opens_at = row.moderated_at = row.updated_at = now
+            row.closes_at = closing
+            row.moderated_by = actor
+            row.thresholds = levels
+            self.core.audit(
+                s,
+                actor,
+                "petition.approved",
+                row,
+                {"closes_at": closing, "thresholds": levels},
+            )
+            self.core.mail_creator(s, row, "petitions_approved", "approved", {})
+            return self.core.public(s, row)
+
+    @retry_transient
+    def reject(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        reason: str,
+        note: str | None = None,
+        session: Session | None = None,
+    ) -> Petition:
+        """The griffie refuses the petition with a reason code from the settings."""
+
+        reasons = self.settings.reject_reasons
+        if reason not in reasons:
+            raise UnknownReason(
+                f"unknown reason {reason!r}: choose one of {', '.join(sorted(reasons))}",
+                field="reason",
+            )
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            self.core.expect(row, SUBMITTED, "reject")
+            row.status = REJECTED
+            row.moderated_at = row.updated_at = self._p.clock.now()
+            row.moderated_by = actor
+            row.reject_reason = reason
+            row.reject_note = note
+            self.core.audit(
+                s,
+                actor,
+                "petition.rejected",
+                row,
+                {"reason": reason, "note_sha256": text_digest(note)},
+            )
+            labels = reasons[reason]
+            self.core.mail_creator(
+                s,
+                row,
+                "petitions_rejected",
+                "rejected",
+                {"reason": labels[0] if row.locale == "nl" else labels[1], "note": note or ""},
+            )
+            return self.core.public(s, row)
+
+    @retry_transient
+    def hide(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        reason: str,
+        hidden: bool = True,
+        session: Session | None = None,
+    ) -> Petition:
+        """Hide an offensive petition from every public place (``hidden=False`` undoes)."""
+
+        if hidden and not reason.strip():
+            raise InvalidInput("give a reason for hiding", field="reason")
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            row.hidden = hidden
+            row.hidden_reason = reason if hidden else None
+            row.updated_at = self._p.clock.now()
+            action = "petition.hidden" if hidden else "petition.unhidden"
+            self.core.audit(s, actor, action, row, {"reason_sha256": text_digest(reason)})
+            return self.core.public(s, row)
+
+    @retry_transient
+    def extend(
+        self,
+        petition_id: uuid.UUID,
+        *,
+        actor: str,
+        closes_at: datetime,
+        reason: str,
+        session: Session | None = None,
+    ) -> Petition:
+        """Move the closing time later; the reason is recorded."""
+
+        if not reason.strip():
+            raise InvalidInput("give a reason for the extension", field="reason")
+        now = self._p.clock.now()
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            self.core.expect(row, OPEN, "extend")
+            before = row.closes_at
+            if before is not None and closes_at <= before:
+                raise InvalidInput("the new closing time must be later", field="closes_at")
+            self._check_closing(closes_at, row.opens_at or now, field="closes_at")
+            row.closes_at = closes_at
+            row.updated_at = now
+            self.core.audit(
+                s,
+                actor,
+                "petition.extended",
+                row,
+                {"before": before, "after": closes_at, "reason": reason},
+            )
+            return self.core.public(s, row)
+
+    @retry_transient
+    def close(
+        self, petition_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
+    ) -> Petition:
+        with self._p.unit_of_work(session) as s:
+            row = self.core.petition(s, petition_id, lock=True)
+            self.core.expect(row, OPEN, "close")
+            self.core.close(s, row, actor)
+            return self.core.public(s, row)
+
+    def _check_closing(self, closes_at: datetime, start: datetime, *, field: str) -> None:
+        if closes_at.tzinfo is None:
+            raise InvalidInput("give the closing time with a time zone", field=field)
+        if closes_at <= self._p.clock.now():
+            raise InvalidInput("the closing time lies in the past", field=field)
+        if closes_at > start + self.settings.max_duration:
+            raise InvalidInput(
+                f"a petition runs at most {self.settings.max_duration.days} days", field=field
+            )
+
+    def _creator_petition(self, s: Session, token: str, max_age: timedelta) -> PetitionRow:
+        subject = self.core.subject("petition.creator", token, max_age)
+        row = s.get(PetitionRow, subject)
+        if row is None or row.creator_email_hash is None:
+            raise TokenInvalid("this link is no longer valid", field="token")
+        self._p.tokens.load(
+            "petition.creator", token, max_age=max_age, bound_to=row.creator_email_hash
+        )
+        return row
+
+    def _advance_to_moderation(self, s: Session, row: PetitionRow) -> None:
+        confirmed = self.core.coinitiators(s, row.id)
+        if confirmed < self.settings.min_coinitiators:
+            row.status = COINITIATORS
+            return
+        row.status = SUBMITTED
+        row.submitted_at = row.updated_at = self._p.clock.now()
+        self.core.audit(s, "system", "petition.submitted", row, {"coinitiators": confirmed})
+        self.core.mail_desk(
+            s, row, "petitions_desk_submitted", "desk-submitted", {"creator": row.creator_name}
+        )

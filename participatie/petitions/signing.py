@@ -1,0 +1,370 @@
+"""A resident's signature from the form to the count: sign, the confirmation page and
+button, withdrawing and unsubscribing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participatie.db import new_id
+from participatie.errors import InvalidInput, TokenInvalid
+from participatie.identity import (
+    normalize_house_number,
+    normalize_postcode,
+    parse_ip,
+)
+from participatie.petitions import abuse
+from participatie.petitions.core import Part
+from participatie.petitions.errors import (
+    PetitionClosed,
+    PetitionState,
+    RequirementNotMet,
+)
+from participatie.petitions.models import (
+    ANSWERED,
+    FRAUDULENT,
+    HANDED_OVER,
+    OPEN,
+    PENDING,
+    SIG_WITHDRAWN,
+    VERIFIED,
+    SignatureRow,
+)
+from participatie.petitions.retention import HOUSEHOLD_KEY
+from participatie.petitions.schemas import (
+    Confirmation,
+    ConfirmPage,
+    SignatureIn,
+    SignReceipt,
+    Trend,
+)
+from participatie.petitions.statements import (
+    CONFIRM,
+    CONFIRM_LOOKUP,
+    EXISTING,
+    LIVE,
+    PETITION,
+    SIGNATURE,
+    Cap,
+    SigRef,
+    insert_or_nothing,
+    serialise,
+)
+from participatie.retry import retry_transient
+
+
+class Signing(Part):
+    """A resident's signature from the form to the count (part of ``p.petitions``)."""
+
+    @retry_transient
+    def sign(
+        self,
+        petition_id: uuid.UUID,
+        data: SignatureIn,
+        *,
+        ip: str | None = None,
+        session: Session | None = None,
+    ) -> SignReceipt:
+        """Sign: a pending signature and a confirmation mail. The receipt is the same for a
+        first signature, a repeat, a duplicate and a silently refused one."""
+
+        email = self.core.email(data.email, field="email")
+        postcode = normalize_postcode(data.postcode)
+        house = normalize_house_number(data.house_number) if data.house_number else None
+        ip_obj = None
+        if ip is not None:
+            try:
+                ip_obj = parse_ip(ip)
+            except ValueError:
+                raise InvalidInput(f"{ip!r} is not an IP address", field="ip") from None
+        email_hash = self._p.hasher.email(email)
+        mailbox_hash = self.core.mailbox_hash(email)
+        trends: list[Trend] = []
+        now = self._p.clock.now()
+        with self._p.unit_of_work(session) as s:
+            row = self.core.snapshot(s, petition_id)
+            receipt = SignReceipt(petition_id=row.id)
+            if not self._signable(row, now):
+                raise PetitionClosed("this petition cannot be signed now", field="petition")
+            if row.min_age is not None and not data.declared_min_age:
+                raise RequirementNotMet(
+                    f"declare that you are {row.min_age} or older", field="declared_min_age"
+                )
+            if row.residents_only and not data.declared_resident:
+                raise RequirementNotMet(
+                    "declare that you live in the municipality", field="declared_resident"
+                )
+            if row.household_rule and house is None:
+                raise InvalidInput("this petition asks for your house number", field="house_number")
+            area = self.core.area(s, postcode)
+            if row.residents_only and area is None:
+                raise RequirementNotMet(
+                    f"postcode {postcode} is not in the municipality", field="postcode"
+                )
+            existing = (
+                s.connection()
+                .execute(
+                    EXISTING,
+                    {"pid": row.id, "email_hash": email_hash, "mailbox_hash": mailbox_hash},
+                )
+                .first()
+            )
+            cap = (email, ip)  # mail to a typed address: within the send caps
+            if existing is not None:
+                self._sign_again(s, row, existing, cap)
+                return receipt
+            ip_hash = self._p.hasher.ip(str(ip_obj)) if ip_obj is not None else None
+            subnet_hash = self._p.hasher.subnet(str(ip_obj)) if ip_obj is not None else None
+            # Requests for one household, or from one network, sent in parallel must not
+            # all count the same rows and all slip under the rule or the limit.
+            turns = [f"household:{row.id}:{postcode}:{house}"] if row.household_rule else []
+            if subnet_hash is not None:
+                turns.append(f"subnet:{row.id}:{subnet_hash}")
+            serialise(s, row.id, turns, self.settings.counter_shards)
+            if row.household_rule and not self._household_has_room(s, row, postcode, house, data):
+                self.core.mail(
+                    s,
+                    to=email.address,
+                    template="petitions_household",
+                    locale=data.locale,
+                    context={"title": row.title, "limit": self.settings.household_limit},
+                    dedupe_key=f"{HOUSEHOLD_KEY}{row.id}:{email_hash[:32]}",
+                    subject_type=PETITION,
+                    subject_id=row.id,
+                    cap=cap,
+                )
+                return receipt
+            verdict = abuse.assess(
+                s,
+                self.settings,
+                self.core.rule_set(s),
+                petition_id=row.id,
+                now=now,
+                ip=ip_obj,
+                ip_hash=ip_hash,
+                subnet_hash=subnet_hash,
+                domain=email.domain,
+                email_hash=email_hash,
+            )
+            sig = SigRef(new_id(), email.address, email_hash, data.name, data.locale)
+            values = {
+                "id": sig.id,
+                "petition_id": row.id,
+                "created_at": now,
+                "status": FRAUDULENT if verdict.fraud_reason else PENDING,
+                "fraud_reason": verdict.fraud_reason,
+                "name": data.name,
+                "email": email.address,
+                "email_hash": email_hash,
+                "mailbox_hash": mailbox_hash,
+                "email_domain": email.domain,
+                "postcode": postcode,
+                "house_number": house,
+                "ip_hash": ip_hash,
+                "subnet_hash": subnet_hash,
+                "area_id": area.id if area else None,
+                "area_code": area.code if area else None,
+                "show_name": data.show_name,
+                "notify_answer": data.notify_answer,
+                "declared_min_age": data.declared_min_age,
+                "declared_resident": data.declared_resident,
+                "locale": data.locale,
+                "resends": 0,
+            }
+            if not self._insert_signature(s, values):
+                # The same address signed at this very moment: the database decided.
+                return receipt
+            # The mail goes out for a fraudulent signature too: a bot learns nothing.
+            self.core.send_confirmation(
+                s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
+            )
+            for kind, key, count in verdict.trends:
+                trend = abuse.raise_trend(
+                    s, petition_id=row.id, kind=kind, key=key, count=count, now=now
+                )
+                if trend is not None:
+                    self.core.audit(
+                        s,
+                        "system",
+                        "petition.trending",
+                        row,
+                        {"kind": kind, "key": key, "count": count},
+                    )
+                    trends.append(trend)
+        for trend in trends:
+            self.core.notify_trend(trend)
+        return receipt
+
+    def confirmation_page(self, token: str, *, session: Session | None = None) -> ConfirmPage:
+        """What the link in the mail opens: reads only, so a mail scanner confirms nothing."""
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            sig = self._signature_for(s, "petition.confirm", token, self._p.settings.tokens.confirm)
+            row = self.core.petition(s, sig.petition_id)
+            can = sig.status in (PENDING, FRAUDULENT) and self.core.confirmable(row)
+            return ConfirmPage(
+                petition_id=row.id, petition_title=row.title, name=sig.name, can_confirm=can
+            )
+
+    @retry_transient
+    def confirm(self, token: str, *, session: Session | None = None) -> Confirmation:
+        """The button on the confirmation page (a POST). Confirming twice is harmless."""
+
+        now = self._p.clock.now()
+        max_age = self._p.settings.tokens.confirm
+        subject = self.core.subject("petition.confirm", token, max_age)
+        with self._p.unit_of_work(session) as s:
+            sig = s.connection().execute(CONFIRM_LOOKUP, {"sid": subject}).first()
+            if sig is None or sig.email_hash is None:
+                raise TokenInvalid("this link is no longer valid", field="token")
+            self._p.tokens.load("petition.confirm", token, max_age=max_age, bound_to=sig.email_hash)
+            row = self.core.snapshot(s, sig.petition_id)
+            if sig.status == PENDING:
+                if not self.core.confirmable(row):
+                    raise PetitionClosed("this petition has closed", field="token")
+                done = s.connection().execute(
+                    CONFIRM,
+                    {
+                        "sid": sig.id,
+                        "now": now,
+                        "day": now.astimezone(self._p.settings.zone).date(),
+                    },
+                )
+                if done.rowcount == 1:
+                    self.core.bump(s, row.id, 1)
+                    self.core.check_thresholds(s, row)
+            return Confirmation(petition_id=row.id, petition_title=row.title)
+
+    @retry_transient
+    def withdraw_signature(self, token: str, *, session: Session | None = None) -> None:
+        """The signer takes their signature back (until the hand-over)."""
+
+        with self._p.unit_of_work(session) as s:
+            sig = self._signature_for(
+                s, "petition.withdraw", token, self._p.settings.tokens.withdraw
+            )
+            row = self.core.petition(s, sig.petition_id)
+            if row.status in (HANDED_OVER, ANSWERED):
+                raise PetitionState(
+                    "the petition has been handed over; the signature can no longer be withdrawn",
+                    field="token",
+                )
+            if sig.status not in LIVE:
+                return
+            done = s.execute(
+                update(SignatureRow)
+                .where(SignatureRow.id == sig.id, SignatureRow.status == sig.status)
+                .values(status=SIG_WITHDRAWN, withdrawn_at=self._p.clock.now())
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount == 1 and sig.status == VERIFIED:  # type: ignore[attr-defined]
+                self.core.bump(s, row.id, -1)
+
+    @retry_transient
+    def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
+        """Stop mail about this petition (the answer); the signature keeps counting."""
+
+        with self._p.unit_of_work(session) as s:
+            sig = self._signature_for(
+                s, "petition.unsubscribe", token, self._p.settings.tokens.unsubscribe
+            )
+            sig.notify_answer = False
+
+    # -- counting and statistics -------------------------------------------------------
+
+    def _insert_signature(self, s: Session, values: dict[str, Any]) -> bool:
+        """Insert unless the address signed already; False when the database said no."""
+
+        dialect = s.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            # One statement, no savepoint: the unique index decides, also between
+            # concurrent transactions (the second waits for the first, then does nothing).
+            statement = insert_or_nothing(dialect)
+            return s.connection().execute(statement, values).first() is not None
+        # MariaDB: INSERT IGNORE would swallow other errors too, so a savepoint.
+        try:
+            with s.begin_nested():
+                s.execute(insert(SignatureRow).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def _signature_for(
+        self, s: Session, purpose: str, token: str, max_age: timedelta
+    ) -> SignatureRow:
+        subject = self.core.subject(purpose, token, max_age)
+        sig = s.get(SignatureRow, subject)
+        if sig is None or sig.email_hash is None:
+            raise TokenInvalid("this link is no longer valid", field="token")
+        self._p.tokens.load(purpose, token, max_age=max_age, bound_to=sig.email_hash)
+        return sig
+
+    def _signable(self, row: Any, now: datetime) -> bool:
+        if row.status != OPEN or row.hidden:
+            return False
+        if row.opens_at is not None and now < row.opens_at:
+            return False
+        return row.closes_at is None or now < row.closes_at
+
+    def _sign_again(self, s: Session, row: Any, sig: Any, cap: Cap) -> None:
+        if sig.status == VERIFIED and sig.email is not None:
+            # Only the owner of the mailbox learns that the address signed already.
+            self.core.mail(
+                s,
+                to=sig.email,
+                template="petitions_already_signed",
+                locale=sig.locale,
+                context={"title": row.title, "name": sig.name},
+                dedupe_key=f"petition-already:{sig.id}",
+                subject_type=SIGNATURE,
+                subject_id=sig.id,
+                cap=cap,
+            )
+            return
+        # Invalidated: nothing happens, and the answer looks the same.
+        if sig.status not in (PENDING, FRAUDULENT, SIG_WITHDRAWN):
+            return
+        if sig.resends >= self.settings.max_resends:
+            return
+        values: dict[str, Any] = {"resends": sig.resends + 1}
+        if sig.status == SIG_WITHDRAWN:
+            values.update(status=PENDING, withdrawn_at=None)
+        done = s.execute(
+            update(SignatureRow)
+            .where(SignatureRow.id == sig.id, SignatureRow.resends == sig.resends)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            self.core.send_confirmation(
+                s,
+                row,
+                sig,
+                template="petitions_confirm",
+                dedupe_key=f"petition-confirm:{sig.id}:{sig.resends + 1}",
+                cap=cap,
+            )
+
+    def _household_has_room(
+        self, s: Session, row: Any, postcode: str, house: str | None, data: SignatureIn
+    ) -> bool:
+        names = list(
+            s.execute(
+                select(SignatureRow.name).where(
+                    SignatureRow.petition_id == row.id,
+                    SignatureRow.postcode == postcode,
+                    SignatureRow.house_number == house,
+                    SignatureRow.status.in_(LIVE),
+                )
+            ).scalars()
+        )
+        if len(names) >= self.settings.household_limit:
+            return False
+        wanted = data.name.casefold()
+        return all((n or "").casefold() != wanted for n in names)

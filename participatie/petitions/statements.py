@@ -1,0 +1,170 @@
+"""What the parts of ``p.petitions`` share by name: constants, and the statements on
+the signing path, built once on the tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.orm import Session
+
+from participatie.identity import (
+    Email,
+)
+from participatie.petitions.models import (
+    PENDING,
+    VERIFIED,
+    CounterShardRow,
+    PaperBatchRow,
+    PetitionRow,
+    SignatureRow,
+)
+from participatie.petitions.schemas import (
+    Trend,
+)
+
+#: A mail to an address a requester typed: the address and their IP (send caps).
+Cap = tuple[Email, str | None] | None
+
+#: Seconds the allow/block lists are cached per process (changes here clear it at once).
+RULES_CACHE_SECONDS = 30.0
+SIGNATURE = "petition_signature"
+PETITION = "petition"
+#: Signatures that take part in a petition (count, or may still count).
+LIVE = (PENDING, VERIFIED)
+PAGE = 1000
+ERASED = "erased@invalid"
+
+TrendCallback = Callable[[Trend], None]
+AREA_CACHE_SIZE = 20_000
+#: Seconds a petition's state is cached for signing and confirming in this process; this
+#: process's own changes clear it at once, other processes' show within this time.
+SNAPSHOT_SECONDS = 2.0
+
+# The statements on the signing path are built once, on the tables (not the mapped
+# classes), and run on the session's connection: no ORM work and no cache-key traversal per
+# call, which is most of the library's own cost per signature.
+PETITIONS = cast(Table, PetitionRow.__table__)
+SIGNATURES = cast(Table, SignatureRow.__table__)
+COUNTERS = cast(Table, CounterShardRow.__table__)
+_P = PETITIONS.c
+_S = SIGNATURES.c
+_C = COUNTERS.c
+SNAPSHOT_QUERY = select(
+    _P.id,
+    _P.status,
+    _P.hidden,
+    _P.opens_at,
+    _P.closes_at,
+    _P.closed_at,
+    _P.min_age,
+    _P.residents_only,
+    _P.household_rule,
+    _P.title,
+    _P.thresholds,
+    _P.reached_threshold,
+    _P.creator_email,
+    _P.creator_name,
+    _P.locale,
+).where(_P.id == bindparam("pid"))
+#: A signature of the same mailbox (or, for rows from before mailbox keys, the same address).
+EXISTING = (
+    select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale)
+    .where(
+        _S.petition_id == bindparam("pid"),
+        (_S.mailbox_hash == bindparam("mailbox_hash")) | (_S.email_hash == bindparam("email_hash")),
+    )
+    .limit(1)
+)
+CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash).where(
+    _S.id == bindparam("sid")
+)
+CONFIRM = (
+    update(SIGNATURES)
+    .where(_S.id == bindparam("sid"), _S.status == PENDING)
+    .values(status=VERIFIED, confirmed_at=bindparam("now"), confirmed_day=bindparam("day"))
+)
+BUMP = (
+    update(COUNTERS)
+    .where(_C.petition_id == bindparam("pid"), _C.shard == bindparam("shard_no"))
+    .values(verified=_C.verified + bindparam("delta"))
+)
+_B = cast(Table, PaperBatchRow.__table__).c
+#: Online (the shards) plus paper, in one round trip: read after every confirmation while
+#: a threshold is still ahead.
+TOTAL = select(
+    select(func.coalesce(func.sum(_C.verified), 0))
+    .where(_C.petition_id == bindparam("pid"))
+    .scalar_subquery()
+    + select(func.coalesce(func.sum(_B.count), 0))
+    .where(_B.petition_id == bindparam("pid"))
+    .scalar_subquery()
+)
+_INSERTS: dict[str, Any] = {}
+
+
+def insert_or_nothing(dialect: str) -> Any:
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once: a clash on the address
+    or on the mailbox (both unique per petition) inserts nothing."""
+
+    if dialect not in _INSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            base: Any = pg_insert(SIGNATURES)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            base = sqlite_insert(SIGNATURES)
+        _INSERTS[dialect] = base.on_conflict_do_nothing().returning(_S.id)
+    return _INSERTS[dialect]
+
+
+class SigRef(NamedTuple):
+    """What a confirmation mail needs to know about a signature."""
+
+    id: uuid.UUID
+    email: str | None
+    email_hash: str | None
+    name: str | None
+    locale: str
+
+
+class AreaRef(NamedTuple):
+    id: uuid.UUID
+    code: str
+
+
+ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def serialise(s: Session, petition_id: uuid.UUID, names: list[str], shards: int) -> None:
+    """Make transactions about the same ``names`` take turns until they commit.
+
+    PostgreSQL: a transaction-scoped advisory lock per name. MariaDB (READ COMMITTED):
+    the names map onto the petition's counter shard rows, locked FOR UPDATE in shard
+    order (one statement, so two signers never lock two shards in opposite orders);
+    unrelated names that share a shard wait briefly too. SQLite runs one writer at a
+    time anyway.
+    """
+
+    if not names:
+        return
+    digests = [hashlib.blake2b(name.encode(), digest_size=8).digest() for name in names]
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        for digest in digests:
+            key = int.from_bytes(digest, "big", signed=True)
+            s.connection().execute(ADVISORY_LOCK, {"key": key})
+    elif dialect in ("mysql", "mariadb"):
+        wanted = sorted({int.from_bytes(digest, "big") % shards for digest in digests})
+        s.connection().execute(
+            select(CounterShardRow.shard)
+            .where(CounterShardRow.petition_id == petition_id, CounterShardRow.shard.in_(wanted))
+            .order_by(CounterShardRow.shard)
+            .with_for_update()
+        ).all()
