@@ -4,6 +4,7 @@ engine creation (SQLite pragmas, BEGIN IMMEDIATE) and the ``participatie_`` tabl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
@@ -214,10 +215,14 @@ def make_engine(
             if not os.path.isdir(folder):
                 # A typo in the path must not quietly start a new, empty database.
                 raise ConfigurationError(
-                    f"the folder of the SQLite database {database!r} does not exist: "
-                    "create it or correct PARTICIPATIE_DATABASE_URL",
+                    f"the folder of the SQLite database {database!r} does not exist: create "
+                    "it or correct the database URL (--database-url or PARTICIPATIE_DATABASE_URL)",
                     field="database_url",
                 )
+            # Every name and address lives in this file: readable by its owner only.
+            # SQLite gives its -wal and -shm files the database file's permissions.
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         connect_args: dict[str, Any] = {"check_same_thread": False}
         connect_args.update(kwargs.pop("connect_args", {}))
         if in_memory:

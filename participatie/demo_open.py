@@ -56,7 +56,7 @@ def open_cases(p: Participatie, echo: Callable[[str], Any] = print) -> OpenCases
     poll = p.polls.create(
         PollIn(
             title="Bankjes in het Noorderplantsoen",
-            question="Waar komen de drie nieuwe bankjes?",
+            question="Waar komen de twee nieuwe bankjes?",
             explanation="Een demo-stemming: kies ten hoogste twee plekken.",
             options=[
                 OptionIn(name="Bij de vijver"),

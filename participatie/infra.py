@@ -52,6 +52,9 @@ _UNREACHABLE = (
 )
 _LOGIN = ("password authentication failed", "access denied", "authentication failed")
 
+#: Query parameters of a database URL that hold a secret (libpq, PyMySQL, SSL keys).
+_SECRET_PARAMETERS = frozenset({"password", "passwd", "pass", "pwd", "sslpassword"})
+
 MIGRATE_HINT = "run `participatie db upgrade` (or `p.migrate()`) first"
 
 
@@ -59,9 +62,13 @@ def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***``; unparsable URLs are cut to the scheme."""
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return url.split("://", 1)[0] + "://…"
+    secret = {k: "***" for k in parsed.query if k.lower() in _SECRET_PARAMETERS}
+    if secret:
+        parsed = parsed.update_query_dict(secret)
+    return parsed.render_as_string(hide_password=True)
 
 
 def install_hint(module: str | None) -> str | None:

@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 import click
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
@@ -100,6 +101,11 @@ class Cli(click.Group):
             if line is None:
                 raise
             self._fail(ctx, f"error: {line}")
+        except OSError as exc:  # a file to read or write: name it and the reason
+            name = f" {exc.filename}" if exc.filename else ""
+            self._fail(ctx, f"error: cannot use{name}: {exc.strerror or exc}")
+        except CommandError as exc:  # alembic's: an unknown revision, say
+            self._fail(ctx, f"error: {exc}")
 
     @staticmethod
     def _fail(ctx: click.Context, line: str) -> None:
@@ -193,10 +199,13 @@ def db_check(ctx: Context) -> None:
     from participatie import migrations
 
     result = migrations.check(ctx.schema_engine())
+    if result.current is None:
+        click.echo("the database has no participatie tables: run `participatie db upgrade`")
+        sys.exit(1)
     if result.current != result.head:
-        click.echo(f"database at {result.current or '(empty)'}, head is {result.head}")
+        click.echo(f"database at {result.current}, head is {result.head}")
     for diff in result.differences:
-        click.echo(f"difference: {diff}")
+        click.echo(f"difference: {migrations.describe(diff)}")
     if not result.ok:
         sys.exit(1)
     click.echo(f"database at {result.head}: no difference with the models")

@@ -61,7 +61,6 @@ def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
 
     p = ctx.facade()
     pid = _petition_id(petition)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         result = p.petitions.export_csv(pid, out)
         click.echo(f"{result.rows} signatures written to {out} (sha256 {result.sha256})")

@@ -5,6 +5,7 @@ delivered into a folder (so a confirmation link can be clicked) and due jobs run
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import click
 from participatie.clock import Clock, FixedClock, SystemClock
 from participatie.config import Settings
 from participatie.engine import Participatie
+from participatie.errors import ConfigurationError
 from participatie.infra import mask_url
 from participatie.outbox.mailers import FolderMailer, Mailer
 
@@ -43,6 +45,18 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return self._real.now() + self._offset
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on before anything is emptied or loaded."""
+
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port",
+            field="port",
+        ) from None
 
 
 class DemoLoad:
@@ -77,8 +91,9 @@ class DemoLoad:
         seed_areas(p)
         return open_cases(p, click.echo).notice()
 
-    def run(self, worker: threading.Thread) -> None:
-        """Load the finished cases under their own fixed clock, then start ``worker``."""
+    def run(self, jobs_ready: threading.Event) -> None:
+        """Load the finished cases under their own fixed clock, then let the server's
+        jobs run (``jobs_ready``); mail is delivered all along."""
 
         from participatie.demo import run_demo
 
@@ -102,20 +117,25 @@ class DemoLoad:
             click.echo(f"loading the demo failed: {exc}", err=True)
         finally:
             loader.dispose()
-            worker.start()
+            jobs_ready.set()
 
 
 def _background(
-    p: Participatie, stop: threading.Event, deliver: bool = True, every: float = 2.0
+    p: Participatie,
+    stop: threading.Event,
+    deliver: bool = True,
+    jobs_ready: threading.Event | None = None,
+    every: float = 2.0,
 ) -> None:
-    """Deliver the outbox (when ``deliver``) and run due jobs until told to stop."""
+    """Deliver the outbox (when ``deliver``) and run due jobs (once ``jobs_ready`` is set)
+    until told to stop."""
 
     next_jobs = 0.0
     while not stop.is_set():
         try:
             if deliver:
                 p.outbox.deliver(100)
-            if time.monotonic() >= next_jobs:
+            if (jobs_ready is None or jobs_ready.is_set()) and time.monotonic() >= next_jobs:
                 p.jobs.run_due()
                 next_jobs = time.monotonic() + 60.0
         except Exception as exc:  # keep serving; say what went wrong
@@ -182,6 +202,7 @@ def group(
     clock: Clock
     if out is not None and not demo:
         raise click.UsageError("--out is for --demo; use --mail-folder to keep mail in a folder")
+    _check_port(host, port)
     mailer: Mailer | None = None
     mail_dir: Path | None = mail_folder
     loading: DemoLoad | None = None
@@ -227,13 +248,16 @@ def group(
             "(set the SMTP settings, or use --mail-folder to write it into a folder)"
         )
     stop = threading.Event()
-    worker = threading.Thread(target=_background, args=(p, stop, deliver), daemon=True)
+    jobs_ready = threading.Event()
+    worker = threading.Thread(target=_background, args=(p, stop, deliver, jobs_ready), daemon=True)
     if loading is not None:
-        # The finished cases load behind the open ones; due jobs and delivery start after,
-        # so the server's clock never closes a case the loader is still running.
-        threading.Thread(target=loading.run, args=(worker,), daemon=True).start()
+        # The finished cases load behind the open ones; the server's due jobs start after,
+        # so its clock never acts on a case the loader is still running. Mail goes out
+        # from the start.
+        threading.Thread(target=loading.run, args=(jobs_ready,), daemon=True).start()
     else:
-        worker.start()
+        jobs_ready.set()
+    worker.start()
     click.echo(f"serving on {base_url}/ (stop with Ctrl-C)")
     try:
         # The app reads X-Forwarded-For itself, from settings.web.trusted_proxies only.

@@ -120,3 +120,25 @@ def check(engine: Engine) -> CheckResult:
         differences = compare_metadata(context, metadata)
         revision = context.get_current_revision()
     return CheckResult(current=revision, head=head, differences=list(differences))
+
+
+def describe(diff: Any) -> str:
+    """One readable line for an autogenerate difference: ``add_table participatie_x``,
+    ``remove_column participatie_x.y``, ``modify_type participatie_x.y``."""
+
+    if isinstance(diff, list):
+        return "; ".join(describe(item) for item in diff)
+    if not isinstance(diff, tuple) or not diff:
+        return str(diff)
+    op = str(diff[0])
+    names: list[str] = []
+    for part in diff[1:]:
+        table = getattr(part, "table", None)
+        name = getattr(part, "name", None)
+        if name is not None and table is not None and getattr(table, "name", None):
+            names.append(f"{table.name}.{name}")
+        elif name is not None:
+            names.append(str(name))
+        elif isinstance(part, str):
+            names.append(part)
+    return f"{op} {' '.join(n for n in names if n)}".strip()

@@ -262,7 +262,9 @@ def run_demo(
         decision_url="https://gemeente.example/raad/besluiten/2026-17",
     )
     delivered = 0
-    while True:
+    # Retries come due within minutes; mail due much later (queued under another clock,
+    # as in `serve --demo`) is not waited for: at most two simulated hours.
+    for _minute in range(120):
         report = p.outbox.deliver(1000)
         delivered += report.sent
         if report.claimed == 0:

@@ -17,7 +17,7 @@ import secrets
 
 from participatie.polls.errors import CodeTypo, UnknownCode
 
-#: No 0/O, 1/I, 5/S: the characters people misread on paper.
+#: No 0, O, 1, I or S: the characters people misread on paper (S is dropped for 5).
 ALPHABET = "23456789ABCDEFGHJKLMNPQRTUVWXYZ"
 BASE = len(ALPHABET)
 RANDOM_LENGTH = 11

@@ -258,3 +258,43 @@ def test_serve_never_diverts_real_mail_into_a_folder(tmp_path: Path) -> None:
     assert f"mail is written to {(tmp_path / 'mail').resolve()}" in folder
     refused = run("serve", "--port", "1", "--out", str(tmp_path / "x"))
     assert refused.returncode == 2 and "--mail-folder" in refused.stderr
+
+
+def test_passwords_in_the_query_are_masked_too() -> None:
+    masked = mask_url("postgresql+psycopg://site@db:5432/site?password=Geheim123&sslmode=require")
+    assert "Geheim123" not in masked and "sslmode=require" in masked
+
+
+def test_serve_refuses_a_busy_port_before_emptying_anything(tmp_path: Path) -> None:
+    import socket
+
+    out = tmp_path / "demo"
+    prepare_output(out)
+    (out / "earlier.txt").write_text("earlier demo", encoding="utf-8")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--demo", "--port", str(port), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert (out / "earlier.txt").exists()
+
+
+def test_more_mistakes_are_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    empty = run("--database-url", url, "db", "check")
+    assert empty.returncode == 1
+    assert empty.stdout.strip() == (
+        "the database has no participatie tables: run `participatie db upgrade`"
+    )
+    assert stat.S_IMODE((tmp_path / "site.db").stat().st_mode) == 0o600
+    unknown = run("--database-url", url, "db", "upgrade", "nosuchrev")
+    assert unknown.returncode == 2 and "nosuchrev" in unknown.stderr
+    assert "Traceback" not in unknown.stderr and len(unknown.stderr.strip().splitlines()) == 1
+    assert run("--database-url", url, "db", "upgrade").returncode == 0
+    nowhere = run(
+        "--database-url", url, "audit", "export", "--out", str(tmp_path / "no" / "a.jsonl")
+    )
+    assert nowhere.returncode == 2 and "cannot use" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
