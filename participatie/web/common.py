@@ -5,21 +5,23 @@ language, links that respect the mount prefix, page rendering and the admin guar
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from jinja2 import Environment
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from participatie.engine import Participatie
-from participatie.errors import PermissionDenied
+from participatie.errors import ParticipatieError, PermissionDenied
 from participatie.links import build_path
 from participatie.web.i18n import LANG_COOKIE, Translator, negotiate
+from participatie.web.schemas import ERRORS
 from participatie.web.security import CSRF_COOKIE, CSRF_FIELD, Csrf, client_ip
 
 #: The host's decision on an administrative action: ``authorize(request, action, subject)``
@@ -235,6 +237,30 @@ async def authorized(request: Request, action: str, subject: str | None = None) 
     return verdict if isinstance(verdict, str) else "host"
 
 
+def page_router() -> APIRouter:
+    """Routes of resident pages: every unsafe request carries a CSRF token, and none of
+    them is part of the OpenAPI description."""
+
+    return APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+
+
+def api_router(prefix: str, tag: str) -> APIRouter:
+    """JSON routes below ``prefix``, filed under ``tag``, with the documented error bodies."""
+
+    return APIRouter(prefix=prefix, tags=[tag], responses=ERRORS)
+
+
+def install_parts(
+    app: FastAPI, routers: Sequence[APIRouter], sources: Sequence[SectionSource] = ()
+) -> None:
+    """Add a module's routers in the order given (the order of matching) and what it
+    contributes to the home page and the feeds."""
+
+    for router in routers:
+        app.include_router(router)
+    app.state.participatie_web.sections.extend(sources)
+
+
 def require(action: str, subject_param: str | None = None) -> Any:
     """Dependency for an admin route: the actor the host's callback named."""
 
@@ -258,6 +284,35 @@ def form_text(form: Any, name: str, *, limit: int = 2000) -> str:
 
 def plain_redirect(url: str) -> Response:
     return Response(status_code=303, headers={"location": url, "cache-control": "no-store"})
+
+
+Result = TypeVar("Result")
+
+
+async def with_form(request: Request, handler: Callable[..., Result], *args: str) -> Result:
+    """Read the posted form, then run ``handler(request, *args, form)`` off the event loop:
+    the service calls behind a form block on the database."""
+
+    form = await request.form()
+    return await run_in_threadpool(handler, request, *args, form)
+
+
+def parse_key(value: str, error: type[ParticipatieError], what: str, field: str) -> uuid.UUID:
+    """An id from the path; text that is no UUID names nothing, so ``error`` (not found)."""
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise error(f"no {what} {value!r}", field=field) from None
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """Headers of a file staff download: saved under ``filename``, kept by no cache."""
+
+    return {
+        "content-disposition": f'attachment; filename="{filename}"',
+        "cache-control": "no-store",
+    }
 
 
 #: Order of the sections on the home page; what is open first, results last.

@@ -4,25 +4,25 @@ link from the mail to see it (GET changes nothing) and may erase it with a butto
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
 from participatie.web.common import (
-    check_csrf,
+    api_router,
     facade,
     form_text,
+    page_router,
     remote_ip,
     render,
     translator,
+    with_form,
 )
-from participatie.web.schemas import ERRORS
 
-pages = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-api = APIRouter(prefix="/api/privacy", tags=["privacy"], responses=ERRORS)
+pages = page_router()
+api = api_router("/api/privacy", "privacy")
 
 
 @pages.get("/privacy", response_class=HTMLResponse)
@@ -32,9 +32,7 @@ def request_page(request: Request) -> HTMLResponse:
 
 @pages.post("/privacy", response_class=HTMLResponse)
 async def request_link(request: Request) -> HTMLResponse:
-    form = await request.form()
-    # The service call blocks on the database: off the event loop with it.
-    return await run_in_threadpool(_request_link, request, form)
+    return await with_form(request, _request_link)
 
 
 def _request_link(request: Request, form: FormData) -> HTMLResponse:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 
 from participatie.sendcaps import SendCapStats
-from participatie.web.common import facade, require
-from participatie.web.schemas import ERRORS
+from participatie.web.common import api_router, facade, require
 
-admin = APIRouter(prefix="/api/admin/send-caps", tags=["admin: mail"], responses=ERRORS)
+admin = api_router("/api/admin/send-caps", "admin: mail")
 
 
 @admin.get("", summary="Mails held back by the send caps (and let through) since a moment")

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from participatie.web.common import facade, render, sections, translator
-from participatie.web.petitions import is_open as petition_open
-from participatie.web.petitions import public_petition
+from participatie.web.petitions.lookup import is_open as petition_open
+from participatie.web.petitions.lookup import public_petition
 
 router = APIRouter(prefix="/widget", include_in_schema=False)
 

@@ -5,12 +5,21 @@ tracker on their receipt, once voting has ended.
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from participatie.polls.schemas import PublishedBallot
-from participatie.web.common import facade, form_text, render, translator
-from participatie.web.polls import ENDED, pages, public_poll
+from participatie.web.common import (
+    facade,
+    form_text,
+    page_router,
+    render,
+    translator,
+    with_form,
+)
+from participatie.web.polls.lookup import ENDED, public_poll
+
+pages = page_router()
 
 
 @pages.get("/polls/{poll}/ballots", response_class=HTMLResponse)
@@ -22,9 +31,11 @@ def trackers(request: Request, poll: str, tracker: str | None = None) -> HTMLRes
 
 @pages.post("/polls/{poll}/ballots", response_class=HTMLResponse)
 async def trackers_form(request: Request, poll: str) -> HTMLResponse:
-    form = await request.form()
-    tracker = form_text(form, "tracker", limit=200)
-    return await run_in_threadpool(_trackers, request, poll, tracker)
+    return await with_form(request, _posted_tracker, poll)
+
+
+def _posted_tracker(request: Request, poll: str, form: FormData) -> HTMLResponse:
+    return _trackers(request, poll, form_text(form, "tracker", limit=200))
 
 
 def _trackers(request: Request, poll: str, tracker: str | None) -> HTMLResponse:

@@ -1,0 +1,35 @@
+"""Finding a dossier for the web: the id in the path, whether it takes reactions today,
+whether its answers are out, and its dates as residents read them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from fastapi import Request
+
+from participatie.reactions.errors import DossierNotFound
+from participatie.reactions.schemas import Dossier
+from participatie.web.common import facade, parse_key, translator
+
+
+def get_dossier(request: Request, value: str) -> Dossier:
+    key = parse_key(value, DossierNotFound, "dossier", "dossier")
+    return facade(request).reactions.get_dossier(key)
+
+
+def accepts_reactions(request: Request, dossier: Dossier) -> bool:
+    today = facade(request).clock.now().astimezone(facade(request).settings.zone).date()
+    return dossier.status == "open" and dossier.period_start <= today <= dossier.period_end
+
+
+def published(dossier: Dossier) -> bool:
+    return any(r.published_at is not None for r in dossier.rounds)
+
+
+def day(request: Request, value: date) -> str:
+    """A date of the planning in the resident's language (noon, so no zone shifts it)."""
+
+    t = translator(request)
+    zone = facade(request).settings.zone
+    return t.date(datetime.combine(value, time(12), tzinfo=zone), zone)
