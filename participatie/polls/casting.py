@@ -7,15 +7,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput, InvalidState
 from participatie.identity import mailbox_key, normalize_email, normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.context import SUBJECT, PollsPart, postcode_allowed
-from participatie.polls.errors import NotEligible, PollClosed, PollNotOpen
+from participatie.polls.errors import (
+    AlreadyVoted,
+    CodeRevoked,
+    NotEligible,
+    PollClosed,
+    PollNotOpen,
+    UnknownCode,
+)
 from participatie.polls.marks import ballot_marks
-from participatie.polls.models import DRAFT, OPEN, SCHEDULED, PollRow
+from participatie.polls.models import DRAFT, OPEN, SCHEDULED, CredentialRow, PollRow
 from participatie.polls.recording import record_ballot
 from participatie.polls.schemas import BallotIn, Receipt
 from participatie.retry import retry_transient
@@ -89,6 +97,50 @@ class Casting(PollsPart):
             raise PollClosed("voting has ended", field="poll")
 
     @retry_transient
+    def check_code(
+        self, poll_id: uuid.UUID | str, code: str, *, session: Session | None = None
+    ) -> str:
+        """Check a letter's code before the ballot is shown; writes nothing.
+
+        Args:
+            poll_id: the poll (a code poll, open).
+            code: the code as typed; spacing, dashes and case do not matter.
+
+        Returns:
+            The code written as on the letter (``"K7QF-M2XW-9PQR"``).
+
+        Raises:
+            CodeTypo: ``poll.code_typo``, the check character does not match.
+            UnknownCode: ``poll.unknown_code``; CodeRevoked: ``poll.code_revoked``.
+            AlreadyVoted: ``poll.already_voted``, unless the poll lets a vote change.
+            PollNotOpen / PollClosed: the poll does not take votes now.
+
+        ``cast`` checks all of this again; this only spares a resident filling in a
+        ballot that cannot count.
+        """
+
+        compact = codes_mod.parse_code(code)
+        context = self.context
+        with context.p.unit_of_work(session, readonly=True) as s:
+            row = context.load(s, poll_id, options=False)
+            self._check_open(row)
+            key, _kind = self._credential_key(row, compact, None, None)
+            found = s.execute(
+                select(CredentialRow.status, CredentialRow.uses, CredentialRow.max_uses).where(
+                    CredentialRow.poll_id == row.id, CredentialRow.key_hash == key
+                )
+            ).first()
+            if found is None:
+                raise UnknownCode("this code is not known for this poll", field="code")
+            if found.status != "active":
+                raise CodeRevoked(
+                    "this code was replaced by a new one: use the code from your newest letter",
+                    field="code",
+                )
+            if found.uses >= found.max_uses and not row.allow_change:
+                raise AlreadyVoted("this code has been used to vote already", field="code")
+        return codes_mod.format_code(compact)
+
     def cast(
         self,
         poll_id: uuid.UUID | str,

@@ -67,6 +67,12 @@ def test_vote_with_a_code_from_the_letter(p: Participatie, client: TestClient) -
     )
     assert again.status_code == 422
     assert "Met deze code is al gestemd" in again.text
+    # A used or unknown code is refused at the code step, before a ballot is shown.
+    used = client.post(
+        f"/polls/{poll.id}/vote", data={"csrf_token": token, "step": "code", "code": codes[0]}
+    )
+    assert used.status_code == 422
+    assert "Met deze code is al gestemd" in used.text and 'type="checkbox"' not in used.text
 
     # Before closing the tracker page says to come back later; afterwards it finds the ballot.
     assert "als de stemming voorbij is" in client.get(f"/polls/{poll.id}/ballots").text

@@ -11,7 +11,6 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from participatie.errors import InvalidInput, ParticipatieError, PermissionDenied
-from participatie.polls import codes
 from participatie.polls.errors import AlreadyVoted
 from participatie.polls.schemas import BallotIn, Poll
 from participatie.web.common import (
@@ -112,7 +111,7 @@ def _vote(request: Request, poll: str, form: FormData) -> HTMLResponse:
     if step == "code":
         typed = form_text(form, "code", limit=40)
         try:
-            compact = codes.parse_code(typed)
+            shown = p.polls.check_code(found.id, typed)
         except ParticipatieError as exc:
             return render(
                 request,
@@ -123,7 +122,7 @@ def _vote(request: Request, poll: str, form: FormData) -> HTMLResponse:
                 errors={"code": t.error(exc)},
                 labels=("code",),
             )
-        return _ballot_page(request, found, credential={"code": codes.format_code(compact)})
+        return _ballot_page(request, found, credential={"code": shown})
 
     if step == "email":
         given = {
