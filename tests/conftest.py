@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -125,3 +126,42 @@ def p(dialect: str, servers: _Servers, tmp_path: Path, clock: FixedClock) -> Ite
 def smtp() -> Iterator[SmtpSink]:
     with smtp_server() as sink:
         yield sink
+
+
+# -- one Chromium per test process, shared by every package's page tests ----------------
+# (Two session fixtures would each start Playwright's sync API in the same thread, and the
+# second refuses to run inside the first one's event loop.)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (Debian's; Playwright cannot fetch its own)."""
+
+    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
+
+    browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=30_000
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1000, "height": 800})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    # Console errors (a CSP violation, a missing stylesheet) are collected for check().
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.console_errors = errors
+    try:
+        yield tab
+    finally:
+        context.close()

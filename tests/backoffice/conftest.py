@@ -15,9 +15,6 @@ from starlette.requests import Request
 from participatie.engine import Participatie
 from participatie.web import create_app
 from participatie.web.backoffice import ACTIONS, StaffUser, create_backoffice
-from tests.web.conftest import browser, page
-
-__all__ = ["browser", "page"]  # the resident pages' Chromium fixtures, shared
 
 STAFF_COOKIE = "test_staff"
 ALL = frozenset(ACTIONS)
