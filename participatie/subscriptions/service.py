@@ -149,6 +149,15 @@ class Subscriptions:
         token = self._p.tokens.make(UNSUBSCRIBE, str(subscriber_id), bound_to=mailbox_hash)
         return self._p.url("subscription.unsubscribe", token=token)
 
+    def manage_link(self, subscriber_id: uuid.UUID, *, session: Session | None = None) -> str:
+        """The manage (and unsubscribe) link of a subscriber, as its mails carry it."""
+
+        with self._p.unit_of_work(session, readonly=True) as s:
+            row = s.get(SubscriberRow, subscriber_id)
+            if row is None:
+                raise SubscriptionNotFound("no such subscriber", field="subscriber_id")
+            return self.manage_url(row.id, row.mailbox_hash)
+
     def get(self, token: str, *, session: Session | None = None) -> Subscription:
         """The subscription behind a mail's manage link: also the export of one's data."""
 
