@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from participatie.subscriptions.events import DOSSIER, PETITION
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 #: Subscribers read, matched and mailed per page.
 PAGE = 1000
 SUBSCRIBER = "subscriber"
+SUBSCRIBERS: Table = SubscriberRow.__table__  # type: ignore[assignment]
+_SUBSCRIBERS = SUBSCRIBERS.c
+#: Moves a subscriber's high-water mark forward only (a slower runner never moves it back).
+MOVE_MARK = (
+    update(SUBSCRIBERS)
+    .where(_SUBSCRIBERS.id == bindparam("sid"), _SUBSCRIBERS.last_seq < bindparam("mark"))
+    .values(last_seq=bindparam("mark"))
+)
 
 
 @dataclass(frozen=True)
@@ -196,13 +204,9 @@ def send_digests(
             if message is not None:
                 queued += 1
                 marks.append({"sid": row.id, "mark": news[-1].seq})
-        for mark in marks:
-            s.execute(
-                update(SubscriberRow)
-                .where(SubscriberRow.id == mark["sid"], SubscriberRow.last_seq < mark["mark"])
-                .values(last_seq=mark["mark"])
-                .execution_options(synchronize_session=False)
-            )
+        if marks:
+            # One statement for the page (executemany), not one round trip per subscriber.
+            s.connection().execute(MOVE_MARK, marks)
     return DigestRun(period=period_name, subscribers=subscribers, queued=queued)
 
 
