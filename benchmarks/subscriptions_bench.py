@@ -172,9 +172,7 @@ def main() -> None:
         ]
         raw_url = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(raw_url) as conn:
-            conn.execute(
-                "CREATE TABLE raw_outbox (LIKE participatie_outbox_message INCLUDING ALL)"
-            )
+            conn.execute("CREATE TABLE raw_outbox (LIKE participatie_outbox_message INCLUDING ALL)")
             conn.commit()
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO raw_outbox ({', '.join(columns)}) VALUES ({placeholders})"

@@ -158,6 +158,40 @@ class Subscriptions:
                 raise SubscriptionNotFound("no such subscriber", field="subscriber_id")
             return self.manage_url(row.id, row.mailbox_hash)
 
+    @retry_transient
+    def request_link(
+        self,
+        email: str,
+        *,
+        locale: str | None = None,
+        ip: str | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Mail the manage link (see, change, erase) to a subscribed address. The answer
+        is the same whether or not the address is subscribed; capped like every mail a
+        requester can trigger."""
+
+        address = normalize_email(email, field="email")
+        key = self._p.hasher.mailbox(mailbox_key(address, self._p.settings.mailboxes))
+        with self._p.unit_of_work(session) as s:
+            # The cap is taken for known and unknown addresses alike (same statements).
+            allowed = self._p.send_caps.allow(s, email=address, ip=ip)
+            row = s.execute(
+                select(SubscriberRow).where(SubscriberRow.mailbox_hash == key)
+            ).scalar_one_or_none()
+            if row is None or not allowed:
+                return
+            url = self.manage_url(row.id, row.mailbox_hash)
+            self._p.outbox.enqueue(
+                s,
+                to=row.address,
+                template="subscriptions_link",
+                locale=locale or row.locale,
+                context={"manage_url": url},
+                subject_type=SUBSCRIBER,
+                subject_id=row.id,
+            )
+
     def get(self, token: str, *, session: Session | None = None) -> Subscription:
         """The subscription behind a mail's manage link: also the export of one's data."""
 

@@ -209,6 +209,23 @@ def subscribe_json(request: Request, data: SubscriptionIn) -> Response:
     return Response(status_code=202)
 
 
+class LinkRequest(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+
+
+@api.post(
+    "/request-link",
+    status_code=202,
+    summary="Mail the manage link (see, change or erase what is stored) to an address",
+    description="The answer is the same whether or not the address is subscribed.",
+)
+def request_link_json(request: Request, data: LinkRequest) -> Response:
+    facade(request).subscriptions.request_link(
+        data.email, locale=translator(request).lang, ip=remote_ip(request)
+    )
+    return Response(status_code=202)
+
+
 @api.post("/confirm", summary="Confirm with the token of the confirmation link")
 def confirm_json(request: Request, data: TokenIn) -> Subscription:
     return facade(request).subscriptions.confirm(data.token)

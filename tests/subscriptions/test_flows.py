@@ -229,3 +229,15 @@ def test_events_count(p: Participatie) -> None:
     with p.session_scope(readonly=True) as s:
         assert s.execute(select(func.count()).select_from(EventRow)).scalar_one() == 1
     assert p.subscriptions.events()[0].area_codes == ["paddepoel"]
+
+
+def test_request_link_answers_the_same(p: Participatie) -> None:
+    subscribe(p, "fenna@example.nl")
+    assert p.subscriptions.request_link("fenna@example.nl") is None
+    assert p.subscriptions.request_link("onbekend@example.nl") is None
+    [mail] = p.outbox.messages(template="subscriptions_link")
+    assert mail.to_address == "fenna@example.nl"
+    link = token(p, "fenna@example.nl", "subscription.unsubscribe")
+    assert p.subscriptions.export(link).email == "fenna@example.nl"
+    with pytest.raises(InvalidEmail):
+        p.subscriptions.request_link("geen adres")
