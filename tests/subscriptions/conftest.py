@@ -14,6 +14,7 @@ from participatie.links import link_params
 from participatie.reactions.schemas import DossierIn
 from participatie.subscriptions.models import FollowRow, RequestRow, SubscriberRow
 from participatie.subscriptions.schemas import Subscription, SubscriptionIn
+from tests.web.conftest import browser, page  # noqa: F401  (the browser fixtures)
 
 
 def token(p: Participatie, to: str, name: str) -> str:
