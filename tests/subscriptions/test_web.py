@@ -132,3 +132,25 @@ def test_headers_through_real_smtp(p: Participatie, smtp: SmtpSink, clock: Fixed
     assert value.startswith("<https://") and value.endswith(">")
     assert value.isascii() and "/subscriptions/unsubscribe/" in value
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_change_choices_on_the_manage_page(p: Participatie, client: TestClient) -> None:
+    sub = subscribe(p, "fenna@example.nl")
+    path = urlsplit(p.subscriptions.manage_link(sub.id)).path
+    page = client.get(path)
+    assert page.status_code == 200 and 'id="wijk-paddepoel" name="areas"' in page.text
+    changed = client.post(
+        path + "/change",
+        data={
+            "csrf_token": csrf(page.text),
+            "areas": ["centrum", "paddepoel"],
+            "topics": "polls",
+            "frequency": "weekly",
+        },
+    )
+    assert changed.status_code == 200
+    now = p.subscriptions.get(path.rsplit("/", 1)[1])
+    assert now.frequency == "weekly"
+    assert sorted(f.target for f in now.follows) == ["centrum", "paddepoel"]
+    refused = client.post(path + "/change", data={"csrf_token": csrf(page.text), "areas": "x"})
+    assert refused.status_code == 422 and 'href="#veld-areas"' in refused.text
