@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -61,6 +61,10 @@ class AuditEvent(BaseModel):
     data: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+#: Called inside ``AuditLog.record`` with the caller's session and the new event.
+Listener = Callable[[Session, "AuditEvent"], None]
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,15 @@ class AuditLog:
 
     def __init__(self, p: Participatie) -> None:
         self._p = p
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(session, event)`` after every event is appended, inside
+        ``record``, in the same transaction: what it writes commits or rolls back with
+        the change the event records. It must be cheap, and an error it raises undoes
+        the caller's change (nothing is lost silently)."""
+
+        self._listeners.append(listener)
 
     def record(
         self,
@@ -156,7 +169,10 @@ class AuditLog:
         head.last_seq = seq
         head.last_hash = digest
         session.flush()
-        return _to_event(row)
+        event = _to_event(row)
+        for listener in self._listeners:
+            listener(session, event)
+        return event
 
     @staticmethod
     def _locked_head(session: Session) -> AuditHeadRow:

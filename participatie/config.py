@@ -22,6 +22,7 @@ from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
 from participatie.retention import RetentionSettings
+from participatie.subscriptions.settings import SubscriptionSettings
 
 #: Locales with message catalogues and templates.
 SUPPORTED_LOCALES = ("nl", "en")
@@ -182,6 +183,7 @@ class Settings(BaseSettings):
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     retention: RetentionSettings = RetentionSettings()
 
     @field_validator("secret_keys", mode="before")

@@ -78,6 +78,7 @@ CASES = (
     ("polls", "paddepoel"),
     ("petitions", "grote-markt"),
     ("reactions", "hondenbeleid"),
+    ("subscriptions", "volgen"),
 )
 
 
@@ -111,6 +112,10 @@ def run_demo(
         echo("migrated the database to the newest revision")
         seed_areas(p)
         echo(f"created {len(DEMO_AREAS)} wijken")
+    # Residents follow their wijk before the cases run, so the digests carry their events.
+    from participatie.subscriptions import demo as follow
+
+    follow.prepare(p, clock, echo)
     results: dict[str, Any] = {}
     for module, folder in CASES:
         try:

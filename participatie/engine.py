@@ -2,7 +2,7 @@
 
 It owns the engine, sessions (units of work), the token signer, the keyed hasher, the
 mailer, the clock and the templates, and carries the services: ``outbox``, ``audit``,
-``jobs``, ``areas``, ``polls``, ``petitions`` and ``reactions``.
+``jobs``, ``areas``, ``polls``, ``petitions``, ``reactions`` and ``subscriptions``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from participatie.petitions.service import Petitions
     from participatie.polls.service import Polls
     from participatie.reactions.service import Reactions
+    from participatie.subscriptions.service import Subscriptions
 
 
 class Participatie:
@@ -100,6 +101,9 @@ class Participatie:
         self.polls: Polls = Polls(self)
         self.petitions: Petitions = Petitions(self)
         self.reactions: Reactions = Reactions(self)
+        from participatie.subscriptions.service import Subscriptions
+
+        self.subscriptions: Subscriptions = Subscriptions(self)
         from participatie import retention
 
         retention.register(self)

@@ -22,6 +22,9 @@ PATHS: dict[str, str] = {
     "dossier": "/dossiers/{dossier}",
     "dossier.react": "/dossiers/{dossier}/react",
     "privacy.request": "/privacy/{token}",
+    "subscriptions": "/subscriptions",
+    "subscription.confirm": "/subscriptions/confirm/{token}",
+    "subscription.unsubscribe": "/subscriptions/unsubscribe/{token}",
 }
 
 

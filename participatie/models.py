@@ -11,6 +11,7 @@ _MODULE_MODELS = (
     "participatie.polls.models",
     "participatie.petitions.models",
     "participatie.reactions.models",
+    "participatie.subscriptions.models",
 )
 
 for _name in _MODULE_MODELS:

@@ -8,7 +8,7 @@ from participatie.errors import ParticipatieError, error_classes
 
 # The web layer's own errors are part of the tree (the web extra is installed to build
 # the docs).
-for module in ("polls", "petitions", "reactions", "web"):
+for module in ("polls", "petitions", "reactions", "subscriptions", "web"):
     importlib.import_module(f"participatie.{module}.errors")
 
 

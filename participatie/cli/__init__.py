@@ -34,7 +34,7 @@ from participatie.infra import explain
 from participatie.outbox import DeliveryReport
 from participatie.outbox.mailers import FolderMailer
 
-MODULES = ("polls", "petitions", "reactions", "web")
+MODULES = ("polls", "petitions", "reactions", "subscriptions", "web")
 
 
 class Context:

@@ -99,9 +99,9 @@ class _Module(Protocol):
 
 
 def _module_routers() -> list[_Module]:
-    from participatie.web import dossiers, petitions, polls, privacy, sendcaps
+    from participatie.web import dossiers, petitions, polls, privacy, sendcaps, subscriptions
 
-    return [petitions, polls, dossiers, privacy, sendcaps]
+    return [petitions, polls, dossiers, privacy, sendcaps, subscriptions]
 
 
 def _version() -> str:

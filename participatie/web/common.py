@@ -189,7 +189,7 @@ def render(
 
 
 #: Routes a mail client may post to with ``List-Unsubscribe=One-Click`` (RFC 8058).
-ONE_CLICK = frozenset({"/petitions/unsubscribe/{token}"})
+ONE_CLICK = frozenset({"/petitions/unsubscribe/{token}", "/subscriptions/unsubscribe/{token}"})
 
 
 def _route_path(request: Request) -> str | None:

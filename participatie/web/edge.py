@@ -16,7 +16,7 @@ REDACTED = "[redacted]"
 
 #: Path segments that are secrets: the tokens e-mail links carry, and a ballot's tracker.
 _SECRET_SEGMENTS = re.compile(
-    r"(/(?:petitions|polls|reactions)/(?:confirm|withdraw|unsubscribe|creator|coinitiator)/"
+    r"(/(?:petitions|polls|reactions|subscriptions)/(?:confirm|withdraw|unsubscribe|creator|coinitiator)/"
     r"|/privacy/"
     r"|/api/polls/[^/?#\s]+/ballots/"
     r")[^/?#\s\"]+"

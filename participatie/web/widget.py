@@ -40,7 +40,13 @@ def open_widget(request: Request, area: str | None = None, kind: str | None = No
     wanted = (kind,) if kind in KINDS else KINDS
     found = [s for s in sections(request, area.lower() if area else None) if s.key in wanted]
     title = t("widget.open_in", area=area_name) if area_name else t("widget.open")
-    return render(request, "widget_list.html", title=title, sections=found)
+    return render(
+        request,
+        "widget_list.html",
+        title=title,
+        sections=found,
+        area=area.lower() if area else None,
+    )
 
 
 @router.get("/areas/{area}", response_class=HTMLResponse)

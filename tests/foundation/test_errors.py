@@ -10,7 +10,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
 
 def _all_classes() -> list[type[ParticipatieError]]:
-    for module in ("polls", "petitions", "reactions", "web"):
+    for module in ("polls", "petitions", "reactions", "subscriptions", "web"):
         importlib.import_module(f"participatie.{module}.errors")
     return error_classes()
 

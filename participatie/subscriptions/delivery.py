@@ -1,0 +1,317 @@
+"""Digests and immediate mails: who hears of which event, queued through the outbox with
+a "never twice" key per subscriber and period, in pages of subscribers (memory flat)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from participatie.subscriptions.events import DOSSIER, PETITION
+from participatie.subscriptions.models import EventRow, FollowRow, SubscriberRow
+from participatie.subscriptions.schemas import MUNICIPALITY, DigestRun
+
+if TYPE_CHECKING:
+    from participatie.engine import Participatie
+
+#: Subscribers read, matched and mailed per page.
+PAGE = 1000
+SUBSCRIBER = "subscriber"
+SUBSCRIBERS: Table = SubscriberRow.__table__  # type: ignore[assignment]
+_SUBSCRIBERS = SUBSCRIBERS.c
+#: Moves a subscriber's high-water mark forward only (a slower runner never moves it back).
+MOVE_MARK = (
+    update(SUBSCRIBERS)
+    .where(_SUBSCRIBERS.id == bindparam("sid"), _SUBSCRIBERS.last_seq < bindparam("mark"))
+    .values(last_seq=bindparam("mark"))
+)
+
+
+@dataclass(frozen=True)
+class Followed:
+    kind: str
+    target: str
+    topics: frozenset[str]
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    occurred_at: datetime
+    kind: str
+    topic: str
+    subject_type: str
+    subject_id: str
+    title: str
+    area_codes: frozenset[str]
+    url: str
+
+
+def matches(follow: Followed, event: Event) -> bool:
+    """Whether one follow covers one event; never an event older than the follow."""
+
+    if event.occurred_at < follow.since:
+        return False
+    if follow.kind == "dossier":
+        return event.subject_type == DOSSIER and event.subject_id == follow.target
+    if follow.kind == "petition":
+        return event.subject_type == PETITION and event.subject_id == follow.target
+    if follow.topics and event.topic not in follow.topics:
+        return False
+    # No wijken on the event: it concerns the whole municipality, so every wijk.
+    return (
+        follow.target == MUNICIPALITY or not event.area_codes or follow.target in event.area_codes
+    )
+
+
+def period(p: Participatie, frequency: str, now: datetime, *, force: bool = False) -> str | None:
+    """The digest period ``now`` falls in, or None when that digest is not due yet."""
+
+    settings = p.settings.subscriptions
+    local = now.astimezone(p.settings.zone)
+    if frequency == "daily":
+        due = local.hour >= settings.digest_hour
+        name = local.date().isoformat()
+    else:
+        weekday = local.isoweekday()
+        due = weekday > settings.weekly_day or (
+            weekday == settings.weekly_day and local.hour >= settings.digest_hour
+        )
+        year, week, _ = local.isocalendar()
+        name = f"{year}-W{week:02d}"
+    return name if due or force else None
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        topic=row.topic,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        title=row.title,
+        area_codes=frozenset(row.area_codes or []),
+        url=row.url,
+    )
+
+
+def _follows(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Followed]]:
+    found: dict[uuid.UUID, list[Followed]] = defaultdict(list)
+    rows = s.execute(
+        select(
+            FollowRow.subscriber_id,
+            FollowRow.kind,
+            FollowRow.target,
+            FollowRow.topics,
+            FollowRow.created_at,
+        ).where(FollowRow.subscriber_id.in_(ids))
+    )
+    for sub_id, kind, target, topics, since in rows:
+        topic_set = frozenset(topics.split(",")) if topics else frozenset()
+        found[sub_id].append(Followed(kind, target, topic_set, since))
+    return found
+
+
+def _pages(s: Session, frequency: str, above: int) -> Iterator[list[Any]]:
+    """Subscribers of a frequency with events to hear of, a page at a time (keyset)."""
+
+    last: uuid.UUID | None = None
+    while True:
+        query = (
+            select(
+                SubscriberRow.id,
+                SubscriberRow.address,
+                SubscriberRow.locale,
+                SubscriberRow.last_seq,
+                SubscriberRow.mailbox_hash,
+            )
+            .where(SubscriberRow.frequency == frequency, SubscriberRow.last_seq < above)
+            .order_by(SubscriberRow.id)
+            .limit(PAGE)
+        )
+        if last is not None:
+            query = query.where(SubscriberRow.id > last)
+        page = list(s.execute(query))
+        if not page:
+            return
+        yield page
+        last = page[-1].id
+
+
+def headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: one click in the mail client leaves."""
+
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def send_digests(
+    p: Participatie, s: Session, frequency: str, period_name: str, now: datetime
+) -> DigestRun:
+    """Queue one digest per subscriber of ``frequency`` for ``period_name``."""
+
+    keep = p.settings.subscriptions.keep_events
+    events = [
+        _event(row)
+        for row in s.execute(
+            select(EventRow)
+            .where(EventRow.urgent.is_(False), EventRow.occurred_at >= now - keep)
+            .order_by(EventRow.seq)
+        ).scalars()
+    ]
+    subscribers = queued = 0
+    if not events:
+        return DigestRun(period=period_name, subscribers=0, queued=0)
+    newest = events[-1].seq
+    for page in _pages(s, frequency, newest):
+        follows = _follows(s, [row.id for row in page])
+        marks: list[dict[str, Any]] = []
+        for row in page:
+            subscribers += 1
+            mine = follows.get(row.id, [])
+            news = [e for e in events if e.seq > row.last_seq and any(matches(f, e) for f in mine)]
+            if not news:
+                continue
+            unsub = p.subscriptions.manage_url(row.id, row.mailbox_hash)
+            message = p.outbox.enqueue(
+                s,
+                to=row.address,
+                template="subscriptions_digest",
+                locale=row.locale,
+                context={
+                    "events": [_context(e) for e in news],
+                    "frequency": frequency,
+                    "period": period_name,
+                    "manage_url": unsub,
+                },
+                headers=headers(unsub),
+                dedupe_key=f"subscription-digest:{row.id}:{frequency}:{period_name}",
+                subject_type=SUBSCRIBER,
+                subject_id=row.id,
+            )
+            # A digest of this period exists already (another runner, an earlier run):
+            # the events it did not carry wait for the next period.
+            if message is not None:
+                queued += 1
+                marks.append({"sid": row.id, "mark": news[-1].seq})
+        if marks:
+            # One statement for the page (executemany), not one round trip per subscriber.
+            s.connection().execute(MOVE_MARK, marks)
+    return DigestRun(period=period_name, subscribers=subscribers, queued=queued)
+
+
+def _context(event: Event) -> dict[str, Any]:
+    return {"kind": event.kind, "title": event.title, "url": event.url, "topic": event.topic}
+
+
+def send_urgent(p: Participatie, s: Session, now: datetime) -> int:
+    """Mail each urgent event not mailed yet to everyone following it, once."""
+
+    pending = list(
+        s.execute(
+            select(EventRow)
+            .where(EventRow.urgent.is_(True), EventRow.notified_at.is_(None))
+            .order_by(EventRow.seq)
+            .with_for_update(skip_locked=s.get_bind().dialect.name != "sqlite")
+        ).scalars()
+    )
+    queued = 0
+    for row in pending:
+        event = _event(row)
+        targets = [*event.area_codes, MUNICIPALITY]
+        query = (
+            select(
+                SubscriberRow.id,
+                SubscriberRow.address,
+                SubscriberRow.locale,
+                SubscriberRow.mailbox_hash,
+                FollowRow.kind,
+                FollowRow.target,
+                FollowRow.topics,
+                FollowRow.created_at,
+            )
+            .join(FollowRow, FollowRow.subscriber_id == SubscriberRow.id)
+            .where(
+                or_(
+                    FollowRow.kind == "area"
+                    if not event.area_codes
+                    else (FollowRow.kind == "area") & FollowRow.target.in_(targets),
+                    (FollowRow.kind == "dossier") & (FollowRow.target == event.subject_id),
+                    (FollowRow.kind == "petition") & (FollowRow.target == event.subject_id),
+                )
+            )
+        )
+        done: set[uuid.UUID] = set()
+        for sid, address, locale, key, kind, target, topics, since in s.execute(query):
+            follow = Followed(
+                kind, target, frozenset(topics.split(",")) if topics else frozenset(), since
+            )
+            if sid in done or not matches(follow, event):
+                continue
+            done.add(sid)
+            unsub = p.subscriptions.manage_url(sid, key)
+            message = p.outbox.enqueue(
+                s,
+                to=address,
+                template="subscriptions_event",
+                locale=locale,
+                context={"event": _context(event), "manage_url": unsub},
+                headers=headers(unsub),
+                dedupe_key=f"subscription-event:{sid}:{event.seq}",
+                subject_type=SUBSCRIBER,
+                subject_id=sid,
+            )
+            queued += message is not None
+        row.notified_at = now
+    s.flush()
+    return queued
+
+
+def closing_rounds(p: Participatie, s: Session, now: datetime) -> int:
+    """Record "round closes soon" for each open round ending within the setting's days,
+    once per round; the audit listener turns it into an urgent event."""
+
+    from participatie.reactions.models import DossierRow, RoundRow
+
+    days = p.settings.subscriptions.closing_soon_days
+    today = now.astimezone(p.settings.zone).date()
+    rows = s.execute(
+        select(DossierRow.id, RoundRow.number, RoundRow.period_end)
+        .join(RoundRow, RoundRow.dossier_id == DossierRow.id)
+        .where(
+            DossierRow.status == "open",
+            RoundRow.number == DossierRow.round,
+            RoundRow.period_end >= today,
+            RoundRow.period_end <= today + timedelta(days=days),
+        )
+    ).all()
+    recorded = 0
+    for dossier_id, number, period_end in rows:
+        done = p.audit.events(
+            subject_type=DOSSIER,
+            subject_id=dossier_id,
+            action="subscriptions.round_closing",
+            session=s,
+        )
+        if any(e.data.get("round") == number for e in done):
+            continue
+        p.audit.record(
+            s,
+            actor="system",
+            action="subscriptions.round_closing",
+            subject_type=DOSSIER,
+            subject_id=dossier_id,
+            data={"round": number, "period_end": period_end.isoformat()},
+        )
+        recorded += 1
+    return recorded
