@@ -10,6 +10,7 @@ import importlib
 import io
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -33,6 +34,9 @@ from participatie.exports.files import open_private
 from participatie.infra import explain
 from participatie.outbox import DeliveryReport
 from participatie.outbox.mailers import FolderMailer
+
+#: Address of the resident pages in the files `participatie demo` writes.
+DEMO_URL = "https://meedoen.gemeente.example"
 
 MODULES = ("polls", "petitions", "reactions", "subscriptions", "web")
 
@@ -385,9 +389,13 @@ def demo(out: Path, force: bool) -> None:
     from participatie.demo import prepare_output, run_demo
 
     prepare_output(out, force=force)
+    # The outputs are files, not a server: links in them use an https address (as a
+    # deployment's would, and as RFC 8058 one-click unsubscribe requires) unless set.
+    base = {} if os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL") else {"public_base_url": DEMO_URL}
     settings, generated = Settings.for_demo(
         database_url=f"sqlite:///{out / 'participatie.db'}",
         sqlite_synchronous="NORMAL",
+        **base,
     )
     if generated:
         click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
