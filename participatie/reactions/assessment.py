@@ -92,7 +92,8 @@ class Assessment(ReactionsPart):
         """Split a reaction: one more point, optionally in a theme."""
 
         with self._ctx.p.unit_of_work(session) as s:
-            reaction = self._ctx.by_number(s, dossier_id, number)
+            # Locked: two points split off one reaction at once each get their own position.
+            reaction = self._ctx.by_number(s, dossier_id, number, lock=True)
             theme = (
                 self._ctx.theme(s, dossier_id, data.theme, reaction.round) if data.theme else None
             )

@@ -90,12 +90,13 @@ class ReactionContext:
             raise ReactionNotFound(f"no reaction {reaction_id}", field="reaction_id")
         return row
 
-    def by_number(self, s: Session, dossier_id: uuid.UUID, number: int) -> ReactionRow:
-        row = s.execute(
-            select(ReactionRow).where(
-                ReactionRow.dossier_id == dossier_id, ReactionRow.number == number
-            )
-        ).scalar_one_or_none()
+    def by_number(
+        self, s: Session, dossier_id: uuid.UUID, number: int, *, lock: bool = False
+    ) -> ReactionRow:
+        query = select(ReactionRow).where(
+            ReactionRow.dossier_id == dossier_id, ReactionRow.number == number
+        )
+        row = s.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         if row is None:
             raise ReactionNotFound(f"no reaction number {number}", field="number")
         return row
