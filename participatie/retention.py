@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, or_, update
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -89,8 +89,9 @@ def expire_messages(p: Participatie, session: Session, now: datetime) -> int:
             text_body="",
             html_body=None,
             headers="{}",
-            # A server's refusal often quotes the address.
-            last_error=None,
+            # A server's refusal often quotes the address; the library's own markers
+            # ("erased", "expired") hold none and keep saying why the message is dead.
+            last_error=case((Row.last_error.in_(OWN_ERRORS), Row.last_error), else_=None),
         )
         .execution_options(synchronize_session=False)
     )

@@ -37,6 +37,7 @@ from participatie.outbox.mailers import (
     SmtpMailer,
 )
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
+from participatie.retention import ERASED_ADDRESSES, OWN_ERRORS
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -285,7 +286,7 @@ class Outbox:
                     html_body=None,
                     headers="{}",
                     # A server's refusal often quotes the address; "erased" says why.
-                    last_error=case((OutboxMessageRow.status == SENT, None), else_="erased"),
+                    last_error=case((OutboxMessageRow.status == SENT, None), else_=ERASED),
                 )
             )
             total += int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -299,10 +300,11 @@ class Outbox:
                 update(OutboxMessageRow)
                 .where(
                     OutboxMessageRow.status == FAILED,
-                    # Erased messages have no address left and must never go out.
+                    # Erased or expired messages have no address left and never go out.
+                    OutboxMessageRow.to_address.not_in(ERASED_ADDRESSES),
                     or_(
                         OutboxMessageRow.last_error.is_(None),
-                        OutboxMessageRow.last_error != ERASED,
+                        OutboxMessageRow.last_error.not_in(OWN_ERRORS),
                     ),
                 )
                 .values(

@@ -249,3 +249,24 @@ def test_retry_failed_never_brings_back_erased_messages(p: Participatie, smtp: S
         p.outbox.erase(s, subject_type="person", subject_ids=["p1"])
     assert p.outbox.retry_failed() == 0
     assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0
+
+
+def test_retry_failed_never_brings_back_expired_messages(p: Participatie, smtp: SmtpSink) -> None:
+    """A message past its retention is blanked; it keeps saying why and never goes out."""
+
+    from datetime import timedelta
+
+    from participatie.retention import expire_messages
+
+    with p.unit_of_work() as s:
+        p.outbox.enqueue(
+            s, to="b@example.nl", template="notice", context={"title": "T", "message": "M"}
+        )
+    later = p.clock.now() + p.settings.retention.outbox_messages + timedelta(days=1)
+    with p.unit_of_work() as s:
+        expire_messages(p, s, later)
+    (message,) = p.outbox.messages()
+    assert message.status == "failed" and message.last_error == "expired"
+    assert message.to_address == ""
+    assert p.outbox.retry_failed() == 0
+    assert p.outbox.deliver(mailer=_mailer(smtp)).claimed == 0
