@@ -141,7 +141,7 @@ def remove_people(
     row.creator_email = None
     row.creator_email_hash = None
     for co in coinitiators:
-        co.name = co.email = co.email_hash = None
+        co.name = co.email = co.email_hash = co.mailbox_hash = None
     for batch in session.execute(
         select(PaperBatchRow).where(
             PaperBatchRow.petition_id == row.id, PaperBatchRow.note.is_not(None)

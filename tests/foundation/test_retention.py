@@ -271,12 +271,15 @@ def keyed_hashes(p: Participatie) -> dict[str, int]:
         "signature hashes": select(func.count()).where(
             or_(
                 SignatureRow.email_hash.is_not(None),
+                SignatureRow.mailbox_hash.is_not(None),
                 SignatureRow.ip_hash.is_not(None),
                 SignatureRow.subnet_hash.is_not(None),
             )
         ),
         "creator hashes": select(func.count()).where(PetitionRow.creator_email_hash.is_not(None)),
-        "co-initiator hashes": select(func.count()).where(CoinitiatorRow.email_hash.is_not(None)),
+        "co-initiator hashes": select(func.count()).where(
+            or_(CoinitiatorRow.email_hash.is_not(None), CoinitiatorRow.mailbox_hash.is_not(None))
+        ),
         "trending keys": select(func.count()).select_from(TrendRow),
         "blocked addresses": select(func.count()).where(RuleRow.kind == "block_address"),
         "voter hashes": select(func.count()).where(
