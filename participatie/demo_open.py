@@ -6,13 +6,13 @@ results; these let a newcomer vote, sign and react under the server's moving clo
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from participatie.engine import Participatie
+from participatie.links import link_params
 from participatie.petitions.schemas import PetitionIn
 from participatie.polls.schemas import OptionIn, PollIn
 from participatie.reactions.schemas import DossierIn, PhaseIn
@@ -92,11 +92,10 @@ def open_cases(p: Participatie, echo: Callable[[str], Any] = print) -> OpenCases
             closes_at=now + timedelta(days=60),
         )
     )
-    body = p.outbox.messages(to=creator)[-1].text_body
-    found = re.search(r"/petitions/creator/([A-Za-z0-9_.\-]+)", body)
-    if found is None:  # the creator's mail always carries the link
-        raise RuntimeError("no confirmation link in the creator's mail")
-    p.petitions.confirm_creator(found.group(1))
+    link = p.outbox.messages(to=creator)[-1].links["petition.creator"]
+    p.petitions.confirm_creator(
+        link_params("petition.creator", link, p.settings.public_base_url)["token"]
+    )
     p.petitions.approve(petition.id, actor=ACTOR, closes_at=now + timedelta(days=60))
     result.petition_title = petition.title
     echo(f"open petition '{petition.title}'")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participatie.db import Base
 from participatie.identity import Email
+from participatie.jobs import grid_floor
 
 if TYPE_CHECKING:
     from participatie.config import SendCapSettings
@@ -118,9 +119,8 @@ class SendCaps:
     # -- internals ------------------------------------------------------------------------
 
     def _floor(self, moment: datetime) -> datetime:
-        seconds = int(self.settings.window.total_seconds())
-        stamp = int(moment.timestamp())
-        return datetime.fromtimestamp(stamp - stamp % seconds, tz=UTC)
+        # The same fixed grid the jobs keep.
+        return grid_floor(moment, self.settings.window)
 
     def _window_start(self) -> datetime:
         return self._floor(self._p.clock.now())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -85,7 +85,7 @@ def job_problems(p: Participatie) -> list[JobProblem]:
     problems = []
     for job in p.jobs.registered:
         state = states.get(job.name)
-        last = _aware(state.last_run_at) if state is not None else None
+        last = state.last_run_at if state is not None else None
         if state is not None and state.last_status == "error":
             problems.append(JobProblem(job.name, "error", last, state.last_result or ""))
         elif last is None or now - last > 2 * job.every:
@@ -100,11 +100,3 @@ def last_event(
 
     events = p.audit.events(subject_type=subject_type, subject_id=subject_id, action=action)
     return events[-1] if events else None
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite and MariaDB give naive datetimes back; they are stored as UTC.
-
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

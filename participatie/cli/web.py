@@ -238,13 +238,13 @@ def group(
     deliver = True
     if mail_dir is not None:
         click.echo(f"mail is written to {mail_dir.resolve()} (open the .eml files to click links)")
-    elif os.environ.get("PARTICIPATIE_SMTP__HOST"):
+    elif "host" in settings.smtp.model_fields_set:  # set by whatever means, not defaulted
         smtp = settings.smtp
         click.echo(f"mail is sent through {smtp.host}:{smtp.port} ({smtp.security})")
     else:
         deliver = False
         click.echo(
-            "mail is NOT sent: no PARTICIPATIE_SMTP__HOST set; it stays queued "
+            "mail is NOT sent: no SMTP host set (PARTICIPATIE_SMTP__HOST); it stays queued "
             "(set the SMTP settings, or use --mail-folder to write it into a folder)"
         )
     stop = threading.Event()

@@ -25,7 +25,7 @@ from participatie.engine import Participatie
 from participatie.errors import NotFound, ParticipatieError
 from participatie.staff import staff_key
 from participatie.web.common import check_csrf, csrf_field, root, translator
-from participatie.web.i18n import LANG_COOKIE, Translator
+from participatie.web.i18n import LANG_COOKIE
 
 log = logging.getLogger("participatie.web.backoffice")
 
@@ -380,12 +380,6 @@ def download(request: Request, body: bytes, media_type: str, filename: str) -> R
     )
     finish(request, response)
     return response
-
-
-def error_message(t: Translator, exc: ParticipatieError) -> str:
-    """The staff's message for an error: the translated one, with the service's detail."""
-
-    return t.error(exc)
 
 
 def install_errors(app: FastAPI) -> None:
