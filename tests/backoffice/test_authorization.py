@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from participatie.engine import Participatie
 from participatie.web.backoffice import RouteSpec, create_backoffice, route_table
 from tests.backoffice.conftest import ALL, Host, host_app
+from tests.web.conftest import csrf_token
 from tests.web.helpers import open_code_poll, open_petition
 
 ROUTES = route_table()
@@ -41,9 +42,7 @@ def fill(spec: RouteSpec, petition: str, poll: str) -> str:
 
 def csrf(client: TestClient, user: str) -> str:
     page = client.get("/beheer/privacy", headers={"x-test-staff": user})
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, "no CSRF token on the privacy page"
-    return match.group(1)
+    return csrf_token(page.text)
 
 
 def call(

@@ -19,9 +19,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from participatie.engine import Participatie
+from participatie.testing import free_port
 from participatie.web import create_app
 from participatie.web.backoffice import route_table
 from participatie.web.backoffice.demo import COOKIE, DEMO_STAFF, create_demo_backoffice
+from tests.web.conftest import csrf_token
 from tests.web.helpers import open_code_poll, open_petition
 
 BIN = Path(sys.executable).parent / "participatie"
@@ -38,11 +40,9 @@ def demo_site(p: Participatie) -> FastAPI:
 def sign_in(client: TestClient | httpx.Client, staff: str) -> None:
     page = client.get("/beheer/aanmelden")
     assert page.status_code == 200
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
     answer = client.post(
         "/beheer/aanmelden",
-        data={"csrf_token": token.group(1), "staff": staff, "next": "/beheer/"},
+        data={"csrf_token": csrf_token(page.text), "staff": staff, "next": "/beheer/"},
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/beheer/"
@@ -84,13 +84,9 @@ def test_a_forged_or_remote_sign_in_is_refused(p: Participatie) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import socket
-
     out = tmp_path_factory.mktemp("serve-beheer") / "demo"
     log = out.parent / "serve.log"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTICIPATIE_")}
     with log.open("wb") as log_file:
         process = subprocess.Popen(

@@ -19,7 +19,7 @@ from participatie.engine import Participatie
 from participatie.errors import ConfigurationError
 from participatie.exports.files import is_private
 from participatie.infra import mask_url
-from participatie.testing import TEST_SECRET
+from participatie.testing import TEST_SECRET, free_port
 from tests.polls.conftest import make_poll
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,11 +217,7 @@ def test_exports_with_personal_data_are_owner_only(p: Participatie, tmp_path: Pa
 
 
 def _serve_startup(tmp_path: Path, extra_env: dict[str, str], *args: str) -> str:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTICIPATIE_")}
     env.update(PYTHONPATH=str(ROOT), PARTICIPATIE_SECRET_KEYS=TEST_SECRET, **extra_env)
     url = f"sqlite:///{tmp_path / 'site.db'}"

@@ -4,7 +4,6 @@ on a free port (always stopped), forged X-Forwarded-For headers, and its access 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import time
@@ -19,6 +18,7 @@ import pytest
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.testing import TEST_SECRET, make_participatie
+from tests.web.conftest import csrf_token
 from tests.web.helpers import open_petition, seed_areas, tokens
 from tests.web.test_serve import BIN, free_port
 
@@ -79,12 +79,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 def _sign(client: httpx.Client, server: Server, n: int, forged: str) -> None:
     page = client.get(f"/petitions/{server.petition}")
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match
     answer = client.post(
         f"/petitions/{server.petition}",
         data={
-            "csrf_token": match.group(1),
+            "csrf_token": csrf_token(page.text),
             "name": f"Inwoner {n}",
             "email": f"inwoner{n}@example.nl",
             "postcode": "9742 CD",

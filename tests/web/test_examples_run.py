@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from participatie.testing import make_participatie
+from participatie.testing import free_port, make_participatie
 from tests.web.helpers import open_petition
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,13 +38,6 @@ def blocks() -> dict[str, str]:
         else:
             found[heading] = line_block.group(2).strip()
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def shell(command: str, cwd: Path) -> subprocess.Popen[bytes]:
