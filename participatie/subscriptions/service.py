@@ -251,10 +251,10 @@ class Subscriptions:
         period. Unsubscribing twice is harmless."""
 
         with self._p.unit_of_work(session) as s:
-            payload = self._p.tokens.load(UNSUBSCRIBE, token, max_age=self.settings.manage_link)
-            row = s.get(SubscriberRow, _uuid(payload.subject))
-            if row is None:
-                return
+            try:
+                row = self._by_link(s, token)  # the signature and the mailbox binding
+            except SubscriptionNotFound:
+                return  # left already
             self._erase(s, row)
 
     erase = unsubscribe
