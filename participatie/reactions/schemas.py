@@ -340,6 +340,10 @@ class ReceivedReaction(BaseModel):
 
     reaction: Reaction
     acknowledgement_emails: int
+    #: True when the same form came in again (same dossier, channel, text and first
+    #: submitter within 30 minutes): ``reaction`` is the one received before, and nothing
+    #: new was stored or sent.
+    duplicate: bool = False
 
 
 class ImportRowError(BaseModel):
