@@ -250,6 +250,16 @@ class Submitter(BaseModel):
     locale: str
 
 
+class SubmitterRecord(BaseModel):
+    """One reaction a resident signed, with what is stored about them (access request)."""
+
+    dossier_id: uuid.UUID
+    dossier_title: str
+    received_at: datetime
+    channel: str
+    submitter: Submitter
+
+
 class ThemeIn(_In):
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=255)

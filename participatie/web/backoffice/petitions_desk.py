@@ -210,7 +210,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
     try:
         if step == "erase":
             if staff.field("confirm") != "1":
-                data = p.petitions.personal_data(email)
+                data = p.privacy.personal_data(email)
                 return render(
                     request,
                     staff,
@@ -220,7 +220,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
                     email=email,
                     problem=bo_translate(request, "backoffice.privacy_confirm_needed"),
                 )
-            result = p.petitions.erase_personal_data(email, actor=staff.actor)
+            result = p.privacy.erase_personal_data(email, actor=staff.actor)
             return render(
                 request,
                 staff,
@@ -230,7 +230,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
                 email="",
                 erased=result,
             )
-        data = p.petitions.personal_data(email)
+        data = p.privacy.personal_data(email)
     except ParticipatieError as exc:
         from participatie.web.common import translator
 
