@@ -326,6 +326,7 @@ class TallyResult(BaseModel):
 
 
 __all__ = [
+    "MAX_ELIGIBLE",
     "RULES",
     "STV_VARIANT",
     "BallotIn",
