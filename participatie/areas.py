@@ -142,3 +142,12 @@ def area_for_postcode(session: Session, normalized_postcode: str) -> Area | None
         .limit(1)
     ).first()
     return None if row is None else Area(id=row.id, code=row.code, name=row.name)
+
+
+__all__ = [
+    "Area",
+    "AreaIn",
+    "Areas",
+    "PostcodeRange",
+    "area_for_postcode",
+]

@@ -292,3 +292,14 @@ def _to_event(row: AuditEventRow) -> AuditEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+__all__ = [
+    "GENESIS",
+    "AuditEvent",
+    "AuditLog",
+    "Listener",
+    "VerifyResult",
+    "canonical_json",
+    "event_hash",
+]

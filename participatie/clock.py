@@ -44,3 +44,10 @@ class FixedClock:
         with self._lock:
             self._now += delta
             return self._now
+
+
+__all__ = [
+    "Clock",
+    "FixedClock",
+    "SystemClock",
+]

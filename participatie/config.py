@@ -312,3 +312,17 @@ def configuration_error(exc: ValidationError) -> ConfigurationError:
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return ConfigurationError(f"{env}: {message}{suffix}", field=field)
+
+
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "SUPPORTED_LOCALES",
+    "ImportSettings",
+    "SendCapSettings",
+    "Settings",
+    "SmtpSettings",
+    "TokenLifetimes",
+    "WebSettings",
+    "check_mail_address",
+    "configuration_error",
+]

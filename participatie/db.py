@@ -252,6 +252,7 @@ def supports_skip_locked(engine_or_dialect: Engine | Dialect) -> bool:
 
 
 __all__ = [
+    "NAMING_CONVENTION",
     "TABLE_PREFIX",
     "VERSION_TABLE",
     "Base",
@@ -263,4 +264,5 @@ __all__ = [
     "make_engine",
     "metadata",
     "new_id",
+    "supports_skip_locked",
 ]

@@ -220,3 +220,8 @@ class Participatie:
     @property
     def package_dir(self) -> Path:
         return Path(__file__).parent
+
+
+__all__ = [
+    "Participatie",
+]

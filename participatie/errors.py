@@ -190,3 +190,31 @@ def error_classes() -> list[type[ParticipatieError]]:
 
     walk(ParticipatieError)
     return seen
+
+
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "DatabaseUnavailable",
+    "DeliveryError",
+    "DeliveryOutcomeUnknown",
+    "ImportTooLarge",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidPostcode",
+    "InvalidState",
+    "MailServerUnavailable",
+    "MissingExtra",
+    "NotFound",
+    "ParticipatieError",
+    "PermanentDeliveryError",
+    "PermissionDenied",
+    "RateLimited",
+    "StaleUpdate",
+    "TokenError",
+    "TokenExpired",
+    "TokenInvalid",
+    "TokenWrongPurpose",
+    "TransientDeliveryError",
+    "error_classes",
+]

@@ -241,3 +241,21 @@ def subnet_of(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     ip = parse_ip(address)
     prefix = 24 if ip.version == 4 else 48
     return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+
+
+__all__ = [
+    "DEFAULT_DOMAIN_ALIASES",
+    "DEFAULT_DOT_BLIND_DOMAINS",
+    "DEFAULT_PLUS_TAG_DOMAINS",
+    "NAT64",
+    "Email",
+    "KeyedHasher",
+    "MailboxSettings",
+    "mailbox_key",
+    "normalize_email",
+    "normalize_house_number",
+    "normalize_postcode",
+    "parse_ip",
+    "postcode_digits",
+    "subnet_of",
+]

@@ -171,3 +171,11 @@ def _csv_rows(path: Path, guard: _Guard) -> Iterable[tuple[int, Sequence[Any]]]:
         raise InvalidInput(
             f"cannot read {path.name} at line {reader.line_num}: {exc}", field=guard.field
         ) from None
+
+
+__all__ = [
+    "CSV_SUFFIXES",
+    "XLSX_SUFFIXES",
+    "Table",
+    "read_table",
+]

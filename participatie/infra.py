@@ -116,3 +116,14 @@ def explain(exc: BaseException, database_url: str | None = None) -> str | None:
     if any(marker in text for marker in _NO_TABLE) or "unknown column" in text:
         return f"the database{where} does not match this version: {MIGRATE_HINT}"
     return None
+
+
+__all__ = [
+    "EXTRAS",
+    "MIGRATE_HINT",
+    "OTHER_DRIVERS",
+    "SUPPORTED_DRIVERS",
+    "explain",
+    "install_hint",
+    "mask_url",
+]

@@ -219,3 +219,17 @@ class Jobs:
                     session.add(JobStateRow(name=name))
             except IntegrityError:
                 pass
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "GRID_ORIGIN",
+    "NOT_DUE",
+    "RUNNING_ELSEWHERE",
+    "Job",
+    "JobFunc",
+    "JobRun",
+    "Jobs",
+    "grid_floor",
+    "next_due",
+]

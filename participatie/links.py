@@ -85,3 +85,11 @@ def link_params(name: str, url: str, base_url: str) -> dict[str, str]:
     if match is None:
         raise ValueError(f"{url!r} is not a {name!r} link")
     return {key: unquote(value) for key, value in match.groupdict().items()}
+
+
+__all__ = [
+    "PATHS",
+    "build_path",
+    "find_links",
+    "link_params",
+]

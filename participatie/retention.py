@@ -96,3 +96,13 @@ def expire_messages(p: Participatie, session: Session, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "ERASED_ADDRESSES",
+    "OWN_ERRORS",
+    "RetentionSettings",
+    "expire_messages",
+    "register",
+    "text_digest",
+]

@@ -151,3 +151,13 @@ def retry_transient(method: Callable[P, T]) -> Callable[P, T]:
                 attempt += 1
 
     return wrapper
+
+
+__all__ = [
+    "ATTEMPTS",
+    "BACKOFF",
+    "Kind",
+    "classify",
+    "retry_transient",
+    "unavailable",
+]

@@ -173,3 +173,10 @@ class SendCaps:
             .where(*where)
             .values(sent=_C.sent + sent, suppressed=_C.suppressed + suppressed)
         )
+
+
+__all__ = [
+    "Scope",
+    "SendCapStats",
+    "SendCaps",
+]

@@ -24,3 +24,9 @@ def same_staff(first: str, second: str) -> bool:
     """Whether two staff identities name the same person."""
 
     return staff_key(first) == staff_key(second)
+
+
+__all__ = [
+    "same_staff",
+    "staff_key",
+]

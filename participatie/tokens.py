@@ -161,3 +161,11 @@ class Tokens:
     def _binding_with(key: str, state: str) -> str:
         digest = hmac.new(key.encode(), b"binding:" + state.encode(), hashlib.sha256)
         return digest.hexdigest()[:22]
+
+
+__all__ = [
+    "CLOCK_SKEW",
+    "DEFAULT_PURPOSES",
+    "TokenPayload",
+    "Tokens",
+]

@@ -71,3 +71,11 @@ def require_allowed(value: str | None, *, allow_http: bool, field: str) -> str |
     if value is None:
         return None
     return check_url(value, allow_http=allow_http, field=field)
+
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "ExternalUrl",
+    "check_url",
+    "require_allowed",
+]

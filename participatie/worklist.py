@@ -100,3 +100,13 @@ def last_event(
 
     events = p.audit.events(subject_type=subject_type, subject_id=subject_id, action=action)
     return events[-1] if events else None
+
+
+__all__ = [
+    "JobProblem",
+    "PaperProgress",
+    "codes_differ",
+    "job_problems",
+    "last_event",
+    "paper_progress",
+]

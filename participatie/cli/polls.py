@@ -158,8 +158,8 @@ def mismatches(ctx: Context, poll: str) -> None:
     for m in found:
         state = f"resolved by {m.resolved_by}" if m.resolved_by else "waiting for a resolution"
         click.echo(
-            f"sheet {m.sheet}: {m.first_staff} typed {m.first['marks']}, "
-            f"{m.second_staff} typed {m.second['marks']}; {state}"
+            f"sheet {m.sheet}: {m.first_staff} typed {m.first.marks}, "
+            f"{m.second_staff} typed {m.second.marks}; {state}"
         )
 
 

@@ -47,3 +47,12 @@ def is_private(path: str | os.PathLike[str]) -> bool:
     """Whether only the owner may read ``path`` (no group or other bits)."""
 
     return Path(path).stat().st_mode & 0o077 == 0
+
+
+__all__ = [
+    "PRIVATE_FILE_MODE",
+    "is_private",
+    "open_private",
+    "write_private_bytes",
+    "write_private_text",
+]

@@ -101,3 +101,9 @@ def latin1(text: str) -> str:
     for src, dst in replacements.items():
         text = text.replace(src, dst)
     return text.encode("latin-1", "replace").decode("latin-1")
+
+
+__all__ = [
+    "PdfDocument",
+    "latin1",
+]

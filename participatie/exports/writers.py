@@ -155,3 +155,15 @@ def write_xlsx(
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open_private(path) as fh:
         workbook.save(fh)
+
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "CountingSha256Writer",
+    "csv_cell",
+    "deterministic_json",
+    "sha256_bytes",
+    "sha256_file",
+    "write_excel_csv",
+    "write_xlsx",
+]

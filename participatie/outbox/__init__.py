@@ -49,6 +49,7 @@ __all__ = [
     "DeliveryReport",
     "FolderMailer",
     "Mailer",
+    "Outbox",
     "OutboxMessage",
     "OutgoingMessage",
     "RecordingMailer",

@@ -425,3 +425,17 @@ class Delivery:
         self.report.released += released
         if self.report.unavailable is not None:
             self.report.retried += released
+
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_JITTER",
+    "BACKOFF_MAX",
+    "OUTBOX",
+    "UNAVAILABLE_PREFIX",
+    "UNAVAILABLE_RETRY",
+    "Delivery",
+    "DeliveryReport",
+    "backoff",
+    "without_addresses",
+]

@@ -408,3 +408,20 @@ class RecordingMailer:
 
     def send(self, message: OutgoingMessage) -> None:
         self.sent.append(message)
+
+
+__all__ = [
+    "ASCII_POLICY",
+    "CONFIGURATION_CODES",
+    "FILE_POLICY",
+    "UTF8_POLICY",
+    "FolderMailer",
+    "Mailer",
+    "OutgoingMessage",
+    "RecordingMailer",
+    "Sender",
+    "SmtpMailer",
+    "ascii_address",
+    "build_email",
+    "message_id",
+]

@@ -1,1 +1,94 @@
-"""Petitions: see service.py for the operations and schemas.py for the public types."""
+"""Petitions: e-mail-verified signatures, moderation by the griffie, abuse defences,
+hand-over and the council's answer.
+
+The operations are the facade's ``p.petitions`` (``service.py``); the public types and
+errors are importable from here: ``from participatie.petitions import SignatureIn``.
+"""
+
+from __future__ import annotations
+
+from participatie.petitions.errors import (
+    PetitionClosed,
+    PetitionNotFound,
+    PetitionState,
+    PreviewMismatch,
+    RequirementNotMet,
+    UnknownReason,
+)
+from participatie.petitions.schemas import (
+    AreaCount,
+    Confirmation,
+    ConfirmPage,
+    CountCheck,
+    CountDrift,
+    DayCount,
+    DeskStats,
+    ErasureResult,
+    ExportResult,
+    HandoverDocument,
+    InvalidatableStatus,
+    InvalidationCriteria,
+    InvalidationPreview,
+    InvalidationResult,
+    PaperBatch,
+    PaperBatchIn,
+    PersonalData,
+    Petition,
+    PetitionIn,
+    PetitionStatus,
+    PublicSigner,
+    PublicSigners,
+    PublicStats,
+    Rule,
+    SignatureIn,
+    SignatureRecord,
+    SignatureStatus,
+    SignReceipt,
+    Trend,
+)
+from participatie.petitions.settings import (
+    DEFAULT_ALLOW_DOMAINS,
+    DEFAULT_REJECT_REASONS,
+    PetitionSettings,
+)
+
+__all__ = [
+    "DEFAULT_ALLOW_DOMAINS",
+    "DEFAULT_REJECT_REASONS",
+    "AreaCount",
+    "ConfirmPage",
+    "Confirmation",
+    "CountCheck",
+    "CountDrift",
+    "DayCount",
+    "DeskStats",
+    "ErasureResult",
+    "ExportResult",
+    "HandoverDocument",
+    "InvalidatableStatus",
+    "InvalidationCriteria",
+    "InvalidationPreview",
+    "InvalidationResult",
+    "PaperBatch",
+    "PaperBatchIn",
+    "PersonalData",
+    "Petition",
+    "PetitionClosed",
+    "PetitionIn",
+    "PetitionNotFound",
+    "PetitionSettings",
+    "PetitionState",
+    "PetitionStatus",
+    "PreviewMismatch",
+    "PublicSigner",
+    "PublicSigners",
+    "PublicStats",
+    "RequirementNotMet",
+    "Rule",
+    "SignReceipt",
+    "SignatureIn",
+    "SignatureRecord",
+    "SignatureStatus",
+    "Trend",
+    "UnknownReason",
+]

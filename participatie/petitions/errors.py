@@ -38,3 +38,13 @@ class RequirementNotMet(InvalidInput):
     """A declaration the petition asks for (minimum age, lives in the municipality)."""
 
     code = "petition.requirement"
+
+
+__all__ = [
+    "PetitionClosed",
+    "PetitionNotFound",
+    "PetitionState",
+    "PreviewMismatch",
+    "RequirementNotMet",
+    "UnknownReason",
+]

@@ -331,3 +331,36 @@ class CountDrift(BaseModel):
 
 
 CountCheck.model_rebuild()
+
+
+__all__ = [
+    "AreaCount",
+    "ConfirmPage",
+    "Confirmation",
+    "CountCheck",
+    "CountDrift",
+    "DayCount",
+    "DeskStats",
+    "ErasureResult",
+    "ExportResult",
+    "HandoverDocument",
+    "InvalidatableStatus",
+    "InvalidationCriteria",
+    "InvalidationPreview",
+    "InvalidationResult",
+    "PaperBatch",
+    "PaperBatchIn",
+    "PersonalData",
+    "Petition",
+    "PetitionIn",
+    "PetitionStatus",
+    "PublicSigner",
+    "PublicSigners",
+    "PublicStats",
+    "Rule",
+    "SignReceipt",
+    "SignatureIn",
+    "SignatureRecord",
+    "SignatureStatus",
+    "Trend",
+]

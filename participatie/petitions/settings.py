@@ -89,3 +89,10 @@ class PetitionSettings(BaseModel):
     block_addresses: tuple[str, ...] = ()
     #: The answer to signers goes out at most this many messages per minute.
     answer_per_minute: int = Field(default=600, ge=1)
+
+
+__all__ = [
+    "DEFAULT_ALLOW_DOMAINS",
+    "DEFAULT_REJECT_REASONS",
+    "PetitionSettings",
+]

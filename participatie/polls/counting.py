@@ -48,9 +48,9 @@ class Outcome:
 
 
 def _fmt(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{float(value):.5f}"
+    """Exact: ``"5"`` or ``"17/3"``, so a transfer can be re-checked to the last vote."""
+
+    return str(value)
 
 
 def score_outcome(

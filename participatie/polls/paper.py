@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +25,13 @@ from participatie.polls.errors import (
 from participatie.polls.marks import Marks, paper_marks
 from participatie.polls.models import CLOSED, DRAFT, OPEN, SCHEDULED, PaperEntryRow, PollRow
 from participatie.polls.recording import record_ballot
-from participatie.polls.schemas import MAX_ELIGIBLE, PaperEntry, PaperMismatch, PaperOutcome
+from participatie.polls.schemas import (
+    MAX_ELIGIBLE,
+    PaperEntry,
+    PaperMismatch,
+    PaperOutcome,
+    PaperTyping,
+)
 from participatie.staff import same_staff
 
 
@@ -287,11 +292,9 @@ def _as_entry(row: PaperEntryRow) -> PaperEntry:
     )
 
 
-def _entry_view(entry: PaperEntryRow) -> dict[str, Any]:
-    view: dict[str, Any] = {"marks": list(entry.marks), "unreadable": entry.unreadable}
-    if entry.points:
-        view["points"] = {str(k): v for k, v in entry.points}
-    return view
+def _entry_view(entry: PaperEntryRow) -> PaperTyping:
+    points = {str(k): v for k, v in entry.points} if entry.points else None
+    return PaperTyping(marks=list(entry.marks), unreadable=entry.unreadable, points=points)
 
 
 __all__ = ["PaperBallots", "list_mismatches"]

@@ -78,7 +78,7 @@ def local_time(tally: TallyResult, value: datetime | None) -> str:
 
 def reconciliation_rows(tally: TallyResult) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
-    for key, value in tally.reconciliation.items():
+    for key, value in tally.reconciliation.model_dump().items():
         if isinstance(value, bool):
             value = "ja" if value else "nee"
         rows.append((RECONCILIATION_NL.get(key, key), value))
@@ -216,7 +216,10 @@ def write_xlsx_report(tally: TallyResult, path: str | os.PathLike[str]) -> None:
         ["Handtekening", "Signature", ""],
     ]
     recon = [[k, v] for k, v in reconciliation_rows(tally)]
-    paper = [[k, json.dumps(v, ensure_ascii=False, sort_keys=True)] for k, v in tally.paper.items()]
+    paper = [
+        [k, json.dumps(v, ensure_ascii=False, sort_keys=True)]
+        for k, v in tally.paper.model_dump(mode="json").items()
+    ]
     write_xlsx(
         path,
         [
@@ -364,7 +367,10 @@ def write_pdf(tally: TallyResult, path: str | os.PathLike[str], *, font: str | N
     doc.heading("Papieren stembiljetten / Paper ballots")
     doc.table(
         ["Papier", "Waarde"],
-        [[k, json.dumps(v, ensure_ascii=False, sort_keys=True)] for k, v in tally.paper.items()],
+        [
+            [k, json.dumps(v, ensure_ascii=False, sort_keys=True)]
+            for k, v in tally.paper.model_dump(mode="json").items()
+        ],
     )
     doc.heading("Ondertekening / Signature")
     doc.paragraph(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -190,12 +190,23 @@ class PaperOutcome(BaseModel):
     note: str = ""
 
 
+class PaperTyping(BaseModel):
+    """What one person typed for a sheet: the marked options (by name or position as
+    text), the points per option for ``cumulative`` (``None`` otherwise), or unreadable."""
+
+    marks: list[str]
+    unreadable: bool
+    points: dict[str, int] | None = None
+
+
 class PaperMismatch(BaseModel):
+    """A sheet whose two typings differed; ``resolved_by`` names who typed it a third time."""
+
     sheet: str
     first_staff: str
     second_staff: str
-    first: dict[str, Any]
-    second: dict[str, Any]
+    first: PaperTyping
+    second: PaperTyping
     resolved_by: str | None = None
 
 
@@ -226,11 +237,54 @@ class OptionResult(BaseModel):
 
 
 class Round(BaseModel):
+    """One round of an instant run-off or STV count.
+
+    ``tallies``: option name (and ``"(exhausted)"``) -> the votes it holds, as an exact
+    fraction in text (``"5"``, ``"17/3"``: ``fractions.Fraction`` reads it back), so
+    anyone can re-check a transfer to the last vote. ``note`` gives the quota the same way.
+    """
+
     number: int
     tallies: dict[str, str]
     elected: list[str] = Field(default_factory=list)
     excluded: list[str] = Field(default_factory=list)
     note: str = ""
+
+
+class Reconciliation(BaseModel):
+    """Credentials against ballots: does every use of a code have its ballot?"""
+
+    credentials_issued: int
+    credentials_revoked: int
+    #: Codes used at least once.
+    credentials_used: int
+    #: Uses of codes, a changed vote or a second ballot per code counted again.
+    credential_uses: int
+    #: Ballots that came with a credential (0 for an ``open`` poll).
+    ballots_recorded: int
+    #: Ballots replaced by a later one (a changed vote, paper precedence).
+    ballots_superseded: int
+    #: ``credential_uses - ballots_recorded``: 0 when everything is accounted for.
+    difference: int
+    #: Codes used both online and on paper.
+    channel_conflicts: int
+    matches: bool
+
+
+class PaperSummary(BaseModel):
+    """The paper ballots: envelopes counted by hand against sheets typed in."""
+
+    #: Envelopes counted by hand (``None``: not recorded).
+    envelopes_counted: int | None
+    sheets_entered: int
+    #: Paper ballots in the count.
+    ballots_recorded: int
+    envelopes_match: bool
+    #: Sheets per status of their typings (``matched``, ``mismatch``, ``resolved``, ...).
+    status: dict[str, int]
+    #: Typings per staff member.
+    typed_by: dict[str, int]
+    mismatches: list[PaperMismatch]
 
 
 class TallyResult(BaseModel):
@@ -260,8 +314,8 @@ class TallyResult(BaseModel):
     tie_break: TieBreak
     lot_seed: str | None
     lot_witness: str | None
-    reconciliation: dict[str, Any]
-    paper: dict[str, Any]
+    reconciliation: Reconciliation
+    paper: PaperSummary
     opened_at: datetime | None
     closed_at: datetime | None
     #: Time zone the report shows times in (stored and exported in UTC).
@@ -272,6 +326,7 @@ class TallyResult(BaseModel):
 
 
 __all__ = [
+    "MAX_ELIGIBLE",
     "RULES",
     "STV_VARIANT",
     "BallotIn",
@@ -286,12 +341,15 @@ __all__ = [
     "PaperEntry",
     "PaperMismatch",
     "PaperOutcome",
+    "PaperSummary",
+    "PaperTyping",
     "Poll",
     "PollIn",
     "PollUpdate",
     "Precedence",
     "PublishedBallot",
     "Receipt",
+    "Reconciliation",
     "Round",
     "Rule",
     "State",

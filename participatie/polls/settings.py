@@ -26,3 +26,8 @@ class PollSettings(BaseModel):
     #: identities) and the voting links mailed are removed this long after a poll closed
     #: or was cancelled.
     personal_data_after: timedelta = timedelta(days=183)
+
+
+__all__ = [
+    "PollSettings",
+]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -23,7 +22,7 @@ from participatie.polls.models import (
     PollRow,
 )
 from participatie.polls.paper import list_mismatches
-from participatie.polls.schemas import OptionResult, TallyResult
+from participatie.polls.schemas import OptionResult, PaperSummary, Reconciliation, TallyResult
 
 CHANNELS = ("online", "paper", "desk")
 RULE_DETAIL = {
@@ -153,7 +152,7 @@ def _eligible(s: Session, row: PollRow) -> int:
     return int(row.eligible_count or 0)
 
 
-def _reconciliation(s: Session, row: PollRow, ballots: int, superseded: int) -> dict[str, Any]:
+def _reconciliation(s: Session, row: PollRow, ballots: int, superseded: int) -> Reconciliation:
     stats = s.execute(
         select(
             CredentialRow.status,
@@ -169,20 +168,20 @@ def _reconciliation(s: Session, row: PollRow, ballots: int, superseded: int) -> 
     uses = sum(int(u) for _, _, u, _ in stats)
     used = sum(int(u or 0) for _, _, _, u in stats)
     credentialed = 0 if row.eligibility == "open" else ballots
-    return {
-        "credentials_issued": issued,
-        "credentials_revoked": revoked,
-        "credentials_used": used,
-        "credential_uses": uses,
-        "ballots_recorded": credentialed,
-        "ballots_superseded": superseded,
-        "difference": uses - credentialed,
-        "channel_conflicts": int(row.conflicts or 0),
-        "matches": uses == credentialed or row.eligibility == "open",
-    }
+    return Reconciliation(
+        credentials_issued=issued,
+        credentials_revoked=revoked,
+        credentials_used=used,
+        credential_uses=uses,
+        ballots_recorded=credentialed,
+        ballots_superseded=superseded,
+        difference=uses - credentialed,
+        channel_conflicts=int(row.conflicts or 0),
+        matches=uses == credentialed or row.eligibility == "open",
+    )
 
 
-def _paper_summary(s: Session, row: PollRow, paper_ballots: int) -> dict[str, Any]:
+def _paper_summary(s: Session, row: PollRow, paper_ballots: int) -> PaperSummary:
     entries = list(
         s.execute(
             select(PaperEntryRow)
@@ -195,15 +194,15 @@ def _paper_summary(s: Session, row: PollRow, paper_ballots: int) -> dict[str, An
         sheets.setdefault(e.sheet, []).append(e)
     status_counts: Counter[str] = Counter(items[0].status for items in sheets.values())
     staff: Counter[str] = Counter(e.staff for e in entries)
-    return {
-        "envelopes_counted": row.paper_envelopes,
-        "sheets_entered": len(sheets),
-        "ballots_recorded": paper_ballots,
-        "envelopes_match": row.paper_envelopes is None or row.paper_envelopes == len(sheets),
-        "status": dict(sorted(status_counts.items())),
-        "typed_by": dict(sorted(staff.items())),
-        "mismatches": [m.model_dump() for m in list_mismatches(s, row)],
-    }
+    return PaperSummary(
+        envelopes_counted=row.paper_envelopes,
+        sheets_entered=len(sheets),
+        ballots_recorded=paper_ballots,
+        envelopes_match=row.paper_envelopes is None or row.paper_envelopes == len(sheets),
+        status=dict(sorted(status_counts.items())),
+        typed_by=dict(sorted(staff.items())),
+        mismatches=list_mismatches(s, row),
+    )
 
 
 __all__ = ["CHANNELS", "RULE_DETAIL", "tally"]

@@ -52,3 +52,17 @@ class ImportFailed(InvalidInput):
     """The file itself cannot be read (not a single row could be looked at)."""
 
     code = "reaction.import_failed"
+
+
+__all__ = [
+    "AlreadyPublished",
+    "AnswersIncomplete",
+    "DossierClosed",
+    "DossierNotFound",
+    "EmptyReaction",
+    "ImportFailed",
+    "ReactionNotFound",
+    "ThemeExists",
+    "UnknownOutcome",
+    "UnknownTheme",
+]

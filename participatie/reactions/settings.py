@@ -52,3 +52,8 @@ class ReactionSettings(BaseModel):
     #: A dossier that never gets a decision recorded loses its contact details this long
     #: after it last changed (a new reaction, an answer, an edit).
     undecided_contact_retention: timedelta = timedelta(days=730)
+
+
+__all__ = [
+    "ReactionSettings",
+]

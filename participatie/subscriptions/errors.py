@@ -33,3 +33,12 @@ class SubscriptionNotFound(NotFound):
     """The link's subscription is gone (unsubscribed, erased)."""
 
     code = "subscription.not_found"
+
+
+__all__ = [
+    "NothingToFollow",
+    "SubscriptionNotFound",
+    "UnknownArea",
+    "UnknownSubject",
+    "UnknownTopic",
+]

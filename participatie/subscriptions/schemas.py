@@ -88,3 +88,17 @@ class SubscriptionStats(BaseModel):
     daily: int
     weekly: int
     rows: list[StatsRow]
+
+
+__all__ = [
+    "MUNICIPALITY",
+    "TOPICS",
+    "DigestRun",
+    "Follow",
+    "Frequency",
+    "Subscription",
+    "SubscriptionEvent",
+    "SubscriptionIn",
+    "SubscriptionStats",
+    "Topic",
+]

@@ -562,3 +562,13 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise SubscriptionNotFound("this subscription is not known", field="token") from None
+
+
+__all__ = [
+    "CONFIRM",
+    "LOCALES",
+    "REQUEST",
+    "SUBSCRIBER",
+    "UNSUBSCRIBE",
+    "Subscriptions",
+]

@@ -30,3 +30,8 @@ class SubscriptionSettings(BaseModel):
     keep_events: timedelta = timedelta(days=60)
     #: Most follows (wijken, dossiers, petitions) one address may have.
     max_follows: int = Field(default=50, ge=1)
+
+
+__all__ = [
+    "SubscriptionSettings",
+]

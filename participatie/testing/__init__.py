@@ -113,7 +113,15 @@ def last_links(p: Participatie, to: str, *, template: str | None = None) -> dict
     return messages[-1].links
 
 
-def _link_token(p: Participatie, to: str, name: str) -> str:
+def link_token(p: Participatie, to: str, name: str) -> str:
+    """The token of the newest link named ``name`` (a name of ``participatie.links.PATHS``,
+    such as ``"subscription.confirm"``) in a mail to ``to``: what a resident's click on
+    that link hands to the library.
+
+    Raises:
+        LookupError: no mail to ``to`` holds such a link.
+    """
+
     from participatie.links import link_params
 
     for message in reversed(p.outbox.messages(to=to)):
@@ -126,27 +134,35 @@ def confirmation_token(p: Participatie, to: str) -> str:
     """The token of the newest signature confirmation link mailed to ``to``
     (for ``p.petitions.confirm``). Raises LookupError when there is none."""
 
-    return _link_token(p, to, "petition.confirm")
+    return link_token(p, to, "petition.confirm")
 
 
 def withdraw_token(p: Participatie, to: str) -> str:
     """The token of the newest withdraw link mailed to ``to`` (for
     ``p.petitions.withdraw_signature``). Raises LookupError when there is none."""
 
-    return _link_token(p, to, "petition.withdraw")
+    return link_token(p, to, "petition.withdraw")
 
 
 def voting_token(p: Participatie, to: str) -> str:
     """The token of the newest voting link mailed to ``to`` (an e-mail-eligible poll).
     Raises LookupError when there is none."""
 
-    return _link_token(p, to, "poll.email")
+    return link_token(p, to, "poll.email")
 
 
 def creator_token(p: Participatie, to: str) -> str:
     """The token of the newest link a petition's creator got to confirm their address."""
 
-    return _link_token(p, to, "petition.creator")
+    return link_token(p, to, "petition.creator")
+
+
+def privacy_token(p: Participatie, to: str) -> str:
+    """The token of the newest link to a resident's stored data mailed to ``to`` (for
+    ``p.petitions.personal_data_from_link`` and ``erase_from_link``). Raises LookupError
+    when there is none."""
+
+    return link_token(p, to, "privacy.request")
 
 
 @dataclass
@@ -264,9 +280,16 @@ __all__ = [
     "TEST_SECRET",
     "TEST_START",
     "SmtpSink",
+    "confirmation_token",
+    "creator_token",
     "free_port",
+    "last_links",
+    "link_token",
     "make_participatie",
+    "privacy_token",
     "reset_database",
     "smtp_server",
     "temporary_database",
+    "voting_token",
+    "withdraw_token",
 ]

@@ -166,8 +166,8 @@ def test_revoke_and_reissue(p: Participatie, code_poll: CodePoll) -> None:
     p.polls.close(poll.id, actor="a")
     tally = p.polls.tally(poll.id)
     assert tally.eligible == 3 and tally.ballots == 2
-    assert tally.reconciliation["credentials_revoked"] == 1
-    assert tally.reconciliation["matches"] is True
+    assert tally.reconciliation.credentials_revoked == 1
+    assert tally.reconciliation.matches is True
     actions = [e.action for e in p.audit.events(subject_type="poll")]
     assert "poll.code_reissued" in actions
 
@@ -200,7 +200,7 @@ def test_change_vote_supersedes_and_links_die_at_closing(
     tally = p.polls.tally(poll.id)
     assert {o.name: o.votes for o in tally.options}["Ecozone"] == 0
     assert {o.name: o.votes for o in tally.options}["Hoog Paddepoel"] == 1
-    assert tally.ballots == 1 and tally.reconciliation["ballots_superseded"] == 1
+    assert tally.ballots == 1 and tally.reconciliation.ballots_superseded == 1
     assert p.polls.find_tracker(poll.id, first.tracker) is None
     found = p.polls.find_tracker(poll.id, second.tracker)
     assert found is not None and found.choices == ["Hoog Paddepoel"]

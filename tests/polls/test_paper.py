@@ -67,7 +67,7 @@ def test_matching_entries_count(p: Participatie, code_poll: CodePoll) -> None:
     assert tally.channels["paper"] == 3
     assert tally.invalid == 1 and tally.blank == 1
     assert {o.name: o.votes for o in tally.options}["Ecozone"] == 1
-    assert tally.paper["typed_by"] == {"Anna": 3, "Bert": 3}
+    assert tally.paper.typed_by == {"Anna": 3, "Bert": 3}
 
 
 def test_mismatch_is_listed_and_resolved(p: Participatie, code_poll: CodePoll) -> None:
@@ -77,7 +77,7 @@ def test_mismatch_is_listed_and_resolved(p: Participatie, code_poll: CodePoll) -
     assert len(mismatches) == 1
     m = mismatches[0]
     assert (m.first_staff, m.second_staff, m.resolved_by) == ("Anna", "Bert", None)
-    assert m.first["marks"] == ["Ecozone"] and m.second["marks"] == ["Hoog Paddepoel"]
+    assert m.first.marks == ["Ecozone"] and m.second.marks == ["Hoog Paddepoel"]
     p.polls.close(poll.id, actor="a")
     with pytest.raises(InvalidState) as info:
         p.polls.publish(poll.id, actor="a")
@@ -100,7 +100,7 @@ def test_mismatch_is_listed_and_resolved(p: Participatie, code_poll: CodePoll) -
         )
     result = p.polls.publish(poll.id, actor="a")
     assert {o.name: o.votes for o in result.options}["Ecozone"] == 1
-    assert result.paper["mismatches"][0]["resolved_by"] == "Carla"
+    assert result.paper.mismatches[0].resolved_by == "Carla"
 
 
 def test_different_codes_are_a_mismatch(p: Participatie, code_poll: CodePoll) -> None:
@@ -128,8 +128,8 @@ def test_online_first_wins_and_conflict_is_reported(p: Participatie, code_poll: 
     p.polls.close(poll.id, actor="a")
     tally = p.polls.tally(poll.id)
     assert tally.ballots == 1 and tally.channels["paper"] == 0
-    assert tally.reconciliation["channel_conflicts"] == 1
-    assert tally.paper["status"] == {"conflict": 1}
+    assert tally.reconciliation.channel_conflicts == 1
+    assert tally.paper.status == {"conflict": 1}
 
 
 def test_paper_precedence_replaces_the_online_ballot(p: Participatie, code_poll: CodePoll) -> None:
@@ -141,8 +141,8 @@ def test_paper_precedence_replaces_the_online_ballot(p: Participatie, code_poll:
     result = p.polls.publish(poll.id, actor="a")
     votes = {o.name: o.votes for o in result.options}
     assert votes["Ecozone"] == 1 and votes["Hoog Paddepoel"] == 0
-    assert result.ballots == 1 and result.reconciliation["channel_conflicts"] == 1
-    assert result.reconciliation["ballots_superseded"] == 1
+    assert result.ballots == 1 and result.reconciliation.channel_conflicts == 1
+    assert result.reconciliation.ballots_superseded == 1
 
 
 def test_paper_needs_an_open_or_closed_poll(p: Participatie) -> None:
@@ -159,9 +159,9 @@ def test_envelopes_reconcile(p: Participatie, code_poll: CodePoll) -> None:
     twice(p, poll, "2", codes[1], ["Ecozone"])
     p.polls.close(poll.id, actor="a")
     tally = p.polls.tally(poll.id)
-    assert tally.paper["envelopes_counted"] == 3
-    assert tally.paper["sheets_entered"] == 2
-    assert tally.paper["envelopes_match"] is False
+    assert tally.paper.envelopes_counted == 3
+    assert tally.paper.sheets_entered == 2
+    assert tally.paper.envelopes_match is False
 
 
 def test_conflicts_counted_in_the_statement_also_in_a_host_session(
@@ -180,5 +180,5 @@ def test_conflicts_counted_in_the_statement_also_in_a_host_session(
                 entry = PaperEntry(sheet=str(sheet), code=code, marks=["Hoog Paddepoel"])
                 p.polls.enter_paper(poll.id, entry, staff=staff, session=s)
         tally = p.polls.tally(poll.id, session=s)
-        assert tally.reconciliation["channel_conflicts"] == 2
-    assert p.polls.tally(poll.id).reconciliation["channel_conflicts"] == 2
+        assert tally.reconciliation.channel_conflicts == 2
+    assert p.polls.tally(poll.id).reconciliation.channel_conflicts == 2

@@ -127,5 +127,5 @@ def test_closing_while_votes_come_in(
     published = {b.tracker for b in p.polls.published_ballots(poll.id)}
     assert published == set(receipts)
     tally = p.polls.tally(poll.id)
-    assert tally.ballots == len(receipts) and tally.reconciliation["matches"]
+    assert tally.ballots == len(receipts) and tally.reconciliation.matches
     assert tally.ballots_sha256 == p.polls.write_ballots(poll.id, io.BytesIO())

@@ -325,7 +325,7 @@ def test_code_poll_cannot_be_paired_after_closing(
             local = used_at.astimezone(zone)
             assert (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
     tally = p.polls.tally(poll.id)
-    assert tally.ballots == 300 and tally.reconciliation["matches"]
+    assert tally.ballots == 300 and tally.reconciliation.matches
 
 
 def test_host_poll_cannot_be_paired_after_closing(p: Participatie, clock: FixedClock) -> None:

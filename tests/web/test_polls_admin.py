@@ -98,8 +98,8 @@ def test_paper_ballots_typed_twice(p: Participatie, staff: TestClient) -> None:
             "sheet": "2",
             "first_staff": ANNA["x-staff"],
             "second_staff": BOB["x-staff"],
-            "first": {"marks": ["Ecozone", "Siriusstraat"], "unreadable": False},
-            "second": {"marks": ["Siriusstraat"], "unreadable": False},
+            "first": {"marks": ["Ecozone", "Siriusstraat"], "unreadable": False, "points": None},
+            "second": {"marks": ["Siriusstraat"], "unreadable": False, "points": None},
             "resolved_by": None,
         }
     ]
