@@ -15,6 +15,7 @@ from participatie.reactions.answers import Answers
 from participatie.reactions.assessment import Assessment
 from participatie.reactions.context import SUBJECT, ReactionContext
 from participatie.reactions.dispatch import Letters
+from participatie.reactions.documents import Documents
 from participatie.reactions.dossiers import Dossiers
 from participatie.reactions.intake import Intake
 from participatie.reactions.nota import Reporting
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 
-class Reactions(Dossiers, Intake, Assessment, Answers, Letters, Deadlines, Reporting):
+class Reactions(Dossiers, Documents, Intake, Assessment, Answers, Letters, Deadlines, Reporting):
     """The facade's ``reactions`` attribute."""
 
     def __init__(self, p: Participatie) -> None:
