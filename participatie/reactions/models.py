@@ -41,8 +41,8 @@ class DossierRow(IdMixin, Base):
     acknowledgement_days: Mapped[int] = mapped_column(Integer)
     answer_days: Mapped[int] = mapped_column(Integer)
     #: How each target is counted: "calendar" or "working" days, or "weeks".
-    acknowledgement_day_count: Mapped[str] = mapped_column(String(16))
-    answer_day_count: Mapped[str] = mapped_column(String(16))
+    acknowledgement_day_count: Mapped[str] = mapped_column(String(16), server_default="calendar")
+    answer_day_count: Mapped[str] = mapped_column(String(16), server_default="calendar")
     #: Shown to residents (a dossier made in the back office starts as a draft).
     published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: Whether residents may react through the web form.

@@ -4,6 +4,11 @@ stored documents, a delayed phase's expected date, deadline kinds per target
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-30 13:10:00
+
+Columns are only added and dropped, never altered: on SQLite a changed column means
+copying the table, and dropping the dossier table would delete its rounds, reactions and
+answers through their ON DELETE CASCADE (foreign keys are on). SQLite drops a column in
+place (ALTER TABLE ... DROP COLUMN, SQLite 3.35 and later).
 """
 from __future__ import annotations
 
@@ -21,14 +26,20 @@ depends_on: str | Sequence[str] | None = None
 DOSSIER = 'participatie_reactions_dossier'
 
 
+def _drop(table: str, column: str) -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+    else:
+        op.drop_column(table, column)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table(DOSSIER, schema=None) as batch_op:
-        # Dossiers made before this revision were visible to residents: they stay so.
-        batch_op.add_column(sa.Column('published', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('reaction_form', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('meeting_reports', sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mariadb').with_variant(mysql.MEDIUMTEXT(), 'mysql'), nullable=True))
-        batch_op.add_column(sa.Column('acknowledgement_day_count', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('answer_day_count', sa.String(length=16), nullable=True))
+    # Dossiers made before this revision were visible to residents: they stay so.
+    op.add_column(DOSSIER, sa.Column('published', sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column(DOSSIER, sa.Column('reaction_form', sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column(DOSSIER, sa.Column('meeting_reports', sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mariadb').with_variant(mysql.MEDIUMTEXT(), 'mysql'), nullable=True))
+    op.add_column(DOSSIER, sa.Column('acknowledgement_day_count', sa.String(length=16), server_default='calendar', nullable=False))
+    op.add_column(DOSSIER, sa.Column('answer_day_count', sa.String(length=16), server_default='calendar', nullable=False))
     # One way of counting served both targets: each target keeps it.
     dossier = sa.table(
         DOSSIER,
@@ -41,41 +52,26 @@ def upgrade() -> None:
             acknowledgement_day_count=dossier.c.day_count, answer_day_count=dossier.c.day_count
         )
     )
-    with op.batch_alter_table(DOSSIER, schema=None) as batch_op:
-        batch_op.alter_column('acknowledgement_day_count', existing_type=sa.String(length=16), nullable=False)
-        batch_op.alter_column('answer_day_count', existing_type=sa.String(length=16), nullable=False)
-        batch_op.drop_column('day_count')
+    _drop(DOSSIER, 'day_count')
 
-    with op.batch_alter_table('participatie_reactions_dossier_area', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=8), server_default='main', nullable=False))
+    op.add_column('participatie_reactions_dossier_area', sa.Column('kind', sa.String(length=8), server_default='main', nullable=False))
 
-    with op.batch_alter_table('participatie_reactions_document', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('storage_key', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('filename', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('content_type', sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column('size', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('sha256', sa.String(length=64), nullable=True))
+    op.add_column('participatie_reactions_document', sa.Column('storage_key', sa.String(length=255), nullable=True))
+    op.add_column('participatie_reactions_document', sa.Column('filename', sa.String(length=255), nullable=True))
+    op.add_column('participatie_reactions_document', sa.Column('content_type', sa.String(length=100), nullable=True))
+    op.add_column('participatie_reactions_document', sa.Column('size', sa.BigInteger(), nullable=True))
+    op.add_column('participatie_reactions_document', sa.Column('sha256', sa.String(length=64), nullable=True))
 
-    with op.batch_alter_table('participatie_reactions_phase', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expected_date', sa.Date(), nullable=True))
+    op.add_column('participatie_reactions_phase', sa.Column('expected_date', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('participatie_reactions_phase', schema=None) as batch_op:
-        batch_op.drop_column('expected_date')
+    _drop('participatie_reactions_phase', 'expected_date')
+    for column in ('sha256', 'size', 'content_type', 'filename', 'storage_key'):
+        _drop('participatie_reactions_document', column)
+    _drop('participatie_reactions_dossier_area', 'kind')
 
-    with op.batch_alter_table('participatie_reactions_document', schema=None) as batch_op:
-        batch_op.drop_column('sha256')
-        batch_op.drop_column('size')
-        batch_op.drop_column('content_type')
-        batch_op.drop_column('filename')
-        batch_op.drop_column('storage_key')
-
-    with op.batch_alter_table('participatie_reactions_dossier_area', schema=None) as batch_op:
-        batch_op.drop_column('kind')
-
-    with op.batch_alter_table(DOSSIER, schema=None) as batch_op:
-        batch_op.add_column(sa.Column('day_count', sa.String(length=16), nullable=True))
+    op.add_column(DOSSIER, sa.Column('day_count', sa.String(length=16), server_default='calendar', nullable=False))
     dossier = sa.table(
         DOSSIER, sa.column('day_count', sa.String), sa.column('answer_day_count', sa.String)
     )
@@ -85,10 +81,11 @@ def downgrade() -> None:
             day_count=sa.case((dossier.c.answer_day_count == 'working', 'working'), else_='calendar')
         )
     )
-    with op.batch_alter_table(DOSSIER, schema=None) as batch_op:
-        batch_op.alter_column('day_count', existing_type=sa.String(length=16), nullable=False)
-        batch_op.drop_column('answer_day_count')
-        batch_op.drop_column('acknowledgement_day_count')
-        batch_op.drop_column('meeting_reports')
-        batch_op.drop_column('reaction_form')
-        batch_op.drop_column('published')
+    for column in (
+        'answer_day_count',
+        'acknowledgement_day_count',
+        'meeting_reports',
+        'reaction_form',
+        'published',
+    ):
+        _drop(DOSSIER, column)
