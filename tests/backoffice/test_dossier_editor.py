@@ -235,6 +235,8 @@ def test_dossier_document_is_stored_served_and_archived(
     p.reactions.set_published(doc_dossier := uuid.UUID(dossier), True)
     served = bo_client.get(resident)
     assert served.status_code == 200 and served.content == body
+    [listed] = bo_client.get(f"/api/dossiers/{dossier}").json()["documents"]
+    assert listed["url"] == resident and listed["sha256"] == doc.sha256
     assert served.headers["x-content-type-options"] == "nosniff"
     manifest = p.reactions.archive(doc_dossier, tmp_path / "archief")
     [stored] = [n for n in manifest.files if n.startswith("document-001-")]
@@ -298,3 +300,16 @@ def test_dossier_links_are_https_only(p: Participatie, bo_client: TestClient) ->
     assert link("https://raad.gemeente.example.nl/stukken/42.pdf")[0] == 303
     [doc] = p.reactions.get_dossier(uuid.UUID(dossier)).documents
     assert not doc.stored and doc.url.startswith("https://")
+
+
+def test_dossier_only_the_upload_route_takes_a_large_body(
+    p: Participatie, bo_client: TestClient
+) -> None:
+    dossier = create_draft(bo_client, p)
+    three_mb = "x" * (3 * 1024 * 1024)
+    status, _ = save(bo_client, dossier, meeting_reports=three_mb)
+    assert status == 413, "the editor keeps the back office's 2 MB limit"
+    status, _ = upload(bo_client, dossier, "plan.pdf", pdf_bytes(9 * 1024 * 1024))
+    assert status == 303, "a 9 MB document passes"
+    status, _ = upload(bo_client, dossier, "enorm.pdf", pdf_bytes(12 * 1024 * 1024))
+    assert status == 413, "far over the limit: refused before it is read"

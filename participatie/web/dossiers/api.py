@@ -8,7 +8,7 @@ from fastapi import Request
 
 from participatie.errors import InvalidState
 from participatie.reactions.schemas import Dossier, ReactionIn, Stats, SubmitterIn
-from participatie.web.common import api_router, facade, translator
+from participatie.web.common import api_router, facade, local, translator
 from participatie.web.dossiers.lookup import accepts_reactions, public_dossier, published
 from participatie.web.dossiers.schemas import DossierOut, ReactionReceipt, ReactionRequest
 
@@ -34,7 +34,16 @@ def _out(request: Request, dossier: Dossier) -> DossierOut:
             }
         ),
         accepts_reactions=accepts_reactions(request, dossier),
-        documents=[d.model_dump(mode="json") for d in dossier.documents],
+        # A stored document's address is its page on this site.
+        documents=[
+            d.model_dump(mode="json")
+            | (
+                {"url": local(request, f"/dossiers/{dossier.id}/documents/{d.id}")}
+                if d.stored
+                else {}
+            )
+            for d in dossier.documents
+        ],
         phases=[ph.model_dump(mode="json", exclude={"id"}) for ph in dossier.phases],
     )
 
