@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from participatie.clock import FixedClock
-from participatie.reactions.schemas import ReactionIn, SubmitterIn
+from participatie.reactions.schemas import (
+    DocumentIn,
+    DossierUpdate,
+    PhaseIn,
+    ReactionIn,
+    SubmitterIn,
+)
 from participatie.storage import LocalStore
 from participatie.testing import make_participatie
 from tests.backoffice.dossier_support import EXE, api_dossier, pdf_bytes
@@ -202,3 +208,52 @@ def test_dossier_pages_without_dossiers_pass_axe(site: Site, page: Any) -> None:
     for path in ("/beheer/termijnen", "/beheer/dossiers?lang=en", "/beheer/dossiers/nieuw"):
         visit(page, site.base + path)
         check(page, path)
+
+
+def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> None:
+    """Read-only for a user without dossiers.edit, English, the reaction form off, a
+    decided dossier, and a stored and a linked document side by side."""
+
+    p = site.p
+    dossier = uuid.UUID(api_dossier(p, also_areas=["paddepoel"], meeting_reports="Verslag."))
+    p.reactions.upload_document(dossier, title="Plan", filename="plan.pdf", data=pdf_bytes(4000))
+    p.reactions.add_document(
+        dossier,
+        DocumentIn(
+            title="Raadsvoorstel",
+            url="https://raad.example.nl/42.pdf",
+            published_on=p.reactions.today(),
+        ),
+    )
+    p.reactions.set_phase(
+        dossier,
+        PhaseIn(
+            name="Besluit",
+            planned_date=p.reactions.today() + timedelta(weeks=8),
+            status="delayed",
+            delay_reason="Meer reacties",
+            expected_date=p.reactions.today() + timedelta(weeks=12),
+        ),
+    )
+    p.reactions.update_dossier(dossier, DossierUpdate(reaction_form=False))
+    site.host.actions["beoordelaar"] = frozenset({"dossiers.assess"})
+    sign_in(page, site, "beoordelaar")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}")
+    assert page.locator("#dossier-title").count() == 0, "read-only without dossiers.edit"
+    check(page, "editor read-only")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}/termijnen")
+    check(page, "deadlines read-only")
+    sign_in(page, site, "beheerder")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}?lang=en")
+    check(page, "editor in English")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}/voorbeeld?lang=nl")
+    assert "niet via de website reageren" in page.inner_text("main")
+    check(page, "preview with the reaction form off")
+    p.reactions.record_decision(dossier, summary="Het college besloot.")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}")
+    check(page, "editor of a decided dossier")
+    visit(page, site.base + "/beheer/dossiers")
+    check(page, "list with a decided dossier")
+    page.context.clear_cookies()
+    visit(page, site.base + f"/dossiers/{dossier}")
+    check(page, "resident page of a decided dossier")
