@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.identity import normalize_email
@@ -364,7 +364,13 @@ class Dossiers(ReactionsPart):
                 ).all()
             )
             out = []
-            for row in s.execute(select(DossierRow).order_by(DossierRow.created_at)).scalars():
+            # The rounds of all dossiers in one more query, not one per dossier.
+            query = (
+                select(DossierRow)
+                .options(selectinload(DossierRow.rounds))
+                .order_by(DossierRow.created_at)
+            )
+            for row in s.execute(query).scalars():
                 out.append(
                     DossierSummary(
                         id=row.id,

@@ -44,11 +44,10 @@ def _dashboard(
     dossier_id = dossier.id if dossier else None
     overdue = p.reactions.overdue(dossier_id)
     due = p.reactions.due(dossier_id, within_days=DUE_WINDOW)
+    summaries = p.reactions.list_dossiers()
     if dossier is None:
         allowed = {
-            str(d.id)
-            for d in p.reactions.list_dossiers()
-            if any(staff.may(a, str(d.id)) for a in DOSSIER_ACTIONS)
+            str(d.id) for d in summaries if any(staff.may(a, str(d.id)) for a in DOSSIER_ACTIONS)
         }
         overdue = [i for i in overdue if str(i.dossier_id) in allowed]
         due = [i for i in due if str(i.dossier_id) in allowed]
@@ -56,7 +55,7 @@ def _dashboard(
     stale_after = p.settings.reactions.stale_after
     stale = [
         d
-        for d in p.reactions.list_dossiers()
+        for d in summaries
         if d.status == "open"
         and d.updated_at <= now - stale_after
         and (dossier is None or d.id == dossier.id)
