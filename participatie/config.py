@@ -22,6 +22,7 @@ from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
 from participatie.retention import RetentionSettings
+from participatie.storage import DocumentSettings
 from participatie.subscriptions.settings import SubscriptionSettings
 
 #: Locales with message catalogues and templates.
@@ -183,6 +184,8 @@ class Settings(BaseSettings):
     polls: PollSettings = PollSettings()
     petitions: PetitionSettings = PetitionSettings()
     reactions: ReactionSettings = ReactionSettings()
+    #: Documents the library stores (dossier uploads): folder or S3, largest size.
+    documents: DocumentSettings = DocumentSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     retention: RetentionSettings = RetentionSettings()
 

@@ -101,6 +101,7 @@ def open_cases(p: Participatie, echo: Callable[[str], Any] = print) -> OpenCases
     echo(f"open petition '{petition.title}'")
 
     today = now.astimezone(p.settings.zone).date()
+    area_codes = {area.code for area in p.areas.list()}
     dossier = p.reactions.create_dossier(
         DossierIn(
             title="Herinrichting Noorderplantsoen",
@@ -116,7 +117,15 @@ def open_cases(p: Participatie, echo: Callable[[str], Any] = print) -> OpenCases
             phases=[
                 PhaseIn(name="Reacties geven", planned_date=today, status="current"),
                 PhaseIn(name="Nota van beantwoording", planned_date=today + timedelta(weeks=8)),
+                PhaseIn(
+                    name="Besluit van het college",
+                    planned_date=today + timedelta(weeks=10),
+                    status="delayed",
+                    delay_reason="Het college wil eerst de wijkraad Centrum horen.",
+                    expected_date=today + timedelta(weeks=13),
+                ),
             ],
+            also_areas=["paddepoel"] if "paddepoel" in area_codes else [],
         ),
         actor=ACTOR,
     )

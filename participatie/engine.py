@@ -37,6 +37,7 @@ from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
 from participatie.retry import unavailable
 from participatie.sendcaps import SendCaps
+from participatie.storage import DocumentStore, open_store
 from participatie.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -181,6 +182,20 @@ class Participatie:
 
     def url(self, name: str, **params: object) -> str:
         return self.settings.public_base_url + build_path(name, **params)
+
+    @property
+    def document_store(self) -> DocumentStore:
+        """Where stored documents live (``Settings.documents``), opened on first use; a
+        host may set its own :class:`~participatie.storage.DocumentStore`."""
+
+        store = self.__dict__.get("_document_store")
+        if store is None:
+            store = self.__dict__["_document_store"] = open_store(self.settings.documents)
+        return store
+
+    @document_store.setter
+    def document_store(self, store: DocumentStore) -> None:
+        self.__dict__["_document_store"] = store
 
     def template_globals(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,8 @@ from participatie.errors import ParticipatieError, error_classes
 # the docs).
 for module in ("polls", "petitions", "reactions", "subscriptions", "web"):
     importlib.import_module(f"participatie.{module}.errors")
+# Refusals of uploaded documents live with the upload checks.
+importlib.import_module("participatie.uploads")
 
 
 def depth(cls: type[ParticipatieError]) -> int:

@@ -1,9 +1,11 @@
 """Archive package of a dossier (Archiefwet): JSON of everything that was decided and why,
-the generated documents, the dossier's audit events and a SHA-256 manifest.
+the stored documents, the generated documents, the dossier's audit events and a SHA-256
+manifest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from participatie.exports.files import open_private, write_private_bytes
 from participatie.exports.writers import deterministic_json, sha256_file
+from participatie.storage import DocumentMissing
 
 if TYPE_CHECKING:
     from participatie.reactions.context import ReactionContext
@@ -53,6 +56,18 @@ def export(
             },
         }
         write_private_bytes(out / "dossier.json", deterministic_json(data))
+        # Stored documents go in whole; their SHA-256 is checked against the one taken
+        # at upload, so the package shows the file the residents saw.
+        for n, doc in enumerate(dossier.documents, start=1):
+            if not doc.stored:
+                continue
+            _, body = svc.document_file(dossier_id, doc.id, session=s)
+            if hashlib.sha256(body).hexdigest() != doc.sha256:
+                raise DocumentMissing(
+                    f"stored document {doc.title!r} differs from what was uploaded",
+                    field="document",
+                )
+            write_private_bytes(out / f"document-{n:03d}-{doc.filename or doc.id}", body)
         for r in dossier.rounds:
             suffix = "" if len(dossier.rounds) == 1 else f"-ronde-{r.number}"
             nota = svc.nota(dossier_id, round=r.number, session=s)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Literal
 
 LiberationDay = Literal["yearly", "lustrum", "never"]
-DayCount = Literal["calendar", "working"]
+DayCount = Literal["calendar", "working", "weeks"]
 
 
 def easter_sunday(year: int) -> date:
@@ -105,13 +105,21 @@ class WorkingDays:
     def due_date(self, start: date, days: int, counting: DayCount) -> date:
         """The last day of a target of ``days`` counted from ``start`` (a receipt date).
 
-        Calendar days: a target ending on a Saturday, Sunday or holiday moves to the next
-        working day (Algemene termijnenwet art. 1).
+        ``counting``: "working" counts working days; "calendar" counts calendar days and
+        "weeks" counts ``days`` calendar weeks, and for both a target ending on a Saturday,
+        Sunday or holiday moves to the next working day (Algemene termijnenwet art. 1).
+        Raises ValueError for a negative count or an unknown kind.
         """
 
+        if days < 0:
+            raise ValueError("days must not be negative")
         if counting == "working":
             return self.add_working_days(start, days)
-        return self.next_working_day(start + timedelta(days=days))
+        if counting == "weeks":
+            return self.next_working_day(start + timedelta(weeks=days))
+        if counting == "calendar":
+            return self.next_working_day(start + timedelta(days=days))
+        raise ValueError(f"unknown way of counting {counting!r}")
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""

@@ -637,6 +637,7 @@ def run_demo(
             planned_date=start + timedelta(weeks=11),
             status="delayed",
             delay_reason="Er kwamen meer reacties dan verwacht.",
+            expected_date=start + timedelta(weeks=14),
         ),
         position=2,
         actor="projectleider",

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.identity import normalize_email
@@ -22,7 +22,7 @@ from participatie.reactions.models import (
     ReactionRow,
     RoundRow,
 )
-from participatie.reactions.outputs import dossier_out, phase_out, phase_row
+from participatie.reactions.outputs import document_out, dossier_out, phase_out, phase_row
 from participatie.reactions.schemas import (
     Document,
     DocumentIn,
@@ -56,12 +56,8 @@ class Dossiers(ReactionsPart):
         end = _period_end(data.period_start, data.period_end, settings.period_weeks)
         now = self._ctx.now()
         with self._ctx.p.unit_of_work(session) as s:
-            codes = []
-            for code in data.areas:
-                try:
-                    codes.append(self._ctx.p.areas.get(code, session=s).code)
-                except NotFound:
-                    raise InvalidInput(f"no wijk {code!r}", field="areas") from None
+            codes = self._area_codes(s, data.areas, "areas")
+            also = [c for c in self._area_codes(s, data.also_areas, "also_areas") if c not in codes]
             row = DossierRow(
                 title=data.title,
                 summary=data.summary,
@@ -76,7 +72,17 @@ class Dossiers(ReactionsPart):
                     else data.acknowledgement_days
                 ),
                 answer_days=data.answer_days or settings.answer_days,
-                day_count=data.day_count or settings.day_count,
+                acknowledgement_day_count=data.acknowledgement_day_count
+                or data.day_count
+                or settings.acknowledgement_day_count
+                or settings.day_count,
+                answer_day_count=data.answer_day_count
+                or data.day_count
+                or settings.answer_day_count
+                or settings.day_count,
+                published=data.published,
+                reaction_form=data.reaction_form,
+                meeting_reports=data.meeting_reports,
                 next_number=1,
                 own_changes=[],
                 conclusion="",
@@ -98,7 +104,9 @@ class Dossiers(ReactionsPart):
             for position, phase in enumerate(data.phases, start=1):
                 row.phases.append(phase_row(position, phase))
             for code in codes:
-                row.areas.append(DossierAreaRow(area_code=code))
+                row.areas.append(DossierAreaRow(area_code=code, kind="main"))
+            for code in also:
+                row.areas.append(DossierAreaRow(area_code=code, kind="also"))
             s.add(row)
             s.flush()
             self._ctx.audit(
@@ -111,6 +119,19 @@ class Dossiers(ReactionsPart):
                 period_end=end,
             )
             return dossier_out(row)
+
+    def _area_codes(self, s: Session, codes: list[str], field: str) -> list[str]:
+        """The wijken's own spelling of their codes; an unknown code names the field."""
+
+        out: list[str] = []
+        for code in codes:
+            try:
+                found = self._ctx.p.areas.get(code, session=s).code
+            except NotFound:
+                raise InvalidInput(f"no wijk {code!r}", field=field) from None
+            if found not in out:
+                out.append(found)
+        return out
 
     def update_dossier(
         self,
@@ -125,11 +146,15 @@ class Dossiers(ReactionsPart):
             changes["responsible_email"] = normalize_email(
                 changes["responsible_email"], field="responsible_email"
             ).address
+        areas = changes.pop("areas", None)
+        also_areas = changes.pop("also_areas", None)
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.dossier(s, dossier_id, lock=True)
             before = {key: getattr(row, key) for key in changes}
             for key, value in changes.items():
                 setattr(row, key, value)
+            if areas is not None or also_areas is not None:
+                self._set_areas(s, row, areas, also_areas, before, changes)
             self._ctx.touch(row)
             s.flush()
             self._ctx.audit(
@@ -142,6 +167,57 @@ class Dossiers(ReactionsPart):
                 before={k: v for k, v in before.items() if k != "redact_names"},
                 after={k: v for k, v in changes.items() if k != "redact_names"},
             )
+            return dossier_out(row)
+
+    def _set_areas(
+        self,
+        s: Session,
+        row: DossierRow,
+        areas: list[str] | None,
+        also_areas: list[str] | None,
+        before: dict[str, object],
+        changes: dict[str, object],
+    ) -> None:
+        current = [a.area_code for a in row.areas if a.kind != "also"]
+        current_also = [a.area_code for a in row.areas if a.kind == "also"]
+        main = current if areas is None else self._area_codes(s, areas, "areas")
+        also = current_also if also_areas is None else self._area_codes(s, also_areas, "also_areas")
+        also = [code for code in also if code not in main]
+        before["areas"], before["also_areas"] = sorted(current), sorted(current_also)
+        changes["areas"], changes["also_areas"] = sorted(main), sorted(also)
+        wanted = dict.fromkeys(main, "main") | dict.fromkeys(also, "also")
+        for area in list(row.areas):
+            if area.area_code not in wanted:
+                row.areas.remove(area)
+            else:
+                area.kind = wanted.pop(area.area_code)
+        # Removed rows go first, so a code moved between the lists is not inserted twice.
+        s.flush()
+        for code, kind in wanted.items():
+            row.areas.append(DossierAreaRow(area_code=code, kind=kind))
+
+    def set_published(
+        self,
+        dossier_id: uuid.UUID,
+        published: bool,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Dossier:
+        """Show the dossier to residents, or take it back (its pages then answer 404)."""
+
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.dossier(s, dossier_id, lock=True)
+            if row.published != published:
+                row.published = published
+                self._ctx.touch(row)
+                s.flush()
+                self._ctx.audit(
+                    s,
+                    actor,
+                    "reactions.dossier_published" if published else "reactions.dossier_unpublished",
+                    row.id,
+                )
             return dossier_out(row)
 
     def add_document(
@@ -160,7 +236,7 @@ class Dossiers(ReactionsPart):
             self._ctx.touch(row)
             s.flush()
             self._ctx.audit(s, actor, "reactions.document_added", row.id, title=data.title)
-            return Document(id=doc.id, title=doc.title, url=doc.url, published_on=doc.published_on)
+            return document_out(doc)
 
     def set_phase(
         self,
@@ -190,6 +266,7 @@ class Dossiers(ReactionsPart):
                 phase.planned_date = data.planned_date
                 phase.status = data.status
                 phase.delay_reason = data.delay_reason
+                phase.expected_date = data.expected_date if data.status == "delayed" else None
             self._ctx.touch(row)
             s.flush()
             self._ctx.audit(
@@ -202,6 +279,7 @@ class Dossiers(ReactionsPart):
                 before=before,
                 after={"status": phase.status, "planned_date": phase.planned_date},
                 delay_reason=phase.delay_reason,
+                expected_date=phase.expected_date,
             )
             return phase_out(phase)
 
@@ -286,12 +364,19 @@ class Dossiers(ReactionsPart):
                 ).all()
             )
             out = []
-            for row in s.execute(select(DossierRow).order_by(DossierRow.created_at)).scalars():
+            # The rounds of all dossiers in one more query, not one per dossier.
+            query = (
+                select(DossierRow)
+                .options(selectinload(DossierRow.rounds))
+                .order_by(DossierRow.created_at)
+            )
+            for row in s.execute(query).scalars():
                 out.append(
                     DossierSummary(
                         id=row.id,
                         title=row.title,
                         status=row.status,
+                        published=row.published,
                         round=row.round,
                         period_end=self._ctx.round(row).period_end,
                         reactions=int(counts.get(row.id, 0)),

@@ -106,6 +106,10 @@ def receive(
     received_on = ctx.local_date(received_at)
     timely_on = data.postmark_date or received_on
     late = timely_on > current.period_end or dossier.status != "open"
+    if web and not (dossier.published and dossier.reaction_form):
+        # The web form is off (or the dossier is not shown): staff still register
+        # reactions that come in by other channels.
+        raise DossierClosed("this dossier takes no reactions through the web", field="dossier_id")
     if web and (late or received_on < current.period_start):
         raise DossierClosed(
             "the reaction period of this dossier is closed"
@@ -117,11 +121,10 @@ def receive(
         )
     number = dossier.next_number
     dossier.next_number = number + 1
-    counting = dossier.day_count
     answer_due = ctx.calendar.due_date(
         received_on,
         dossier.answer_days,
-        counting,  # type: ignore[arg-type]
+        dossier.answer_day_count,  # type: ignore[arg-type]
     )
     reaction = ReactionRow(
         dossier_id=dossier.id,
@@ -139,7 +142,7 @@ def receive(
         acknowledgement_due=ctx.calendar.due_date(
             received_on,
             dossier.acknowledgement_days,
-            counting,  # type: ignore[arg-type]
+            dossier.acknowledgement_day_count,  # type: ignore[arg-type]
         ),
         answer_due=answer_due,
         answer_target=answer_due,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,7 +40,15 @@ class DossierRow(IdMixin, Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     acknowledgement_days: Mapped[int] = mapped_column(Integer)
     answer_days: Mapped[int] = mapped_column(Integer)
-    day_count: Mapped[str] = mapped_column(String(16))
+    #: How each target is counted: "calendar" or "working" days, or "weeks".
+    acknowledgement_day_count: Mapped[str] = mapped_column(String(16), server_default="calendar")
+    answer_day_count: Mapped[str] = mapped_column(String(16), server_default="calendar")
+    #: Shown to residents (a dossier made in the back office starts as a draft).
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Whether residents may react through the web form.
+    reaction_form: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Reports of meetings (information evenings, markets), plain text for residents.
+    meeting_reports: Mapped[str | None] = mapped_column(LongText)
     next_number: Mapped[int] = mapped_column(Integer, default=1)
     own_changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     conclusion: Mapped[str] = mapped_column(LongText, default="")
@@ -82,8 +92,15 @@ class DocumentRow(IdMixin, Base):
         ForeignKey("participatie_reactions_dossier.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(255))
+    #: A link elsewhere (``https:``), or "" for a file the library stores.
     url: Mapped[str] = mapped_column(Text)
     published_on: Mapped[date] = mapped_column(Date)
+    #: A stored file: its key in the document store, name, sniffed type, size, digest.
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class PhaseRow(IdMixin, Base):
@@ -97,6 +114,8 @@ class PhaseRow(IdMixin, Base):
     planned_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
     delay_reason: Mapped[str | None] = mapped_column(Text)
+    #: A delayed phase's expected new date (residents see it with the reason).
+    expected_date: Mapped[date | None] = mapped_column(Date)
 
 
 class DossierAreaRow(IdMixin, Base):
@@ -107,6 +126,8 @@ class DossierAreaRow(IdMixin, Base):
         ForeignKey("participatie_reactions_dossier.id", ondelete="CASCADE")
     )
     area_code: Mapped[str] = mapped_column(String(50), index=True)
+    #: "main": the dossier is about this wijk; "also": the wijk is affected too.
+    kind: Mapped[str] = mapped_column(String(8), default="main", server_default="main")
 
 
 class ReactionRow(IdMixin, Base):

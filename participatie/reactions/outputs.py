@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from participatie.reactions.models import (
     AnswerRow,
+    DocumentRow,
     DossierRow,
     PhaseRow,
     PointRow,
@@ -46,11 +47,26 @@ def phase_row(position: int, data: PhaseIn) -> PhaseRow:
         planned_date=data.planned_date,
         status=data.status,
         delay_reason=data.delay_reason,
+        expected_date=data.expected_date if data.status == "delayed" else None,
     )
 
 
 def phase_out(row: PhaseRow) -> Phase:
     return Phase.model_validate(row, from_attributes=True)
+
+
+def document_out(row: DocumentRow) -> Document:
+    return Document(
+        id=row.id,
+        title=row.title,
+        url=row.url,
+        published_on=row.published_on,
+        stored=row.storage_key is not None,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+    )
 
 
 def dossier_out(row: DossierRow) -> Dossier:
@@ -62,7 +78,11 @@ def dossier_out(row: DossierRow) -> Dossier:
         procedure=row.procedure,
         responsible_official=row.responsible_official,
         responsible_email=row.responsible_email,
-        areas=sorted(a.area_code for a in row.areas),
+        areas=sorted(a.area_code for a in row.areas if a.kind != "also"),
+        also_areas=sorted(a.area_code for a in row.areas if a.kind == "also"),
+        meeting_reports=row.meeting_reports or "",
+        reaction_form=row.reaction_form,
+        published=row.published,
         status=row.status,
         round=row.round,
         round_label=current.label,
@@ -70,11 +90,9 @@ def dossier_out(row: DossierRow) -> Dossier:
         period_end=current.period_end,
         acknowledgement_days=row.acknowledgement_days,
         answer_days=row.answer_days,
-        day_count=row.day_count,
-        documents=[
-            Document(id=d.id, title=d.title, url=d.url, published_on=d.published_on)
-            for d in row.documents
-        ],
+        acknowledgement_day_count=row.acknowledgement_day_count,
+        answer_day_count=row.answer_day_count,
+        documents=[document_out(d) for d in row.documents],
         phases=[phase_out(ph) for ph in row.phases],
         rounds=[
             Round(

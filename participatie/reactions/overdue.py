@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from participatie.reactions.deadlines import escalation_level
 from participatie.reactions.dispatch import pending_letter, recipients, send_email
 from participatie.reactions.models import DossierRow, ExtensionRow, ReactionRow, SubmitterRow
 from participatie.reactions.outputs import postal
-from participatie.reactions.schemas import Extension, OverdueItem
+from participatie.reactions.schemas import Extension, ExtensionPreview, OverdueItem
 
 
 def overdue_items(
@@ -54,8 +54,147 @@ def overdue_items(
             )
 
 
+def due_items(
+    s: Session, today: date, until: date, dossier_id: uuid.UUID | None
+) -> Iterator[OverdueItem]:
+    """Acknowledgements and answers of open dossiers due from ``today`` up to ``until``."""
+
+    base = (
+        select(ReactionRow, DossierRow.title)
+        .join(DossierRow, DossierRow.id == ReactionRow.dossier_id)
+        .where(DossierRow.status == "open")
+    )
+    if dossier_id is not None:
+        base = base.where(ReactionRow.dossier_id == dossier_id)
+    ack = base.where(
+        ReactionRow.acknowledged_at.is_(None),
+        ReactionRow.acknowledgement_due >= today,
+        ReactionRow.acknowledgement_due <= until,
+    )
+    answer = base.where(
+        ReactionRow.answered_at.is_(None),
+        ReactionRow.answer_due >= today,
+        ReactionRow.answer_due <= until,
+        ReactionRow.admissible.is_not(False),
+    )
+    for kind, query in (("acknowledgement", ack), ("answer", answer)):
+        for row, title in s.execute(query.order_by(ReactionRow.number)).all():
+            due = row.acknowledgement_due if kind == "acknowledgement" else row.answer_due
+            yield OverdueItem(
+                dossier_id=row.dossier_id,
+                dossier_title=title,
+                reaction_id=row.id,
+                number=row.number,
+                kind=kind,
+                due=due,
+                days_overdue=(today - due).days,
+                level=0,
+            )
+
+
 class Deadlines(ReactionsPart):
     """Overdue reactions and extended answer dates."""
+
+    def due(
+        self,
+        dossier_id: uuid.UUID | None = None,
+        *,
+        within_days: int = 14,
+        today: date | None = None,
+        session: Session | None = None,
+    ) -> list[OverdueItem]:
+        """Acknowledgements and answers still on time, due within ``within_days`` (days
+        until due: ``-days_overdue``), soonest first."""
+
+        day = today or self._ctx.today()
+        until = day + timedelta(days=within_days)
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            items = list(due_items(s, day, until, dossier_id))
+        items.sort(key=lambda i: (i.due, i.dossier_title, i.number, i.kind))
+        return items
+
+    def preview_extension(
+        self,
+        dossier_id: uuid.UUID,
+        *,
+        new_due: date,
+        reason: str,
+        numbers: Sequence[int] | None = None,
+        session: Session | None = None,
+    ) -> ExtensionPreview:
+        """What :meth:`extend_answer_deadline` with the same arguments would move and send;
+        writes nothing. Same errors as the extension itself."""
+
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("an extension needs a reason for the submitters", field="reason")
+        if new_due <= self._ctx.today():
+            raise InvalidInput("the new date must lie in the future", field="new_due")
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            dossier = self._ctx.dossier(s, dossier_id)
+            reactions = self._extendable(s, dossier.id, new_due, numbers)
+            subs_by_reaction = self._submitters(s, reactions)
+            emails = letters = 0
+            sample: tuple[str, str] | None = None
+            for reaction in reactions:
+                for sub in recipients(self._ctx, subs_by_reaction.get(reaction.id, [])):
+                    if sub.email:
+                        emails += 1
+                        if sample is None:
+                            subject, body, _ = self._ctx.p.render_mail(
+                                "reactions_delay",
+                                sub.locale,
+                                {
+                                    **self._ctx.p.template_globals(),
+                                    "dossier_title": dossier.title,
+                                    "number": reaction.number,
+                                    "old_due": reaction.answer_due,
+                                    "new_due": new_due,
+                                    "reason": reason,
+                                    "official": dossier.responsible_official,
+                                    "name": sub.name,
+                                },
+                            )
+                            sample = (subject, body)
+                    elif postal(sub):
+                        letters += 1
+            return ExtensionPreview(
+                reactions=len(reactions),
+                numbers=[r.number for r in reactions],
+                new_due=new_due,
+                emails=emails,
+                letters=letters,
+                mail_subject=sample[0] if sample else None,
+                mail_body=sample[1] if sample else None,
+            )
+
+    def _extendable(
+        self, s: Session, dossier_id: uuid.UUID, new_due: date, numbers: Sequence[int] | None
+    ) -> list[ReactionRow]:
+        query = select(ReactionRow).where(
+            ReactionRow.dossier_id == dossier_id,
+            ReactionRow.answered_at.is_(None),
+            ReactionRow.answer_due < new_due,
+            ReactionRow.admissible.is_not(False),
+        )
+        if numbers is not None:
+            query = query.where(ReactionRow.number.in_(list(numbers)))
+        reactions = list(s.execute(query.order_by(ReactionRow.number)).scalars())
+        if not reactions:
+            raise InvalidState("no unanswered reaction is due before that date", field="new_due")
+        return reactions
+
+    def _submitters(
+        self, s: Session, reactions: list[ReactionRow]
+    ) -> dict[uuid.UUID, list[SubmitterRow]]:
+        subs_by_reaction: dict[uuid.UUID, list[SubmitterRow]] = {}
+        for sub in s.execute(
+            select(SubmitterRow)
+            .where(SubmitterRow.reaction_id.in_([r.id for r in reactions]))
+            .order_by(SubmitterRow.position)
+        ).scalars():
+            subs_by_reaction.setdefault(sub.reaction_id, []).append(sub)
+        return subs_by_reaction
 
     def overdue(
         self,
@@ -93,19 +232,7 @@ class Deadlines(ReactionsPart):
             raise InvalidInput("the new date must lie in the future", field="new_due")
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)
-            query = select(ReactionRow).where(
-                ReactionRow.dossier_id == dossier.id,
-                ReactionRow.answered_at.is_(None),
-                ReactionRow.answer_due < new_due,
-                ReactionRow.admissible.is_not(False),
-            )
-            if numbers is not None:
-                query = query.where(ReactionRow.number.in_(list(numbers)))
-            reactions = list(s.execute(query.order_by(ReactionRow.number)).scalars())
-            if not reactions:
-                raise InvalidState(
-                    "no unanswered reaction is due before that date", field="new_due"
-                )
+            reactions = self._extendable(s, dossier.id, new_due, numbers)
             extension = ExtensionRow(
                 dossier_id=dossier.id,
                 new_due=new_due,
@@ -117,11 +244,7 @@ class Deadlines(ReactionsPart):
             s.add(extension)
             s.flush()
             emails = letters = 0
-            subs_by_reaction: dict[uuid.UUID, list[SubmitterRow]] = {}
-            for sub in s.execute(
-                select(SubmitterRow).where(SubmitterRow.reaction_id.in_([r.id for r in reactions]))
-            ).scalars():
-                subs_by_reaction.setdefault(sub.reaction_id, []).append(sub)
+            subs_by_reaction = self._submitters(s, reactions)
             for reaction in reactions:
                 old_due = reaction.answer_due
                 reaction.answer_due = new_due

@@ -23,7 +23,11 @@ OUTCOMES: tuple[Outcome, ...] = (
     "noted",
     "out_of_scope",
 )
-DayCount = Literal["calendar", "working"]
+#: How a target is counted: calendar days (a last day on a weekend or holiday moves to
+#: the next working day, Algemene termijnenwet art. 1), working days, or calendar weeks
+#: (the same rule for the last day).
+DayCount = Literal["calendar", "working", "weeks"]
+DAY_COUNTS: tuple[DayCount, ...] = ("calendar", "working", "weeks")
 PhaseStatus = Literal["planned", "current", "done", "delayed"]
 DispatchKind = Literal["acknowledgement", "feedback", "delay"]
 DispatchChannel = Literal["email", "letter", "publication"]
@@ -63,10 +67,20 @@ class DocumentIn(_In):
 
 
 class Document(BaseModel):
+    """A link to a document elsewhere (``url``), or a file the library stores (``stored``:
+    then ``url`` is empty and the file is served at the dossier's document path)."""
+
     id: uuid.UUID
     title: str
     url: str
     published_on: date
+    stored: bool = False
+    filename: str | None = None
+    content_type: str | None = None
+    #: Bytes.
+    size: int | None = None
+    #: SHA-256 of the stored file, hex.
+    sha256: str | None = None
 
 
 class PhaseIn(_In):
@@ -75,11 +89,15 @@ class PhaseIn(_In):
     status: PhaseStatus = "planned"
     #: Shown to residents; required when the phase is delayed.
     delay_reason: str | None = Field(default=None, max_length=2000)
+    #: The date now expected; required when the phase is delayed (residents see it).
+    expected_date: date | None = None
 
     @model_validator(mode="after")
     def _reason(self) -> PhaseIn:
         if self.status == "delayed" and not self.delay_reason:
             raise ValueError("a delayed phase needs a delay_reason shown to residents")
+        if self.status == "delayed" and self.expected_date is None:
+            raise ValueError("a delayed phase needs an expected_date shown to residents")
         return self
 
 
@@ -90,6 +108,7 @@ class Phase(BaseModel):
     planned_date: date
     status: PhaseStatus
     delay_reason: str | None
+    expected_date: date | None = None
 
 
 class DossierIn(_In):
@@ -101,13 +120,25 @@ class DossierIn(_In):
     responsible_official: str = Field(min_length=1, max_length=255)
     responsible_email: str = Field(min_length=3, max_length=254)
     areas: list[str] = Field(default_factory=list)
+    #: Other wijken the plan affects ("ook van belang voor").
+    also_areas: list[str] = Field(default_factory=list)
+    #: Reports of meetings (information evenings and markets), for residents.
+    meeting_reports: str = Field(default="", max_length=100_000)
+    #: Residents may react through the web form.
+    reaction_form: bool = True
+    #: Shown to residents at once (the back office makes drafts: False).
+    published: bool = True
     period_start: date
     #: Default: ``period_start`` plus the setting ``period_weeks`` (Awb art. 3:16).
     period_end: date | None = None
     round_label: str = Field(default="Eerste ronde", max_length=255)
+    #: The count of each target, in units of its kind (days or weeks).
     acknowledgement_days: int | None = Field(default=None, ge=0, le=365)
     answer_days: int | None = Field(default=None, ge=1, le=730)
+    #: The kind of both targets at once (kept for callers from before the two kinds).
     day_count: DayCount | None = None
+    acknowledgement_day_count: DayCount | None = None
+    answer_day_count: DayCount | None = None
     documents: list[DocumentIn] = Field(default_factory=list)
     phases: list[PhaseIn] = Field(default_factory=list)
 
@@ -125,6 +156,16 @@ class DossierUpdate(_In):
     conclusion: str | None = Field(default=None, max_length=20_000)
     #: Names a reviewer marked for redaction in the public nota.
     redact_names: list[str] | None = None
+    meeting_reports: str | None = Field(default=None, max_length=100_000)
+    reaction_form: bool | None = None
+    #: Wijk codes: the dossier's own and those it also affects (replace the lists).
+    areas: list[str] | None = None
+    also_areas: list[str] | None = None
+    #: Targets of reactions received from now on (earlier ones keep their dates).
+    acknowledgement_days: int | None = Field(default=None, ge=0, le=365)
+    answer_days: int | None = Field(default=None, ge=1, le=730)
+    acknowledgement_day_count: DayCount | None = None
+    answer_day_count: DayCount | None = None
 
 
 class Round(BaseModel):
@@ -143,6 +184,10 @@ class Dossier(BaseModel):
     responsible_official: str
     responsible_email: str
     areas: list[str]
+    also_areas: list[str] = Field(default_factory=list)
+    meeting_reports: str = ""
+    reaction_form: bool = True
+    published: bool = True
     status: Literal["open", "decided"]
     round: int
     round_label: str
@@ -150,7 +195,8 @@ class Dossier(BaseModel):
     period_end: date
     acknowledgement_days: int
     answer_days: int
-    day_count: DayCount
+    acknowledgement_day_count: DayCount
+    answer_day_count: DayCount
     documents: list[Document]
     phases: list[Phase]
     rounds: list[Round]
@@ -168,6 +214,7 @@ class DossierSummary(BaseModel):
     id: uuid.UUID
     title: str
     status: str
+    published: bool = True
     round: int
     period_end: date
     reactions: int
@@ -401,6 +448,20 @@ class Extension(BaseModel):
     new_due: date
     emails: int
     letters_due: int
+
+
+class ExtensionPreview(BaseModel):
+    """What an extension would do, before it is made: the reactions it moves, how many
+    e-mails and letters the delay notice takes, and the notice as the first submitter
+    with an e-mail address gets it (None when nobody has one)."""
+
+    reactions: int
+    numbers: list[int]
+    new_due: date
+    emails: int
+    letters: int
+    mail_subject: str | None
+    mail_body: str | None
 
 
 class OverdueItem(BaseModel):

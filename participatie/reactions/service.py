@@ -15,6 +15,7 @@ from participatie.reactions.answers import Answers
 from participatie.reactions.assessment import Assessment
 from participatie.reactions.context import SUBJECT, ReactionContext
 from participatie.reactions.dispatch import Letters
+from participatie.reactions.documents import Documents
 from participatie.reactions.dossiers import Dossiers
 from participatie.reactions.intake import Intake
 from participatie.reactions.nota import Reporting
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
 
 
 class Reactions(
-    Dossiers, Intake, Assessment, Answers, Letters, Deadlines, Reporting, ContactDetails
+    Dossiers,
+    Documents,
+    Intake,
+    Assessment,
+    Answers,
+    Letters,
+    Deadlines,
+    Reporting,
+    ContactDetails,
 ):
     """The facade's ``reactions`` attribute."""
 

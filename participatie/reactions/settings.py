@@ -24,6 +24,13 @@ class ReactionSettings(BaseModel):
     #: weekend or holiday moves to the next working day, Algemene termijnenwet) or
     #: working days.
     day_count: Literal["calendar", "working"] = "calendar"
+    #: How each target is counted by default, when it differs from ``day_count``:
+    #: "calendar", "working" or "weeks" (then the target's number counts weeks). For
+    #: example 5 working days to acknowledge and 6 calendar weeks to answer:
+    #: ``acknowledgement_day_count="working"``, ``answer_day_count="weeks"``,
+    #: ``answer_days=6``.
+    acknowledgement_day_count: Literal["calendar", "working", "weeks"] | None = None
+    answer_day_count: Literal["calendar", "working", "weeks"] | None = None
     #: Bevrijdingsdag (5 May) as a day off: "yearly" (as the Algemene termijnenwet
     #: counts it), "lustrum" (only every fifth year, as many collective agreements do)
     #: or "never".

@@ -36,6 +36,8 @@ RULES: dict[str, Rule] = {
     "petition.handed_over": Rule("petition.handed_over", "petitions"),
     "petition.answered": Rule("petition.answered", "decisions"),
     "reactions.dossier_created": Rule("dossier.created", "dossiers"),
+    # A dossier made as a draft in the back office is news when it is published.
+    "reactions.dossier_published": Rule("dossier.created", "dossiers"),
     "reactions.document_added": Rule("dossier.document_added", "dossiers"),
     "reactions.phase_set": Rule("dossier.phase_delayed", "dossiers"),
     "reactions.round_started": Rule("dossier.round_started", "dossiers"),
@@ -82,7 +84,11 @@ def subject_of(p: Participatie, s: Session, subject_type: str, subject_id: str) 
         return Subject(petition.title, [], p.url("petition", petition=petition.id))
     if subject_type == DOSSIER:
         dossier = p.reactions.get_dossier(ident, session=s)
-        return Subject(dossier.title, sorted(dossier.areas), p.url("dossier", dossier=dossier.id))
+        if not dossier.published:
+            return None
+        # Residents of the wijken the plan also affects follow it too.
+        areas = sorted({*dossier.areas, *dossier.also_areas})
+        return Subject(dossier.title, areas, p.url("dossier", dossier=dossier.id))
     return None
 
 

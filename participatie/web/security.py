@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -155,28 +156,44 @@ class RequestLimits:
     a cross-site request without a body is refused by its ``Sec-Fetch-Site`` header.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, api_prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        api_prefix: str = "/api/",
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
+        """``larger``: (path pattern, limit) pairs for the few routes that take files
+        (a document upload); every other route keeps ``max_body_bytes``."""
+
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.api_prefix = api_prefix
+        self.larger = tuple(larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
+        path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        local = path[len(root) :] if root and path.startswith(root) else path
+        limit = self.max_body_bytes
+        for pattern, bytes_ in self.larger:
+            if scope["method"] == "POST" and pattern.fullmatch(local):
+                limit = bytes_
+                break
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_body_bytes
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = True
             if too_large:
                 await _json_or_text(scope, send, 413, "input.too_large")
                 return
-        path: str = scope.get("path", "")
-        root: str = scope.get("root_path", "")
-        local = path[len(root) :] if root and path.startswith(root) else path
         if scope["method"] in UNSAFE_METHODS and local.startswith(self.api_prefix):
             # A browser marks a request another site made it send; an API write never
             # comes from there (the host's own pages are same-site).
@@ -200,7 +217,7 @@ class RequestLimits:
                 if message["type"] != "http.request":
                     break
                 body += message.get("body", b"")
-                if len(body) > self.max_body_bytes:
+                if len(body) > limit:
                     await _json_or_text(scope, send, 413, "input.too_large")
                     return
                 more = bool(message.get("more_body", False))
@@ -229,7 +246,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     exceeded = True
                     raise BodyTooLarge
             return message

@@ -23,6 +23,7 @@ from participatie.testing import free_port
 from participatie.web import create_app
 from participatie.web.backoffice import route_table
 from participatie.web.backoffice.demo import COOKIE, DEMO_STAFF, create_demo_backoffice
+from tests.backoffice.dossier_support import api_dossier
 from tests.web.conftest import csrf_token
 from tests.web.helpers import open_code_poll, open_petition
 
@@ -128,9 +129,11 @@ def test_serve_demo_mounts_the_back_office(served: str) -> None:
     assert "Aanmelden (demo)" in first.text
     petitions = httpx.get(served + "/api/petitions", timeout=10).json()
     polls = httpx.get(served + "/api/polls", timeout=10).json()
+    dossiers = httpx.get(served + "/api/dossiers", timeout=10).json()
     values = {
         "petition": petitions[0]["id"],
         "poll": polls[0]["id"],
+        "dossier": dossiers[0]["id"],
         "fmt": "html",
     }
     clients = {}
@@ -141,7 +144,8 @@ def test_serve_demo_mounts_the_back_office(served: str) -> None:
     try:
         checked = 0
         for spec in route_table():
-            if spec.methods != ("GET",) or "{rule}" in spec.path:
+            # A stored document's download: the demo's dossier links its documents.
+            if spec.methods != ("GET",) or "{rule}" in spec.path or "{document}" in spec.path:
                 continue
             path = "/beheer" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], spec.path)
             for staff, client in clients.values():
@@ -165,12 +169,13 @@ def test_in_process_demo_pages(p: Participatie) -> None:
 
     petition = open_petition(p)
     poll, _ = open_code_poll(p)
-    values = {"petition": str(petition.id), "poll": str(poll.id), "fmt": "html"}
+    dossier = api_dossier(p)
+    values = {"petition": str(petition.id), "poll": str(poll.id), "dossier": dossier, "fmt": "html"}
     for staff in DEMO_STAFF:
         with TestClient(demo_site(p), client=LOOPBACK) as client:
             sign_in(client, staff.id)
             for spec in route_table():
-                if spec.methods != ("GET",) or "{rule}" in spec.path:
+                if spec.methods != ("GET",) or "{rule}" in spec.path or "{document}" in spec.path:
                     continue
                 path = "/beheer" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], spec.path)
                 status = client.get(path).status_code

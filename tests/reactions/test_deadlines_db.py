@@ -119,6 +119,7 @@ def test_stale_dossier_reminder(p: Participatie, dossier: uuid.UUID, clock: Fixe
             planned_date=date(2026, 6, 1),
             status="delayed",
             delay_reason="Meer reacties",
+            expected_date=date(2026, 7, 1),
         ),
         actor="lead",
     )

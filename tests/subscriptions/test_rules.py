@@ -38,7 +38,11 @@ def test_a_delayed_phase_is_news_once(p: Participatie) -> None:
     phase = PhaseIn(name="Aanleg", planned_date=date(2026, 6, 1))
     p.reactions.set_phase(dossier, phase, actor="lead")
     delayed = PhaseIn(
-        name="Aanleg", planned_date=date(2026, 9, 1), status="delayed", delay_reason="Grond"
+        name="Aanleg",
+        planned_date=date(2026, 6, 1),
+        status="delayed",
+        delay_reason="Grond",
+        expected_date=date(2026, 9, 1),
     )
     p.reactions.set_phase(dossier, delayed, position=1, actor="lead")
     p.reactions.set_phase(dossier, delayed, position=1, actor="lead")

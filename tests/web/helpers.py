@@ -103,6 +103,7 @@ def open_dossier(p: Participatie, **overrides: object) -> Dossier:
                 "planned_date": (today + timedelta(weeks=12)).isoformat(),
                 "status": "delayed",
                 "delay_reason": "Er kwamen veel meer reacties dan verwacht.",
+                "expected_date": (today + timedelta(weeks=16)).isoformat(),
             },
         ],
     }

@@ -1,10 +1,12 @@
-"""The staff's back office: server-rendered pages for the petition desk and polls, mounted
-by the host (``/beheer`` by default). The host says who is signed in and what they may do.
+"""The staff's back office: server-rendered pages for the petition desk, polls and
+dossiers, mounted by the host (``/beheer`` by default). The host says who is signed in and
+what they may do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
@@ -34,13 +36,33 @@ __all__ = [
 def route_table() -> list[RouteSpec]:
     """Every route of the back office with the actions it asks for (for tests and docs)."""
 
-    from participatie.web.backoffice import home, petitions, petitions_desk, polls, polls_paper
+    return [spec for module in _modules() for spec in module.pages.specs]
 
-    return [
-        spec
-        for module in (home, petitions, petitions_desk, polls, polls_paper)
-        for spec in module.pages.specs
-    ]
+
+def _modules() -> tuple[Any, ...]:
+    """The back office's rooms, in the order their routes match."""
+
+    from participatie.web.backoffice import (
+        dossier_deadlines,
+        dossier_documents,
+        dossiers,
+        home,
+        petitions,
+        petitions_desk,
+        polls,
+        polls_paper,
+    )
+
+    return (
+        home,
+        petitions,
+        petitions_desk,
+        polls,
+        polls_paper,
+        dossier_deadlines,
+        dossier_documents,
+        dossiers,
+    )
 
 
 def create_backoffice(
@@ -68,7 +90,7 @@ def create_backoffice(
         raise TypeError("current_user and authorize must be callables")
 
     from participatie.web.app import STATIC_DIR
-    from participatie.web.backoffice import home, petitions, petitions_desk, polls, polls_paper
+    from participatie.web.backoffice.dossier_documents import upload_limit
     from participatie.web.common import WebState
     from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
@@ -93,11 +115,17 @@ def create_backoffice(
         stylesheets=tuple(stylesheets),
     )
     install_errors(app)
-    for module in (home, petitions, petitions_desk, polls, polls_paper):
+    for module in _modules():
         app.include_router(module.pages.router)
         state.routes.extend(module.pages.specs)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    # Only the document upload takes a file: its route alone may carry the largest
+    # document (``Settings.documents.max_bytes``) and the form around it.
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=max_body_bytes,
+        larger=[upload_limit(participatie.settings.documents.max_bytes)],
+    )
     # Nothing of the back office may be framed.
     app.add_middleware(SecurityHeaders, stylesheets=tuple(stylesheets), framable_prefix="\0")
     return app

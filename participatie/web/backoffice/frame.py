@@ -48,10 +48,13 @@ ACTIONS: dict[str, str] = {
     "polls.paper": "type in paper ballots (first or second typing) and record envelopes",
     "polls.resolve": "settle a difference between two typings from the paper itself",
     "polls.publish": "see the tally before publication, publish, download the reports",
-    "dossiers.edit": "edit dossiers (reserved for the dossier screens)",
+    "dossiers.edit": "create dossiers and edit every section (summary, meeting reports, "
+    "wijken, who answers, reaction form), documents, planning and rounds; deadline "
+    "targets and extensions with the delay notice",
     "dossiers.intake": "register reactions (reserved for the dossier screens)",
     "dossiers.assess": "assess reactions (reserved for the dossier screens)",
-    "dossiers.publish": "publish answers and the nota (reserved for the dossier screens)",
+    "dossiers.publish": "publish and unpublish a dossier for residents; publish answers and "
+    "the nota",
     "privacy.requests": "see, export and erase what is stored about an e-mail address",
     "system.status": "see failed mail and jobs that failed or did not run",
 }
@@ -62,6 +65,7 @@ FORM_FIELD_BYTES = 2 * 1024 * 1024
 
 PETITION_ACTIONS = tuple(a for a in ACTIONS if a.startswith("petitions."))
 POLL_ACTIONS = tuple(a for a in ACTIONS if a.startswith("polls."))
+DOSSIER_ACTIONS = tuple(a for a in ACTIONS if a.startswith("dossiers."))
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,11 @@ class Pages:
         action: str | Sequence[str] | None,
         subject: str | None = None,
         methods: Iterable[str] = ("GET",),
+        files: int = 0,
     ) -> Callable[[Handler], Handler]:
+        """``files``: how many uploaded files the form may carry (spooled to disk by the
+        parser; their size is bounded by the app's body limit for the route)."""
+
         actions = () if action is None else (action,) if isinstance(action, str) else tuple(action)
         unknown = [a for a in actions if a not in ACTIONS]
         if unknown:
@@ -225,7 +233,7 @@ class Pages:
                     # addresses of thousands of letters. Parsed here first (the parse is
                     # kept), then checked as every form is.
                     staff.form = await request.form(
-                        max_files=0, max_fields=2000, max_part_size=FORM_FIELD_BYTES
+                        max_files=files, max_fields=2000, max_part_size=FORM_FIELD_BYTES
                     )
                     await check_csrf(request)
                 return await run_in_threadpool(handler, request, staff)

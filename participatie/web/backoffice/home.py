@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 from starlette.responses import Response
 
-from participatie.web.backoffice.frame import Pages, Staff, render
+from participatie.engine import Participatie
+from participatie.web.backoffice.frame import DOSSIER_ACTIONS, Pages, Staff, render
 from participatie.worklist import job_problems, paper_progress
 
 pages = Pages()
@@ -69,6 +71,7 @@ def todo(request: Request, staff: Staff) -> Response:
                         count=progress.differences,
                     )
                 )
+    items.extend(dossier_todos(p, staff, now))
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
@@ -83,3 +86,31 @@ def todo(request: Request, staff: Staff) -> Response:
         failed_mail=failed_mail,
         jobs=jobs,
     )
+
+
+def dossier_todos(p: Participatie, staff: Staff, now: datetime) -> list[Todo]:
+    """Dossiers: drafts to publish, reactions past their targets, dossiers gone quiet.
+    Two queries whatever the number of dossiers (the list and the overdue reactions)."""
+
+    dossiers = [
+        d
+        for d in p.reactions.list_dossiers()
+        if any(staff.may(action, str(d.id)) for action in DOSSIER_ACTIONS)
+    ]
+    if not dossiers:
+        return []
+    late: dict[str, int] = {}
+    for item in p.reactions.overdue():
+        late[str(item.dossier_id)] = late.get(str(item.dossier_id), 0) + 1
+    items: list[Todo] = []
+    stale_before = now - p.settings.reactions.stale_after
+    for d in dossiers:
+        did = str(d.id)
+        path = f"/dossiers/{did}"
+        if d.status == "open" and not d.published and staff.may("dossiers.publish", did):
+            items.append(Todo("dossier_draft", d.title, path))
+        if late.get(did):
+            items.append(Todo("dossier_overdue", d.title, path + "/termijnen", count=late[did]))
+        if d.status == "open" and d.updated_at <= stale_before and staff.may("dossiers.edit", did):
+            items.append(Todo("dossier_stale", d.title, path))
+    return items

@@ -8,8 +8,8 @@ from fastapi import Request
 
 from participatie.errors import InvalidState
 from participatie.reactions.schemas import Dossier, ReactionIn, Stats, SubmitterIn
-from participatie.web.common import api_router, facade, translator
-from participatie.web.dossiers.lookup import accepts_reactions, get_dossier, published
+from participatie.web.common import api_router, facade, local, translator
+from participatie.web.dossiers.lookup import accepts_reactions, public_dossier, published
 from participatie.web.dossiers.schemas import DossierOut, ReactionReceipt, ReactionRequest
 
 api = api_router("/api/dossiers", "dossiers")
@@ -34,7 +34,16 @@ def _out(request: Request, dossier: Dossier) -> DossierOut:
             }
         ),
         accepts_reactions=accepts_reactions(request, dossier),
-        documents=[d.model_dump(mode="json") for d in dossier.documents],
+        # A stored document's address is its page on this site.
+        documents=[
+            d.model_dump(mode="json")
+            | (
+                {"url": local(request, f"/dossiers/{dossier.id}/documents/{d.id}")}
+                if d.stored
+                else {}
+            )
+            for d in dossier.documents
+        ],
         phases=[ph.model_dump(mode="json", exclude={"id"}) for ph in dossier.phases],
     )
 
@@ -42,12 +51,16 @@ def _out(request: Request, dossier: Dossier) -> DossierOut:
 @api.get("", summary="All dossiers")
 def list_dossiers(request: Request) -> list[DossierOut]:
     p = facade(request)
-    return [_out(request, p.reactions.get_dossier(d.id)) for d in p.reactions.list_dossiers()]
+    return [
+        _out(request, p.reactions.get_dossier(d.id))
+        for d in p.reactions.list_dossiers()
+        if d.published
+    ]
 
 
 @api.get("/{dossier}", summary="One dossier")
 def dossier_json(request: Request, dossier: str) -> DossierOut:
-    return _out(request, get_dossier(request, dossier))
+    return _out(request, public_dossier(request, dossier))
 
 
 @api.post(
@@ -56,7 +69,7 @@ def dossier_json(request: Request, dossier: str) -> DossierOut:
     summary="Send a reaction; an acknowledgement follows by e-mail",
 )
 def react_json(request: Request, dossier: str, data: ReactionRequest) -> ReactionReceipt:
-    found = get_dossier(request, dossier)
+    found = public_dossier(request, dossier)
     received = facade(request).reactions.submit(
         found.id,
         ReactionIn(
@@ -76,7 +89,7 @@ def react_json(request: Request, dossier: str, data: ReactionRequest) -> Reactio
 
 @api.get("/{dossier}/stats", summary="Counts once the answers are published")
 def stats_json(request: Request, dossier: str) -> Stats:
-    found = get_dossier(request, dossier)
+    found = public_dossier(request, dossier)
     if not published(found):
         raise InvalidState("the figures are shown once the answers are published", field="state")
     return facade(request).reactions.stats(found.id)

@@ -18,9 +18,9 @@ def section(request: Request) -> HomeSection:
     p = facade(request)
     items = []
     for summary in p.reactions.list_dossiers():
-        dossier = p.reactions.get_dossier(summary.id)
-        if dossier.status != "open":
+        if summary.status != "open" or not summary.published:
             continue
+        dossier = p.reactions.get_dossier(summary.id)
         if accepts_reactions(request, dossier):
             meta = t("dossier.react_until", date=day(request, dossier.period_end))
         else:
@@ -36,7 +36,7 @@ def results_section(request: Request) -> HomeSection:
     p = facade(request)
     items = []
     for summary in p.reactions.list_dossiers():
-        if summary.status == "open":
+        if summary.status == "open" or not summary.published:
             continue
         dossier = p.reactions.get_dossier(summary.id)
         summary_text = dossier.decision_summary or dossier.summary
@@ -53,5 +53,5 @@ def _item(dossier: Dossier, meta: str, summary: str, updated: datetime | None) -
         meta=meta,
         summary=summary[:500],
         updated=updated,
-        areas=tuple(dossier.areas),
+        areas=tuple(sorted({*dossier.areas, *dossier.also_areas})),
     )

@@ -18,9 +18,23 @@ def get_dossier(request: Request, value: str) -> Dossier:
     return facade(request).reactions.get_dossier(key)
 
 
+def public_dossier(request: Request, value: str) -> Dossier:
+    """A dossier residents may see: an unpublished one (a draft, or taken back) is not
+    found, as if it did not exist."""
+
+    found = get_dossier(request, value)
+    if not found.published:
+        raise DossierNotFound(f"no dossier {value!r}", field="dossier")
+    return found
+
+
 def accepts_reactions(request: Request, dossier: Dossier) -> bool:
     today = facade(request).clock.now().astimezone(facade(request).settings.zone).date()
-    return dossier.status == "open" and dossier.period_start <= today <= dossier.period_end
+    return (
+        dossier.status == "open"
+        and dossier.reaction_form
+        and dossier.period_start <= today <= dossier.period_end
+    )
 
 
 def published(dossier: Dossier) -> bool:

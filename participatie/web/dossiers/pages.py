@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from participatie.reactions.errors import DossierNotFound
 from participatie.reactions.schemas import (
     OUTCOME_LABELS_EN,
     OUTCOME_LABELS_NL,
+    Document,
     Dossier,
     ReactionIn,
     ReceivedReaction,
@@ -29,11 +31,12 @@ from participatie.web.common import (
     facade,
     form_text,
     page_router,
+    parse_key,
     render,
     translator,
     with_form,
 )
-from participatie.web.dossiers.lookup import accepts_reactions, day, get_dossier, published
+from participatie.web.dossiers.lookup import accepts_reactions, day, public_dossier, published
 from participatie.web.dossiers.schemas import MAX_TEXT
 
 REACT_FIELDS = ("name", "email", "text")
@@ -41,7 +44,7 @@ REACT_FIELDS = ("name", "email", "text")
 pages = page_router()
 
 
-def _dossier_page(
+def dossier_page_response(
     request: Request,
     dossier: Dossier,
     *,
@@ -49,12 +52,19 @@ def _dossier_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    preview: bool = False,
 ) -> HTMLResponse:
-    today = facade(request).clock.now().astimezone(facade(request).settings.zone).date()
+    """The resident's dossier page; the back office shows the same page as a preview
+    (``preview``: a banner says so, links stay on the preview)."""
+
+    p = facade(request)
+    today = p.clock.now().astimezone(p.settings.zone).date()
     return render(
         request,
         template,
         status=status,
+        preview=preview,
+        area_names={a.code: a.name for a in p.areas.list()},
         dossier=dossier,
         open=accepts_reactions(request, dossier),
         today=today,
@@ -68,12 +78,14 @@ def _dossier_page(
 
 @pages.get("/dossiers/{dossier}", response_class=HTMLResponse)
 def dossier_page(request: Request, dossier: str) -> HTMLResponse:
-    return _dossier_page(request, get_dossier(request, dossier))
+    return dossier_page_response(request, public_dossier(request, dossier))
 
 
 @pages.get("/dossiers/{dossier}/react", response_class=HTMLResponse)
 def react_page(request: Request, dossier: str) -> HTMLResponse:
-    return _dossier_page(request, get_dossier(request, dossier), template="dossier_react.html")
+    return dossier_page_response(
+        request, public_dossier(request, dossier), template="dossier_react.html"
+    )
 
 
 @pages.post("/dossiers/{dossier}/react", response_class=HTMLResponse)
@@ -83,7 +95,7 @@ async def react(request: Request, dossier: str) -> HTMLResponse:
 
 def _react(request: Request, dossier: str, form: FormData) -> HTMLResponse:
     t = translator(request)
-    found = get_dossier(request, dossier)
+    found = public_dossier(request, dossier)
     values = {
         "name": form_text(form, "name", limit=255),
         "email": form_text(form, "email", limit=254),
@@ -112,7 +124,7 @@ def _react(request: Request, dossier: str, form: FormData) -> HTMLResponse:
             name = next((n for n in REACT_FIELDS if exc.field and n in exc.field), "text")
             errors[name] = t.error(exc)
     if errors or received is None:
-        return _dossier_page(
+        return dossier_page_response(
             request, found, template="dossier_react.html", values=values, errors=errors, status=422
         )
     return render(
@@ -124,11 +136,38 @@ def _react(request: Request, dossier: str, form: FormData) -> HTMLResponse:
     )
 
 
+@pages.get("/dossiers/{dossier}/documents/{document}", response_class=Response)
+def document(request: Request, dossier: str, document: str) -> Response:
+    """A stored document of a published dossier, with its own type, as a download."""
+
+    found = public_dossier(request, dossier)
+    key = parse_key(document, DossierNotFound, "document", "document")
+    doc, body = facade(request).reactions.document_file(found.id, key)
+    return document_response(doc, body)
+
+
+def document_response(doc: Document, body: bytes) -> Response:
+    """A stored document's bytes with the type found at upload, never sniffed again by the
+    browser, offered as a download under its own name."""
+
+    name = doc.filename or "document"
+    return Response(
+        body,
+        media_type=doc.content_type or "application/octet-stream",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
 @pages.get("/dossiers/{dossier}/result", response_class=HTMLResponse)
 def result(request: Request, dossier: str) -> HTMLResponse:
     t = translator(request)
     p = facade(request)
-    found = get_dossier(request, dossier)
+    found = public_dossier(request, dossier)
     if not published(found):
         return render(request, "dossier_result.html", dossier=found, stats=None, themes=[])
     stats = p.reactions.stats(found.id)
@@ -170,7 +209,7 @@ NOTA_FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "c
 def nota(request: Request, dossier: str, fmt: str) -> Response:
     """The public nota van beantwoording (no names), once the answers are published."""
 
-    found = get_dossier(request, dossier)
+    found = public_dossier(request, dossier)
     if fmt not in NOTA_FORMATS:
         raise DossierNotFound(f"no nota as {fmt!r}", field="format")
     if not published(found):
