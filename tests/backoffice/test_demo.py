@@ -24,7 +24,7 @@ from participatie.web import create_app
 from participatie.web.backoffice import route_table
 from participatie.web.backoffice.demo import COOKIE, DEMO_STAFF, create_demo_backoffice
 from tests.web.conftest import csrf_token
-from tests.web.helpers import open_code_poll, open_petition
+from tests.web.helpers import open_code_poll, open_dossier, open_petition
 
 BIN = Path(sys.executable).parent / "participatie"
 STARTUP_SECONDS = 120
@@ -128,9 +128,11 @@ def test_serve_demo_mounts_the_back_office(served: str) -> None:
     assert "Aanmelden (demo)" in first.text
     petitions = httpx.get(served + "/api/petitions", timeout=10).json()
     polls = httpx.get(served + "/api/polls", timeout=10).json()
+    dossiers = httpx.get(served + "/api/dossiers", timeout=10).json()
     values = {
         "petition": petitions[0]["id"],
         "poll": polls[0]["id"],
+        "dossier_id": dossiers[0]["id"],
         "fmt": "html",
     }
     clients = {}
@@ -165,7 +167,12 @@ def test_in_process_demo_pages(p: Participatie) -> None:
 
     petition = open_petition(p)
     poll, _ = open_code_poll(p)
-    values = {"petition": str(petition.id), "poll": str(poll.id), "fmt": "html"}
+    values = {
+        "petition": str(petition.id),
+        "poll": str(poll.id),
+        "dossier_id": str(open_dossier(p).id),
+        "fmt": "html",
+    }
     for staff in DEMO_STAFF:
         with TestClient(demo_site(p), client=LOOPBACK) as client:
             sign_in(client, staff.id)

@@ -221,3 +221,20 @@ def test_answer_templates_are_listed(p: Participatie, dossier: uuid.UUID) -> Non
         ("ja", ["thema"]),
         ("nee", ["thema", "reden"]),
     ]
+
+
+def test_pending_letters_by_kind(p: Participatie, dossier: uuid.UUID) -> None:
+    assert p.reactions.pending_letters(dossier) == {
+        "acknowledgement": 0,
+        "delay": 0,
+        "feedback": 0,
+    }
+    _reaction(
+        p,
+        dossier,
+        PointIn(text="Meer veldjes", theme="losloop"),
+        email=None,
+        house_number="1",
+        postcode="9711 LV",
+    )
+    assert p.reactions.pending_letters(dossier)["acknowledgement"] == 1

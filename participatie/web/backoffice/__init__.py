@@ -5,6 +5,7 @@ by the host (``/beheer`` by default). The host says who is signed in and what th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
@@ -38,9 +39,22 @@ def route_table() -> list[RouteSpec]:
 
     return [
         spec
-        for module in (home, petitions, petitions_desk, polls, polls_paper)
+        for module in (home, petitions, petitions_desk, polls, polls_paper, *_dossier_modules())
         for spec in module.pages.specs
     ]
+
+
+def _dossier_modules() -> tuple[Any, ...]:
+    """The dossier pages: intake, assessment, answers and outputs."""
+
+    from participatie.web.backoffice import (
+        dossier_assess,
+        dossier_assess_answers,
+        dossier_intake,
+        dossier_outputs,
+    )
+
+    return (dossier_intake, dossier_assess, dossier_assess_answers, dossier_outputs)
 
 
 def create_backoffice(
@@ -93,7 +107,7 @@ def create_backoffice(
         stylesheets=tuple(stylesheets),
     )
     install_errors(app)
-    for module in (home, petitions, petitions_desk, polls, polls_paper):
+    for module in (home, petitions, petitions_desk, polls, polls_paper, *_dossier_modules()):
         app.include_router(module.pages.router)
         state.routes.extend(module.pages.specs)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

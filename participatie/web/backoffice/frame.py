@@ -45,9 +45,12 @@ ACTIONS: dict[str, str] = {
     "polls.resolve": "settle a difference between two typings from the paper itself",
     "polls.publish": "see the tally before publication, publish, download the reports",
     "dossiers.edit": "edit dossiers (reserved for the dossier screens)",
-    "dossiers.intake": "register reactions (reserved for the dossier screens)",
-    "dossiers.assess": "assess reactions (reserved for the dossier screens)",
-    "dossiers.publish": "publish answers and the nota (reserved for the dossier screens)",
+    "dossiers.intake": "type in paper forms, letters, e-mail and desk reactions; import a "
+    "spreadsheet; decide whether a late reaction is admissible",
+    "dossiers.assess": "split reactions into points; make, rename and merge themes; write "
+    "answers from templates; offer them for review and approve another's answers",
+    "dossiers.publish": "approve answers, preview and publish them with the notices; "
+    "download the nota, letters, dispatch list and archive package; see the statistics",
     "privacy.requests": "see, export and erase what is stored about an e-mail address",
     "system.status": "see failed mail and jobs that failed or did not run",
 }
@@ -206,6 +209,7 @@ class Pages:
         action: str | Sequence[str] | None,
         subject: str | None = None,
         methods: Iterable[str] = ("GET",),
+        files: int = 0,
     ) -> Callable[[Handler], Handler]:
         actions = () if action is None else (action,) if isinstance(action, str) else tuple(action)
         unknown = [a for a in actions if a not in ACTIONS]
@@ -221,7 +225,7 @@ class Pages:
                     # addresses of thousands of letters. Parsed here first (the parse is
                     # kept), then checked as every form is.
                     staff.form = await request.form(
-                        max_files=0, max_fields=2000, max_part_size=FORM_FIELD_BYTES
+                        max_files=files, max_fields=2000, max_part_size=FORM_FIELD_BYTES
                     )
                     await check_csrf(request)
                 return await run_in_threadpool(handler, request, staff)

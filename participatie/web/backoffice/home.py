@@ -12,6 +12,9 @@ from participatie.worklist import job_problems, paper_progress
 
 pages = Pages()
 
+#: The dossier actions a link on the start page can lead to.
+DOSSIER_ACTIONS = ("dossiers.intake", "dossiers.assess", "dossiers.publish")
+
 
 @dataclass(frozen=True)
 class Todo:
@@ -69,6 +72,11 @@ def todo(request: Request, staff: Staff) -> Response:
                         count=progress.differences,
                     )
                 )
+    dossiers = [
+        (summary, [a for a in DOSSIER_ACTIONS if staff.may(a, str(summary.id))])
+        for summary in p.reactions.list_dossiers()
+        if staff.allowed.intersection(DOSSIER_ACTIONS)
+    ]
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
@@ -82,4 +90,5 @@ def todo(request: Request, staff: Staff) -> Response:
         items=items,
         failed_mail=failed_mail,
         jobs=jobs,
+        dossiers=[(summary, allowed) for summary, allowed in dossiers if allowed],
     )
