@@ -238,3 +238,17 @@ def test_pending_letters_by_kind(p: Participatie, dossier: uuid.UUID) -> None:
         postcode="9711 LV",
     )
     assert p.reactions.pending_letters(dossier)["acknowledgement"] == 1
+
+
+def test_undecided_lists_late_reactions_without_a_decision(p: Participatie) -> None:
+    from datetime import date
+
+    from tests.reactions.conftest import new_dossier
+
+    # The period ended before the test clock's today: every registration is late.
+    dossier = new_dossier(p, period_start=date(2025, 1, 6), period_end=date(2025, 2, 17))
+    first = _reaction(p, dossier, PointIn(text="Te laat"))
+    second = _reaction(p, dossier, PointIn(text="Ook te laat"))
+    assert [r.number for r in p.reactions.undecided(dossier)] == [first, second]
+    p.reactions.decide_admissibility(dossier, first, admissible=False, reason="Te laat.", actor="a")
+    assert [r.number for r in p.reactions.undecided(dossier)] == [second]

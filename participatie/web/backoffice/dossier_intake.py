@@ -176,11 +176,7 @@ def _intake_page(
         "channel": query.get("kanaal", "paper")[:10],
         "consent": "1",
     }
-    late = [
-        line
-        for line in p.reactions.reaction_overview(dossier.id)
-        if line.late and line.admissible is None
-    ]
+    late = p.reactions.undecided(dossier.id)
     number = query.get("nummer", "")[:10]
     context.setdefault("values", defaults)
     context.setdefault("notice", done_notice(request, "dossier_intake"))
@@ -215,11 +211,13 @@ def dossier_intake_save(request: Request, staff: Staff) -> Response:
     refusal keeps every typed value and names the field."""
 
     p = bo_state(request).p
-    dossier = dossier_of(request, staff)
+    # The dossier itself is read only to show a refusal: saving is one transaction.
+    dossier_id = subject_id(staff.subject)
     try:
         data = reaction_in(request, staff)
-        received = p.reactions.register(dossier.id, data, actor=staff.actor)
+        received = p.reactions.register(dossier_id, data, actor=staff.actor)
     except ParticipatieError as exc:
+        dossier = dossier_of(request, staff)
         t = translator(request)
         name = form_field(exc.field)
         label = t(f"dossier_intake.field_{name}")
@@ -234,7 +232,7 @@ def dossier_intake_save(request: Request, staff: Staff) -> Response:
         )
     return redirect(
         request,
-        base(dossier) + "/intake",
+        f"/dossiers/{dossier_id}/intake",
         nummer=str(received.reaction.number),
         kanaal=data.channel,
         ontvangen=staff.field("received_on", limit=10),
