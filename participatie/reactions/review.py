@@ -169,12 +169,13 @@ class Review(ReactionsPart):
             return [answer_out(s, row) for row in rows]
 
     def preview_publication(
-        self, dossier_id: uuid.UUID, *, session: Session | None = None
+        self, dossier_id: uuid.UUID, *, texts: bool = True, session: Session | None = None
     ) -> PublicationPreview:
         """Every notice ``publish_answers`` would send now for the current round, with
         its subject and text, and the counts (writes nothing). Follows the same rules:
         the first five signatories (Awb art. 3:44 lid 1 sub b), e-mail where there is an
-        address, else a letter, or a publication above the mass threshold (lid 2)."""
+        address, else a letter, or a publication above the mass threshold (lid 2).
+        ``texts=False``: the notices without subject and text (the counts, fast)."""
 
         p = self._ctx.p
         with p.unit_of_work(session, readonly=True) as s:
@@ -210,7 +211,21 @@ class Review(ReactionsPart):
                 mine = pts.get(reaction.id, [])
                 reached = False
                 for sub in chosen:
-                    if sub.email:
+                    if not texts and (sub.email or postal(sub)):
+                        channel = "email" if sub.email else "letter"
+                        if channel == "letter" and publication:
+                            channel = "publication"
+                        notices.append(
+                            NoticePreview(
+                                reaction_number=reaction.number,
+                                channel=channel,
+                                recipient=sub.email or "",
+                                subject="",
+                                text="",
+                            )
+                        )
+                        reached = True
+                    elif sub.email:
                         context = feedback_context(
                             self._ctx, dossier, reaction, book, mine, sub.locale
                         )

@@ -101,3 +101,27 @@ def test_the_start_page_links_the_dossier_pages_per_action(
     assert "/intake" not in lead
     griffie = bo_client.get("/beheer/", headers={"x-test-staff": "griffie"}).text
     assert str(dossier.id) not in griffie
+
+
+def test_every_dossier_page_in_english_without_raw_keys(
+    p: Participatie, bo_client: TestClient
+) -> None:
+    """Each GET page of the dossier screens, with data, in English: no key left showing."""
+
+    from participatie.web.backoffice import route_table
+    from tests.backoffice.test_accessibility import dossier_with_data
+
+    dossier = dossier_with_data(p)
+    pages = [
+        spec
+        for spec in route_table()
+        if "{dossier_id}" in spec.path and spec.methods == ("GET",) and "." not in spec.path
+    ]
+    assert len(pages) >= 10
+    for spec in pages:
+        path = "/beheer" + spec.path.replace("{dossier_id}", dossier) + "?lang=en"
+        page = bo_client.get(path, headers={"x-test-staff": "beheerder"})
+        assert page.status_code == 200, path
+        assert '<html lang="en"' in page.text, path
+        leftover = re.findall(r"dossier_(?:intake|assess|outputs)\.[a-z_]+", page.text)
+        assert leftover == [], (path, leftover)

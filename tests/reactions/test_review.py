@@ -144,6 +144,11 @@ def test_four_eyes_on_answers(p: Participatie, dossier: uuid.UUID) -> None:
     assert (preview.answers, preview.reactions, preview.emails, preview.letters) == (2, 2, 2, 0)
     assert {n.recipient for n in preview.notices} == {"inwoner@example.nl", "bert@example.nl"}
     assert any("Meegenomen." in n.text for n in preview.notices)
+    counted = p.reactions.preview_publication(dossier, texts=False)
+    assert [(n.channel, n.reaction_number) for n in counted.notices] == [
+        (n.channel, n.reaction_number) for n in preview.notices
+    ]
+    assert (counted.emails, counted.letters, counted.answers) == (2, 0, 2)
     result = p.reactions.publish_answers(dossier, actor="k.bakker", four_eyes=True)
     assert (result.answers, result.emails) == (2, 2)
     assert {a.status for a in p.reactions.answers(dossier)} == {"published"}
@@ -190,6 +195,7 @@ def test_preview_shows_letters_for_postal_submitters(p: Participatie, dossier: u
     )
     preview = p.reactions.preview_publication(dossier)
     assert (preview.emails, preview.letters, preview.not_reachable) == (0, 1, 0)
+    assert p.reactions.preview_publication(dossier, texts=False).letters == 1
     letter = preview.notices[0]
     assert letter.channel == "letter" and "9711LV" in letter.recipient.replace(" ", "")
     assert "Vier." in letter.text and "<" not in letter.text

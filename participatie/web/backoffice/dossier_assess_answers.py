@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from participatie.errors import InvalidInput, NotFound, ParticipatieError, StaleUpdate
 from participatie.reactions.schemas import OUTCOMES, Answer, AnswerIn, Dossier, Point
+from participatie.staff import same_staff
 from participatie.web.backoffice.dossier_assess import answers_by_target
 from participatie.web.backoffice.dossier_intake import base, done_notice, dossier_of
 from participatie.web.backoffice.frame import Pages, Staff, bo_state, redirect, render
@@ -298,10 +299,17 @@ def dossier_review(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     answers = p.reactions.answers(dossier.id)
+    # The same person in any spelling: the four-eyes rule's own comparison.
+    mine = {
+        str(a.id)
+        for a in answers
+        if same_staff(staff.actor, a.updated_by) or same_staff(staff.actor, a.ready_by or "")
+    }
     return render(
         request,
         staff,
         "dossier_assess_review.html",
+        mine=mine,
         section="dossiers",
         dossier=dossier,
         waiting=[a for a in answers if a.status == "ready"],
@@ -381,7 +389,7 @@ def dossier_publish(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     back = base(dossier) + "/publiceren"
-    preview = p.reactions.preview_publication(dossier.id)
+    preview = p.reactions.preview_publication(dossier.id, texts=False)
     if staff.field("count", limit=10) != str(len(preview.notices)):
         # Something changed since the preview: look again before sending.
         return redirect(request, back, fout="conflict.stale")
