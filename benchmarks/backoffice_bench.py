@@ -321,7 +321,7 @@ def intake(dialect: str, url: str | None, forms: int) -> dict[str, Any]:
             shown_server = SERVER_MS[-1]
             started = time.perf_counter()
             p.reactions.register(
-                dossier,
+                uuid.UUID(dossier),
                 ReactionIn(
                     channel="paper",
                     text=fields["text"],
