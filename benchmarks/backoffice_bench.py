@@ -3,6 +3,8 @@
     python benchmarks/backoffice_bench.py desk --dialect postgresql --rows 100000
     python benchmarks/backoffice_bench.py paper --sheets 30
     python benchmarks/backoffice_bench.py paper --sheets 10 --browser
+    python benchmarks/backoffice_bench.py assess --dialect postgresql --reactions 1000
+    python benchmarks/backoffice_bench.py intake --dialect postgresql --forms 30
 
 ``desk``: two petitions in one database, one with 100 verified signatures and one with
 ``--rows`` (put in place with COPY, as the export benchmark does), each desk page asked for
@@ -13,6 +15,15 @@ The floor beside it is the same page's statements' least work: reading the count
 POST, the redirect's GET with the next empty form); the server's median time per saved
 sheet. With ``--browser`` a typist types in Debian's Chromium at a fixed 40 ms per key, with
 the keyboard alone: keystrokes and seconds per sheet.
+
+``assess``: a dossier with ``--reactions`` reactions (two points each, one in a theme, one
+answered on its own), its assessment page asked for ``--requests`` times through the back
+office app, in turn with the least work the page needs: the page's three statements as
+plain SQL (reactions of the round, their points, the answers), rows fetched; medians in ms.
+
+``intake``: ``--forms`` paper reactions saved through the intake form (the POST alone,
+then the GET of the next empty form), in turn with the same reaction registered by the
+Python API and with the least work: the reaction's INSERT as plain SQL; medians in ms.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.petitions_bench import database, facade, fill, prepare
 from participatie.testing import make_participatie
+from participatie.web.backoffice import ACTIONS
 from tests.backoffice.conftest import STAFF_COOKIE, default_host, host_app
 from tests.web.helpers import open_code_poll
 
@@ -162,6 +174,195 @@ def _typing(p: Any, codes: list[str], sheets: int) -> dict[str, Any]:
     }
 
 
+def _dossier_site(url: str) -> tuple[TestClient, Any, str]:
+    """The facade on ``url`` with tables, a dossier and the back office in this process."""
+
+    import participatie.models  # noqa: F401
+    from tests.web.helpers import open_dossier
+
+    p = facade(url)
+    p.create_all()
+    dossier = open_dossier(p)
+    host = default_host()
+    host.actions["bench"] = frozenset(ACTIONS)
+    site = host_app(p, host)
+    SERVER_MS.clear()
+
+    @site.middleware("http")
+    async def timed(request: Any, call_next: Any) -> Any:
+        # The server's own time, without the test client's thread hand-overs.
+        started = time.perf_counter()
+        response = await call_next(request)
+        SERVER_MS.append((time.perf_counter() - started) * 1000)
+        return response
+
+    client = TestClient(site, base_url="http://127.0.0.1")
+    client.cookies.set(STAFF_COOKIE, "bench")
+    return client, p, str(dossier.id)
+
+
+#: Milliseconds the server spent on each request of the dossier benchmarks.
+SERVER_MS: list[float] = []
+
+
+def _fill_dossier(p: Any, dossier: str, reactions: int) -> None:
+    from participatie.reactions.schemas import AnswerIn, PointIn, ReactionIn, SubmitterIn, ThemeIn
+
+    for code in ("losloop", "opruim", "veldjes"):
+        p.reactions.create_theme(dossier, ThemeIn(code=code, title=code.title()), actor="bench")
+    for n in range(1, reactions + 1):
+        p.reactions.register(
+            dossier,
+            ReactionIn(
+                channel="paper",
+                text=f"Reactie {n}: " + "meer ruimte voor honden en minder poep. " * 8,
+                submitters=[
+                    SubmitterIn(name=f"Inwoner {n}", postcode="9742 AB", house_number=str(n))
+                ],
+                points=[
+                    PointIn(
+                        text="Meer losloopgebieden", theme=("losloop", "opruim", "veldjes")[n % 3]
+                    ),
+                    PointIn(text=f"Een eigen punt {n}"),
+                ],
+            ),
+            actor="bench",
+        )
+    for code in ("losloop", "opruim"):
+        p.reactions.draft_answer(
+            dossier, AnswerIn(theme=code, outcome="honoured", motivation="Ja."), actor="bench"
+        )
+    for point in p.reactions.points(dossier)[: reactions // 2]:
+        if point.theme is None:
+            p.reactions.draft_answer(
+                dossier,
+                AnswerIn(point_id=point.id, outcome="noted", motivation="Gezien."),
+                actor="bench",
+            )
+
+
+def assess(dialect: str, url: str | None, reactions: int, requests: int) -> dict[str, Any]:
+    with database(dialect, url) as db_url:
+        client, p, dossier = _dossier_site(db_url)
+        _fill_dossier(p, dossier, reactions)
+        key = dossier if dialect == "postgresql" else dossier.replace("-", "")
+        floor_sql = [
+            "SELECT id, number, channel, received_at, late, admissible, signatories, "
+            "substr(text, 1, 160) FROM participatie_reactions_reaction "
+            "WHERE dossier_id = :d AND round = 1 ORDER BY number",
+            "SELECT id, reaction_id, theme_id FROM participatie_reactions_point "
+            "WHERE dossier_id = :d",
+            "SELECT id, theme_id, point_id FROM participatie_reactions_answer "
+            "WHERE dossier_id = :d",
+        ]
+        path = f"/beheer/dossiers/{dossier}/beoordelen"
+        answer = client.get(path)  # warm up: templates, statement caches
+        assert answer.status_code == 200 and answer.text.count("<tr>") == reactions + 1
+        times: dict[str, list[float]] = {"page": [], "page_server": [], "floor": []}
+        for _ in range(requests):
+            started = time.perf_counter()
+            assert client.get(path).status_code == 200
+            times["page"].append((time.perf_counter() - started) * 1000)
+            times["page_server"].append(SERVER_MS[-1])
+            started = time.perf_counter()
+            with p.engine.connect() as conn:
+                for sql in floor_sql:
+                    conn.execute(text(sql), {"d": key}).all()
+            times["floor"].append((time.perf_counter() - started) * 1000)
+        p.dispose()
+    medians = {k: round(statistics.median(v), 1) for k, v in times.items()}
+    return {"dialect": dialect, "reactions": reactions, "median_ms": medians}
+
+
+def intake(dialect: str, url: str | None, forms: int) -> dict[str, Any]:
+    import uuid
+
+    from participatie.reactions.schemas import ReactionIn, SubmitterIn
+
+    with database(dialect, url) as db_url:
+        client, p, dossier = _dossier_site(db_url)
+        path = f"/beheer/dossiers/{dossier}/intake"
+        form = client.get(path).text
+        times: dict[str, list[float]] = {
+            "post": [],
+            "post_server": [],
+            "next_form": [],
+            "next_form_server": [],
+            "api": [],
+            "floor": [],
+        }
+        fields = {
+            "received_on": "",
+            "channel": "paper",
+            "text": "Meer losloopgebieden in Paddepoel, en meer afvalbakken.",
+            "name": "Inwoner",
+            "street": "Grote Markt",
+            "house_number": "1",
+            "postcode": "9711 LV",
+            "city": "Groningen",
+            "consent": "1",
+        }
+        number = 10_000
+        for n in range(forms + 1):
+            token = CSRF.search(form)
+            assert token is not None
+            started = time.perf_counter()
+            saved = client.post(
+                path,
+                data={**fields, "csrf_token": token.group(1), "external_ref": f"F{n}"},
+                follow_redirects=False,
+            )
+            posted = (time.perf_counter() - started) * 1000
+            posted_server = SERVER_MS[-1]
+            assert saved.status_code == 303, saved.text[:300]
+            started = time.perf_counter()
+            form = client.get(saved.headers["location"]).text
+            shown = (time.perf_counter() - started) * 1000
+            shown_server = SERVER_MS[-1]
+            started = time.perf_counter()
+            p.reactions.register(
+                uuid.UUID(dossier),
+                ReactionIn(
+                    channel="paper",
+                    text=fields["text"],
+                    submitters=[SubmitterIn(name="Inwoner", postcode="9711 LV", house_number="1")],
+                ),
+                actor="bench",
+            )
+            api = (time.perf_counter() - started) * 1000
+            number += 1
+            started = time.perf_counter()
+            with p.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO participatie_reactions_reaction (id, dossier_id, number, "
+                        "round, channel, text, received_at, late, acknowledgement_due, "
+                        "answer_due, answer_target, signatories, created_at, created_by) "
+                        "VALUES (:id, :d, :n, 1, 'paper', :t, :now, false, :due, :due, "
+                        ":due, 1, :now, 'bench')"
+                    ),
+                    {
+                        "id": str(uuid.uuid4()) if dialect == "postgresql" else uuid.uuid4().hex,
+                        "d": dossier if dialect == "postgresql" else dossier.replace("-", ""),
+                        "n": number,
+                        "t": fields["text"],
+                        "now": p.clock.now(),
+                        "due": p.reactions.today(),
+                    },
+                )
+            floor = (time.perf_counter() - started) * 1000
+            if n:  # the first round warms up templates and statement caches
+                times["post"].append(posted)
+                times["post_server"].append(posted_server)
+                times["next_form"].append(shown)
+                times["next_form_server"].append(shown_server)
+                times["api"].append(api)
+                times["floor"].append(floor)
+        p.dispose()
+    medians = {k: round(statistics.median(v), 1) for k, v in times.items()}
+    return {"dialect": dialect, "forms": forms, "median_ms": medians}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="part", required=True)
@@ -173,9 +374,22 @@ def main() -> None:
     pp = sub.add_parser("paper")
     pp.add_argument("--sheets", type=int, default=30)
     pp.add_argument("--browser", action="store_true")
+    a = sub.add_parser("assess")
+    a.add_argument("--dialect", default="postgresql", choices=("sqlite", "postgresql"))
+    a.add_argument("--url")
+    a.add_argument("--reactions", type=int, default=1000)
+    a.add_argument("--requests", type=int, default=15)
+    i = sub.add_parser("intake")
+    i.add_argument("--dialect", default="postgresql", choices=("sqlite", "postgresql"))
+    i.add_argument("--url")
+    i.add_argument("--forms", type=int, default=30)
     args = parser.parse_args()
     if args.part == "desk":
         result = desk(args.dialect, args.url, args.rows, args.requests)
+    elif args.part == "assess":
+        result = assess(args.dialect, args.url, args.reactions, args.requests)
+    elif args.part == "intake":
+        result = intake(args.dialect, args.url, args.forms)
     else:
         result = paper(args.sheets, args.browser)
     print(json.dumps(result, indent=2))

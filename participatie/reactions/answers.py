@@ -14,7 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from participatie.errors import Conflict, InvalidInput, NotFound, StaleUpdate
 from participatie.reactions.context import ReactionsPart
-from participatie.reactions.errors import AlreadyPublished, AnswersIncomplete, UnknownOutcome
+from participatie.reactions.errors import (
+    AlreadyPublished,
+    AnswersIncomplete,
+    AnswersNotApproved,
+    UnknownOutcome,
+)
 from participatie.reactions.models import AnswerRow, AnswerTemplateRow, AnswerVersionRow, PointRow
 from participatie.reactions.outputs import answer_out
 from participatie.reactions.schemas import (
@@ -172,6 +177,9 @@ class Answers(ReactionsPart):
             row.change_reference = data.change_reference
             row.updated_at = self._ctx.now()
             row.updated_by = actor
+            # A changed text needs a new review: an approval was of the old version.
+            row.status = "draft"
+            row.ready_by = row.ready_at = row.approved_by = row.approved_at = None
             try:
                 s.flush()
             except StaleDataError:
@@ -256,6 +264,22 @@ class Answers(ReactionsPart):
             self._ctx.audit(s, actor, "reactions.template_saved", dossier.id, name=name)
             return AnswerTemplate(name=name, text=text, placeholders=placeholders)
 
+    def answer_templates(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> list[AnswerTemplate]:
+        """The dossier's answer templates by name."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(AnswerTemplateRow)
+                .where(AnswerTemplateRow.dossier_id == dossier_id)
+                .order_by(AnswerTemplateRow.name)
+            ).scalars()
+            return [
+                AnswerTemplate(name=r.name, text=r.text, placeholders=_placeholders(r.text))
+                for r in rows
+            ]
+
     def fill_answer_template(
         self,
         dossier_id: uuid.UUID,
@@ -274,10 +298,21 @@ class Answers(ReactionsPart):
             return row.text.format_map(values)
 
     def publish_answers(
-        self, dossier_id: uuid.UUID, *, actor: str, session: Session | None = None
+        self,
+        dossier_id: uuid.UUID,
+        *,
+        actor: str,
+        four_eyes: bool | None = None,
+        session: Session | None = None,
     ) -> PublishResult:
         """Publish every answer of the current round at once and tell every submitter
-        the outcome per point (e-mail through the outbox, letters for postal addresses)."""
+        the outcome per point (e-mail through the outbox, letters for postal addresses).
+
+        ``four_eyes`` (default: the setting ``reactions.four_eyes``; the back office
+        always asks it): every answer must have been approved by a second person
+        (``approve_answers``), else ``AnswersNotApproved``
+        (``reaction.answers_not_approved``, 409) and nothing is published.
+        """
 
         from participatie.reactions import feedback
 
@@ -302,10 +337,18 @@ class Answers(ReactionsPart):
             answers = list(
                 s.execute(
                     select(AnswerRow).where(
-                        AnswerRow.dossier_id == dossier.id, AnswerRow.status == "draft"
+                        AnswerRow.dossier_id == dossier.id, AnswerRow.status != "published"
                     )
                 ).scalars()
             )
+            if self._ctx.settings.four_eyes if four_eyes is None else four_eyes:
+                waiting = [a for a in answers if a.status != "approved"]
+                if waiting:
+                    raise AnswersNotApproved(
+                        f"{len(waiting)} answer(s) not approved by a second person",
+                        field="dossier_id",
+                        waiting=len(waiting),
+                    )
             for answer in answers:
                 answer.status = "published"
             current.published_at = now

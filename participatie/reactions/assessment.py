@@ -5,17 +5,20 @@ assesses which theme or point.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from participatie.errors import NotFound
+from participatie.errors import InvalidInput, NotFound
 from participatie.reactions.context import ReactionsPart
-from participatie.reactions.errors import ThemeExists
-from participatie.reactions.models import PointRow, ReactionRow, ThemeRow
+from participatie.reactions.errors import ThemeExists, ThemeMergeRefused
+from participatie.reactions.feedback import AnswerBook
+from participatie.reactions.models import AnswerRow, PointRow, ReactionRow, ThemeRow
 from participatie.reactions.outputs import point_out, theme_out
-from participatie.reactions.schemas import Point, PointIn, Theme, ThemeIn
+from participatie.reactions.review import DRAFT
+from participatie.reactions.schemas import Point, PointIn, ReactionLine, Theme, ThemeIn
 
 
 class Assessment(ReactionsPart):
@@ -39,8 +42,11 @@ class Assessment(ReactionsPart):
             ).first()
             if exists:
                 raise ThemeExists(f"theme {data.code!r} exists already", field="code")
+            # The highest number, not the count: a merged theme leaves its number unused.
             count = s.execute(
-                select(func.count()).where(ThemeRow.dossier_id == dossier.id)
+                select(func.coalesce(func.max(ThemeRow.number), 0)).where(
+                    ThemeRow.dossier_id == dossier.id
+                )
             ).scalar_one()
             row = ThemeRow(
                 dossier_id=dossier.id,
@@ -207,3 +213,171 @@ class Assessment(ReactionsPart):
             if number is not None:
                 query = query.where(ReactionRow.number == number)
             return [point_out(row, n, code) for row, n, code in s.execute(query).all()]
+
+    def rename_theme(
+        self,
+        dossier_id: uuid.UUID,
+        theme: str,
+        *,
+        title: str,
+        summary: str | None = None,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Theme:
+        """Give a theme a new title (and summary); its code, number, points and answer
+        stay. An empty title raises ``InvalidInput`` (``input.invalid``, field ``title``)."""
+
+        title = title.strip()
+        if not title or len(title) > 255:
+            raise InvalidInput("a theme needs a title of at most 255 characters", field="title")
+        with self._ctx.p.unit_of_work(session) as s:
+            row = self._ctx.theme(s, dossier_id, theme)
+            before = row.title
+            row.title = title
+            if summary is not None:
+                row.summary = summary.strip()
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.theme_renamed",
+                dossier_id,
+                theme=row.code,
+                before=before,
+                after=title,
+            )
+            return self._theme_counted(s, row)
+
+    def merge_themes(
+        self,
+        dossier_id: uuid.UUID,
+        source: str,
+        into: str,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
+    ) -> Theme:
+        """Merge theme ``source`` into ``into``: its points move, ``source`` is removed.
+
+        The answer of ``into`` stays; when only ``source`` had one, it moves with the
+        points, otherwise ``source``'s answer is removed (its versions stay in the audit
+        log's digest of the merge). The remaining answer goes back to draft: it now
+        answers more points and needs a new review. Refused with ``ThemeMergeRefused``
+        (``reaction.theme_merge``, 422) for a theme into itself, themes of different
+        rounds, or a theme whose answer is published.
+        """
+
+        with self._ctx.p.unit_of_work(session) as s:
+            self._ctx.dossier(s, dossier_id, lock=True)
+            src = self._ctx.theme(s, dossier_id, source)
+            dst = self._ctx.theme(s, dossier_id, into)
+            if src.id == dst.id:
+                raise ThemeMergeRefused("a theme cannot be merged into itself", field="into")
+            if src.round != dst.round:
+                raise ThemeMergeRefused("the themes belong to different rounds", field="into")
+            answers = {
+                row.theme_id: row
+                for row in s.execute(
+                    select(AnswerRow).where(AnswerRow.theme_id.in_([src.id, dst.id]))
+                ).scalars()
+            }
+            if any(a.status == "published" for a in answers.values()):
+                raise ThemeMergeRefused("a published answer is final", field="source")
+            moved = s.execute(
+                update(PointRow)
+                .where(PointRow.theme_id == src.id)
+                .values(theme_id=dst.id)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            kept = answers.get(dst.id)
+            dropped = answers.get(src.id)
+            changes: dict[str, Any] = {}
+            if kept is None and dropped is not None:
+                # The source's answer becomes the target's (its versions come along).
+                kept, dropped = dropped, None
+                changes["theme_id"] = dst.id
+            if dropped is not None:
+                s.delete(dropped)
+                s.flush()
+            if kept is not None:
+                # Statements, not the mapped row: the answer's version counts text changes.
+                s.execute(
+                    update(AnswerRow)
+                    .where(AnswerRow.id == kept.id)
+                    .values(**changes, **DRAFT)
+                    .execution_options(synchronize_session=False)
+                )
+            s.delete(src)
+            s.flush()
+            self._ctx.audit(
+                s,
+                actor,
+                "reactions.themes_merged",
+                dossier_id,
+                source=src.code,
+                into=dst.code,
+                points=int(moved or 0),
+                answer_removed=str(dropped.id) if dropped is not None else None,
+            )
+            return self._theme_counted(s, dst)
+
+    def _theme_counted(self, s: Session, row: ThemeRow) -> Theme:
+        points, reactions = s.execute(
+            select(func.count(), func.count(func.distinct(PointRow.reaction_id))).where(
+                PointRow.theme_id == row.id
+            )
+        ).one()
+        return theme_out(row, int(points), int(reactions))
+
+    def reaction_overview(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> list[ReactionLine]:
+        """Every reaction of the current round in number order with its points and the
+        points still without an answer: the assessment page's list (three queries)."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            dossier = self._ctx.dossier(s, dossier_id)
+            book = AnswerBook(s, dossier.id)
+            counts: dict[uuid.UUID, list[int]] = {}
+            for point_id, reaction_id, theme_id in s.execute(
+                select(PointRow.id, PointRow.reaction_id, PointRow.theme_id).where(
+                    PointRow.dossier_id == dossier.id
+                )
+            ).all():
+                answered = point_id in book.by_point or (
+                    theme_id is not None and theme_id in book.by_theme
+                )
+                entry = counts.setdefault(reaction_id, [0, 0])
+                entry[0] += 1
+                entry[1] += int(not answered)
+            rows = s.execute(
+                select(
+                    ReactionRow.id,
+                    ReactionRow.number,
+                    ReactionRow.channel,
+                    ReactionRow.received_at,
+                    ReactionRow.late,
+                    ReactionRow.admissible,
+                    ReactionRow.signatories,
+                    func.substr(ReactionRow.text, 1, 160),
+                )
+                .where(ReactionRow.dossier_id == dossier.id, ReactionRow.round == dossier.round)
+                .order_by(ReactionRow.number)
+            ).all()
+            lines = []
+            for rid, number, channel, received, late, admissible, signatories, excerpt in rows:
+                points, unanswered = counts.get(rid, [0, 0])
+                lines.append(
+                    ReactionLine(
+                        number=number,
+                        channel=channel,
+                        received_at=received,
+                        late=late,
+                        admissible=admissible,
+                        signatories=signatories,
+                        excerpt=excerpt,
+                        points=points,
+                        unanswered=unanswered,
+                    )
+                )
+            return lines

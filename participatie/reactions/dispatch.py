@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from participatie.outbox.models import OutboxMessageRow
@@ -223,6 +223,25 @@ class Letters(ReactionsPart):
                     print_file=batch.print_file,
                 )
             return batch
+
+    def pending_letters(
+        self, dossier_id: uuid.UUID, *, session: Session | None = None
+    ) -> dict[str, int]:
+        """Letters waiting to be printed, by kind (acknowledgement, delay, feedback)."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            counts = dict.fromkeys(("acknowledgement", "delay", "feedback"), 0)
+            for kind, count in s.execute(
+                select(DispatchRow.kind, func.count())
+                .where(
+                    DispatchRow.dossier_id == dossier_id,
+                    DispatchRow.channel == "letter",
+                    DispatchRow.status == "pending",
+                )
+                .group_by(DispatchRow.kind)
+            ).all():
+                counts[kind] = int(count)
+            return counts
 
     def dispatches(
         self, dossier_id: uuid.UUID, *, session: Session | None = None

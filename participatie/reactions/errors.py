@@ -54,15 +54,44 @@ class ImportFailed(InvalidInput):
     code = "reaction.import_failed"
 
 
+class FourEyes(InvalidState):
+    """An answer is approved by someone else than the person who wrote its version."""
+
+    code = "reaction.four_eyes"
+
+
+class AnswerNotReady(InvalidState):
+    """Only an answer offered for review can be approved or sent back."""
+
+    code = "reaction.answer_not_ready"
+
+
+class AnswersNotApproved(InvalidState):
+    """Publishing with the four-eyes rule needs every answer of the round approved."""
+
+    code = "reaction.answers_not_approved"
+
+
+class ThemeMergeRefused(InvalidInput):
+    """A theme cannot be merged into itself, into another round's theme, or once its
+    answer is published."""
+
+    code = "reaction.theme_merge"
+
+
 __all__ = [
     "AlreadyPublished",
+    "AnswerNotReady",
     "AnswersIncomplete",
+    "AnswersNotApproved",
     "DossierClosed",
     "DossierNotFound",
     "EmptyReaction",
+    "FourEyes",
     "ImportFailed",
     "ReactionNotFound",
     "ThemeExists",
+    "ThemeMergeRefused",
     "UnknownOutcome",
     "UnknownTheme",
 ]

@@ -143,9 +143,27 @@ def feedback_context(
     }
 
 
-def send(ctx: ReactionContext, s: Session, dossier: DossierRow, answers: int) -> PublishResult:
+def by_publication(ctx: ReactionContext, s: Session, dossier: DossierRow) -> bool:
+    """Whether postal-only submitters of the current round are told by publication
+    instead of a letter (Awb art. 3:44 lid 2, with ``above_threshold="email_only"``)."""
+
     settings = ctx.settings
     limit = settings.max_recipients_per_reaction
+    # The mass rule looks at how many people would be written to.
+    total = 0
+    per_reaction: dict[uuid.UUID, int] = {}
+    for reaction_id, email, postcode in s.execute(
+        select(SubmitterRow.reaction_id, SubmitterRow.email, SubmitterRow.postcode)
+        .join(ReactionRow, ReactionRow.id == SubmitterRow.reaction_id)
+        .where(ReactionRow.dossier_id == dossier.id, ReactionRow.round == dossier.round)
+    ).all():
+        if (email or postcode) and per_reaction.get(reaction_id, 0) < limit:
+            per_reaction[reaction_id] = per_reaction.get(reaction_id, 0) + 1
+            total += 1
+    return total > settings.mass_threshold and settings.above_threshold == "email_only"
+
+
+def send(ctx: ReactionContext, s: Session, dossier: DossierRow, answers: int) -> PublishResult:
     round_no = dossier.round
     ids = list(
         s.execute(
@@ -154,18 +172,7 @@ def send(ctx: ReactionContext, s: Session, dossier: DossierRow, answers: int) ->
             .order_by(ReactionRow.number)
         ).scalars()
     )
-    # Awb art. 3:44 lid 2: the mass rule looks at how many people would be written to.
-    total = 0
-    per_reaction: dict[uuid.UUID, int] = {}
-    for reaction_id, email, postcode in s.execute(
-        select(SubmitterRow.reaction_id, SubmitterRow.email, SubmitterRow.postcode)
-        .join(ReactionRow, ReactionRow.id == SubmitterRow.reaction_id)
-        .where(ReactionRow.dossier_id == dossier.id, ReactionRow.round == round_no)
-    ).all():
-        if (email or postcode) and per_reaction.get(reaction_id, 0) < limit:
-            per_reaction[reaction_id] = per_reaction.get(reaction_id, 0) + 1
-            total += 1
-    publication = total > settings.mass_threshold and settings.above_threshold == "email_only"
+    publication = by_publication(ctx, s, dossier)
     book = AnswerBook(s, dossier.id)
     prefix = f"reactions:feedback:{round_no}:"
     known = {

@@ -306,6 +306,17 @@ class Intake(ReactionsPart):
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             return reaction_out(self._ctx.by_number(s, dossier_id, number))
 
+    def undecided(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> list[Reaction]:
+        """Late reactions still waiting for ``decide_admissibility``, in number order."""
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            rows = s.execute(
+                select(ReactionRow)
+                .where(ReactionRow.dossier_id == dossier_id, ReactionRow.admissible.is_(None))
+                .order_by(ReactionRow.number)
+            ).scalars()
+            return [reaction_out(row) for row in rows]
+
     def reactions(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> Iterator[Reaction]:

@@ -81,21 +81,16 @@ def generate(
     files: list[str] = []
     articles: list[str] = []
     for dispatch, reaction, sub in rows:
-        context: dict[str, Any] = {
-            "kind": dispatch.kind,
-            "today": today,
-            "submitter": sub,
-            **notice_context(ctx, dossier, reaction),
-            "data": dispatch.data or {},
-        }
-        if dispatch.kind == "feedback" and book is not None:
-            context.update(
-                feedback_context(
-                    ctx, dossier, reaction, book, points.get(reaction.id, []), sub.locale
-                )
-            )
-        locale = sub.locale if sub.locale in ("nl", "en") else "nl"
-        article = p.render(f"reactions/letter.{locale}.html", **context)
+        article = render_letter(
+            ctx,
+            dossier,
+            reaction,
+            sub,
+            dispatch.kind,
+            dispatch.data or {},
+            book,
+            points.get(reaction.id, []),
+        )
         document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
         name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
         data = document.encode("utf-8")
@@ -129,6 +124,40 @@ def generate(
         print_file=print_name,
         pdf_file=pdf_name,
     )
+
+
+def render_letter(
+    ctx: ReactionContext,
+    dossier: DossierRow,
+    reaction: ReactionRow,
+    sub: SubmitterRow,
+    kind: str,
+    data: dict[str, Any],
+    book: AnswerBook | None,
+    points: list[PointRow],
+) -> str:
+    """One letter as an HTML article, in the submitter's language."""
+
+    context: dict[str, Any] = {
+        "kind": kind,
+        "today": ctx.today(),
+        "submitter": sub,
+        **notice_context(ctx, dossier, reaction),
+        "data": data,
+    }
+    if kind == "feedback" and book is not None:
+        context.update(feedback_context(ctx, dossier, reaction, book, points, sub.locale))
+    locale = sub.locale if sub.locale in ("nl", "en") else "nl"
+    return ctx.p.render(f"reactions/letter.{locale}.html", **context)
+
+
+def letter_text(article: str) -> str:
+    """The text of a letter's HTML, one block per paragraph (for previews)."""
+
+    parser = _Blocks()
+    parser.feed(article)
+    parser.close()
+    return "\n\n".join(text for _, text in parser.blocks)
 
 
 class _Blocks(HTMLParser):

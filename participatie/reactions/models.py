@@ -243,10 +243,17 @@ class AnswerRow(IdMixin, Base):
     motivation: Mapped[str] = mapped_column(LongText)
     changes_plan: Mapped[bool] = mapped_column(Boolean, default=False)
     change_reference: Mapped[str | None] = mapped_column(Text)
+    #: draft -> ready (for review) -> approved (by another person) -> published.
     status: Mapped[str] = mapped_column(String(16), default="draft")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(255))
+    #: Who offered this version for review, and when.
+    ready_by: Mapped[str | None] = mapped_column(String(255))
+    ready_at: Mapped[datetime | None]
+    #: Who approved this version (never its writer: the four-eyes rule), and when.
+    approved_by: Mapped[str | None] = mapped_column(String(255))
+    approved_at: Mapped[datetime | None]
 
     # The UPDATE carries "WHERE version = <read>": a concurrent writer's change is never
     # overwritten, the second writer gets StaleDataError -> StaleUpdate.

@@ -197,4 +197,8 @@ def answer_out(s: Session, row: AnswerRow) -> Answer:
         status=row.status,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
+        ready_by=row.ready_by,
+        ready_at=row.ready_at,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
     )

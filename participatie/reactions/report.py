@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from participatie.errors import MissingExtra
@@ -125,6 +125,16 @@ def stats(ctx: ReactionContext, s: Session, dossier: DossierRow, round_no: int) 
     letters_by_kind = {
         kind: dispatches[(kind, "letter")] for kind in ("acknowledgement", "feedback", "delay")
     }
+    per_area = {
+        code or "": int(count)
+        for code, count in s.execute(
+            select(SubmitterRow.area_code, func.count())
+            .join(ReactionRow, ReactionRow.id == SubmitterRow.reaction_id)
+            .where(ReactionRow.dossier_id == dossier.id, ReactionRow.round == round_no)
+            .group_by(SubmitterRow.area_code)
+            .order_by(SubmitterRow.area_code)
+        ).all()
+    }
     return Stats(
         reactions=len(rows),
         signatories=signatories,
@@ -153,6 +163,7 @@ def stats(ctx: ReactionContext, s: Session, dossier: DossierRow, round_no: int) 
         notified_by_email=dispatches[("feedback", "email")],
         letters=sum(letters_by_kind.values()),
         letters_by_kind=letters_by_kind,
+        per_area=per_area,
     )
 
 

@@ -371,9 +371,14 @@ class Answer(BaseModel):
     changes_plan: bool
     change_reference: str | None
     version: int
-    status: Literal["draft", "published"]
+    #: draft -> ready (offered for review) -> approved (by another person) -> published.
+    status: Literal["draft", "ready", "approved", "published"]
     updated_at: datetime
     updated_by: str
+    ready_by: str | None = None
+    ready_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
 
 
 class AnswerVersion(BaseModel):
@@ -502,6 +507,46 @@ class Stats(BaseModel):
     notified_by_email: int
     letters: int
     letters_by_kind: dict[str, int]
+    #: Signatories per wijk (area code; "" for those without a known postcode).
+    per_area: dict[str, int] = Field(default_factory=dict)
+
+
+class ReactionLine(BaseModel):
+    """One reaction on the assessment overview: enough to choose what to do next."""
+
+    number: int
+    channel: Channel
+    received_at: datetime
+    late: bool
+    admissible: bool | None
+    signatories: int
+    #: The start of the text (at most 160 characters).
+    excerpt: str
+    points: int
+    #: Points without an answer of their own or of their theme.
+    unanswered: int
+
+
+class NoticePreview(BaseModel):
+    """One notice that publishing will send: by e-mail, as a letter, or by publication."""
+
+    reaction_number: int
+    channel: DispatchChannel
+    recipient: str
+    subject: str
+    text: str
+
+
+class PublicationPreview(BaseModel):
+    """What ``publish_answers`` would send now, counted and shown one by one."""
+
+    answers: int
+    reactions: int
+    emails: int
+    letters: int
+    by_publication: int
+    not_reachable: int
+    notices: list[NoticePreview]
 
 
 class NotaRow(BaseModel):

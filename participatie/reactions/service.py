@@ -21,6 +21,7 @@ from participatie.reactions.intake import Intake
 from participatie.reactions.nota import Reporting
 from participatie.reactions.overdue import Deadlines
 from participatie.reactions.privacy import ContactDetails
+from participatie.reactions.review import Review
 from participatie.reactions.schemas import ArchiveManifest
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Reactions(
     Deadlines,
     Reporting,
     ContactDetails,
+    Review,
 ):
     """The facade's ``reactions`` attribute."""
 

@@ -46,6 +46,10 @@ class ReactionSettings(BaseModel):
     #: or "email_only" (e-mail everyone who has an address; postal-only submitters are
     #: told by publication instead of a letter).
     above_threshold: Literal["write_all", "email_only"] = "write_all"
+    #: Publishing answers needs every answer approved by a second person
+    #: (``approve_answers``). The back office always asks it; this sets the default of
+    #: ``publish_answers`` for hosts and the CLI.
+    four_eyes: bool = False
     #: Escalation levels of an overdue reaction by days past its due date: level 1 from
     #: the first day, level 2 and 3 from these numbers of days.
     escalation_days: tuple[int, int] = (7, 21)

@@ -21,7 +21,7 @@ from participatie.web.backoffice import route_table
 from participatie.web.backoffice.demo import create_demo_backoffice
 from tests.backoffice.pages import check, served, sign_in, visit
 from tests.web.browser import serve
-from tests.web.helpers import open_code_poll, open_petition, seed_areas, tokens
+from tests.web.helpers import open_code_poll, open_dossier, open_petition, seed_areas, tokens
 
 PAGES = [
     spec
@@ -77,7 +77,40 @@ def with_data(p: Participatie) -> dict[str, str]:
     p.polls.enter_paper(poll.id, PaperEntry(sheet="P2", code=codes[1], marks=["1"]), staff="a")
     p.polls.close(poll.id, actor="projectleider")
     assert submitted
-    return {"petition": str(petition.id), "poll": str(poll.id)}
+    return {"petition": str(petition.id), "poll": str(poll.id), "dossier_id": dossier_with_data(p)}
+
+
+def dossier_with_data(p: Participatie) -> str:
+    """A dossier with a late reaction, a theme, points and answers waiting for review."""
+
+    from participatie.reactions.schemas import AnswerIn, PointIn, ReactionIn, SubmitterIn, ThemeIn
+
+    dossier = open_dossier(p)
+    p.reactions.create_theme(dossier.id, ThemeIn(code="losloop", title="Losloopgebieden"))
+    person = SubmitterIn(name="Eva", email="eva@example.nl", postcode="9742 AB", house_number="1")
+    p.reactions.register(
+        dossier.id,
+        ReactionIn(
+            channel="paper",
+            text="Meer losloopgebieden en een bankje.",
+            submitters=[person],
+            points=[PointIn(text="Meer losloopgebieden", theme="losloop")],
+        ),
+        actor="secretaris",
+    )
+    letter = SubmitterIn(name="Bert", postcode="9711 AB", house_number="2")
+    p.reactions.register(
+        dossier.id,
+        ReactionIn(channel="letter", text="Een brief.", submitters=[letter]),
+        actor="secretaris",
+    )
+    answer = p.reactions.draft_answer(
+        dossier.id,
+        AnswerIn(theme="losloop", outcome="honoured", motivation="Vier nieuwe gebieden."),
+        actor="beoordelaar",
+    )
+    p.reactions.mark_ready(dossier.id, [answer.id], actor="beoordelaar")
+    return str(dossier.id)
 
 
 @pytest.mark.parametrize("data", [False, True], ids=["empty", "with-data"])
@@ -88,7 +121,11 @@ def test_every_page_passes_axe(facade: Participatie, page: Any, data: bool) -> N
     else:
         petition = open_petition(p)
         poll, _ = open_code_poll(p, households=2)
-        values = {"petition": str(petition.id), "poll": str(poll.id)}
+        values = {
+            "petition": str(petition.id),
+            "poll": str(poll.id),
+            "dossier_id": str(open_dossier(p).id),
+        }
     with served(p) as site:
         sign_in(page, site, "beheerder")
         for spec in PAGES:

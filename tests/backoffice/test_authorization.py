@@ -16,7 +16,7 @@ from participatie.engine import Participatie
 from participatie.web.backoffice import RouteSpec, create_backoffice, route_table
 from tests.backoffice.conftest import ALL, Host, host_app
 from tests.web.conftest import csrf_token
-from tests.web.helpers import open_code_poll, open_petition
+from tests.web.helpers import open_code_poll, open_dossier, open_petition
 
 # Routes about one dossier are walked in test_dossier_authorization.py.
 ROUTES = [spec for spec in route_table() if spec.subject != "dossier"]
@@ -29,12 +29,21 @@ class Subjects:
     poll: str
     other_petition: str
     other_poll: str
+    dossier: str = ""
+    other_dossier: str = ""
+
+    def of(self, param: str | None, *, other: bool = False) -> str:
+        """The subject a route's parameter names (or the other one of its kind)."""
+
+        kind = {"poll": "poll", "dossier_id": "dossier"}.get(param or "", "petition")
+        return str(getattr(self, f"other_{kind}" if other else kind))
 
 
-def fill(spec: RouteSpec, petition: str, poll: str) -> str:
+def fill(spec: RouteSpec, petition: str, poll: str, dossier: str = "") -> str:
     values = {
         "petition": petition,
         "poll": poll,
+        "dossier_id": dossier,
         "rule": str(uuid.uuid4()),
         "fmt": FORMATS.get(spec.name, "html"),
     }
@@ -63,7 +72,16 @@ def subjects(p: Participatie) -> Subjects:
     other = open_petition(p, creator_email="bert@example.nl", title="Bankjes in het park")
     poll, _ = open_code_poll(p, households=2)
     other_poll, _ = open_code_poll(p, households=2, title="Bomen in de straat")
-    return Subjects(str(petition.id), str(poll.id), str(other.id), str(other_poll.id))
+    dossier = open_dossier(p)
+    other_dossier = open_dossier(p, title="Bomen aan de singel")
+    return Subjects(
+        str(petition.id),
+        str(poll.id),
+        str(other.id),
+        str(other_poll.id),
+        str(dossier.id),
+        str(other_dossier.id),
+    )
 
 
 def test_the_table_covers_every_route() -> None:
@@ -77,6 +95,8 @@ def test_the_table_covers_every_route() -> None:
             assert spec.subject == "petition", spec.path
         if "{poll}" in spec.path:
             assert spec.subject == "poll", spec.path
+        if "{dossier_id}" in spec.path:
+            assert spec.subject == "dossier_id", spec.path
 
 
 @pytest.mark.parametrize("spec", ROUTES, ids=[f"{s.methods[0]} {s.path}" for s in ROUTES])
@@ -89,14 +109,12 @@ def test_route_asks_the_host(p: Participatie, subjects: Subjects, spec: RouteSpe
         },
         only={"allowed": subjects.petition, "elsewhere": ""},
     )
-    # "allowed" may act on one petition and one poll; "elsewhere" only on other subjects.
-    host.only["allowed"] = subjects.poll if spec.subject == "poll" else subjects.petition
-    host.only["elsewhere"] = (
-        subjects.other_poll if spec.subject == "poll" else subjects.other_petition
-    )
+    # "allowed" may act on one petition, poll or dossier; "elsewhere" only on others.
+    host.only["allowed"] = subjects.of(spec.subject)
+    host.only["elsewhere"] = subjects.of(spec.subject, other=True)
     with TestClient(host_app(p, host), raise_server_exceptions=False) as client:
         token = csrf(client, "allowed")
-        path = fill(spec, subjects.petition, subjects.poll)
+        path = fill(spec, subjects.petition, subjects.poll, subjects.dossier)
         unsafe = spec.methods[0] == "POST"
 
         status = call(client, spec, path, None, token)
@@ -112,7 +130,7 @@ def test_route_asks_the_host(p: Participatie, subjects: Subjects, spec: RouteSpe
         if spec.subject is not None:
             assert call(client, spec, path, "elsewhere", token) == 403, "on another subject"
             asked = {subject for user, _, subject in host.asked if user == "elsewhere"}
-            assert asked == {subjects.petition if spec.subject == "petition" else subjects.poll}
+            assert asked == {subjects.of(spec.subject)}
 
         if unsafe:
             assert call(client, spec, path, "allowed", None) == 403, "a form without CSRF token"

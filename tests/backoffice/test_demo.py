@@ -134,6 +134,7 @@ def test_serve_demo_mounts_the_back_office(served: str) -> None:
         "petition": petitions[0]["id"],
         "poll": polls[0]["id"],
         "dossier": dossiers[0]["id"],
+        "dossier_id": dossiers[0]["id"],
         "fmt": "html",
     }
     clients = {}
@@ -170,7 +171,13 @@ def test_in_process_demo_pages(p: Participatie) -> None:
     petition = open_petition(p)
     poll, _ = open_code_poll(p)
     dossier = api_dossier(p)
-    values = {"petition": str(petition.id), "poll": str(poll.id), "dossier": dossier, "fmt": "html"}
+    values = {
+        "petition": str(petition.id),
+        "poll": str(poll.id),
+        "dossier": dossier,
+        "dossier_id": dossier,
+        "fmt": "html",
+    }
     for staff in DEMO_STAFF:
         with TestClient(demo_site(p), client=LOOPBACK) as client:
             sign_in(client, staff.id)

@@ -62,7 +62,21 @@ def _modules() -> tuple[Any, ...]:
         dossier_deadlines,
         dossier_documents,
         dossiers,
+        *_dossier_modules(),
     )
+
+
+def _dossier_modules() -> tuple[Any, ...]:
+    """The dossier pages: intake, assessment, answers and outputs."""
+
+    from participatie.web.backoffice import (
+        dossier_assess,
+        dossier_assess_answers,
+        dossier_intake,
+        dossier_outputs,
+    )
+
+    return (dossier_intake, dossier_assess, dossier_assess_answers, dossier_outputs)
 
 
 def create_backoffice(

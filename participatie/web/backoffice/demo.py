@@ -47,12 +47,17 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
                 "polls.desk",
                 "polls.publish",
                 "dossiers.edit",
+                "dossiers.assess",
                 "dossiers.publish",
             }
         ),
     ),
-    DemoStaff("invoerder-1", "Invoerder 1 – A. Jansen", frozenset({"polls.paper"})),
-    DemoStaff("invoerder-2", "Invoerder 2 – M. Visser", frozenset({"polls.paper"})),
+    DemoStaff(
+        "invoerder-1", "Invoerder 1 – A. Jansen", frozenset({"polls.paper", "dossiers.intake"})
+    ),
+    DemoStaff(
+        "invoerder-2", "Invoerder 2 – M. Visser", frozenset({"polls.paper", "dossiers.intake"})
+    ),
     DemoStaff(
         "teamleider",
         "Teamleider – R. de Boer",

@@ -51,10 +51,13 @@ ACTIONS: dict[str, str] = {
     "dossiers.edit": "create dossiers and edit every section (summary, meeting reports, "
     "wijken, who answers, reaction form), documents, planning and rounds; deadline "
     "targets and extensions with the delay notice",
-    "dossiers.intake": "register reactions (reserved for the dossier screens)",
-    "dossiers.assess": "assess reactions (reserved for the dossier screens)",
-    "dossiers.publish": "publish and unpublish a dossier for residents; publish answers and "
-    "the nota",
+    "dossiers.intake": "type in paper forms, letters, e-mail and desk reactions; import a "
+    "spreadsheet; decide whether a late reaction is admissible",
+    "dossiers.assess": "split reactions into points; make, rename and merge themes; write "
+    "answers from templates; offer them for review and approve another's answers",
+    "dossiers.publish": "publish and unpublish a dossier for residents; approve answers, "
+    "preview and publish them with the notices; download the nota, letters, dispatch list "
+    "and archive package; see the statistics",
     "privacy.requests": "see, export and erase what is stored about an e-mail address",
     "system.status": "see failed mail and jobs that failed or did not run",
 }

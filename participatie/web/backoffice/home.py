@@ -14,6 +14,9 @@ from participatie.worklist import job_problems, paper_progress
 
 pages = Pages()
 
+#: The dossier actions a link on the start page can lead to.
+DOSSIER_LINKS = ("dossiers.intake", "dossiers.assess", "dossiers.publish")
+
 
 @dataclass(frozen=True)
 class Todo:
@@ -72,6 +75,11 @@ def todo(request: Request, staff: Staff) -> Response:
                     )
                 )
     items.extend(dossier_todos(p, staff, now))
+    dossiers = [
+        (summary, [a for a in DOSSIER_LINKS if staff.may(a, str(summary.id))])
+        for summary in p.reactions.list_dossiers()
+        if staff.allowed.intersection(DOSSIER_LINKS)
+    ]
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
@@ -85,6 +93,7 @@ def todo(request: Request, staff: Staff) -> Response:
         items=items,
         failed_mail=failed_mail,
         jobs=jobs,
+        dossiers=[(summary, allowed) for summary, allowed in dossiers if allowed],
     )
 
 
