@@ -181,7 +181,8 @@ class Participatie:
 
     def template_globals(self) -> dict[str, Any]:
         return {
-            "organisation": self.settings.organisation_name,
+            "organisation": self.settings.organisation.name,
+            "org": self.settings.organisation,
             "base_url": self.settings.public_base_url,
         }
 

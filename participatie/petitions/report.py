@@ -189,9 +189,14 @@ def handover_html(p: Participatie, doc: HandoverDocument) -> str:
 
 
 def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
-    from participatie.exports.pdf import PdfDocument
+    from participatie.exports.pdf import organisation_pdf
 
-    pdf = PdfDocument(f"Petitie: {doc.petition.title}", author=p.settings.organisation_name)
+    pdf = organisation_pdf(
+        p.settings.organisation,
+        f"Petitie: {doc.petition.title}",
+        created=doc.generated_at,
+        font=p.settings.polls.pdf_font,
+    )
     pdf.paragraph(f"Ingediend door {doc.petition.creator_name}. {doc.petition.summary}")
     pdf.heading("Handtekeningen")
     pdf.table(

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from participatie.errors import MissingExtra
 from participatie.exports import deterministic_json, write_excel_csv, write_xlsx
 from participatie.polls.ballots import ballot_line
 from participatie.polls.schemas import PublishedBallot, TallyResult
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
+    from participatie.organisation import OrganisationSettings
 
 FORMATS = ("json", "csv", "html", "xlsx", "pdf")
 
@@ -232,104 +232,21 @@ def write_xlsx_report(tally: TallyResult, path: str | os.PathLike[str]) -> None:
     )
 
 
-#: Where Linux, macOS and Windows keep a font with the Latin, euro and dash characters.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-)
+def write_pdf(
+    tally: TallyResult,
+    path: str | os.PathLike[str],
+    *,
+    organisation: OrganisationSettings | None = None,
+    font: str | None = None,
+) -> None:
+    """Write the report as PDF/A-2U (``exports.pdf``): the organisation's letterhead and
+    name as author, the tally's time as creation date, every name as written."""
 
+    from participatie.exports.pdf import organisation_pdf
+    from participatie.organisation import OrganisationSettings
 
-def find_font(configured: str | None = None) -> Path | None:
-    for candidate in (configured, *FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
-class _Pdf:
-    """A PDF/A-2B document with an embedded font, or the shared core-font document."""
-
-    def __init__(self, title: str, created: datetime, font: Path | None) -> None:
-        self.pdfa = font is not None
-        if font is None:
-            from participatie.exports.pdf import PdfDocument
-
-            self._doc: Any = PdfDocument(title, created=created)
-            return
-        try:
-            from fpdf import FPDF
-        except ImportError as exc:  # the reports extra
-            raise MissingExtra(
-                "PDF output needs the 'reports' extra: pip install participatie[reports]"
-            ) from exc
-
-        pdf = FPDF(format="A4", enforce_compliance="PDF/A-2B")
-        pdf.add_font("Report", "", str(font))
-        bold = font.with_name(font.name.replace(".ttf", "-Bold.ttf").replace("-Regular", ""))
-        pdf.add_font("Report", "B", str(bold if bold.is_file() else font))
-        pdf.set_title(title)
-        pdf.set_author("participatie")
-        pdf.set_creator("participatie")
-        pdf.set_lang("nl")
-        # The tally's time, not the writing time (fpdf2 still stamps the XMP modify date).
-        pdf.set_creation_date(created)
-        pdf.set_auto_page_break(auto=True, margin=15)
-        pdf.add_page()
-        pdf.set_font("Report", "B", 16)
-        pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-        self._pdf = pdf
-
-    def heading(self, text: str) -> None:
-        if not self.pdfa:
-            self._doc.heading(text)
-            return
-        self._pdf.ln(2)
-        self._pdf.set_font("Report", "B", 12)
-        self._pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-
-    def paragraph(self, text: str) -> None:
-        if not self.pdfa:
-            self._doc.paragraph(text)
-            return
-        self._pdf.set_font("Report", "", 10)
-        self._pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-        self._pdf.ln(1)
-
-    def table(
-        self, header: list[str], rows: list[list[Any]], widths: list[int] | None = None
-    ) -> None:
-        if not self.pdfa:
-            self._doc.table(header, rows, widths)
-            return
-        self._pdf.set_font("Report", "", 9)
-        with self._pdf.table(
-            col_widths=tuple(widths) if widths else None, text_align="LEFT"
-        ) as table:
-            head = table.row()
-            for cell in header:
-                head.cell(str(cell))
-            for row in rows:
-                line = table.row()
-                for cell in row:
-                    line.cell("" if cell is None else str(cell))
-        self._pdf.ln(2)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        if not self.pdfa:
-            self._doc.save(path)
-            return
-        self._pdf.output(str(path))
-
-
-def write_pdf(tally: TallyResult, path: str | os.PathLike[str], *, font: str | None = None) -> bool:
-    """Write the report as PDF; returns True when it is PDF/A-2B (a font was found)."""
-
-    doc = _Pdf(f"Uitslag: {tally.title}", tally.generated_at, find_font(font))
+    org = organisation or OrganisationSettings()
+    doc = organisation_pdf(org, f"Uitslag: {tally.title}", created=tally.generated_at, font=font)
     doc.paragraph(tally.question)
     doc.heading("Samenvatting / Summary")
     doc.table(
@@ -368,12 +285,11 @@ def write_pdf(tally: TallyResult, path: str | os.PathLike[str], *, font: str | N
     )
     doc.heading("Ondertekening / Signature")
     doc.paragraph(
-        "Vastgesteld door het college van burgemeester en wethouders.\n\n"
+        f"Vastgesteld door {org.college}.\n\n"
         "Naam: ______________________    Datum: ______________\n\n"
         "Handtekening: ______________________"
     )
     doc.save(path)
-    return doc.pdfa
 
 
 def write_report(
@@ -391,7 +307,7 @@ def write_report(
     elif fmt == "xlsx":
         write_xlsx_report(tally, path)
     elif fmt == "pdf":
-        write_pdf(tally, path, font=p.settings.polls.pdf_font)
+        write_pdf(tally, path, organisation=p.settings.organisation, font=p.settings.polls.pdf_font)
     else:
         from participatie.errors import InvalidInput
 

@@ -327,7 +327,7 @@ def write(p: Participatie, nota: Nota, path: Path, fmt: str) -> str:
     elif fmt == "docx":
         _write_docx(nota, path)
     else:
-        _write_pdf(nota, path)
+        _write_pdf(p, nota, path)
     return sha256_file(path)
 
 
@@ -517,10 +517,15 @@ def _write_docx(nota: Nota, path: Path) -> None:
         document.save(fh)
 
 
-def _write_pdf(nota: Nota, path: Path) -> None:
-    from participatie.exports.pdf import PdfDocument
+def _write_pdf(p: Participatie, nota: Nota, path: Path) -> None:
+    from participatie.exports.pdf import organisation_pdf
 
-    pdf = PdfDocument(f"Nota van beantwoording: {nota.title}", author=nota.organisation)
+    pdf = organisation_pdf(
+        p.settings.organisation,
+        f"Nota van beantwoording: {nota.title}",
+        created=p.clock.now(),
+        font=p.settings.polls.pdf_font,
+    )
     if nota.internal:
         pdf.paragraph("Interne versie: bevat persoonsgegevens. Niet openbaar maken.")
     pdf.heading("1. Inleiding")
