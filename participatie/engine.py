@@ -30,6 +30,7 @@ from participatie.audit import AuditLog
 from participatie.clock import Clock, SystemClock
 from participatie.config import Settings
 from participatie.db import make_engine
+from participatie.formatting import install_filters
 from participatie.identity import KeyedHasher
 from participatie.jobs import Jobs
 from participatie.links import build_path
@@ -88,6 +89,7 @@ class Participatie:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        install_filters(self.templates)
         self.outbox = Outbox(self)
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)

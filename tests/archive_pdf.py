@@ -40,6 +40,17 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
+def xmp(data: bytes) -> str:
+    """The XMP metadata of a PDF ("" when it has none)."""
+
+    from pypdf import PdfReader
+
+    root: Any = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    if "/Metadata" not in root:
+        return ""
+    return str(root["/Metadata"].get_object().get_data().decode("utf-8"))
+
+
 def check_archival_pdf(
     data: bytes,
     *,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
 from participatie.exports import deterministic_json, write_excel_csv
+from participatie.formatting import format_day, format_moment
 from participatie.petitions.models import (
     SIGNATURE_STATES,
     VERIFIED,
@@ -122,7 +123,7 @@ def public_json(stats: PublicStats) -> bytes:
 def _local(p: Participatie, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(p.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return format_moment(moment, "nl", p.settings.zone)
 
 
 def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
@@ -214,7 +215,7 @@ def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
         [[a.name or a.area or "onbekend", a.online, a.paper, a.total] for a in doc.per_area],
     )
     pdf.heading("Per dag")
-    pdf.table(["Dag", "Bevestigd"], [[d.day.isoformat(), d.verified] for d in doc.per_day])
+    pdf.table(["Dag", "Bevestigd"], [[format_day(d.day), d.verified] for d in doc.per_day])
     pdf.heading("Handtekeningenlijst")
     pdf.paragraph(
         f"De lijst telt {doc.rows} regels. SHA-256 van het bestand: {doc.sha256}. "

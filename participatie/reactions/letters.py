@@ -92,7 +92,7 @@ def generate(
                 )
             )
         locale = sub.locale if sub.locale in ("nl", "en") else "nl"
-        article = p.render(f"reactions/letter.{locale}.html", **context)
+        article = p.render(f"reactions/letter.{locale}.html", locale=locale, **context)
         document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
         name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
         data = document.encode("utf-8")
