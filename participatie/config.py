@@ -11,13 +11,22 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from participatie.errors import ConfigurationError
 from participatie.identity import MailboxSettings
+from participatie.organisation import OrganisationSettings
 from participatie.petitions.settings import PetitionSettings
 from participatie.polls.settings import PollSettings
 from participatie.reactions.settings import ReactionSettings
@@ -176,8 +185,8 @@ class Settings(BaseSettings):
     #: register the host's own jobs, so ``participatie jobs run`` runs them too (besides
     #: the ``participatie.jobs`` entry point group). From the environment: a JSON list.
     host_jobs: tuple[str, ...] = ()
-    #: Name shown as sender and on letters.
-    organisation_name: str = "Gemeente"
+    #: The gemeente: name, address, website, logo, names of raad and college.
+    organisation: OrganisationSettings = OrganisationSettings()
     web: WebSettings = WebSettings()
     send_caps: SendCapSettings = SendCapSettings()
     imports: ImportSettings = ImportSettings()
@@ -188,6 +197,19 @@ class Settings(BaseSettings):
     documents: DocumentSettings = DocumentSettings()
     subscriptions: SubscriptionSettings = SubscriptionSettings()
     retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _organisation_name(cls, data: Any) -> Any:
+        # ``organisation_name=...`` of earlier versions is the organisation's name.
+        if isinstance(data, dict) and "organisation_name" in data:
+            data = dict(data)
+            name = data.pop("organisation_name")
+            given = data.get("organisation") or {}
+            if isinstance(given, OrganisationSettings):
+                given = given.model_dump()
+            data["organisation"] = {"name": name, **dict(given)}
+        return data
 
     @field_validator("secret_keys", mode="before")
     @classmethod
@@ -300,6 +322,12 @@ class Settings(BaseSettings):
         if self.hash_key is not None:
             return self.hash_key.get_secret_value().encode()
         return self.secret_keys[-1].get_secret_value().encode()
+
+    @property
+    def organisation_name(self) -> str:
+        """The organisation's name (``organisation.name``), as sender and signature."""
+
+        return self.organisation.name
 
     @property
     def zone(self) -> ZoneInfo:

@@ -30,6 +30,7 @@ from participatie.audit import AuditLog
 from participatie.clock import Clock, SystemClock
 from participatie.config import Settings
 from participatie.db import make_engine
+from participatie.formatting import install_filters
 from participatie.identity import KeyedHasher
 from participatie.jobs import Jobs
 from participatie.links import build_path
@@ -89,6 +90,7 @@ class Participatie:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        install_filters(self.templates)
         self.outbox = Outbox(self)
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)
@@ -199,7 +201,8 @@ class Participatie:
 
     def template_globals(self) -> dict[str, Any]:
         return {
-            "organisation": self.settings.organisation_name,
+            "organisation": self.settings.organisation.name,
+            "org": self.settings.organisation,
             "base_url": self.settings.public_base_url,
         }
 

@@ -18,7 +18,7 @@ EXTRAS = {
     "multipart": "web",
     "python_multipart": "web",
     "openpyxl": "reports",
-    "fpdf": "reports",
+    "typst": "reports",
     "docx": "reports",
 }
 

@@ -37,6 +37,12 @@ from participatie.outbox.mailers import FolderMailer
 
 #: Address of the resident pages in the files `participatie demo` writes.
 DEMO_URL = "https://meedoen.gemeente.example"
+#: The organisation of the demo's real cases (each field unless set in the environment).
+DEMO_ORGANISATION = {
+    "name": "Gemeente Groningen",
+    "postal_address": "Postbus 30026; 9700 RM Groningen",
+    "website": "https://gemeente.groningen.example",
+}
 
 MODULES = ("polls", "petitions", "reactions", "subscriptions", "web")
 
@@ -391,7 +397,15 @@ def demo(out: Path, force: bool) -> None:
     prepare_output(out, force=force)
     # The outputs are files, not a server: links in them use an https address (as a
     # deployment's would, and as RFC 8058 one-click unsubscribe requires) unless set.
-    base = {} if os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL") else {"public_base_url": DEMO_URL}
+    base: dict[str, Any] = (
+        {} if os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL") else {"public_base_url": DEMO_URL}
+    )
+    # The demo's case is Groningen's; PARTICIPATIE_ORGANISATION__* set by the caller win.
+    base["organisation"] = {
+        key: value
+        for key, value in DEMO_ORGANISATION.items()
+        if f"PARTICIPATIE_ORGANISATION__{key.upper()}" not in os.environ
+    }
     settings, generated = Settings.for_demo(
         database_url=f"sqlite:///{out / 'participatie.db'}",
         sqlite_synchronous="NORMAL",
@@ -400,7 +414,7 @@ def demo(out: Path, force: bool) -> None:
     if generated:
         click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")
     clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    mailer = FolderMailer(out / "mail", from_name=settings.organisation_name)
+    mailer = FolderMailer(out / "mail", from_name=settings.organisation.name)
     p = Participatie(settings, clock=clock, mailer=mailer)
     try:
         run_demo(p, out, clock, click.echo)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -119,28 +120,69 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+#: Rows looked at to size a sheet's columns before it is streamed.
+WIDTH_SAMPLE = 200
+
+
 def write_xlsx(
     path: str | os.PathLike[str],
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
+    *,
+    creator: str | None = None,
+    title: str | None = None,
+    created: datetime | None = None,
 ) -> None:
     """Write sheets (name, header, rows) with openpyxl's write-only mode (``reports`` extra).
 
-    Text cells that look like formulas are written as text, never as formulas.
+    Each sheet has a bold header row that stays in view (frozen) and columns as wide as
+    their header and first 200 rows need (8 to 60 characters); numbers stay numbers. Text
+    cells that look like formulas are written as text, never as formulas. ``creator`` (the
+    organisation, "participatie" when not given), ``title`` and ``created`` (the
+    library's clock) go into the file's properties (openpyxl stamps the modification time
+    itself when it saves).
     """
 
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise MissingExtra(
             "XLSX export needs the 'reports' extra: pip install participatie[reports]"
         ) from exc
 
     workbook = Workbook(write_only=True)
+    workbook.properties.creator = creator or "participatie"
+    workbook.properties.lastModifiedBy = creator or "participatie"
+    if title:
+        workbook.properties.title = title
+    if created is not None:
+        stamp = created.astimezone(UTC).replace(tzinfo=None) if created.tzinfo else created
+        workbook.properties.created = stamp
+    bold = Font(bold=True)
     for name, header, rows in sheets:
         sheet = workbook.create_sheet(title=name[:31])
-        sheet.append(list(header))
-        for row in rows:
+        iterator = iter(rows)
+        sample = list(itertools.islice(iterator, WIDTH_SAMPLE))
+        for index, label in enumerate(header, start=1):
+            longest = max(
+                [len(str(label))]
+                + [
+                    max((len(part) for part in str(row[index - 1]).split("\n")), default=0)
+                    for row in sample
+                    if len(row) >= index and row[index - 1] is not None
+                ]
+            )
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
+        sheet.freeze_panes = "A2"
+        head = []
+        for label in header:
+            cell = WriteOnlyCell(sheet, value=str(label))
+            cell.font = bold
+            head.append(cell)
+        sheet.append(head)
+        for row in itertools.chain(sample, iterator):
             cells = []
             for value in row:
                 if isinstance(value, str):

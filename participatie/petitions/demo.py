@@ -242,7 +242,7 @@ def run_demo(
     p.jobs.run_due()
     csv_result = p.petitions.export_csv(petition.id, out / "signatures.csv")
     handed = p.petitions.hand_over(
-        petition.id, actor="griffie", to="de gemeenteraad van Groningen", note="Raadsvergadering"
+        petition.id, actor="griffie", to=p.settings.organisation.council, note="Raadsvergadering"
     )
     doc = p.petitions.handover_document(petition.id)
     write_private_text(out / "handover.html", p.petitions.handover_html(doc))

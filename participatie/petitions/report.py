@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
 from participatie.exports import deterministic_json, write_excel_csv
+from participatie.formatting import format_day, format_moment
 from participatie.petitions.models import (
     SIGNATURE_STATES,
     VERIFIED,
@@ -122,7 +123,7 @@ def public_json(stats: PublicStats) -> bytes:
 def _local(p: Participatie, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(p.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return format_moment(moment, "nl", p.settings.zone)
 
 
 def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
@@ -189,9 +190,14 @@ def handover_html(p: Participatie, doc: HandoverDocument) -> str:
 
 
 def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
-    from participatie.exports.pdf import PdfDocument
+    from participatie.exports.pdf import organisation_pdf
 
-    pdf = PdfDocument(f"Petitie: {doc.petition.title}", author=p.settings.organisation_name)
+    pdf = organisation_pdf(
+        p.settings.organisation,
+        f"Petitie: {doc.petition.title}",
+        created=doc.generated_at,
+        font=p.settings.polls.pdf_font,
+    )
     pdf.paragraph(f"Ingediend door {doc.petition.creator_name}. {doc.petition.summary}")
     pdf.heading("Handtekeningen")
     pdf.table(
@@ -209,7 +215,7 @@ def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
         [[a.name or a.area or "onbekend", a.online, a.paper, a.total] for a in doc.per_area],
     )
     pdf.heading("Per dag")
-    pdf.table(["Dag", "Bevestigd"], [[d.day.isoformat(), d.verified] for d in doc.per_day])
+    pdf.table(["Dag", "Bevestigd"], [[format_day(d.day), d.verified] for d in doc.per_day])
     pdf.heading("Handtekeningenlijst")
     pdf.paragraph(
         f"De lijst telt {doc.rows} regels. SHA-256 van het bestand: {doc.sha256}. "

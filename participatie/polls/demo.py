@@ -186,7 +186,7 @@ def run_demo(
     for fmt in ("json", "csv", "html", "xlsx", "pdf"):
         try:
             write_report(p, tally, fmt, out / f"tally.{fmt}")
-        except MissingExtra as exc:  # openpyxl or fpdf2 missing: the reports extra
+        except MissingExtra as exc:  # openpyxl or typst missing: the reports extra
             echo(f"no tally.{fmt}: {exc}")
 
     digest = sha256_file(ballots_path)

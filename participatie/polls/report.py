@@ -4,7 +4,6 @@ and the published ballots file anyone can recount; all rest on the same ``TallyR
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,13 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from participatie.errors import MissingExtra
 from participatie.exports import deterministic_json, write_excel_csv, write_xlsx
+from participatie.formatting import format_moment, format_number, format_share
 from participatie.polls.ballots import ballot_line
-from participatie.polls.schemas import PublishedBallot, TallyResult
+from participatie.polls.schemas import OptionResult, PublishedBallot, TallyResult
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
+    from participatie.organisation import OrganisationSettings
 
 FORMATS = ("json", "csv", "html", "xlsx", "pdf")
 
@@ -72,8 +72,7 @@ def local_time(tally: TallyResult, value: datetime | None) -> str:
 
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(tally.timezone))
-    return f"{local:%d-%m-%Y %H:%M} ({tally.timezone})"
+    return format_moment(value, "nl", ZoneInfo(tally.timezone))
 
 
 def reconciliation_rows(tally: TallyResult) -> list[tuple[str, Any]]:
@@ -86,33 +85,134 @@ def reconciliation_rows(tally: TallyResult) -> list[tuple[str, Any]]:
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.1f}".replace(".", ",") + "%"
+    return format_share(value, "nl")
 
 
-def _summary_rows(tally: TallyResult) -> list[tuple[str, str, Any]]:
-    rows: list[tuple[str, str, Any]] = [
-        ("Peiling", "Poll", tally.title),
-        ("Vraag", "Question", tally.question),
-        ("Telregel", "Counting rule", f"{RULE_NL[tally.rule]} / {tally.rule_detail}"),
-        ("Te kiezen", "Seats", tally.seats),
-        ("Stemgerechtigd", "Eligible", tally.eligible),
-        ("Stembiljetten", "Ballots", tally.ballots),
-        ("Opkomst", "Turnout", _pct(tally.turnout)),
-        ("Blanco", "Blank", tally.blank),
-        ("Ongeldig", "Invalid", tally.invalid),
+#: The counting rules in words, with ``{seats}`` for the number of options chosen.
+RULE_WORDS = {
+    "plurality": "Meeste stemmen: op elk stembiljet één keuze; {chosen} met de meeste stemmen "
+    "{verb} gekozen.",
+    "approval": "Goedkeuringsstemming: op elk stembiljet meer keuzes; {chosen} met de meeste "
+    "stemmen {verb} gekozen.",
+    "cumulative": "Puntenverdeling: elk stembiljet verdeelt punten over de opties; {chosen} met "
+    "de meeste punten {verb} gekozen.",
+    "borda": "Borda-telling: elk stembiljet zet de opties op volgorde; een hogere plaats geeft "
+    "meer punten; {chosen} met de meeste punten {verb} gekozen.",
+    "ranked": "Overdraagbare stem: elk stembiljet zet de opties op volgorde; stemmen gaan over "
+    "naar de volgende keuze tot {chosen} {verb} gekozen (Weighted Inclusive Gregory Method).",
+}
+
+#: Paper sheets by how far their two typings got.
+PAPER_STATUS_NL = {
+    "pending": "wacht op de tweede invoer",
+    "mismatch": "twee invoeren verschillen",
+    "matched": "twee invoeren gelijk",
+    "resolved": "verschil opgelost",
+    "counted": "geteld",
+}
+
+
+def rule_text(tally: TallyResult) -> str:
+    """The counting rule in words, for the report ("Goedkeuringsstemming: ... de 2 opties
+    met de meeste stemmen zijn gekozen.")."""
+
+    chosen = "de optie" if tally.seats == 1 else f"de {tally.seats} opties"
+    verb = "is" if tally.seats == 1 else "zijn"
+    return RULE_WORDS[tally.rule].format(chosen=chosen, verb=verb)
+
+
+def ranked_options(tally: TallyResult) -> list[OptionResult]:
+    """The options in order of votes, most first (on equal votes: in the poll's order)."""
+
+    return sorted(tally.options, key=lambda o: (-o.votes, o.position))
+
+
+def option_rows(tally: TallyResult) -> list[list[Any]]:
+    """One row per option in order of votes: place, name, votes, per channel, chosen."""
+
+    channels = list(tally.channels)
+    return [
+        [
+            place,
+            o.name,
+            o.votes,
+            *[o.channels.get(c, 0) for c in channels],
+            "gekozen" if o.elected else "",
+        ]
+        for place, o in enumerate(ranked_options(tally), start=1)
+    ]
+
+
+def option_header(tally: TallyResult) -> list[str]:
+    return [
+        "Plaats",
+        "Optie",
+        "Stemmen",
+        *[f"Waarvan {CHANNEL_NL.get(c, c)}" for c in tally.channels],
+        "Uitslag",
+    ]
+
+
+def _summary_rows(tally: TallyResult) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [
+        ("Peiling", tally.title),
+        ("Vraag", tally.question),
+        ("Telregel", rule_text(tally)),
+        ("Te kiezen", tally.seats),
+        ("Stemgerechtigd", tally.eligible),
+        ("Stembiljetten", tally.ballots),
+        ("Opkomst", _pct(tally.turnout)),
+        ("Blanco", tally.blank),
+        ("Ongeldig", tally.invalid),
     ]
     for channel, n in tally.channels.items():
-        rows.append((f"Kanaal {CHANNEL_NL.get(channel, channel)}", f"Channel {channel}", n))
+        rows.append((f"Stembiljetten {CHANNEL_NL.get(channel, channel)}", n))
     rows += [
-        ("Gekozen", "Winners", ", ".join(tally.winners) or "-"),
-        ("Open zetels (gelijke stand)", "Undecided seats (tie)", tally.undecided_seats),
-        ("Geopend", "Opened", local_time(tally, tally.opened_at)),
-        ("Gesloten", "Closed", local_time(tally, tally.closed_at)),
-        ("SHA-256 stembiljetten", "SHA-256 of ballots", tally.ballots_sha256),
-        ("Softwareversie", "Software version", f"participatie {tally.software_version}"),
+        ("Gekozen", ", ".join(tally.winners) or "geen"),
+        ("Open plaatsen door gelijke stand", tally.undecided_seats),
+        ("Geopend", local_time(tally, tally.opened_at)),
+        ("Gesloten", local_time(tally, tally.closed_at)),
+        ("SHA-256 van de stembiljetten", tally.ballots_sha256),
+        ("Software", f"participatie {tally.software_version}"),
     ]
     if tally.indicative:
-        rows.append(("Let op", "Note", "open peiling zonder controle: de uitslag is indicatief"))
+        rows.append(("Let op", "open peiling zonder controle: de uitslag is indicatief"))
+    return rows
+
+
+def paper_rows(tally: TallyResult) -> list[tuple[str, Any]]:
+    """The paper ballots' figures as label and value (the typists by name)."""
+
+    paper = tally.paper
+    counted = paper.envelopes_counted
+    rows: list[tuple[str, Any]] = [
+        ("Enveloppen geteld", "niet geteld" if counted is None else counted),
+        ("Stembiljetten ingevoerd", paper.sheets_entered),
+        ("Geteld als papieren stem", paper.ballots_recorded),
+        ("Enveloppen en stembiljetten gelijk", "ja" if paper.envelopes_match else "nee"),
+    ]
+    for status, n in paper.status.items():
+        rows.append((f"Stembiljetten: {PAPER_STATUS_NL.get(status, status)}", n))
+    for name, n in paper.typed_by.items():
+        rows.append((f"Ingevoerd door {name}", n))
+    return rows
+
+
+def mismatch_rows(tally: TallyResult) -> list[list[str]]:
+    """Sheets whose two typings differed: sheet, each typing (who, what), resolved by."""
+
+    rows = []
+    for m in tally.paper.mismatches:
+        first = ", ".join(m.first.marks) or "blanco"
+        second = ", ".join(m.second.marks) or "blanco"
+        rows.append(
+            [
+                m.sheet,
+                f"{m.first_staff}: {'onleesbaar' if m.first.unreadable else first}",
+                f"{m.second_staff}: {'onleesbaar' if m.second.unreadable else second}",
+                m.resolved_by or "nog niet opgelost",
+            ]
+        )
     return rows
 
 
@@ -120,39 +220,50 @@ def _tie_text(tally: TallyResult) -> list[str]:
     lines = []
     for tie in tally.ties:
         names = ", ".join(tie.options)
+        seats = "1 plaats" if tie.seats == 1 else f"{tie.seats} plaatsen"
         if tie.resolution == "lot":
             lines.append(
-                f"Gelijke stand ({tie.stage}) tussen {names} om {tie.seats} plaats(en): "
-                f"beslist door loting met zaad {tally.lot_seed}; volgorde: {', '.join(tie.drawn)}"
+                f"Gelijke stand tussen {names} om {seats}: beslist door loting met zaad "
+                f"{tally.lot_seed}; volgorde: {', '.join(tie.drawn)}"
                 + (f"; getuige: {tally.lot_witness}" if tally.lot_witness else "")
             )
         else:
             lines.append(
-                f"Gelijke stand ({tie.stage}) tussen {names} om {tie.seats} plaats(en): "
-                "niet beslist; ter beslissing aan het college / tie left to the decision makers"
+                f"Gelijke stand tussen {names} om {seats}: niet beslist; ter beslissing "
+                "aan het college"
             )
     return lines
 
 
-def write_csv(tally: TallyResult, path: str | os.PathLike[str]) -> str:
-    """CSV for Dutch Excel; returns its SHA-256."""
+def round_rows(tally: TallyResult) -> list[list[str]]:
+    return [
+        [
+            str(r.number),
+            "; ".join(f"{k}: {v}" for k, v in r.tallies.items()),
+            ", ".join(r.elected),
+            ", ".join(r.excluded),
+        ]
+        for r in tally.rounds
+    ]
 
-    channels = list(tally.channels)
-    header = ["onderdeel", "naam", "stemmen", *[CHANNEL_NL.get(c, c) for c in channels], "gekozen"]
+
+def write_csv(tally: TallyResult, path: str | os.PathLike[str]) -> str:
+    """CSV for Dutch Excel, options in order of votes; returns its SHA-256."""
+
+    header = ["onderdeel", *option_header(tally)[1:]]
+    width = len(header)
 
     def rows() -> Iterator[list[Any]]:
-        for option in tally.options:
-            yield [
-                "optie",
-                option.name,
-                option.votes,
-                *[option.channels.get(c, 0) for c in channels],
-                "ja" if option.elected else "nee",
-            ]
-        for nl, _en, value in _summary_rows(tally):
-            yield ["totaal", nl, value, *[""] * len(channels), ""]
+        for row in option_rows(tally):
+            yield ["optie", *row[1:]]
+        for label, value in _summary_rows(tally):
+            yield ["samenvatting", label, value, *[""] * (width - 3)]
+        for label, value in reconciliation_rows(tally):
+            yield ["controle", label, value, *[""] * (width - 3)]
+        for label, value in paper_rows(tally):
+            yield ["papier", label, value, *[""] * (width - 3)]
         for line in _tie_text(tally):
-            yield ["gelijke stand", line, "", *[""] * len(channels), ""]
+            yield ["gelijke stand", line, *[""] * (width - 2)]
 
     _, digest = write_excel_csv(path, header, rows())
     return digest
@@ -163,6 +274,7 @@ def bar_chart_svg(tally: TallyResult, *, width: int = 640) -> str:
 
     bar_h, gap, label_w = 22, 8, 200
     top = max([o.votes for o in tally.options] + [1])
+    # The number drawn next to a bar is the report's own notation ("1.204").
     height = len(tally.options) * (bar_h + gap) + gap
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -170,17 +282,27 @@ def bar_chart_svg(tally: TallyResult, *, width: int = 640) -> str:
     ]
     from markupsafe import escape
 
-    for i, option in enumerate(tally.options):
+    for i, option in enumerate(ranked_options(tally)):
         y = gap + i * (bar_h + gap)
         w = int((width - label_w - 60) * option.votes / top)
         colour = "#1b5e20" if option.elected else "#90a4ae"
         parts.append(
             f'<text x="0" y="{y + 16}" font-size="13">{escape(option.name[:28])}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>'
-            f'<text x="{label_w + w + 6}" y="{y + 16}" font-size="13">{option.votes}</text>'
+            f'<text x="{label_w + w + 6}" y="{y + 16}" font-size="13">'
+            f"{format_number(option.votes)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _shown(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows as a page or PDF shows them: whole numbers in Dutch notation ("4.455")."""
+
+    return [
+        [format_number(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in row]
+        for row in rows
+    ]
 
 
 def render_html(p: Participatie, tally: TallyResult) -> str:
@@ -190,196 +312,119 @@ def render_html(p: Participatie, tally: TallyResult) -> str:
         "polls/tally.html",
         tally=tally,
         chart=Markup(bar_chart_svg(tally)),  # noqa: S704 - built from escaped parts above
-        summary=_summary_rows(tally),
+        option_header=option_header(tally),
+        options=_shown(option_rows(tally)),
+        summary=_shown([list(r) for r in _summary_rows(tally)]),
         ties=_tie_text(tally),
-        channel_nl=CHANNEL_NL,
-        rule_nl=RULE_NL[tally.rule],
-        reconciliation=reconciliation_rows(tally),
-        opened=local_time(tally, tally.opened_at),
-        closed=local_time(tally, tally.closed_at),
+        rule=rule_text(tally),
+        rounds=round_rows(tally),
+        reconciliation=_shown([list(r) for r in reconciliation_rows(tally)]),
+        paper=_shown([list(r) for r in paper_rows(tally)]),
+        mismatches=mismatch_rows(tally),
         generated=local_time(tally, tally.generated_at),
     )
 
 
-def write_xlsx_report(tally: TallyResult, path: str | os.PathLike[str]) -> None:
-    channels = list(tally.channels)
-    option_rows = [
-        [o.name, o.votes, *[o.channels.get(c, 0) for c in channels], "ja" if o.elected else "nee"]
-        for o in tally.options
-    ]
-    summary = [[nl, en, value] for nl, en, value in _summary_rows(tally)]
-    summary += [["Gelijke stand", "Tie", line] for line in _tie_text(tally)]
+def write_xlsx_report(
+    tally: TallyResult,
+    path: str | os.PathLike[str],
+    *,
+    organisation: OrganisationSettings | None = None,
+) -> None:
+    """The tally as a workbook: sheets Uitslag (options in order of votes), Samenvatting,
+    Controle and Papier, numbers as numbers, the organisation as author."""
+
+    from participatie.organisation import OrganisationSettings
+
+    org = organisation or OrganisationSettings()
+    summary = [list(r) for r in _summary_rows(tally)]
+    summary += [["Gelijke stand", line] for line in _tie_text(tally)]
     summary += [
-        ["Vastgesteld door", "Decided by", "college van burgemeester en wethouders"],
-        ["Naam", "Name", ""],
-        ["Datum", "Date", ""],
-        ["Handtekening", "Signature", ""],
+        ["Vastgesteld door", org.college],
+        ["Naam", ""],
+        ["Datum", ""],
+        ["Handtekening", ""],
     ]
-    recon = [[k, v] for k, v in reconciliation_rows(tally)]
-    paper = [
-        [k, json.dumps(v, ensure_ascii=False, sort_keys=True)]
-        for k, v in tally.paper.model_dump(mode="json").items()
+    sheets: list[tuple[str, list[str], list[list[Any]]]] = [
+        ("Uitslag", option_header(tally), option_rows(tally)),
+        ("Samenvatting", ["Onderdeel", "Waarde"], summary),
+        ("Controle", ["Controle", "Waarde"], [list(r) for r in reconciliation_rows(tally)]),
+        ("Papier", ["Papieren stembiljetten", "Waarde"], [list(r) for r in paper_rows(tally)]),
     ]
+    if mismatch_rows(tally):
+        sheets.append(
+            (
+                "Verschillen",
+                ["Stembiljet", "Eerste invoer", "Tweede invoer", "Opgelost door"],
+                [list(r) for r in mismatch_rows(tally)],
+            )
+        )
+    if tally.rounds:
+        sheets.append(("Telrondes", ["Ronde", "Stand", "Gekozen", "Afgevallen"], round_rows(tally)))
     write_xlsx(
         path,
-        [
-            (
-                "Uitslag",
-                ["optie", "stemmen", *[CHANNEL_NL.get(c, c) for c in channels], "gekozen"],
-                option_rows,
-            ),
-            ("Samenvatting", ["onderdeel", "item", "waarde"], summary),
-            ("Controle", ["controle", "waarde"], recon),
-            ("Papier", ["papier", "waarde"], paper),
-        ],
+        sheets,
+        creator=org.name,
+        title=f"Uitslag: {tally.title}",
+        created=tally.generated_at,
     )
 
 
-#: Where Linux, macOS and Windows keep a font with the Latin, euro and dash characters.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-)
+def write_pdf(
+    tally: TallyResult,
+    path: str | os.PathLike[str],
+    *,
+    organisation: OrganisationSettings | None = None,
+    font: str | None = None,
+) -> None:
+    """Write the report as PDF/A-2U (``exports.pdf``): the organisation's letterhead and
+    name as author, the tally's time as creation date, every name as written."""
 
+    from participatie.exports.pdf import organisation_pdf
+    from participatie.organisation import OrganisationSettings
 
-def find_font(configured: str | None = None) -> Path | None:
-    for candidate in (configured, *FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
-class _Pdf:
-    """A PDF/A-2B document with an embedded font, or the shared core-font document."""
-
-    def __init__(self, title: str, created: datetime, font: Path | None) -> None:
-        self.pdfa = font is not None
-        if font is None:
-            from participatie.exports.pdf import PdfDocument
-
-            self._doc: Any = PdfDocument(title, created=created)
-            return
-        try:
-            from fpdf import FPDF
-        except ImportError as exc:  # the reports extra
-            raise MissingExtra(
-                "PDF output needs the 'reports' extra: pip install participatie[reports]"
-            ) from exc
-
-        pdf = FPDF(format="A4", enforce_compliance="PDF/A-2B")
-        pdf.add_font("Report", "", str(font))
-        bold = font.with_name(font.name.replace(".ttf", "-Bold.ttf").replace("-Regular", ""))
-        pdf.add_font("Report", "B", str(bold if bold.is_file() else font))
-        pdf.set_title(title)
-        pdf.set_author("participatie")
-        pdf.set_creator("participatie")
-        pdf.set_lang("nl")
-        # The tally's time, not the writing time (fpdf2 still stamps the XMP modify date).
-        pdf.set_creation_date(created)
-        pdf.set_auto_page_break(auto=True, margin=15)
-        pdf.add_page()
-        pdf.set_font("Report", "B", 16)
-        pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-        self._pdf = pdf
-
-    def heading(self, text: str) -> None:
-        if not self.pdfa:
-            self._doc.heading(text)
-            return
-        self._pdf.ln(2)
-        self._pdf.set_font("Report", "B", 12)
-        self._pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-
-    def paragraph(self, text: str) -> None:
-        if not self.pdfa:
-            self._doc.paragraph(text)
-            return
-        self._pdf.set_font("Report", "", 10)
-        self._pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-        self._pdf.ln(1)
-
-    def table(
-        self, header: list[str], rows: list[list[Any]], widths: list[int] | None = None
-    ) -> None:
-        if not self.pdfa:
-            self._doc.table(header, rows, widths)
-            return
-        self._pdf.set_font("Report", "", 9)
-        with self._pdf.table(
-            col_widths=tuple(widths) if widths else None, text_align="LEFT"
-        ) as table:
-            head = table.row()
-            for cell in header:
-                head.cell(str(cell))
-            for row in rows:
-                line = table.row()
-                for cell in row:
-                    line.cell("" if cell is None else str(cell))
-        self._pdf.ln(2)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        if not self.pdfa:
-            self._doc.save(path)
-            return
-        self._pdf.output(str(path))
-
-
-def write_pdf(tally: TallyResult, path: str | os.PathLike[str], *, font: str | None = None) -> bool:
-    """Write the report as PDF; returns True when it is PDF/A-2B (a font was found)."""
-
-    doc = _Pdf(f"Uitslag: {tally.title}", tally.generated_at, find_font(font))
+    org = organisation or OrganisationSettings()
+    doc = organisation_pdf(org, f"Uitslag: {tally.title}", created=tally.generated_at, font=font)
     doc.paragraph(tally.question)
-    doc.heading("Samenvatting / Summary")
+    doc.paragraph(rule_text(tally))
+    doc.heading("Stemmen per optie")
+    columns = len(option_header(tally))
     doc.table(
-        ["Onderdeel", "Item", "Waarde"],
-        [list(r) for r in _summary_rows(tally)],
-        widths=[40, 40, 110],
+        option_header(tally),
+        _shown(option_rows(tally)),
+        widths=[12, 60, *[20] * (columns - 3), 22],
+        align=["R", "L", *["R"] * (columns - 3), "L"],
     )
-    doc.heading("Stemmen per optie / Votes per option")
-    channels = list(tally.channels)
-    doc.table(
-        ["Optie", "Stemmen", *[CHANNEL_NL.get(c, c) for c in channels], "Gekozen"],
-        [
-            [o.name, o.votes, *[o.channels.get(c, 0) for c in channels], "ja" if o.elected else ""]
-            for o in tally.options
-        ],
-    )
+    doc.heading("Samenvatting")
+    doc.table(["Onderdeel", "Waarde"], _shown([list(r) for r in _summary_rows(tally)]), [60, 120])
     if tally.ties:
-        doc.heading("Gelijke stand / Ties")
+        doc.heading("Gelijke stand")
         for line in _tie_text(tally):
             doc.paragraph(line)
     if tally.rounds:
-        doc.heading("Telrondes / Rounds")
-        for rnd in tally.rounds:
-            doc.paragraph(
-                f"Ronde {rnd.number}: "
-                + ", ".join(f"{k} {v}" for k, v in rnd.tallies.items())
-                + (f"; gekozen {', '.join(rnd.elected)}" if rnd.elected else "")
-                + (f"; afgevallen {', '.join(rnd.excluded)}" if rnd.excluded else "")
-            )
-    doc.heading("Controle / Reconciliation")
-    doc.table(["Controle", "Waarde"], [[k, v] for k, v in reconciliation_rows(tally)])
-    doc.heading("Papieren stembiljetten / Paper ballots")
+        doc.heading("Telrondes")
+        doc.table(["Ronde", "Stand", "Gekozen", "Afgevallen"], round_rows(tally), [15, 95, 35, 35])
+    doc.heading("Controle")
     doc.table(
-        ["Papier", "Waarde"],
-        [
-            [k, json.dumps(v, ensure_ascii=False, sort_keys=True)]
-            for k, v in tally.paper.model_dump(mode="json").items()
-        ],
+        ["Controle", "Waarde"], _shown([list(r) for r in reconciliation_rows(tally)]), [120, 60]
     )
-    doc.heading("Ondertekening / Signature")
+    doc.heading("Papieren stembiljetten")
+    doc.table(["Onderdeel", "Waarde"], _shown([list(r) for r in paper_rows(tally)]), [120, 60])
+    if mismatch_rows(tally):
+        doc.paragraph("Verschillen tussen de twee invoeren:")
+        doc.table(
+            ["Stembiljet", "Eerste invoer", "Tweede invoer", "Opgelost door"],
+            mismatch_rows(tally),
+            [20, 60, 60, 40],
+        )
+    doc.paragraph(f"Opgesteld op {local_time(tally, tally.generated_at)}.")
+    doc.heading("Ondertekening")
     doc.paragraph(
-        "Vastgesteld door het college van burgemeester en wethouders.\n\n"
+        f"Vastgesteld door {org.college}.\n\n"
         "Naam: ______________________    Datum: ______________\n\n"
         "Handtekening: ______________________"
     )
     doc.save(path)
-    return doc.pdfa
 
 
 def write_report(
@@ -395,9 +440,9 @@ def write_report(
     elif fmt == "html":
         path.write_text(render_html(p, tally), encoding="utf-8")
     elif fmt == "xlsx":
-        write_xlsx_report(tally, path)
+        write_xlsx_report(tally, path, organisation=p.settings.organisation)
     elif fmt == "pdf":
-        write_pdf(tally, path, font=p.settings.polls.pdf_font)
+        write_pdf(tally, path, organisation=p.settings.organisation, font=p.settings.polls.pdf_font)
     else:
         from participatie.errors import InvalidInput
 

@@ -19,8 +19,8 @@ class PollSettings(BaseModel):
     max_codes_per_issue: int = Field(default=500_000, ge=1)
     #: Points a resident distributes in a ``cumulative`` poll unless the poll says otherwise.
     default_points: int = Field(default=10, ge=1, le=1000)
-    #: TrueType font embedded in PDF reports so they can be PDF/A-2B; None: look for
-    #: DejaVu Sans or Liberation Sans in the usual system folders.
+    #: A folder of TrueType fonts with a family "DejaVu Sans" to embed in every PDF instead
+    #: of the bundled one (a house version with more scripts, say); None: the bundled font.
     pdf_font: str | None = None
     #: Keyed hashes of who could vote (addresses of letters, e-mail addresses, host
     #: identities) and the voting links mailed are removed this long after a poll closed

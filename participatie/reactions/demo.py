@@ -4,6 +4,7 @@ answers, publication, feedback by e-mail and letter, an overdue report and the n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import MissingExtra
 from participatie.exports.writers import deterministic_json, write_excel_csv, write_xlsx
+from participatie.formatting import format_day
 from participatie.reactions.schemas import (
     AnswerIn,
     DocumentIn,
@@ -216,6 +218,9 @@ PHRASES = {
 #: Information markets where paper forms were collected (days after the start, place).
 MARKETS = [(8, "Paddepoel"), (22, "Beijum"), (36, "Centrum")]
 POSTCODES = ["9711", "9713", "9716", "9721", "9724", "9733", "9737", "9741", "9742", "9743", "9745"]
+
+#: What an overdue reaction waits for, as overdue.csv says it.
+OVERDUE_KIND_NL = {"acknowledgement": "ontvangstbevestiging", "answer": "antwoord"}
 
 
 def _person(rng: random.Random) -> tuple[str, str, str, str]:
@@ -494,7 +499,8 @@ def run_demo(
     # (openpyxl) the same rows come as a second CSV file.
     second_file = paper_dir / "markt-3-en-brieven.xlsx"
     try:
-        write_xlsx(second_file, [("Reacties", header, second_half)])
+        # In a workbook the dates are date cells, as Excel keeps what staff type.
+        write_xlsx(second_file, [("Reacties", header, [_date_cells(r) for r in second_half])])
     except MissingExtra as exc:
         echo(f"no XLSX ({exc}): the third market's forms come as CSV")
         second_file = paper_dir / "markt-3-en-brieven.csv"
@@ -544,8 +550,17 @@ def run_demo(
     overdue = r.overdue(did)
     write_excel_csv(
         out / "overdue.csv",
-        ["reactie", "soort", "uiterlijk", "dagen_te_laat", "escalatieniveau"],
-        [[i.number, i.kind, i.due.isoformat(), i.days_overdue, i.level] for i in overdue],
+        ["reactie", "wat", "uiterlijk", "dagen te laat", "escalatieniveau"],
+        [
+            [
+                i.number,
+                OVERDUE_KIND_NL.get(i.kind, i.kind),
+                format_day(i.due),
+                i.days_overdue,
+                i.level,
+            ]
+            for i in overdue
+        ],
     )
     levels: dict[str, int] = {}
     for item in overdue:
@@ -687,3 +702,16 @@ def run_demo(
         f"e-mailed, {stats.letters} letters; archive with {len(archive.files)} files"
     )
     return payload
+
+
+def _date_cells(row: list[Any]) -> list[Any]:
+    """A typed row with its ISO dates (datum, poststempel) as dates."""
+
+    cells: list[Any] = list(row)
+    for index in (1, 2):
+        value = cells[index] if index < len(cells) else None
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            # A wrong date typed on purpose stays text: the import refuses it.
+            with contextlib.suppress(ValueError):
+                cells[index] = date.fromisoformat(value)
+    return cells

@@ -130,7 +130,7 @@ def _date(value: Any, field: str) -> date | None:
             return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
         except ValueError:
             continue
-    raise _RowError(field, f"{text!r} is not a date (use 2026-03-14 or 14-03-2026)")
+    raise _RowError(field, f"'{text}' is geen datum (schrijf 14-03-2026)")
 
 
 class _RowError(Exception):
@@ -143,11 +143,11 @@ class _RowError(Exception):
 def _reaction(ctx: ReactionContext, values: dict[str, Any], channel: str) -> ReactionIn:
     text = _text(values.get("text"))
     if not text:
-        raise _RowError("tekst", "the reaction text is empty")
+        raise _RowError("tekst", "de reactie heeft geen tekst")
     raw_channel = (_text(values.get("channel")) or channel).lower()
     chosen = CHANNEL_WORDS.get(raw_channel, raw_channel)
     if chosen not in CHANNELS:
-        raise _RowError("kanaal", f"unknown channel {raw_channel!r}")
+        raise _RowError("kanaal", f"onbekend kanaal '{raw_channel}'")
     received = _date(values.get("received"), "datum")
     received_at = None
     if received is not None:
@@ -188,6 +188,32 @@ _FIELD_NAMES = {
 }
 
 
+#: Why a typed value was refused, in the language of the import file's header (Dutch).
+_REASONS_NL = {
+    "e-mail": "geen geldig e-mailadres",
+    "postcode": "geen Nederlandse postcode (4 cijfers, niet met 0 beginnend, en 2 letters)",
+    "huisnummer": "geen geldig huisnummer",
+    "datum": "geen geldige datum",
+    "toestemming": "geen geldige toestemming",
+}
+
+
+def _reason_nl(field: str | None, error: Any) -> str:
+    """A pydantic validation error as a Dutch reason, with the value that was typed."""
+
+    value = error.get("input")
+    shown = f": '{value}'" if isinstance(value, str) and value else ""
+    return _REASONS_NL.get(field or "", "ongeldige waarde") + shown
+
+
+def _error_nl(exc: ParticipatieError) -> str:
+    """A domain error met while importing a row, as a Dutch reason."""
+
+    if exc.code == "reaction.unknown_theme":
+        return "dit thema bestaat niet in het dossier"
+    return exc.message
+
+
 def _field(name: str | None) -> str | None:
     if name is None:
         return None
@@ -223,7 +249,7 @@ def import_file(
                 data = _reaction(ctx, values, channel)
                 if data.external_ref and data.external_ref in seen:
                     raise _RowError(
-                        "nummer", f"reference {data.external_ref!r} is in the dossier already"
+                        "nummer", f"nummer '{data.external_ref}' staat al in het dossier"
                     )
                 with s.begin_nested():
                     received = receive(ctx, s, dossier_id, data, actor=actor, web=False)
@@ -237,13 +263,13 @@ def import_file(
                     ImportRowError(
                         row=row_number,
                         field=_field(loc or None),
-                        reason=str(first.get("msg", "invalid value")),
+                        reason=_reason_nl(_field(loc or None), first),
                     )
                 )
                 continue
             except ParticipatieError as exc:
                 errors.append(
-                    ImportRowError(row=row_number, field=_field(exc.field), reason=exc.message)
+                    ImportRowError(row=row_number, field=_field(exc.field), reason=_error_nl(exc))
                 )
                 continue
             if data.external_ref:

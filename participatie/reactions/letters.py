@@ -5,8 +5,8 @@ file for the whole batch and a PDF (``reports`` extra); each dispatch gets its S
 from __future__ import annotations
 
 import hashlib
-import textwrap
 import uuid
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from participatie.errors import MissingExtra
 from participatie.exports.files import write_private_bytes, write_private_text
 from participatie.reactions.dispatch import notice_context
 from participatie.reactions.feedback import AnswerBook, feedback_context
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from participatie.reactions.context import ReactionContext
 
 KIND_ORDER = {"acknowledgement": 0, "delay": 1, "feedback": 2}
-#: Characters per line of a PDF letter (Helvetica 10 pt on A4 with 1 cm margins).
-WRAP = 100
 
 
 def generate(
@@ -115,7 +112,14 @@ def generate(
     pdf_name: str | None = None
     if pdf:
         pdf_name = f"brieven-{label}-{stamp}.pdf"
-        write_pdf(out_dir / pdf_name, dossier.title, articles)
+        write_pdf(
+            out_dir / pdf_name,
+            dossier.title,
+            articles,
+            author=p.settings.organisation.name,
+            created=now,
+            logo=p.settings.organisation.logo_bytes(),
+        )
     s.flush()
     return LetterBatch(
         kind=rows[0][0].kind if kind is None else kind,
@@ -148,7 +152,7 @@ def render_letter(
     if kind == "feedback" and book is not None:
         context.update(feedback_context(ctx, dossier, reaction, book, points, sub.locale))
     locale = sub.locale if sub.locale in ("nl", "en") else "nl"
-    return ctx.p.render(f"reactions/letter.{locale}.html", **context)
+    return ctx.p.render(f"reactions/letter.{locale}.html", locale=locale, **context)
 
 
 def letter_text(article: str) -> str:
@@ -198,34 +202,34 @@ class _Blocks(HTMLParser):
         self._text = []
 
 
-def write_pdf(path: Path, title: str, articles: list[str]) -> None:
-    try:
-        from fpdf import FPDF
-    except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise MissingExtra(
-            "PDF letters need the 'reports' extra: pip install participatie[reports]"
-        ) from exc
-    from participatie.exports.pdf import latin1
+def write_pdf(
+    path: Path,
+    title: str,
+    articles: list[str],
+    *,
+    author: str,
+    created: datetime,
+    logo: bytes | None = None,
+) -> None:
+    """One PDF/A-2U file with a page per letter (``exports.pdf.PdfDocument``); each
+    letter's own letterhead (from its HTML) comes first on its page, under ``logo``."""
 
-    pdf = FPDF(format="A4")
-    pdf.set_title(latin1(title))
-    pdf.set_creator("participatie")
-    pdf.set_auto_page_break(auto=True, margin=20)
-    for article in articles:
+    from participatie.exports.pdf import PdfDocument
+
+    pdf = PdfDocument(f"Brieven: {title}", author=author, created=created, show_title=False)
+    for index, article in enumerate(articles):
         parser = _Blocks()
         parser.feed(article)
         parser.close()
-        pdf.add_page()
+        if index:
+            pdf.new_page()
+        if logo:
+            pdf.image(logo)
         for tag, text in parser.blocks:
             if tag in ("h1", "h2", "h3"):
-                pdf.set_font("Helvetica", "B", 12)
-                pdf.ln(2)
+                pdf.heading(text, level=2)
+            elif tag in ("address", "div") or ("\n" in text and len(text) < 200):
+                pdf.lines(text.split("\n"))
             else:
-                pdf.set_font("Helvetica", "", 10)
-            # Wrapped here, one cell per line: fpdf's own line breaking measures every
-            # prefix of a paragraph and made a batch of letters take seconds.
-            for paragraph in latin1(text).split("\n"):
-                for line in textwrap.wrap(paragraph, width=WRAP) or [""]:
-                    pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(1)
-    pdf.output(str(path))
+                pdf.paragraph(text)
+    pdf.save(path)

@@ -21,6 +21,7 @@ from participatie.exports.writers import (
     write_excel_csv,
     write_xlsx,
 )
+from participatie.formatting import format_day
 from participatie.reactions.feedback import AnswerBook
 from participatie.reactions.models import (
     AnswerRow,
@@ -334,29 +335,34 @@ def write(p: Participatie, nota: Nota, path: Path, fmt: str) -> str:
     elif fmt == "csv":
         write_excel_csv(path, _table_header(nota), _csv_rows(nota))
     elif fmt == "xlsx":
-        write_xlsx(path, _sheets(nota))
+        write_xlsx(
+            path,
+            _sheets(nota),
+            creator=p.settings.organisation.name,
+            title=f"Nota van beantwoording: {nota.title}",
+            created=p.clock.now(),
+        )
     elif fmt == "docx":
         _write_docx(nota, path)
     else:
-        _write_pdf(nota, path)
+        _write_pdf(p, nota, path)
     return sha256_file(path)
 
 
 def _table_header(nota: Nota) -> list[str]:
     header = [
-        "nr",
-        "onderwerp",
-        "samenvatting",
-        "reacties",
-        "aantal",
-        "antwoord",
-        "conclusie",
-        "uitkomst",
-        "plan_verandert",
-        "wijziging",
+        "Nr",
+        "Onderwerp",
+        "Samenvatting",
+        "Reacties",
+        "Aantal",
+        "Antwoord",
+        "Conclusie",
+        "Plan verandert",
+        "Wijziging",
     ]
     if nota.internal:
-        header.append("indieners")
+        header.append("Indieners")
     return header
 
 
@@ -374,7 +380,7 @@ def _submitter_line(sub: Any) -> str:
 
 
 #: Columns of the annex of submitters (internal nota), in CSV and XLSX.
-ANNEX_HEADER = ["reactie", "kanaal", "ontvangen", "te_laat", "naam", "e-mail", "telefoon", "adres"]
+ANNEX_HEADER = ["Reactie", "Kanaal", "Ontvangen", "Te laat", "Naam", "E-mail", "Telefoon", "Adres"]
 
 
 def _annex_rows(nota: Nota) -> Any:
@@ -382,9 +388,9 @@ def _annex_rows(nota: Nota) -> Any:
         for sub in row.submitters:
             yield [
                 row.reaction,
-                row.channel,
-                row.received.isoformat(),
-                row.late,
+                CHANNEL_LABELS_NL[row.channel],
+                row.received,
+                "ja" if row.late else "nee",
                 sub.name or "",
                 sub.email or "",
                 sub.phone or "",
@@ -407,8 +413,7 @@ def _table_rows(nota: Nota) -> Any:
             len(row.reactions),
             row.answer,
             row.outcome_label,
-            row.outcome,
-            row.changes_plan,
+            "ja" if row.changes_plan else "nee",
             row.change_reference or "",
         ]
         if nota.internal:
@@ -429,7 +434,7 @@ def _csv_rows(nota: Nota) -> Any:
         # The annex follows the table after an empty line: every submitter of every
         # reaction, also those of late and inadmissible reactions that no answer lists.
         yield []
-        yield ["bijlage indieners"]
+        yield ["Bijlage indieners"]
         yield ANNEX_HEADER
         yield from _annex_rows(nota)
 
@@ -438,7 +443,7 @@ def _overview(nota: Nota) -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = [
         ("Plan", nota.title),
         ("Ronde", nota.round_label),
-        ("Reactietermijn", f"{nota.period_start:%d-%m-%Y} t/m {nota.period_end:%d-%m-%Y}"),
+        ("Reactietermijn", f"{format_day(nota.period_start)} t/m {format_day(nota.period_end)}"),
         ("Reacties", nota.reactions),
     ]
     items += [(f"Via {CHANNEL_LABELS_NL[c]}", n) for c, n in nota.per_channel.items()]
@@ -453,9 +458,9 @@ def _overview(nota: Nota) -> list[tuple[str, Any]]:
 
 
 def _sheets(nota: Nota) -> Any:
-    yield "Overzicht", ["onderdeel", "waarde"], _overview(nota)
+    yield "Overzicht", ["Onderdeel", "Waarde"], _overview(nota)
     yield "Beantwoording", _table_header(nota), _table_rows(nota)
-    yield "Wijzigingen", ["wijziging"], ([c] for c in nota.changes)
+    yield "Wijzigingen", ["Wijziging"], ([c] for c in nota.changes)
     if nota.internal:
         yield "Bijlage indieners", ANNEX_HEADER, _annex_rows(nota)
 
@@ -475,7 +480,8 @@ def _write_docx(nota: Nota, path: Path) -> None:
     document.add_paragraph(nota.summary)
     document.add_paragraph(nota.procedure)
     document.add_paragraph(
-        f"Reactietermijn: {nota.period_start:%d-%m-%Y} tot en met {nota.period_end:%d-%m-%Y} "
+        f"Reactietermijn: {format_day(nota.period_start)} tot en met "
+        f"{format_day(nota.period_end)} "
         f"({nota.round_label})."
     )
     document.add_heading("2. Overzicht van de reacties", level=1)
@@ -514,24 +520,29 @@ def _write_docx(nota: Nota, path: Path) -> None:
         annex = document.add_table(rows=1, cols=4)
         annex.style = "Table Grid"
         for cell, text in zip(
-            annex.rows[0].cells, ["Nr", "Kanaal", "Ontvangen", "Indiener(s)"], strict=True
+            annex.rows[0].cells, ["Nr", "Kanaal", "Ontvangen", "Indieners"], strict=True
         ):
             cell.text = text
         for item in nota.annex:
             cells = annex.add_row().cells
             cells[0].text = str(item.reaction)
             cells[1].text = _channel(item)
-            cells[2].text = f"{item.received:%d-%m-%Y}"
+            cells[2].text = format_day(item.received)
             cells[3].text = "\n".join(_submitter_line(sub) for sub in item.submitters)
     document.add_paragraph(f"SHA-256 van de gegevens: {nota.sha256}")
     with open_private(path) as fh:
         document.save(fh)
 
 
-def _write_pdf(nota: Nota, path: Path) -> None:
-    from participatie.exports.pdf import PdfDocument
+def _write_pdf(p: Participatie, nota: Nota, path: Path) -> None:
+    from participatie.exports.pdf import organisation_pdf
 
-    pdf = PdfDocument(f"Nota van beantwoording: {nota.title}", author=nota.organisation)
+    pdf = organisation_pdf(
+        p.settings.organisation,
+        f"Nota van beantwoording: {nota.title}",
+        created=p.clock.now(),
+        font=p.settings.polls.pdf_font,
+    )
     if nota.internal:
         pdf.paragraph("Interne versie: bevat persoonsgegevens. Niet openbaar maken.")
     pdf.heading("1. Inleiding")
@@ -539,7 +550,8 @@ def _write_pdf(nota: Nota, path: Path) -> None:
     if nota.procedure:
         pdf.paragraph(nota.procedure)
     pdf.paragraph(
-        f"Reactietermijn: {nota.period_start:%d-%m-%Y} tot en met {nota.period_end:%d-%m-%Y} "
+        f"Reactietermijn: {format_day(nota.period_start)} tot en met "
+        f"{format_day(nota.period_end)} "
         f"({nota.round_label})."
     )
     pdf.heading("2. Overzicht van de reacties")
@@ -568,16 +580,16 @@ def _write_pdf(nota: Nota, path: Path) -> None:
     if nota.internal:
         pdf.heading("Bijlage: indieners (niet openbaar)")
         pdf.table(
-            ["Nr", "Kanaal", "Ontvangen", "Indiener(s)"],
+            ["Nr", "Kanaal", "Ontvangen", "Indieners"],
             [
                 [
                     item.reaction,
                     _channel(item),
-                    f"{item.received:%d-%m-%Y}",
+                    format_day(item.received),
                     "\n".join(_submitter_line(s) for s in item.submitters),
                 ]
                 for item in nota.annex
             ],
-            widths=[12, 30, 23, 125],
+            widths=[10, 32, 30, 118],
         )
     pdf.save(path)

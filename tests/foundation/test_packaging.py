@@ -46,6 +46,9 @@ def test_wheel_ships_the_licence_and_the_version(dists: Path) -> None:
         licence = next(n for n in names if n.endswith("licenses/LICENSE"))
         assert zf.read(licence).startswith(b"EUROPEAN UNION PUBLIC LICENCE v. 1.2")
         assert "participatie/py.typed" in names
+        # The PDFs' font and its licence (exports/pdf.py).
+        for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE.txt"):
+            assert f"participatie/exports/fonts/{font}" in names
         assert any(n.startswith("participatie/migrations/versions/") for n in names)
         metadata = zf.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert f"Version: {participatie.__version__}" in metadata

@@ -15,6 +15,7 @@ from participatie.errors import InvalidInput
 from participatie.petitions.errors import PetitionNotFound
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import PaperBatchIn
+from tests.archive_pdf import check_archival_pdf, with_organisation
 from tests.petitions.conftest import open_petition, sign_and_confirm, signer
 
 
@@ -108,3 +109,28 @@ def test_public_stats_hold_no_personal_data(areas: Participatie) -> None:
     )
     with pytest.raises(PetitionNotFound):
         p.petitions.public_stats(draft.id)
+
+
+def test_handover_pdf_is_fit_for_the_archive(areas: Participatie) -> None:
+    """PDF/A-2 with embedded fonts, the organisation as author and on the letterhead, the
+    document's time as creation date, and names in any script as written."""
+
+    p = with_organisation(areas)
+    petition = open_petition(
+        p,
+        creator_name="Đặng Thị Hương",
+        summary="Met steun van Zoë Ŝŭ, Łukasz Żółć en أحمد.",
+    )
+    sign_and_confirm(p, petition, 1)
+    p.petitions.hand_over(petition.id, actor="griffie", to=p.settings.organisation.council)
+    doc = p.petitions.handover_document(petition.id)
+    html = p.petitions.handover_html(doc)
+    assert "Gemeente Groningen" in html and "Postbus 30026" in html
+    assert "de gemeenteraad van Groningen" in html
+    text = check_archival_pdf(
+        p.petitions.handover_pdf(doc),
+        title=f"Petitie: {petition.title}",
+        author="Gemeente Groningen",
+        created=doc.generated_at,
+    )
+    assert "Gemeente Groningen" in text and "9700 RM Groningen" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from participatie.errors import InvalidState
 from participatie.polls.errors import InvalidBallot
 from participatie.polls.report import FORMATS, tally_json, write_report
 from participatie.polls.schemas import BallotIn, OptionIn, Poll
+from tests.archive_pdf import UNICODE_NAMES, check_archival_pdf, pdf_text, with_organisation
 from tests.polls.conftest import issue, make_poll
 
 CodePoll = Callable[..., tuple[Poll, list[str]]]
@@ -203,13 +205,18 @@ def test_reports_in_every_format(p: Participatie, tmp_path: Path) -> None:
     assert data["signature"]["decided_by"]
     text = (tmp_path / "t.csv").read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[1][:2] == ["optie", '\'=HYPERLINK("x")']
+    # Options in order of votes, the formula-like name escaped.
+    assert [r[:3] for r in rows[1:4]] == [
+        ["optie", "Ecozone", "2"],
+        ["optie", "Café Noord", "1"],
+        ["optie", '\'=HYPERLINK("x")', "0"],
+    ]
     assert "Café Noord" in text
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "t.xlsx")
     assert book.sheetnames[0] == "Uitslag"
-    cell = book["Uitslag"]["A2"]
+    cell = book["Uitslag"]["B4"]
     assert cell.value == '=HYPERLINK("x")' and cell.data_type == "s"
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
     html = (tmp_path / "t.html").read_text(encoding="utf-8")
@@ -234,31 +241,73 @@ def test_published_ballots_hash_matches(p: Participatie) -> None:
     assert sorted(len(b["choices"]) for b in data) == [0, 1]
 
 
-def test_pdf_is_pdfa_with_an_embedded_font(
-    p: Participatie, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pdf_is_pdfa_with_every_name_and_the_organisation(p: Participatie, tmp_path: Path) -> None:
     from participatie.polls import report
 
-    poll = make_poll(p, seats=1, options=[OptionIn(name="Café – Noord"), OptionIn(name="Zuid")])
-    vote_all(p, poll, [BallotIn(choices=["Café – Noord"])])
+    names = [*UNICODE_NAMES, "Café – Noord"]
+    poll = make_poll(p, seats=1, options=[OptionIn(name=name) for name in names])
+    vote_all(p, poll, [BallotIn(choices=["Łukasz Żółć"])])
     tally = p.polls.tally(poll.id)
-    if report.find_font() is None:
-        pytest.skip("no TrueType font on this machine to embed")
-    assert report.write_pdf(tally, tmp_path / "a.pdf") is True
+    groningen = with_organisation(p)
+    report.write_report(groningen, tally, "pdf", tmp_path / "a.pdf")
     data = (tmp_path / "a.pdf").read_bytes()
-    assert data.startswith(b"%PDF-1.7") and b"pdfaid:part" in data and b"FontFile2" in data
-    again = tmp_path / "b.pdf"
-    report.write_pdf(tally, again)
+    text = check_archival_pdf(
+        data,
+        title=f"Uitslag: {poll.title}",
+        author="Gemeente Groningen",
+        created=tally.generated_at,
+        names=(*UNICODE_NAMES, "Café – Noord"),
+    )
+    assert "Postbus 30026" in text
+    assert "het college van burgemeester en wethouders van Groningen" in text
+    # The same tally gives the same bytes: nothing in the file depends on the wall clock.
+    report.write_report(groningen, tally, "pdf", tmp_path / "b.pdf")
+    assert (tmp_path / "b.pdf").read_bytes() == data
 
-    def stable(pdf: bytes) -> list[bytes]:
-        # fpdf2 stamps the XMP modification date (and the file ID) with the current time.
-        return [
-            line
-            for line in pdf.split(b"\n")
-            if b"ModifyDate" not in line and b"MetadataDate" not in line and b"/ID [" not in line
-        ]
 
-    assert stable(again.read_bytes()) == stable(data)
-    monkeypatch.setattr(report, "FONT_CANDIDATES", ())
-    assert report.write_pdf(tally, tmp_path / "c.pdf") is False
-    assert b"pdfaid" not in (tmp_path / "c.pdf").read_bytes()
+#: What an internal key or a dumped structure looks like in a document.
+SNAKE_OR_JSON = re.compile(r"\b[a-z]+_[a-z_]+\b|[{}\[\]]|\"\w+\":")
+
+
+def test_reports_read_as_reports(p: Participatie, tmp_path: Path) -> None:
+    """Options in order of votes with the winners marked, the rule in words, tables in
+    Dutch without internal keys or JSON, and a workbook with real sheets."""
+
+    poll = make_poll(
+        p,
+        seats=1,
+        options=[OptionIn(name="Noord"), OptionIn(name="Zuid"), OptionIn(name="Oost")],
+    )
+    vote_all(
+        p,
+        poll,
+        [BallotIn(choices=["Zuid"]), BallotIn(choices=["Zuid"]), BallotIn(choices=["Oost"])],
+    )
+    tally = p.polls.tally(poll.id)
+    groningen = with_organisation(p)
+    for fmt in ("html", "pdf", "xlsx"):
+        write_report(groningen, tally, fmt, tmp_path / f"t.{fmt}")
+    html = (tmp_path / "t.html").read_text(encoding="utf-8")
+    body = re.sub(r"<style>.*?</style>|<svg.*?</svg>|<[^>]*>", " ", html, flags=re.S)
+    pdf = pdf_text((tmp_path / "t.pdf").read_bytes())
+    for text in (" ".join(body.split()), " ".join(pdf.split())):
+        assert not SNAKE_OR_JSON.search(text), SNAKE_OR_JSON.findall(text)
+        assert "max_choices" not in text and "Result" not in text
+        assert "de optie met de meeste stemmen is gekozen" in text
+        assert text.index("Zuid") < text.index("Oost") < text.index("Noord")
+    assert re.search(r"1\s+Zuid\s+2\s+2\s+0\s+0\s+gekozen", " ".join(body.split()))
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames[:4] == ["Uitslag", "Samenvatting", "Controle", "Papier"]
+    assert book.properties.creator == "Gemeente Groningen"
+    sheet = book["Uitslag"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
+    assert [c.value for c in sheet[2]][:3] == [1, "Zuid", 2]
+    assert sheet["G2"].value == "gekozen"
+    assert sheet.column_dimensions["B"].width >= len("Optie")
+    for name in book.sheetnames:
+        for row in book[name].iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str):
+                    assert not SNAKE_OR_JSON.search(value), (name, value)

@@ -72,7 +72,7 @@ def test_overdue_with_escalation_reminders_and_extension(
     assert extension.letters_due == 1
     [delay] = p.outbox.messages(template="reactions_delay")
     assert "Veel meer reacties dan verwacht." in delay.text_body
-    assert "01-06-2026" in delay.text_body
+    assert "1 juni 2026" in delay.text_body
     moved = p.reactions.reaction(dossier, emailed.number)
     assert (moved.answer_due, moved.answer_target) == (date(2026, 6, 1), date(2026, 4, 14))
     stats = p.reactions.stats(dossier)

@@ -131,7 +131,7 @@ def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> No
     raw = (tmp_path / "nota.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0][:4] == ["nr", "onderwerp", "samenvatting", "reacties"]
+    assert rows[0][:4] == ["Nr", "Onderwerp", "Samenvatting", "Reacties"]
     assert len(rows) == 3
     assert "karel@example.nl" not in raw.decode("utf-8-sig")
     p.reactions.write_nota(dossier, tmp_path / "intern.csv", format="csv", internal=True)

@@ -129,14 +129,14 @@ def from_html(path: Path) -> set[Line]:
 def _from_cells(rows: list[list[str]]) -> set[Line]:
     header = rows[0]
     assert header == [
-        "reactie",
-        "kanaal",
-        "ontvangen",
-        "te_laat",
-        "naam",
-        "e-mail",
-        "telefoon",
-        "adres",
+        "Reactie",
+        "Kanaal",
+        "Ontvangen",
+        "Te laat",
+        "Naam",
+        "E-mail",
+        "Telefoon",
+        "Adres",
     ]
     found: set[Line] = set()
     for row in rows[1:]:
@@ -148,7 +148,7 @@ def _from_cells(rows: list[list[str]]) -> set[Line]:
 
 def from_csv(path: Path) -> set[Line]:
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
-    start = rows.index(["bijlage indieners"])
+    start = rows.index(["Bijlage indieners"])
     return _from_cells(rows[start + 1 :])
 
 
@@ -165,7 +165,7 @@ def from_docx(path: Path) -> set[Line]:
     import docx
 
     table = docx.Document(str(path)).tables[-1]
-    assert [c.text for c in table.rows[0].cells] == ["Nr", "Kanaal", "Ontvangen", "Indiener(s)"]
+    assert [c.text for c in table.rows[0].cells] == ["Nr", "Kanaal", "Ontvangen", "Indieners"]
     return {
         (int(row.cells[0].text), part)
         for row in table.rows[1:]
@@ -182,7 +182,8 @@ def from_pdf(path: Path, candidates: set[Line]) -> set[Line]:
     text = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
     annex = text[text.index("Bijlage: indieners") :].split("\n", 2)[2]
     # Each table row starts on a new line with its number.
-    parts = re.split(r"(?:^|\n)(\d+)(?=[ \n])", annex)
+    # (A wrapped address line may start with a postcode: "9742 AB Groningen".)
+    parts = re.split(r"(?:^|\n)(\d{1,3})(?= [A-Z])", annex)
     rows = {
         int(n): " ".join(body.split()) for n, body in zip(parts[1::2], parts[2::2], strict=True)
     }

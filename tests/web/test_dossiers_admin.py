@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from participatie.engine import Participatie
 from participatie.exports.writers import write_excel_csv, write_xlsx
+from participatie.formatting import format_day
 from participatie.web import create_app
 from tests.web.helpers import open_dossier
 
@@ -256,7 +257,7 @@ def test_late_reaction_extension_and_overdue(p: Participatie, client: TestClient
     }
     [delay] = p.outbox.messages(to="piet@example.nl", template="reactions_delay")
     assert "Er kwamen veel meer reacties dan verwacht." in delay.text_body
-    assert new_due.strftime("%d-%m-%Y") in delay.text_body
+    assert format_day(new_due) in delay.text_body
     assert p.outbox.messages(to="karin@example.nl", template="reactions_delay") == []
     assert _ok(client.get(f"{base}/overdue")) == []
     stats = _ok(client.get(f"{base}/stats"))

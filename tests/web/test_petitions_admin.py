@@ -326,8 +326,8 @@ def test_pdf_without_the_reports_extra_is_a_clear_501(
     petition = open_petition(p)
     client.post(f"{ADMIN}/{petition.id}/close")
     client.post(f"{ADMIN}/{petition.id}/hand-over", json={"to": "de gemeenteraad"})
-    # As on an installation without fpdf2: importing it fails.
-    monkeypatch.setitem(sys.modules, "fpdf", None)
+    # As on an installation without typst: importing it fails.
+    monkeypatch.setitem(sys.modules, "typst", None)
     response = client.get(f"{ADMIN}/{petition.id}/handover.pdf")
     assert response.status_code == 501
     assert response.json()["code"] == "extra.missing"

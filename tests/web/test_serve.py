@@ -199,7 +199,7 @@ _WITHOUT_REPORTS = """
 import sys
 class _Without:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"openpyxl", "fpdf", "docx"}:
+        if name.split(".")[0] in {"openpyxl", "typst", "docx"}:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 sys.meta_path.insert(0, _Without())
@@ -207,7 +207,7 @@ sys.meta_path.insert(0, _Without())
 
 
 def test_serve_demo_works_with_the_web_extra_alone(tmp_path: Path) -> None:
-    """Without openpyxl, fpdf2 and python-docx the demo loads, skipping those outputs."""
+    """Without openpyxl, typst and python-docx the demo loads, skipping those outputs."""
 
     (tmp_path / "block").mkdir()
     (tmp_path / "block" / "sitecustomize.py").write_text(_WITHOUT_REPORTS, encoding="utf-8")
