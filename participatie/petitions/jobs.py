@@ -116,17 +116,20 @@ def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
             )
             .limit(BATCH)
         ).scalars()
-        count = 0
+        mails = []
         for sig in pending:
             sig.reminded_at = now
-            core.send_confirmation(
-                session,
-                row,
-                sig,
-                template="petitions_reminder",
-                dedupe_key=f"petition-reminder:{sig.id}",
+            mails.append(
+                core.confirmation_mail(
+                    row,
+                    sig,
+                    template="petitions_reminder",
+                    dedupe_key=f"petition-reminder:{sig.id}",
+                )
             )
-            count += 1
+        # The batch's reminders in one statement (each still once, by its key).
+        p.outbox.enqueue_many(session, mails)
+        count = len(mails)
         if count:
             per_petition[str(petition_id)] = count
             core.audit(session, "system", "petition.reminders_sent", row, {"count": count})
