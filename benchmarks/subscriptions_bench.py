@@ -6,11 +6,13 @@ pre-rendered outbox rows, with the process's peak memory while the digest runs.
 Half the subscribers follow Paddepoel (daily), half the whole municipality (daily, topics
 polls and dossiers); the events are spread over three wijken and the whole municipality.
 The API side is ``p.subscriptions.digest(frequency="daily", force=True)``: it reads the
-subscribers a page at a time, matches, renders each digest and queues it through the
-outbox (one INSERT ... ON CONFLICT DO NOTHING RETURNING per digest, the "never twice"
-key) and moves the high-water marks. The raw side inserts the very rows the API wrote
-(read back first, not timed) into a copy of the outbox table with psycopg's
-``executemany`` in one transaction: the floor for writing that many messages.
+subscribers a page of 1,000 at a time, matches, renders each distinct digest text once per
+language (each subscriber's own link filled in), queues the page through
+``p.outbox.enqueue_many`` (one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING per
+page, each row with its "never twice" key) and moves the high-water marks. The raw side
+inserts the very rows the API wrote (read back first, not timed) into a copy of the outbox
+table with psycopg's ``executemany`` in one transaction: the floor for writing that many
+messages.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ delivered into a folder (so a confirmation link can be clicked) and due jobs run
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import threading
@@ -169,6 +170,14 @@ def _background(
     "things out; residents then receive nothing).",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port and the database (not with --demo); mail and "
+    "due jobs are handled once, by this command's own process.",
+)
+@click.option(
     "--frame-ancestor",
     "frame_ancestors",
     multiple=True,
@@ -184,6 +193,7 @@ def group(
     out: Path | None,
     force: bool,
     mail_folder: Path | None,
+    workers: int,
     frame_ancestors: tuple[str, ...],
 ) -> None:
     """Run the web app with uvicorn and deliver queued mail in the background.
@@ -202,6 +212,8 @@ def group(
     clock: Clock
     if out is not None and not demo:
         raise click.UsageError("--out is for --demo; use --mail-folder to keep mail in a folder")
+    if workers > 1 and demo:
+        raise click.UsageError("--workers is for a real database; the demo runs in one process")
     _check_port(host, port)
     mailer: Mailer | None = None
     mail_dir: Path | None = mail_folder
@@ -262,7 +274,27 @@ def group(
     try:
         # The app reads X-Forwarded-For itself, from settings.web.trusted_proxies only.
         options = uvicorn_options(settings.web.trusted_proxies)
-        uvicorn.run(app, host=host, port=port, log_level="info", **options)
+        if workers > 1:
+            from participatie.web.serving import environment
+
+            # Each process builds its own app from the same settings (serving.app).
+            os.environ.update(environment(settings, frame_ancestors))
+            click.echo(f"{workers} server processes")
+            # A process must answer uvicorn's health check within this many seconds;
+            # the default (5) kills processes still importing on a busy machine.
+            if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+                options["timeout_worker_healthcheck"] = 60
+            uvicorn.run(
+                "participatie.web.serving:app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                **options,
+            )
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="info", **options)
     finally:
         stop.set()
         if worker.is_alive():

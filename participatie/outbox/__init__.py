@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from participatie.db import new_id
 from participatie.errors import InvalidInput
 from participatie.links import find_links
+from participatie.outbox.bulk import Mail, insert_rows, row_values
 from participatie.outbox.delivery import (
     BACKOFF_MAX,
     UNAVAILABLE_PREFIX,
@@ -48,6 +49,7 @@ __all__ = [
     "BACKOFF_MAX",
     "DeliveryReport",
     "FolderMailer",
+    "Mail",
     "Mailer",
     "Outbox",
     "OutboxMessage",
@@ -154,6 +156,37 @@ class Outbox:
             statement.returning(OUTBOX.c.id)
         ).scalar_one_or_none()
         return inserted
+
+    def enqueue_many(self, session: Session, mails: Iterable[Mail]) -> list[uuid.UUID | None]:
+        """Queue a page of messages in one statement; what ``enqueue`` does for each.
+
+        ``mails`` are ``participatie.outbox.Mail`` (to, template, context, locale,
+        headers, dedupe_key, subject_type, subject_id, available_at, and optionally the
+        text already ``rendered``). Returns, in order, each message's id, or ``None``
+        where its ``dedupe_key`` was queued before (or earlier in the same page): running
+        the same page twice queues nothing twice. Raises ``InvalidInput`` (code
+        ``invalid_input``, field ``to``) for an address without ``@``, before anything is
+        written. Inserts go a thousand rows per statement (``INSERT .. ON CONFLICT
+        (dedupe_key) DO NOTHING RETURNING id`` on PostgreSQL and SQLite; on MariaDB the
+        known keys are read first, see ``outbox.bulk.insert_rows``).
+        """
+
+        now = self._p.clock.now()
+        globals_ = self._p.template_globals()
+        rows: list[dict[str, Any]] = []
+        for mail in mails:
+            if not mail.to or "@" not in mail.to:
+                raise InvalidInput(f"cannot send mail to {mail.to!r}", field="to")
+            locale = mail.locale or self._p.settings.locale
+            rendered = mail.rendered
+            if rendered is None:
+                ctx = {**globals_, **(mail.context or {})}
+                rendered = self._p.render_mail(mail.template, locale, ctx)
+            rows.append(row_values(mail, locale, rendered, now))
+        # The caller's pending ORM rows (enqueue without a key) go first, in order.
+        session.flush()
+        inserted = insert_rows(session, rows)
+        return [row["id"] if row["id"] in inserted else None for row in rows]
 
     # -- delivery -------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from participatie.identity import (
     mailbox_key,
     normalize_email,
 )
+from participatie.outbox.bulk import Mail
 from participatie.petitions import abuse
 from participatie.petitions.errors import (
     PetitionNotFound,
@@ -188,11 +189,28 @@ class PetitionCore:
         dedupe_key: str | None,
         cap: Cap = None,
     ) -> uuid.UUID | None:
+        mail = self.confirmation_mail(row, sig, template=template, dedupe_key=dedupe_key)
+        return self.mail(
+            s,
+            to=mail.to,
+            template=mail.template,
+            locale=mail.locale,
+            context=dict(mail.context or {}),
+            dedupe_key=mail.dedupe_key,
+            subject_type=mail.subject_type,
+            subject_id=mail.subject_id,
+            cap=cap,
+        )
+
+    def confirmation_mail(
+        self, row: Any, sig: Any, *, template: str, dedupe_key: str | None
+    ) -> Mail:
+        """The confirmation (or reminder) mail of a signature, with its two links."""
+
         assert sig.email is not None and sig.email_hash is not None
         confirm = self.token("petition.confirm", str(sig.id), bound_to=sig.email_hash)
         withdraw = self.token("petition.withdraw", str(sig.id), bound_to=sig.email_hash)
-        return self.mail(
-            s,
+        return Mail(
             to=sig.email,
             template=template,
             locale=sig.locale,
@@ -206,7 +224,6 @@ class PetitionCore:
             dedupe_key=dedupe_key,
             subject_type=SIGNATURE,
             subject_id=sig.id,
-            cap=cap,
         )
 
     def mail(self, s: Session, *, cap: Cap = None, **kwargs: Any) -> uuid.UUID | None:

@@ -1,5 +1,5 @@
-"""The petition's verified counter and the rows it stands for: changing signature states
-so the counter moves by exactly the rows a statement changed, and checking that it did.
+"""The petition's verified counter and tally and the rows they stand for: changing signature
+states so both move by exactly the rows a statement changed, and checking that they did.
 """
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from participatie.petitions import tally
 from participatie.petitions.models import VERIFIED, CounterShardRow, SignatureRow
 from participatie.petitions.schemas import CountCheck, CountDrift
 
@@ -20,9 +21,14 @@ STATE_ORDER = ("pending", "fraudulent", "withdrawn", "verified", "invalidated")
 
 
 def change_states(
-    s: Session, where: Sequence[Any], states: Iterable[str], values: dict[str, Any]
+    s: Session,
+    petition_id: uuid.UUID,
+    where: Sequence[Any],
+    states: Iterable[str],
+    values: dict[str, Any],
 ) -> dict[str, int]:
-    """Set ``values`` on the signatures matching ``where`` whose state is one of ``states``.
+    """Set ``values`` (with the new ``status``) on the petition's signatures matching
+    ``where`` whose state is one of ``states``; the tally moves with them.
 
     One UPDATE per state, each restricted to that state, and each state's number is the
     row count of its own statement. A count taken before the update would miss a
@@ -30,24 +36,13 @@ def change_states(
     was counted as pending, and the counter keeps it. Per-state statements close that
     gap on every dialect: PostgreSQL re-checks the state of a row that changed under it
     (READ COMMITTED), InnoDB does the same after its semi-consistent read, and SQLite
-    has one writer at a time.
+    has one writer at a time. Verified rows are locked and changed by id, so the counts
+    per wijk and day move by exactly those rows (``tally.change_states``).
     """
 
-    wanted = set(states)
-    changed: dict[str, int] = {}
-    for state in sorted(wanted, key=_order):
-        result = s.execute(
-            update(SignatureRow)
-            .where(*where, SignatureRow.status == state)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        changed[state] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    return changed
-
-
-def _order(state: str) -> tuple[int, str]:
-    return (STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER), state)
+    rest = dict(values)
+    new = str(rest.pop("status"))
+    return tally.change_states(s, petition_id, where, states, new, rest, STATE_ORDER)
 
 
 def check(s: Session, petition_id: uuid.UUID) -> CountCheck:
@@ -66,14 +61,21 @@ def check(s: Session, petition_id: uuid.UUID) -> CountCheck:
         .scalar_subquery()
     )
     counter, rows = (int(v) for v in s.execute(select(shards, verified)).one())
-    if counter == rows:
+    off = tally.drifts(s, petition_id)
+    if counter == rows and not off:
         return CountCheck(petition_id=petition_id, counter=counter, rows=rows, ok=True)
-    drift = CountDrift(
-        message=(
+    parts = []
+    if counter != rows:
+        parts.append(
             f"the counter of petition {petition_id} says {counter} verified signatures, "
             f"the signatures say {rows}"
-        ),
-        counter=counter,
-        rows=rows,
+        )
+    parts.extend(
+        f"the {d.kind} count {d.label or '(none)'!r} of petition {petition_id} says "
+        f"{d.kept}, the signatures say {d.rows}"
+        for d in off
     )
-    return CountCheck(petition_id=petition_id, counter=counter, rows=rows, ok=False, error=drift)
+    drift = CountDrift(message="; ".join(parts), counter=counter, rows=rows)
+    return CountCheck(
+        petition_id=petition_id, counter=counter, rows=rows, ok=False, error=drift, tallies=off
+    )

@@ -263,6 +263,7 @@ class Desk(Part):
             where = self._criteria(petition_id, criteria)
             changed = counts.change_states(
                 s,
+                row.id,
                 [where[0], *where[2:]],
                 criteria.statuses,
                 {

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput
+from participatie.outbox.bulk import Mail, Texts
 from participatie.petitions.core import Part
 from participatie.petitions.models import (
     ANSWERED,
@@ -109,26 +110,34 @@ class Handover(Part):
             self.core.mail_creator(s, row, "petitions_answer", "answer", {**context, "unsub": ""})
             queued = 0
             per_minute = self.settings.answer_per_minute
+            # A page of signers at a time: the text rendered once per language (the
+            # unsubscribe link filled in), the page's messages queued in one statement.
+            texts = Texts(self._p, "petitions_answer", "unsub")
+            mails: list[Mail] = []
             for sig_id, address, email_hash, locale in self._answer_recipients(s, row.id):
                 token = self.core.token("petition.unsubscribe", str(sig_id), bound_to=email_hash)
                 unsub = self._p.url("petition.unsubscribe", token=token)
-                message = self.core.mail(
-                    s,
-                    to=address,
-                    template="petitions_answer",
-                    locale=locale,
-                    context={**context, "unsub": unsub},
-                    headers={
-                        "List-Unsubscribe": f"<{unsub}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                    },
-                    dedupe_key=f"petition-answer:{sig_id}",
-                    subject_type=SIGNATURE,
-                    subject_id=sig_id,
-                    available_at=now + timedelta(minutes=queued // per_minute),
+                mails.append(
+                    Mail(
+                        to=address,
+                        template="petitions_answer",
+                        locale=locale,
+                        headers={
+                            "List-Unsubscribe": f"<{unsub}>",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                        },
+                        dedupe_key=f"petition-answer:{sig_id}",
+                        subject_type=SIGNATURE,
+                        subject_id=sig_id,
+                        # Spread by position: never faster than the rate per minute.
+                        available_at=now + timedelta(minutes=(queued + len(mails)) // per_minute),
+                        rendered=texts.render(locale, locale, context, unsub),
+                    )
                 )
-                if message is not None:
-                    queued += 1
+                if len(mails) >= PAGE:
+                    queued += sum(i is not None for i in self._p.outbox.enqueue_many(s, mails))
+                    mails = []
+            queued += sum(i is not None for i in self._p.outbox.enqueue_many(s, mails))
             self.core.audit(
                 s,
                 actor,

@@ -8,9 +8,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from participatie.petitions import tally
 from participatie.petitions.models import (
     ANSWERED,
     CLOSED,
@@ -115,17 +116,20 @@ def remind_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
             )
             .limit(BATCH)
         ).scalars()
-        count = 0
+        mails = []
         for sig in pending:
             sig.reminded_at = now
-            core.send_confirmation(
-                session,
-                row,
-                sig,
-                template="petitions_reminder",
-                dedupe_key=f"petition-reminder:{sig.id}",
+            mails.append(
+                core.confirmation_mail(
+                    row,
+                    sig,
+                    template="petitions_reminder",
+                    dedupe_key=f"petition-reminder:{sig.id}",
+                )
             )
-            count += 1
+        # The batch's reminders in one statement (each still once, by its key).
+        p.outbox.enqueue_many(session, mails)
+        count = len(mails)
         if count:
             per_petition[str(petition_id)] = count
             core.audit(session, "system", "petition.reminders_sent", row, {"count": count})
@@ -147,12 +151,7 @@ def delete_unconfirmed(p: Participatie, session: Session, now: datetime) -> int:
     from participatie.petitions.privacy import erase_messages
 
     erase_messages(session, address=None, subject_ids=[str(i) for i in ids])
-    result = session.execute(
-        delete(SignatureRow)
-        .where(SignatureRow.id.in_(ids), SignatureRow.status == PENDING)
-        .execution_options(synchronize_session=False)
-    )
-    deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted = tally.delete_pending(session, SignatureRow.id.in_(ids))
     p.audit.record(
         session,
         actor="system",
@@ -191,11 +190,7 @@ def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any
     done: dict[str, Any] = {}
     for row in due:
         # Pending signatures never counted; they go. The others keep state, area and day.
-        session.execute(
-            delete(SignatureRow)
-            .where(SignatureRow.petition_id == row.id, SignatureRow.status == PENDING)
-            .execution_options(synchronize_session=False)
-        )
+        tally.delete_pending(session, SignatureRow.petition_id == row.id)
         sig_ids = session.execute(
             select(SignatureRow.id).where(
                 SignatureRow.petition_id == row.id, SignatureRow.anonymised_at.is_(None)
@@ -230,7 +225,8 @@ def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any
 
 
 def verify_counts(p: Participatie, session: Session, now: datetime) -> dict[str, Any]:
-    """Check the counter of every open or recently changed petition against its rows.
+    """Check the counter and the tally (counts per state, wijk and day) of every open or
+    recently changed petition against its rows.
 
     A drift is logged, written to the audit log (``petition.count_drift``, both numbers)
     and returned in the job result; it is not corrected. A counter that drifted is
@@ -258,13 +254,16 @@ def verify_counts(p: Participatie, session: Session, now: datetime) -> dict[str,
         if result.ok:
             continue
         log.warning("petition counter drift: %s", result.error.message if result.error else "")
-        drifts[str(petition_id)] = {"counter": result.counter, "rows": result.rows}
+        found: dict[str, Any] = {"counter": result.counter, "rows": result.rows}
+        if result.tallies:
+            found["tallies"] = [d.model_dump() for d in result.tallies]
+        drifts[str(petition_id)] = found
         p.audit.record(
             session,
             actor="system",
             action="petition.count_drift",
             subject_type="petition",
             subject_id=petition_id,
-            data={"counter": result.counter, "rows": result.rows},
+            data=found,
         )
     return {"checked": checked, "drift": drifts}

@@ -247,3 +247,26 @@ class RuleRow(IdMixin, Base):
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(255))
+
+
+class TallyRow(Base):
+    """Signatures counted by state, by wijk and by day (verified only), in shards.
+
+    Kept in step with the signature rows by the statements that change them
+    (``petitions/tally.py``), so pages read these few rows instead of the signatures.
+    ``kind`` is ``state``, ``area`` or ``day``; ``label`` the state, the wijk's code
+    (empty for none) or the ISO day; ``n`` the shard's part (may be negative).
+
+    No foreign key to the petition (petitions are never deleted): checking one locks the
+    petition's row in share mode whenever a count's row is first written, so a desk
+    action holding that row (a bulk invalidation) and a confirmation holding its
+    signature would each wait for the other.
+    """
+
+    __tablename__ = "participatie_petition_tally"
+
+    petition_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    label: Mapped[str] = mapped_column(String(50), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)

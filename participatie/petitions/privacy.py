@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from participatie.errors import TokenExpired, TokenInvalid
 from participatie.outbox.models import OutboxMessageRow
+from participatie.petitions import tally
 from participatie.petitions.core import Part
 from participatie.petitions.models import (
-    PENDING,
     CoinitiatorRow,
     PetitionRow,
     SignatureRow,
@@ -176,11 +176,7 @@ class Privacy(Part):
             ).scalars()
         )
         # Pending ones never counted: they go entirely.
-        s.execute(
-            delete(SignatureRow)
-            .where(SignatureRow.email_hash == email_hash, SignatureRow.status == PENDING)
-            .execution_options(synchronize_session=False)
-        )
+        tally.delete_pending(s, SignatureRow.email_hash == email_hash)
         anonymise_signatures(s, SignatureRow.email_hash == email_hash, now)
         petitions = s.execute(
             update(PetitionRow)

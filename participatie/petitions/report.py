@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from participatie.areas import AreaRow
 from participatie.exports import deterministic_json, write_excel_csv
 from participatie.formatting import format_day, format_moment
+from participatie.petitions import tally
 from participatie.petitions.models import (
     SIGNATURE_STATES,
     VERIFIED,
@@ -44,23 +45,14 @@ STREAM_BATCH = 2000
 
 def desk_stats(p: Participatie, s: Session, row: PetitionRow) -> DeskStats:
     pid = row.id
-    states = dict.fromkeys(SIGNATURE_STATES, 0)
-    online: dict[str | None, int] = {}
-    days: dict[Any, int] = {}
-    # One pass over the petition's signatures (grouped by state, wijk and day) serves the
+    # The tally (counts per state, wijk and day kept in step with the rows) serves the
     # states, the wijken and the days; the headline figure comes from the counter shards.
-    for status, area, day, n in s.execute(
-        select(
-            SignatureRow.status, SignatureRow.area_code, SignatureRow.confirmed_day, func.count()
-        )
-        .where(SignatureRow.petition_id == pid)
-        .group_by(SignatureRow.status, SignatureRow.area_code, SignatureRow.confirmed_day)
-    ):
-        states[str(status)] = states.get(str(status), 0) + int(n)
-        if status == VERIFIED:
-            online[area] = online.get(area, 0) + int(n)
-            if day is not None:
-                days[day] = days.get(day, 0) + int(n)
+    # Neither reads a signature, so the page costs the same at 100 or 100,000 of them.
+    counted = tally.read(s, pid)
+    states = dict.fromkeys(SIGNATURE_STATES, 0)
+    states.update(counted.states)
+    online = counted.areas
+    days = counted.days
     verified = int(
         s.execute(
             select(func.coalesce(func.sum(CounterShardRow.verified), 0)).where(

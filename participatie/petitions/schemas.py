@@ -306,12 +306,28 @@ class ErasureResult(BaseModel):
     messages: int
 
 
+class TallyDrift(BaseModel):
+    """One count of the tally that differs from the signature rows.
+
+    ``kind`` is ``state`` (``label``: the state), ``area`` (the wijk's code, empty for
+    none; verified only) or ``day`` (ISO date of confirmation; verified only); ``kept``
+    is the tally's number, ``rows`` the signatures'.
+    """
+
+    kind: str
+    label: str
+    kept: int
+    rows: int
+
+
 class CountCheck(BaseModel):
-    """What ``p.petitions.verify_counts`` found: the counter shards against the rows.
+    """What ``p.petitions.verify_counts`` found: the counter shards and the tally
+    (counts per state, wijk and day) against the rows.
 
     ``counter`` is the sum of the counter shards (what pages show), ``rows`` the number
-    of signatures in state ``verified``. ``ok`` is False when they differ; ``error`` then
-    carries the code ``petition.count_drift`` and a message naming both numbers.
+    of signatures in state ``verified``; ``tallies`` lists every count per state, wijk or
+    day that differs from the rows. ``ok`` is False when anything differs; ``error`` then
+    carries the code ``petition.count_drift`` and a message naming the numbers.
     """
 
     petition_id: uuid.UUID
@@ -319,6 +335,7 @@ class CountCheck(BaseModel):
     rows: int
     ok: bool
     error: CountDrift | None = None
+    tallies: list[TallyDrift] = []
 
 
 class CountDrift(BaseModel):

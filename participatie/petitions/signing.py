@@ -19,7 +19,7 @@ from participatie.identity import (
     normalize_postcode,
     parse_ip,
 )
-from participatie.petitions import abuse
+from participatie.petitions import abuse, tally
 from participatie.petitions.core import Part
 from participatie.petitions.errors import (
     PetitionClosed,
@@ -180,6 +180,7 @@ class Signing(Part):
             if not self._insert_signature(s, values):
                 # The same address signed at this very moment: the database decided.
                 return receipt
+            self._tally(s, row.id, tally.moves(None, values["status"], area=None, day=None))
             # The mail goes out for a fraudulent signature too: a bot learns nothing.
             self.core.send_confirmation(
                 s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
@@ -228,16 +229,12 @@ class Signing(Part):
             if sig.status == PENDING:
                 if not self.core.confirmable(row):
                     raise PetitionClosed("this petition has closed", field="token")
-                done = s.connection().execute(
-                    CONFIRM,
-                    {
-                        "sid": sig.id,
-                        "now": now,
-                        "day": now.astimezone(self._p.settings.zone).date(),
-                    },
-                )
+                day = now.astimezone(self._p.settings.zone).date()
+                done = s.connection().execute(CONFIRM, {"sid": sig.id, "now": now, "day": day})
                 if done.rowcount == 1:
                     self.core.bump(s, row.id, 1)
+                    moved = tally.moves(PENDING, VERIFIED, area=sig.area_code, day=day)
+                    self._tally(s, row.id, moved)
                     self.core.check_thresholds(s, row)
             return Confirmation(petition_id=row.id, petition_title=row.title)
 
@@ -263,8 +260,14 @@ class Signing(Part):
                 .values(status=SIG_WITHDRAWN, withdrawn_at=self._p.clock.now())
                 .execution_options(synchronize_session=False)
             )
-            if done.rowcount == 1 and sig.status == VERIFIED:  # type: ignore[attr-defined]
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return
+            if sig.status == VERIFIED:
                 self.core.bump(s, row.id, -1)
+            moved = tally.moves(
+                sig.status, SIG_WITHDRAWN, area=sig.area_code, day=sig.confirmed_day
+            )
+            self._tally(s, row.id, moved)
 
     @retry_transient
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
@@ -277,6 +280,9 @@ class Signing(Part):
             sig.notify_answer = False
 
     # -- counting and statistics -------------------------------------------------------
+
+    def _tally(self, s: Session, petition_id: uuid.UUID, changes: tally.Moves) -> None:
+        tally.apply(s, petition_id, changes, shards=self.settings.counter_shards)
 
     def _insert_signature(self, s: Session, values: dict[str, Any]) -> bool:
         """Insert unless the address signed already; False when the database said no."""
@@ -337,11 +343,17 @@ class Signing(Part):
             values.update(status=PENDING, withdrawn_at=None)
         done = s.execute(
             update(SignatureRow)
-            .where(SignatureRow.id == sig.id, SignatureRow.resends == sig.resends)
+            .where(
+                SignatureRow.id == sig.id,
+                SignatureRow.resends == sig.resends,
+                SignatureRow.status == sig.status,
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount == 1:  # type: ignore[attr-defined]
+            if sig.status == SIG_WITHDRAWN:
+                self._tally(s, row.id, tally.moves(sig.status, PENDING, area=None, day=None))
             self.core.send_confirmation(
                 s,
                 row,

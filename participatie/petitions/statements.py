@@ -80,7 +80,7 @@ EXISTING = (
     )
     .limit(1)
 )
-CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash).where(
+CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash, _S.area_code).where(
     _S.id == bindparam("sid")
 )
 CONFIRM = (

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from participatie.outbox.bulk import Mail, Texts
 from participatie.subscriptions.events import DOSSIER, PETITION
 from participatie.subscriptions.models import EventRow, FollowRow, SubscriberRow
 from participatie.subscriptions.schemas import MUNICIPALITY, DigestRun
@@ -173,9 +174,11 @@ def send_digests(
     if not events:
         return DigestRun(period=period_name, subscribers=0, queued=0)
     newest = events[-1].seq
+    texts = Texts(p, "subscriptions_digest", "manage_url")
     for page in _pages(s, frequency, newest):
         follows = _follows(s, [row.id for row in page])
-        marks: list[dict[str, Any]] = []
+        mails: list[Mail] = []
+        news_marks: list[dict[str, Any]] = []
         for row in page:
             subscribers += 1
             mine = follows.get(row.id, [])
@@ -183,27 +186,37 @@ def send_digests(
             if not news:
                 continue
             unsub = p.subscriptions.manage_url(row.id, row.mailbox_hash)
-            message = p.outbox.enqueue(
-                s,
-                to=row.address,
-                template="subscriptions_digest",
-                locale=row.locale,
-                context={
+            # Subscribers with the same news in the same language get the same text but
+            # their own link: rendered once per (language, events), the link filled in.
+            rendered = texts.render(
+                (row.locale, tuple(e.seq for e in news)),
+                row.locale,
+                {
                     "events": [_context(e) for e in news],
                     "frequency": frequency,
                     "period": period_name,
-                    "manage_url": unsub,
                 },
-                headers=headers(unsub),
-                dedupe_key=f"subscription-digest:{row.id}:{frequency}:{period_name}",
-                subject_type=SUBSCRIBER,
-                subject_id=row.id,
+                unsub,
             )
-            # A digest of this period exists already (another runner, an earlier run):
-            # the events it did not carry wait for the next period.
-            if message is not None:
-                queued += 1
-                marks.append({"sid": row.id, "mark": news[-1].seq})
+            mails.append(
+                Mail(
+                    to=row.address,
+                    template="subscriptions_digest",
+                    locale=row.locale,
+                    headers=headers(unsub),
+                    dedupe_key=f"subscription-digest:{row.id}:{frequency}:{period_name}",
+                    subject_type=SUBSCRIBER,
+                    subject_id=row.id,
+                    rendered=rendered,
+                )
+            )
+            news_marks.append({"sid": row.id, "mark": news[-1].seq})
+        # One INSERT for the page's digests. A digest of this period that exists already
+        # (another runner, an earlier run) is not queued again, and its subscriber's mark
+        # stays: the events it did not carry wait for the next period.
+        ids = p.outbox.enqueue_many(s, mails)
+        marks = [mark for mark, queued_id in zip(news_marks, ids, strict=True) if queued_id]
+        queued += len(marks)
         if marks:
             # One statement for the page (executemany), not one round trip per subscriber.
             s.connection().execute(MOVE_MARK, marks)
@@ -252,6 +265,8 @@ def send_urgent(p: Participatie, s: Session, now: datetime) -> int:
             )
         )
         done: set[uuid.UUID] = set()
+        texts = Texts(p, "subscriptions_event", "manage_url")
+        mails: list[Mail] = []
         for sid, address, locale, key, kind, target, topics, since in s.execute(query):
             follow = Followed(
                 kind, target, frozenset(topics.split(",")) if topics else frozenset(), since
@@ -260,18 +275,22 @@ def send_urgent(p: Participatie, s: Session, now: datetime) -> int:
                 continue
             done.add(sid)
             unsub = p.subscriptions.manage_url(sid, key)
-            message = p.outbox.enqueue(
-                s,
-                to=address,
-                template="subscriptions_event",
-                locale=locale,
-                context={"event": _context(event), "manage_url": unsub},
-                headers=headers(unsub),
-                dedupe_key=f"subscription-event:{sid}:{event.seq}",
-                subject_type=SUBSCRIBER,
-                subject_id=sid,
+            mails.append(
+                Mail(
+                    to=address,
+                    template="subscriptions_event",
+                    locale=locale,
+                    headers=headers(unsub),
+                    dedupe_key=f"subscription-event:{sid}:{event.seq}",
+                    subject_type=SUBSCRIBER,
+                    subject_id=sid,
+                    rendered=texts.render(locale, locale, {"event": _context(event)}, unsub),
+                )
             )
-            queued += message is not None
+            if len(mails) >= PAGE:
+                queued += sum(i is not None for i in p.outbox.enqueue_many(s, mails))
+                mails = []
+        queued += sum(i is not None for i in p.outbox.enqueue_many(s, mails))
         row.notified_at = now
     s.flush()
     return queued
