@@ -72,11 +72,14 @@ def todo(request: Request, staff: Staff) -> Response:
                         count=progress.differences,
                     )
                 )
-    dossiers = [
-        (summary, [a for a in DOSSIER_ACTIONS if staff.may(a, str(summary.id))])
-        for summary in p.reactions.list_dossiers()
+    dossiers = (
+        [
+            (summary, [a for a in DOSSIER_ACTIONS if staff.may(a, str(summary.id))])
+            for summary in p.reactions.list_dossiers()
+        ]
         if staff.allowed.intersection(DOSSIER_ACTIONS)
-    ]
+        else []
+    )
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
