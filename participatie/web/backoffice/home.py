@@ -75,11 +75,14 @@ def todo(request: Request, staff: Staff) -> Response:
                     )
                 )
     items.extend(dossier_todos(p, staff, now))
-    dossiers = [
-        (summary, [a for a in DOSSIER_LINKS if staff.may(a, str(summary.id))])
-        for summary in p.reactions.list_dossiers()
+    dossiers = (
+        [
+            (summary, [a for a in DOSSIER_LINKS if staff.may(a, str(summary.id))])
+            for summary in p.reactions.list_dossiers()
+        ]
         if staff.allowed.intersection(DOSSIER_LINKS)
-    ]
+        else []
+    )
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
