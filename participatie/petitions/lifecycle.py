@@ -52,7 +52,24 @@ class Lifecycle(Part):
         self, data: PetitionIn, *, ip: str | None = None, session: Session | None = None
     ) -> Petition:
         """A creator submits a petition; it waits for the creator to confirm their address.
-        ``ip``: the requester's address, for the send caps on the confirmation mail."""
+
+        Args:
+            data: title, summary, text, the creator's name and address, the closing time
+                asked for, the language and optional requirements.
+            ip: the requester's address, for the send caps on the confirmation mail.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition in status ``draft``.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``creator_email``.
+            InvalidInput: ``input.invalid``, field ``closes_at``: no time zone, in the
+                past, or later than ``Settings.petitions.max_duration`` allows.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         email = self.core.email(data.creator_email, field="creator_email")
         now = self._p.clock.now()
