@@ -46,7 +46,8 @@ class Progress:
             return
         click.echo("\r\033[K", nl=False, err=True)
         click.echo(line)
-        self._bar.render_progress()
+        # Drawn again by hand: click skips a redraw when its own line did not change.
+        click.echo(self._bar.format_progress_line(), nl=False, err=True)
 
 
 @contextmanager
