@@ -104,6 +104,9 @@ class Participatie:
         from participatie.subscriptions.service import Subscriptions
 
         self.subscriptions: Subscriptions = Subscriptions(self)
+        from participatie.privacy import Privacy
+
+        self.privacy: Privacy = Privacy(self)
         from participatie import retention
 
         retention.register(self)

@@ -89,6 +89,12 @@ def receive(
         raise InvalidInput("the received time lies in the future", field="received_at")
     submitters = _clean_submitters(ctx, s, data.submitters)
     dossier = ctx.dossier(s, dossier_id, lock=True)
+    # Under the dossier's lock, so two racing posts of one form see each other.
+    earlier = _same_reaction(s, dossier.id, data.channel, text, submitters, now)
+    if earlier is not None:
+        return ReceivedReaction(
+            reaction=reaction_out(earlier), acknowledgement_emails=0, duplicate=True
+        )
     themes: dict[str, ThemeRow] = {}
     for index, point in enumerate(data.points):
         if point.theme:
@@ -175,6 +181,48 @@ def receive(
         points=len(data.points),
     )
     return ReceivedReaction(reaction=reaction_out(reaction), acknowledgement_emails=emails)
+
+
+#: A form posted twice within this time (a double click, the back button, a retry after a
+#: dropped connection) is one reaction.
+REPOST_WINDOW = timedelta(minutes=30)
+
+
+def _same_reaction(
+    s: Session,
+    dossier_id: uuid.UUID,
+    channel: str,
+    text: str,
+    submitters: Sequence[dict[str, Any]],
+    now: Any,
+) -> ReactionRow | None:
+    """The reaction this one repeats: same dossier, channel, text and first submitter (by
+    e-mail address, else by name), received within :data:`REPOST_WINDOW`. A reaction
+    without a name or address is never taken for another one."""
+
+    if not submitters:
+        return None
+    first = submitters[0]
+    email, name = first.get("email"), first.get("name")
+    if not email and not name:
+        return None
+    query = (
+        select(ReactionRow)
+        .join(SubmitterRow, SubmitterRow.reaction_id == ReactionRow.id)
+        .where(
+            ReactionRow.dossier_id == dossier_id,
+            ReactionRow.channel == channel,
+            ReactionRow.created_at >= now - REPOST_WINDOW,
+            SubmitterRow.position == 1,
+            SubmitterRow.email == email if email else SubmitterRow.name == name,
+        )
+        .order_by(ReactionRow.number)
+    )
+    for row in s.scalars(query):
+        # Text compared here, not in SQL: long text columns do not compare alike everywhere.
+        if row.text == text:
+            return row
+    return None
 
 
 class Intake(ReactionsPart):

@@ -250,6 +250,16 @@ class Submitter(BaseModel):
     locale: str
 
 
+class SubmitterRecord(BaseModel):
+    """One reaction a resident signed, with what is stored about them (access request)."""
+
+    dossier_id: uuid.UUID
+    dossier_title: str
+    received_at: datetime
+    channel: str
+    submitter: Submitter
+
+
 class ThemeIn(_In):
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=255)
@@ -340,6 +350,10 @@ class ReceivedReaction(BaseModel):
 
     reaction: Reaction
     acknowledgement_emails: int
+    #: True when the same form came in again (same dossier, channel, text and first
+    #: submitter within 30 minutes): ``reaction`` is the one received before, and nothing
+    #: new was stored or sent.
+    duplicate: bool = False
 
 
 class ImportRowError(BaseModel):

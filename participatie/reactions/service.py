@@ -19,13 +19,16 @@ from participatie.reactions.dossiers import Dossiers
 from participatie.reactions.intake import Intake
 from participatie.reactions.nota import Reporting
 from participatie.reactions.overdue import Deadlines
+from participatie.reactions.privacy import ContactDetails
 from participatie.reactions.schemas import ArchiveManifest
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 
-class Reactions(Dossiers, Intake, Assessment, Answers, Letters, Deadlines, Reporting):
+class Reactions(
+    Dossiers, Intake, Assessment, Answers, Letters, Deadlines, Reporting, ContactDetails
+):
     """The facade's ``reactions`` attribute."""
 
     def __init__(self, p: Participatie) -> None:

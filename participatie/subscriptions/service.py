@@ -405,6 +405,49 @@ class Subscriptions:
 
     erase = unsubscribe
 
+    def personal_data(self, email: str, *, session: Session | None = None) -> Subscription | None:
+        """The subscription of this address's mailbox (for an access request), or None.
+        Raises ``InvalidEmail`` (``input.email``)."""
+
+        key = self._mailbox(email)
+        with self._p.unit_of_work(session, readonly=True) as s:
+            row = s.execute(
+                select(SubscriberRow).where(SubscriberRow.mailbox_hash == key)
+            ).scalar_one_or_none()
+            return self._out(row) if row is not None else None
+
+    def erase_address(self, email: str, *, actor: str, session: Session | None = None) -> int:
+        """Erase this mailbox's subscription and unconfirmed requests with their mail (an
+        erasure request at the desk). Returns 1 when a subscription went, else 0.
+        Raises ``InvalidEmail`` (``input.email``)."""
+
+        key = self._mailbox(email)
+        with self._p.unit_of_work(session) as s:
+            row = s.execute(
+                select(SubscriberRow).where(SubscriberRow.mailbox_hash == key)
+            ).scalar_one_or_none()
+            if row is not None:
+                self._erase(s, row)
+            else:
+                requests = list(
+                    s.execute(select(RequestRow.id).where(RequestRow.mailbox_hash == key)).scalars()
+                )
+                self._p.outbox.erase(s, subject_type=REQUEST, subject_ids=requests)
+                s.execute(delete(RequestRow).where(RequestRow.mailbox_hash == key))
+            self._p.audit.record(
+                s,
+                actor=actor,
+                action="subscription.personal_data_erased",
+                subject_type="privacy_request",
+                subject_id=key[:32],
+                data={"subscriptions": int(row is not None)},
+            )
+            return int(row is not None)
+
+    def _mailbox(self, email: str) -> str:
+        address = normalize_email(email, field="email")
+        return self._p.hasher.mailbox(mailbox_key(address, self._p.settings.mailboxes))
+
     def _erase(self, s: Session, row: SubscriberRow) -> None:
         requests = list(
             s.execute(

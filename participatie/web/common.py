@@ -282,6 +282,25 @@ def form_text(form: Any, name: str, *, limit: int = 2000) -> str:
     return clean.strip()[:limit]
 
 
+def check_fields(
+    t: Translator, errors: dict[str, str], values: dict[str, Any], checks: dict[str, Any]
+) -> None:
+    """Run each field's own check (``normalize_email``, ``normalize_postcode``) on what
+    was typed, adding its message to ``errors`` unless the field has one already: a form
+    reports every problem at once, not one round at a time."""
+
+    from participatie.errors import InvalidInput
+
+    for name, check in checks.items():
+        value = values.get(name)
+        if name in errors or not isinstance(value, str) or not value:
+            continue
+        try:
+            check(value, field=name)
+        except InvalidInput as exc:
+            errors[name] = t.error(exc)
+
+
 def plain_redirect(url: str) -> Response:
     return Response(status_code=303, headers={"location": url, "cache-control": "no-store"})
 

@@ -12,6 +12,8 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
+from participatie.identity import normalize_email
+from participatie.subscriptions.errors import NothingToFollow
 from participatie.subscriptions.schemas import (
     MUNICIPALITY,
     TOPICS,
@@ -22,6 +24,7 @@ from participatie.subscriptions.schemas import (
 )
 from participatie.web.common import (
     check_csrf,
+    check_fields,
     facade,
     form_text,
     remote_ip,
@@ -80,6 +83,10 @@ def _subscribe(request: Request, form: FormData) -> HTMLResponse:
         "petition_id": form_text(form, "petition_id", limit=40),
     }
     errors: dict[str, str] = {}
+    check_fields(t, errors, values, {"email": normalize_email})
+    if not (values["areas"] or values["dossier_id"] or values["petition_id"]):
+        # The service says the same; asked here too, so it shows with the address's problem.
+        errors["areas"] = t.error(NothingToFollow)
     try:
         data = SubscriptionIn(
             email=values["email"],
@@ -93,8 +100,8 @@ def _subscribe(request: Request, form: FormData) -> HTMLResponse:
     except ValidationError as exc:
         for problem in exc.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "email"
-            errors[name if name in LABELS else "areas"] = t.error(InvalidInput)
-    else:
+            errors.setdefault(name if name in LABELS else "areas", t.error(InvalidInput))
+    if not errors:
         try:
             facade(request).subscriptions.subscribe(data, ip=remote_ip(request))
         except InvalidInput as exc:

@@ -204,20 +204,35 @@ def test_rules_and_privacy(site: Site, page: Any) -> None:
     submit(page, "button:text-is('Verwijderen')")
     assert p.petitions.rules() == []
 
+    from participatie.reactions.schemas import ReactionIn, SubmitterIn
+    from tests.reactions.conftest import new_dossier
+
+    dossier = new_dossier(p)
+    p.reactions.submit(
+        dossier,
+        ReactionIn(
+            text="Graag een losloopweide.",
+            submitters=[
+                SubmitterIn(name="Vera Vraag", email="vraag@example.nl", phone="0501234567")
+            ],
+        ),
+    )
     visit(page, f"{site.base}/beheer/privacy")
     check(page, "privacy-empty")
     page.fill("#privacy-email", "vraag@example.nl")
     submit(page, "button:text-is('Zoeken')")
     check(page, "privacy-found")
     assert "9742" in page.content()
+    assert "Hondenbeleid" in page.content() and "0501234567" in page.content()
     with page.expect_download() as info:
         page.click("text=Downloaden (JSON)")
     assert b"vraag@example.nl" in Path(info.value.path()).read_bytes()
     page.check("#privacy-confirm")
     submit(page, "button:text('Wissen')")
     check(page, "privacy-erased")
-    assert p.petitions.personal_data("vraag@example.nl").signatures == []
+    assert p.privacy.personal_data("vraag@example.nl").empty
     assert p.petitions.stats(petition.id).verified == 1, "the signature keeps counting"
+    assert len(list(p.reactions.reactions(dossier))) == 1, "the reaction stays in the file"
 
 
 def test_error_page_and_english(site: Site, page: Any) -> None:

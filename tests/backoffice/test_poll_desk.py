@@ -59,7 +59,9 @@ def create_poll(site: Site, page: Any) -> str:
     # Seats must be fewer than options: first the error, with what was typed kept.
     page.fill("#poll-seats", "3")
     button(page, "Opslaan")
-    check(page, "poll-new-error")
+    check(page, "poll-new-error", status=422)
+    assert page.title().startswith("Fout:")
+    assert page.get_attribute("#poll-seats", "aria-invalid") == "true"
     assert page.locator("[role=alert]").count() == 1
     assert page.input_value("#poll-title") == "Speelplekken Paddepoel"
     page.fill("#poll-seats", "2")

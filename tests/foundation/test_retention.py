@@ -238,6 +238,28 @@ def seed_reactions(p: Participatie) -> None:
     )
 
 
+def seed_subscriptions(p: Participatie) -> None:
+    """A request never confirmed, and a subscriber who left; both quote the address. (A
+    subscriber who stays is kept with consent until they leave: no end date of its own.)"""
+
+    from participatie.areas import AreaIn
+    from participatie.links import link_params
+    from participatie.subscriptions.schemas import SubscriptionIn
+    from tests.subscriptions.conftest import token
+
+    if "paddepoel" not in {a.code for a in p.areas.list()}:
+        p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    for tag in ("sub-pending", "sub-left"):
+        data = {"email": address(tag), "areas": ["paddepoel"], "frequency": "daily"}
+        p.subscriptions.subscribe(SubscriptionIn.model_validate(data))
+    p.subscriptions.confirm(token(p, address("sub-left"), "subscription.confirm"))
+    manage = p.subscriptions.manage_link(
+        p.subscriptions.personal_data(address("sub-left")).id  # type: ignore[union-attr]
+    )
+    link = link_params("subscription.unsubscribe", manage, p.settings.public_base_url)
+    p.subscriptions.unsubscribe(link["token"])
+
+
 def remaining(p: Participatie) -> list[str]:
     """Every seeded value still in a text column of a participatie_ table."""
 
@@ -307,6 +329,7 @@ def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) 
     seed_petitions(p)
     seed_polls(p)
     seed_reactions(p)
+    seed_subscriptions(p)
     p.outbox.deliver(1000)
     with p.session_scope() as s:
         # A refusal from a mail server quotes the address.
@@ -334,6 +357,7 @@ def test_no_personal_data_after_three_years(p: Participatie, clock: FixedClock) 
         "participatie_reactions_reaction.text",
         "participatie_outbox_message.to_address",
         "participatie_outbox_message.last_error",
+        "participatie_subscription_request.address",
     ):
         assert any(hit.startswith(table) for hit in seeded), table
     end = clock.now() + timedelta(days=3 * 365)

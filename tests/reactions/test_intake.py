@@ -255,3 +255,50 @@ def test_host_session_commits_or_rolls_back_with_the_host(
         p.reactions.submit(dossier, web(), session=host)
     assert [r.number for r in p.reactions.reactions(dossier)] == [1]
     assert len(p.outbox.messages()) == 1
+
+
+def test_a_form_posted_twice_is_one_reaction_even_when_the_posts_race(
+    p: Participatie, dossier: uuid.UUID
+) -> None:
+    """A double click, the back button or a retry: one reaction, one acknowledgement. The
+    same words from another resident, or from the same resident in another channel, are
+    their own reactions."""
+
+    import threading
+
+    results = []
+    errors: list[Exception] = []
+    start = threading.Barrier(4)
+
+    def post() -> None:
+        start.wait()
+        try:
+            results.append(p.reactions.submit(dossier, web("Meer prullenbakken bij het park.")))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len({r.reaction.id for r in results}) == 1
+    assert sorted(r.duplicate for r in results) == [False, True, True, True]
+    assert len(list(p.reactions.reactions(dossier))) == 1
+    assert len(p.outbox.messages(template="reactions_acknowledgement")) == 1
+    # Other words, another resident: new reactions.
+    p.reactions.submit(dossier, web("Meer prullenbakken bij het park!"))
+    p.reactions.submit(dossier, web("Meer prullenbakken bij het park.", email="b@example.nl"))
+    assert len(list(p.reactions.reactions(dossier))) == 3
+
+
+def test_the_same_form_after_the_repost_window_is_a_new_reaction(
+    p: Participatie, dossier: uuid.UUID, clock: FixedClock
+) -> None:
+    from participatie.reactions.intake import REPOST_WINDOW
+
+    first = p.reactions.submit(dossier, web("Hondenpoep in de speeltuin."))
+    clock.advance(REPOST_WINDOW + timedelta(minutes=1))
+    again = p.reactions.submit(dossier, web("Hondenpoep in de speeltuin."))
+    assert not again.duplicate and again.reaction.number == first.reaction.number + 1

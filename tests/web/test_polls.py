@@ -151,10 +151,12 @@ def test_polls_api(p: Participatie, client: TestClient) -> None:
     assert client.get(f"/api/polls/{poll.id}/ballots").status_code == 409
     assert client.get(f"/api/polls/{poll.id}/result").status_code == 409
     p.polls.close(poll.id, actor="projectleider")
+    # Closed: a voter checks their own ballot; the list is the result, so it waits for it.
+    assert client.get(f"/api/polls/{poll.id}/ballots/{tracker}").json()["choices"] == ["Ecozone"]
+    assert client.get(f"/api/polls/{poll.id}/ballots").status_code == 409
+    p.polls.publish(poll.id, actor="projectleider")
     ballots = client.get(f"/api/polls/{poll.id}/ballots").json()
     assert [b["tracker"] for b in ballots] == [tracker]
-    assert client.get(f"/api/polls/{poll.id}/ballots/{tracker}").json()["choices"] == ["Ecozone"]
-    p.polls.publish(poll.id, actor="projectleider")
     result = client.get(f"/api/polls/{poll.id}/result").json()
     assert result["ballots"] == 1
     # Administration needs the host's consent; the test app allows everything.

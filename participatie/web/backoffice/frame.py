@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import quote
 
 import anyio.from_thread
 from fastapi import APIRouter, FastAPI, Request
 from jinja2 import Environment
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +29,7 @@ from participatie.errors import NotFound, ParticipatieError
 from participatie.staff import staff_key
 from participatie.web.common import check_csrf, csrf_field, root, translator
 from participatie.web.i18n import LANG_COOKIE
+from participatie.web.security import CSRF_FIELD
 
 log = logging.getLogger("participatie.web.backoffice")
 
@@ -302,6 +306,11 @@ def render(
     code = request.query_params.get("fout", "")
     if "problem" not in context and code and len(code) < 60:
         context["problem"] = t.error(code)
+    refusal = getattr(request.state, "refusal", None)
+    if isinstance(refusal, Refusal):
+        # A refused form: the page it came from, with what was typed and what is wrong.
+        status = 422
+        context.update(refusal.context())
     html = state.env.get_template(f"backoffice/{template}").render(
         {
             **p.template_globals(),
@@ -327,12 +336,100 @@ def render(
             "erased": None,
             "form": None,
             "section": "",
+            "typed": {},
+            "refused_form": "",
+            "error_field": "",
+            "error_message": "",
             **context,
         }
     )
+    if isinstance(refusal, Refusal) and refusal.field:
+        html = name_the_field(request, html, refusal)
     response = HTMLResponse(html, status_code=status)
     finish(request, response)
     return response
+
+
+@dataclass
+class Refusal:
+    """A form the service refused: which form (its id prefix), which field, the message,
+    and every value as typed, so the page shows it again with the field marked."""
+
+    form: str
+    field: str
+    message: str
+    typed: dict[str, str]
+
+    def context(self) -> dict[str, Any]:
+        return {
+            # The summary names the field by the label the page shows it with: filled in
+            # after the page is rendered (see ``name_the_field``).
+            "problem": LABEL_MARK if self.field else self.message,
+            "typed": self.typed,
+            "refused_form": self.form,
+            "error_field": self.field,
+            "error_message": self.message,
+        }
+
+
+#: Stands in the error summary for the refused field's label until the page is rendered.
+LABEL_MARK = "\x1e"
+
+
+def name_the_field(request: Request, page: str, refusal: Refusal) -> str:
+    """Put the refused field's visible label and the message in the error summary."""
+
+    t = translator(request)
+    target = re.escape(f"{refusal.form}-{refusal.field}")
+    found = re.search(rf'<label[^>]*\bfor="{target}"[^>]*>(.*?)</label>', page, re.S)
+    text = html_escape(refusal.message)
+    if found:
+        label = re.sub(r"<[^>]+>", "", found.group(1)).strip()
+        label = label.removesuffix(html_escape(f"({t('common.optional')})")).strip()
+        text = t("backoffice.refused_field", label=label, message=text)
+    return page.replace(LABEL_MARK, text, 1)
+
+
+def refusal(
+    request: Request, staff: Staff, exc: ParticipatieError | ValidationError, *, form: str
+) -> Refusal:
+    """What to show when ``form`` was refused.
+
+    ``exc`` is a domain error (its ``field`` names the field) or pydantic's
+    ``ValidationError`` (its first error's location names it).
+    """
+
+    t = translator(request)
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        location = errors[0]["loc"] if errors else ()
+        name = str(location[0]) if location else ""
+        message = t.error("input.invalid")
+    else:
+        name = exc.field or ""
+        message = t.error(exc)
+    typed = {}
+    if staff.form is not None:
+        for key in staff.form:
+            if key != CSRF_FIELD:
+                typed[key] = staff.field(key, limit=100_000)
+    return Refusal(form=form, field=name, message=message, typed=typed)
+
+
+def refuse(
+    request: Request,
+    staff: Staff,
+    exc: ParticipatieError | ValidationError,
+    page: Callable[[Request, Staff], Response],
+    *,
+    form: str,
+) -> Response:
+    """Answer a refused form with ``page`` (the GET handler the form sits on) shown again
+    with status 422: the error summary names the field and links to it, the field is
+    marked, and everything typed is still there."""
+
+    request.state.refusal = refusal(request, staff, exc, form=form)
+    return page(request, staff)
 
 
 def _local_input(value: Any, p: Participatie) -> str:

@@ -21,6 +21,7 @@ from participatie.web.backoffice.frame import (
     Staff,
     bo_state,
     redirect,
+    refuse,
     render,
     subject_id,
 )
@@ -52,6 +53,21 @@ def parse_local(p: Participatie, value: str, *, field: str, end_of_day: bool = F
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=p.settings.zone)
     return moment
+
+
+def whole_number(value: str, *, field: str) -> int:
+    """A whole number typed in a form; anything else is ``input.invalid`` on ``field``."""
+
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a whole number", field=field) from None
+
+
+def whole_numbers(value: str, *, field: str) -> list[int]:
+    """Whole numbers separated by spaces or commas (``500 1000``)."""
+
+    return [whole_number(n, field=field) for n in value.replace(",", " ").split()]
 
 
 def _petition(request: Request, staff: Staff) -> Petition:
@@ -133,7 +149,7 @@ def approve(request: Request, staff: Staff) -> Response:
     petition = _petition(request, staff)
     try:
         closes = staff.field("closes_at")
-        thresholds = [int(n) for n in staff.field("thresholds").replace(",", " ").split()]
+        thresholds = whole_numbers(staff.field("thresholds"), field="thresholds")
         p.petitions.approve(
             petition.id,
             actor=staff.actor,
@@ -142,10 +158,8 @@ def approve(request: Request, staff: Staff) -> Response:
             else None,
             thresholds=thresholds or None,
         )
-    except ValueError:
-        return redirect(request, _back(petition), fout="input.invalid")
     except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="goed")
     return redirect(request, _back(petition), gedaan="approved")
 
 
@@ -164,7 +178,10 @@ def reject(request: Request, staff: Staff) -> Response:
     note = staff.field("note", limit=2000)
     reasons = p.settings.petitions.reject_reasons
     if reason not in reasons:
-        return redirect(request, _back(petition), fout="petition.reason")
+        from participatie.petitions.errors import UnknownReason
+
+        unknown = UnknownReason(f"no such reason {reason!r}", field="reason")
+        return refuse(request, staff, unknown, petition_page, form="af")
     if staff.field("step") != "confirm":
         labels = reasons[reason]
         subject, body, _ = p.render_mail(
@@ -193,7 +210,7 @@ def reject(request: Request, staff: Staff) -> Response:
     try:
         p.petitions.reject(petition.id, actor=staff.actor, reason=reason, note=note or None)
     except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="af")
     return redirect(request, _back(petition), gedaan="rejected")
 
 
@@ -212,7 +229,7 @@ def hide(request: Request, staff: Staff) -> Response:
             petition.id, actor=staff.actor, reason=staff.field("reason", limit=500), hidden=hidden
         )
     except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="verberg")
     return redirect(request, _back(petition), gedaan="hidden" if hidden else "unhidden")
 
 
@@ -234,7 +251,7 @@ def extend(request: Request, staff: Staff) -> Response:
             reason=staff.field("reason", limit=500),
         )
     except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="verleng")
     return redirect(request, _back(petition), gedaan="extended")
 
 
@@ -250,14 +267,12 @@ def paper_batch(request: Request, staff: Staff) -> Response:
     try:
         data = PaperBatchIn(
             area=staff.field("area", limit=100) or None,
-            count=int(staff.field("count") or "0"),
+            count=whole_number(staff.field("count"), field="count"),
             note=staff.field("note") or None,
         )
         p.petitions.add_paper_batch(petition.id, data, actor=staff.actor)
-    except (ValueError, ValidationError):
-        return redirect(request, _back(petition), fout="input.invalid")
-    except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+    except (ValidationError, ParticipatieError) as exc:
+        return refuse(request, staff, exc, petition_page, form="papier")
     return redirect(request, _back(petition), gedaan="paper_batch")
 
 
@@ -276,8 +291,10 @@ def _criteria(p: Participatie, staff: Staff) -> InvalidationCriteria:
             statuses=statuses or ["pending", "verified"],
             everything=staff.field("everything") == "1",
         )
-    except ValidationError:
-        raise InvalidInput("the criteria are not valid", field="criteria") from None
+    except ValidationError as exc:
+        errors = exc.errors()
+        name = str(errors[0]["loc"][0]) if errors and errors[0]["loc"] else "criteria"
+        raise InvalidInput("the criteria are not valid", field=name) from None
 
 
 @pages.route(
@@ -302,7 +319,9 @@ def invalidate(request: Request, staff: Staff) -> Response:
                 petition.id,
                 criteria,
                 actor=staff.actor,
-                expected_total=int(staff.field("expected_total") or "-1"),
+                expected_total=whole_number(
+                    staff.field("expected_total") or "-1", field="criteria"
+                ),
                 reason=staff.field("reason", limit=255),
             )
             return redirect(
@@ -313,10 +332,8 @@ def invalidate(request: Request, staff: Staff) -> Response:
     except PreviewMismatch as exc:
         preview = p.petitions.preview_invalidation(petition.id, criteria)
         problem = t.error(exc)
-    except ValueError:
-        return redirect(request, _back(petition), fout="input.invalid")
     except ParticipatieError as exc:
-        return redirect(request, _back(petition), fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="crit")
     return render(
         request,
         staff,

@@ -18,10 +18,12 @@ from participatie.web.backoffice.frame import (
     bo_state,
     download,
     redirect,
+    refusal,
+    refuse,
     render,
     subject_id,
 )
-from participatie.web.backoffice.petitions import parse_local
+from participatie.web.backoffice.petitions import parse_local, petition_page
 from participatie.web.common import translator
 
 pages = Pages()
@@ -56,7 +58,7 @@ def add_rule(request: Request, staff: Staff) -> Response:
             note=staff.field("note", limit=500) or None,
         )
     except ParticipatieError as exc:
-        return redirect(request, "/regels", fout=exc.code)
+        return refuse(request, staff, exc, rules, form="regel")
     return redirect(request, "/regels", gedaan="rule_added")
 
 
@@ -93,7 +95,7 @@ def hand_over(request: Request, staff: Staff) -> Response:
             note=staff.field("note") or None,
         )
     except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
+        return refuse(request, staff, exc, petition_page, form="aanbied")
     return redirect(request, back, gedaan="handed_over")
 
 
@@ -153,7 +155,6 @@ def answer(request: Request, staff: Staff) -> Response:
     back = f"/petities/{petition.id}"
     text = staff.field("text", limit=20000)
     decision_url = staff.field("decision_url", limit=500)
-    problem = None
     if staff.field("step") == "confirm":
         try:
             queued = p.petitions.answer(
@@ -161,7 +162,7 @@ def answer(request: Request, staff: Staff) -> Response:
             )
         except ParticipatieError as exc:
             # Back to the preview with what was typed: a long answer is never lost.
-            problem = translator(request).error(exc)
+            request.state.refusal = refusal(request, staff, exc, form="antwoord")
         else:
             return redirect(request, back, gedaan="answered", aantal=str(queued))
     subject, body, _ = p.render_mail(
@@ -182,14 +183,12 @@ def answer(request: Request, staff: Staff) -> Response:
         request,
         staff,
         "petition_answer.html",
-        status=422 if problem else 200,
         section="petitions",
         petition=petition,
         text=text,
         decision_url=decision_url,
         mail_subject=subject,
         mail_body=body,
-        problem=problem,
     )
 
 
@@ -211,7 +210,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
     try:
         if step == "erase":
             if staff.field("confirm") != "1":
-                data = p.petitions.personal_data(email)
+                data = p.privacy.personal_data(email)
                 return render(
                     request,
                     staff,
@@ -221,7 +220,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
                     email=email,
                     problem=bo_translate(request, "backoffice.privacy_confirm_needed"),
                 )
-            result = p.petitions.erase_personal_data(email, actor=staff.actor)
+            result = p.privacy.erase_personal_data(email, actor=staff.actor)
             return render(
                 request,
                 staff,
@@ -231,7 +230,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
                 email="",
                 erased=result,
             )
-        data = p.petitions.personal_data(email)
+        data = p.privacy.personal_data(email)
     except ParticipatieError as exc:
         from participatie.web.common import translator
 
@@ -251,6 +250,5 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
 
 
 def bo_translate(request: Request, key: str) -> str:
-    from participatie.web.common import translator
 
     return translator(request)(key)

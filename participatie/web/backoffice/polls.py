@@ -22,6 +22,8 @@ from participatie.web.backoffice.frame import (
     bo_state,
     download,
     redirect,
+    refusal,
+    refuse,
     render,
     subject_id,
 )
@@ -101,11 +103,15 @@ def _poll_values(p: Participatie, staff: Staff) -> dict[str, Any]:
 
 
 def _form_page(
-    request: Request, staff: Staff, poll: Poll | None, values: dict[str, Any], problem: str = ""
+    request: Request,
+    staff: Staff,
+    poll: Poll | None,
+    values: dict[str, Any],
+    refused: ParticipatieError | ValidationError | None = None,
 ) -> Response:
-    from participatie.web.common import translator
-
     p = bo_state(request).p
+    if refused is not None:
+        request.state.refusal = refusal(request, staff, refused, form="poll")
     return render(
         request,
         staff,
@@ -118,7 +124,6 @@ def _form_page(
         tie_breaks=TIE_BREAKS,
         areas=p.areas.list(),
         locked=poll is not None and poll.state != "draft" and poll.state != "scheduled",
-        problem=translator(request).error(problem) if problem else None,
     )
 
 
@@ -143,7 +148,8 @@ def new_poll(request: Request, staff: Staff) -> Response:
 @pages.route("/stemmingen/nieuw", action="polls.manage", methods=("POST",))
 def create_poll(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
-    raw = {k: staff.field(k, limit=100_000) for k in staff.form or {}}
+    raw: dict[str, Any] = {k: staff.field(k, limit=100_000) for k in staff.form or {}}
+    raw["area_codes"] = staff.fields("area_codes")
     try:
         values = _poll_values(p, staff)
         data = PollIn(
@@ -153,15 +159,9 @@ def create_poll(request: Request, staff: Staff) -> Response:
             area_codes=staff.fields("area_codes"),
         )
         poll = p.polls.create(data, actor=staff.actor)
-    except ValidationError as exc:
-        return _form_page(request, staff, None, raw, _validation_code(exc))
-    except ParticipatieError as exc:
-        return _form_page(request, staff, None, raw, exc.code)
+    except (ValidationError, ParticipatieError) as exc:
+        return _form_page(request, staff, None, raw, exc)
     return redirect(request, base_path(poll), gedaan="poll_created")
-
-
-def _validation_code(exc: ValidationError) -> str:
-    return "input.invalid"
 
 
 @pages.route("/stemmingen/{poll}/bewerken", action="polls.manage", subject="poll")
@@ -177,16 +177,15 @@ def update_poll(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     poll = _poll(request, staff)
     raw = {**_values_of(poll), **{k: staff.field(k, limit=100_000) for k in staff.form or {}}}
+    raw["area_codes"] = staff.fields("area_codes")
     try:
         if poll.state == "open":
             data = PollUpdate(explanation=staff.field("explanation", limit=100_000))
         else:
             data = PollUpdate(**_poll_values(p, staff))
         p.polls.update(poll.id, data, actor=staff.actor)
-    except ValidationError as exc:
-        return _form_page(request, staff, poll, raw, _validation_code(exc))
-    except ParticipatieError as exc:
-        return _form_page(request, staff, poll, raw, exc.code)
+    except (ValidationError, ParticipatieError) as exc:
+        return _form_page(request, staff, poll, raw, exc)
     return redirect(request, base_path(poll), gedaan="poll_updated")
 
 
@@ -228,7 +227,7 @@ def change_state(request: Request, staff: Staff) -> Response:
         else:
             raise InvalidInput(f"unknown step {step!r}", field="step")
     except ParticipatieError as exc:
-        return redirect(request, base_path(poll), fout=exc.code)
+        return refuse(request, staff, exc, poll_page, form="annuleer")
     return redirect(request, base_path(poll), gedaan=f"poll_{step}")
 
 
@@ -267,7 +266,7 @@ def issue_codes(request: Request, staff: Staff) -> Response:
             poll.id, letters, count=count, addresses=addresses, actor=staff.actor
         )
     except ParticipatieError as exc:
-        return redirect(request, base_path(poll), fout=exc.code)
+        return refuse(request, staff, exc, poll_page, form="codes")
     response = download(
         request, letters.getvalue(), "text/csv; charset=utf-8", f"stemcodes-{poll.id}.csv"
     )
@@ -295,5 +294,5 @@ def letter(request: Request, staff: Staff) -> Response:
             )
         p.polls.revoke_code(poll.id, serial, actor=staff.actor, reason=reason)
     except ParticipatieError as exc:
-        return redirect(request, base_path(poll), fout=exc.code)
+        return refuse(request, staff, exc, poll_page, form="brief")
     return redirect(request, base_path(poll), gedaan="code_revoked")

@@ -20,10 +20,12 @@ from participatie.web.backoffice.frame import (
     bo_state,
     download,
     redirect,
+    refuse,
     render,
     subject_id,
 )
-from participatie.web.backoffice.polls import base_path
+from participatie.web.backoffice.petitions import whole_number
+from participatie.web.backoffice.polls import base_path, poll_page
 from participatie.web.common import translator
 from participatie.worklist import codes_differ, paper_progress
 
@@ -166,12 +168,10 @@ def envelopes(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     poll = _poll(request, staff)
     try:
-        count = int(staff.field("count") or "-1")
+        count = whole_number(staff.field("count"), field="count")
         p.polls.set_paper_envelopes(poll.id, count, staff=staff.actor)
-    except ValueError:
-        return redirect(request, base_path(poll), fout="input.invalid")
     except ParticipatieError as exc:
-        return redirect(request, base_path(poll), fout=exc.code)
+        return refuse(request, staff, exc, poll_page, form="enveloppen")
     return redirect(request, base_path(poll), gedaan="envelopes")
 
 
@@ -203,7 +203,10 @@ def resolve(request: Request, staff: Staff) -> Response:
     try:
         outcome = p.polls.resolve_paper(poll.id, _entry(poll, staff), staff=staff.actor)
     except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
+        # Each sheet has its own form on the page; the refused one is marked again.
+        form = staff.field("formulier", limit=20)
+        form = form if re.fullmatch(r"los-\d{1,5}", form) else "los"
+        return refuse(request, staff, exc, differences, form=form)
     return redirect(request, back, gedaan="resolved", aantal=outcome.sheet)
 
 
@@ -241,7 +244,7 @@ def publish(request: Request, staff: Staff) -> Response:
             poll.id, actor=staff.actor, witness=staff.field("witness", limit=200) or None
         )
     except ParticipatieError as exc:
-        return redirect(request, base_path(poll) + "/uitslag", fout=exc.code)
+        return refuse(request, staff, exc, tally, form="publiceer")
     return redirect(request, base_path(poll) + "/uitslag", gedaan="published")
 
 

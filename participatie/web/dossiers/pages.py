@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput, InvalidState
+from participatie.identity import normalize_email
 from participatie.reactions.errors import DossierNotFound
 from participatie.reactions.schemas import (
     OUTCOME_LABELS_EN,
@@ -24,6 +25,7 @@ from participatie.reactions.schemas import (
     SubmitterIn,
 )
 from participatie.web.common import (
+    check_fields,
     facade,
     form_text,
     page_router,
@@ -91,6 +93,7 @@ def _react(request: Request, dossier: str, form: FormData) -> HTMLResponse:
     for name in REACT_FIELDS:
         if not values[name]:
             errors[name] = t(f"dossier.form_error.{name}")
+    check_fields(t, errors, values, {"email": normalize_email})
     received: ReceivedReaction | None = None
     if not errors:
         try:

@@ -13,6 +13,7 @@ from participatie.errors import InvalidInput
 from participatie.identity import normalize_email
 from participatie.petitions.schemas import PetitionIn
 from participatie.web.common import (
+    check_fields,
     facade,
     form_text,
     page_router,
@@ -49,9 +50,9 @@ def _new(request: Request, form: FormData) -> HTMLResponse:
         for err in exc.errors():
             name = str(err["loc"][0]) if err.get("loc") else "title"
             errors.setdefault(name, t(f"petition.new_error.{name}"))
+    check_fields(t, errors, values, {"creator_email": normalize_email})
     if not errors:
         try:
-            normalize_email(values["creator_email"], field="creator_email")
             facade(request).petitions.create(data, ip=remote_ip(request))
         except InvalidInput as exc:
             name = exc.field if exc.field in NEW_FIELDS else "title"

@@ -15,6 +15,7 @@ from participatie.errors import InvalidInput
 from participatie.identity import normalize_email, normalize_postcode
 from participatie.petitions.schemas import Petition, SignatureIn
 from participatie.web.common import (
+    check_fields,
     facade,
     form_text,
     link,
@@ -115,13 +116,7 @@ def _sign(request: Request, petition: str, form: FormData) -> Response:
             errors.setdefault(name, t(f"petition.form_error.{name}"))
         data = None
     # Every field is checked before anything is sent, so all problems show at once.
-    for name, check in (("email", normalize_email), ("postcode", normalize_postcode)):
-        if name not in errors and values.get(name):
-            try:
-                check(values[name])
-            except InvalidInput as exc:
-                errors[name] = t.error(exc)
-                data = None
+    check_fields(t, errors, values, {"email": normalize_email, "postcode": normalize_postcode})
     if data is not None and not errors:
         try:
             facade(request).petitions.sign(found.id, data, ip=remote_ip(request))

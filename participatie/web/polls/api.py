@@ -13,7 +13,7 @@ from participatie.errors import InvalidState, NotFound
 from participatie.polls import codes
 from participatie.polls.schemas import BallotIn, Poll, PublishedBallot, Receipt, TallyResult
 from participatie.web.common import api_router, facade, remote_ip, translator
-from participatie.web.polls.lookup import ENDED, PUBLIC, public_poll
+from participatie.web.polls.lookup import PUBLIC, public_poll
 from participatie.web.polls.schemas import (
     BallotRequest,
     CodeCheck,
@@ -69,13 +69,15 @@ def email_link_json(request: Request, poll: str, data: EmailLinkRequest) -> Resp
 
 @api.get(
     "/{poll}/ballots",
-    summary="The anonymised ballots after voting has ended (a JSON array, streamed)",
+    summary="The anonymised ballots once the result is published (a JSON array, streamed)",
     response_model=list[PublishedBallot],
 )
 def ballots_json(request: Request, poll: str) -> Response:
     found = public_poll(request, poll)
-    if found.state not in ENDED:
-        raise InvalidState("ballots are published after voting has ended", field="state")
+    # All ballots are the result: the list goes out with it, not before (a voter can
+    # check their own ballot by its tracker from closing on).
+    if found.state != "published":
+        raise InvalidState("the ballots are published with the result", field="state")
     p = facade(request)
 
     def stream() -> Iterator[bytes]:
