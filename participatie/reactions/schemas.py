@@ -548,6 +548,7 @@ __all__ = [
     "Stats",
     "Submitter",
     "SubmitterIn",
+    "SubmitterRecord",
     "Theme",
     "ThemeIn",
 ]

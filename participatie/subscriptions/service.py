@@ -407,7 +407,19 @@ class Subscriptions:
 
     def personal_data(self, email: str, *, session: Session | None = None) -> Subscription | None:
         """The subscription of this address's mailbox (for an access request), or None.
-        Raises ``InvalidEmail`` (``input.email``)."""
+
+        Args:
+            email: the address as typed (folded onto its mailbox, ``Settings.mailboxes``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Subscription | None: what is stored, or ``None`` when nothing is.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         key = self._mailbox(email)
         with self._p.unit_of_work(session, readonly=True) as s:
@@ -418,8 +430,23 @@ class Subscriptions:
 
     def erase_address(self, email: str, *, actor: str, session: Session | None = None) -> int:
         """Erase this mailbox's subscription and unconfirmed requests with their mail (an
-        erasure request at the desk). Returns 1 when a subscription went, else 0.
-        Raises ``InvalidEmail`` (``input.email``)."""
+        erasure request at the desk; AVG art. 17). The erasure itself is audited, naming
+        the mailbox only by a truncated keyed hash.
+
+        Args:
+            email: the address as typed (folded onto its mailbox).
+            actor: who carries out the request (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: 1 when a subscription went, else 0.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         key = self._mailbox(email)
         with self._p.unit_of_work(session) as s:

@@ -85,6 +85,8 @@ NOT_YET: dict[str, set[str]] = {
         "withdraw_signature",
     },
     "reactions": {
+        "contact_details",
+        "erase_contact_details",
         "add_document",
         "add_point",
         "answer_history",
