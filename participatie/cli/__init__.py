@@ -245,7 +245,22 @@ def outbox_deliver(ctx: Context, limit: int) -> None:
     (connection refused, TLS or login failing) and nothing was sent.
     """
 
-    report = ctx.facade().outbox.deliver(limit)
+    from participatie.cli.progress import progress
+
+    p = ctx.facade()
+    due = p.outbox.counts()["pending"]
+    report = DeliveryReport()
+    with progress(min(due, limit), "messages") as bar:
+        # In a terminal, batches of 10 so the bar moves (the same claims and outcomes);
+        # elsewhere one batch of --limit, as always.
+        step = min(10, limit) if bar.shown else limit
+        while report.claimed < limit:
+            size = min(step, limit - report.claimed)
+            batch = p.outbox.deliver(size)
+            report.add(batch)
+            bar.advance(batch.claimed)
+            if batch.claimed < size or batch.unavailable is not None:
+                break
     click.echo(_summary(report))
     if report.unavailable is not None:
         click.echo(f"error: mail server unavailable: {report.unavailable}", err=True)
@@ -287,8 +302,16 @@ def outbox_work(ctx: Context, batch: int, idle: float) -> None:
     p = ctx.facade()
     click.echo("delivering; stop with Ctrl-C or SIGTERM", err=True)
     state: dict[str, str | None] = {"unavailable": None}
+    from participatie.cli.progress import interactive
+
+    # In a terminal, one line on stderr keeps the running totals; in a log, nothing.
+    live = interactive()
+    running = DeliveryReport()
 
     def on_report(report: DeliveryReport) -> None:
+        running.add(report)
+        if live:
+            click.echo("\r\033[K", nl=False, err=True)
         # Say it once when the server cannot be reached, and once when it can again.
         if report.unavailable is not None and report.unavailable != state["unavailable"]:
             click.echo(f"error: mail server unavailable: {report.unavailable}", err=True)
@@ -296,8 +319,12 @@ def outbox_work(ctx: Context, batch: int, idle: float) -> None:
             click.echo("mail server reachable again", err=True)
         if report.unavailable is not None or report.sent:
             state["unavailable"] = report.unavailable
+        if live:
+            click.echo(f"delivering: {_summary(running)}", nl=False, err=True)
 
     total = p.outbox.work(stop=stop, batch=batch, idle_seconds=idle, on_report=on_report)
+    if live:
+        click.echo("\r\033[K", nl=False, err=True)
     click.echo(f"stopped: {_summary(total)}")
 
 
@@ -371,8 +398,20 @@ def audit_verify(ctx: Context) -> None:
 def audit_export(ctx: Context, out: Path) -> None:
     """Write the events as JSON lines."""
 
-    with open_private(out) as raw, io.TextIOWrapper(raw, "utf-8") as fh:
-        count = ctx.facade().audit.export_jsonl(fh)
+    from sqlalchemy import func, select
+
+    from participatie.audit import AuditEventRow
+    from participatie.cli.progress import counting, progress
+
+    p = ctx.facade()
+    with p.session_scope(readonly=True) as s:
+        events = int(s.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+    with (
+        progress(events, "events") as bar,
+        open_private(out) as raw,
+        io.TextIOWrapper(counting(raw, bar), "utf-8") as fh,
+    ):
+        count = p.audit.export_jsonl(fh)
     click.echo(f"{count} events written to {out}")
 
 
@@ -392,7 +431,8 @@ def audit_export(ctx: Context, out: Path) -> None:
 def demo(out: Path, force: bool) -> None:
     """Run the real cases end to end on a fresh SQLite database and write the outputs."""
 
-    from participatie.demo import prepare_output, run_demo
+    from participatie.cli.progress import progress
+    from participatie.demo import CASES, prepare_output, run_demo
 
     prepare_output(out, force=force)
     # The outputs are files, not a server: links in them use an https address (as a
@@ -417,7 +457,15 @@ def demo(out: Path, force: bool) -> None:
     mailer = FolderMailer(out / "mail", from_name=settings.organisation.name)
     p = Participatie(settings, clock=clock, mailer=mailer)
     try:
-        run_demo(p, out, clock, click.echo)
+        with progress(len(CASES) + 1, "demo") as bar:
+
+            def echo(line: str) -> None:
+                # Each case starts with "== name =="; the last line names the outputs.
+                if line.startswith("== ") or line.startswith("outputs in "):
+                    bar.advance()
+                bar.echo(line)
+
+            run_demo(p, out, clock, echo)
     finally:
         p.dispose()
 

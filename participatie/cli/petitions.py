@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.progress import counting, progress
 from participatie.errors import InvalidInput
-from participatie.exports.files import write_private_bytes, write_private_text
+from participatie.exports.files import open_private, write_private_bytes, write_private_text
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import InvalidationCriteria
 
@@ -62,7 +63,8 @@ def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
     p = ctx.facade()
     pid = _petition_id(petition)
     if fmt == "csv":
-        result = p.petitions.export_csv(pid, out)
+        with progress(p.petitions.get(pid).verified, "signatures") as bar, open_private(out) as raw:
+            result = p.petitions.export_csv(pid, counting(raw, bar, skip=1))
         click.echo(f"{result.rows} signatures written to {out} (sha256 {result.sha256})")
         return
     if fmt == "json":

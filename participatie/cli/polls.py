@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.progress import counting, progress
 from participatie.config import ImportSettings
+from participatie.exports.files import open_private
 from participatie.imports_bounds import CSV_SUFFIXES, read_table
 from participatie.polls.report import FORMATS, write_report
 from participatie.polls.schemas import LetterAddress
@@ -78,10 +80,12 @@ def codes(
     if out.exists():
         raise click.BadParameter(f"{out} exists already; choose a new file", param_hint="--out")
     letters = _read_addresses(addresses, ctx.facade().settings.imports) if addresses else None
+    total = count if count is not None else len(letters or [])
     try:
-        result = ctx.facade().polls.issue_codes(
-            poll, out, count=count, addresses=letters, actor=actor
-        )
+        with progress(total, "codes") as bar, open_private(out) as raw:
+            result = ctx.facade().polls.issue_codes(
+                poll, counting(raw, bar, skip=1), count=count, addresses=letters, actor=actor
+            )
     except Exception:
         # Nothing was stored: do not leave plaintext codes that count for nothing.
         out.unlink(missing_ok=True)

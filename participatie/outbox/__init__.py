@@ -112,6 +112,27 @@ class Outbox:
 
         With a ``dedupe_key`` already queued, nothing is added and ``None`` is returned:
         the same notice is never sent twice.
+
+        Args:
+            session: the transaction of the change that causes the mail (required: the
+                mail is sent only if that change commits).
+            to: the recipient's address.
+            template: the template's name, without language and suffix.
+            context: the template's variables (besides the facade's globals).
+            locale: ``"nl"`` or ``"en"``; default ``Settings.locale``.
+            headers: extra mail headers (``List-Unsubscribe``, say).
+            dedupe_key: a key unique among all messages: "never send this twice".
+            subject_type: what the mail is about (for privacy erasure), with ``subject_id``.
+            subject_id: the id of that subject.
+            available_at: not before this moment (UTC); default now.
+
+        Returns:
+            uuid.UUID | None: the message's id, or ``None`` when ``dedupe_key`` was queued
+            before.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``to``, not an address.
+            jinja2.TemplateNotFound: no such template (a programming error).
         """
 
         if not to or "@" not in to:
@@ -204,6 +225,21 @@ class Outbox:
         transaction that checks the claim still holds the next one (and renews the
         lease). With ``stop`` set, the batch ends after the message in hand and the
         rest is released for other deliverers at once.
+
+        Args:
+            limit: at most this many messages.
+            mailer: send with this mailer instead of the facade's.
+            now: the moment to act at (default: the facade's clock).
+            stop: set it (from another thread or a signal handler) to end the batch.
+
+        Returns:
+            DeliveryReport: claimed, sent, retried, failed and released messages, and in
+            ``unavailable`` why the mail server could not be reached at all.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+            A mail server that cannot be reached is reported, not raised.
         """
 
         return Delivery(self._p, mailer or self._p.mailer, stop).run(limit, now)
@@ -221,6 +257,20 @@ class Outbox:
 
         ``on_report`` sees each batch's report (the CLI uses it to say when the mail
         server cannot be reached).
+
+        Args:
+            stop: set it to end after the message in hand.
+            batch: messages claimed at a time.
+            idle_seconds: the pause when nothing is due or the server is unreachable.
+            mailer: send with this mailer instead of the facade's.
+            on_report: called with each batch's report.
+
+        Returns:
+            DeliveryReport: the totals over all batches.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         total = DeliveryReport()
@@ -234,7 +284,18 @@ class Outbox:
         return total
 
     def unavailable(self, *, session: Session | None = None) -> tuple[int, str | None]:
-        """Messages held back because the mail server could not be reached, and why."""
+        """Messages held back because the mail server could not be reached, and why.
+
+        Args:
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            tuple[int, str | None]: the number held back and the newest reason.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             held = OutboxMessageRow.last_error.startswith(UNAVAILABLE_PREFIX)
@@ -253,6 +314,19 @@ class Outbox:
     # -- inspection -----------------------------------------------------------------
 
     def counts(self, *, session: Session | None = None) -> dict[str, int]:
+        """Messages per status.
+
+        Args:
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            dict[str, int]: ``pending``, ``sending``, ``sent`` and ``failed`` (0 when none).
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(OutboxMessageRow.status, func.count()).group_by(OutboxMessageRow.status)
@@ -269,6 +343,22 @@ class Outbox:
         template: str | None = None,
         session: Session | None = None,
     ) -> list[OutboxMessage]:
+        """The messages, oldest first, with their template and the links they contain.
+
+        Args:
+            status: only ``pending``, ``sending``, ``sent`` or ``failed``.
+            to: only to this address (as stored).
+            template: only of this template.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[OutboxMessage]: each with ``links`` by name (``participatie.links``).
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             query = select(OutboxMessageRow).order_by(
                 OutboxMessageRow.created_at, OutboxMessageRow.id
@@ -294,6 +384,18 @@ class Outbox:
         Addresses and bodies are blanked; what stays is that a message of a template was
         sent when, so statistics and the "never twice" keys still hold. Messages not yet
         sent are cancelled (marked failed with the reason "erased").
+
+        Args:
+            session: the transaction of the erasure (required).
+            subject_type: the kind of subject the messages were queued about.
+            subject_ids: the subjects' ids.
+
+        Returns:
+            int: the number of messages blanked.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         ids = [str(i) for i in subject_ids]
@@ -327,7 +429,20 @@ class Outbox:
         return total
 
     def retry_failed(self, *, session: Session | None = None) -> int:
-        """Put failed messages back in the queue (after fixing the mail settings, say)."""
+        """Put failed messages back in the queue (after fixing the mail settings, say).
+        Erased and expired messages stay failed: they have no address left.
+
+        Args:
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: the number of messages queued again.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             result = s.execute(

@@ -51,7 +51,27 @@ class Handover(Part):
         note: str | None = None,
         session: Session | None = None,
     ) -> Petition:
-        """Record the hand-over to the council (closing the petition if still open)."""
+        """Record the hand-over to the council (closing the petition if still open).
+
+        Args:
+            petition_id: the petition's id.
+            actor: who hands over (audit log).
+            to: to whom (``"de gemeenteraad"``).
+            at: when; default now.
+            note: a note (the meeting, say).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition in status ``handed_over``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``to`` is empty.
+            PetitionNotFound: ``petition.not_found``.
+            PetitionState: ``petition.state``, the petition is neither open nor closed.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not to.strip():
             raise InvalidInput("say to whom the petition was handed over", field="to")
@@ -92,7 +112,29 @@ class Handover(Part):
         session: Session | None = None,
     ) -> int:
         """Record the council's answer and queue it to the creator and to every verified
-        signer who asked for it, spread over time; returns the number of signers queued."""
+        signer who asked for it, spread over time (``answer_per_minute``), each under a
+        dedupe key so nobody gets it twice.
+
+        Args:
+            petition_id: the petition's id.
+            actor: who records the answer (audit log).
+            text: the answer.
+            decision_url: a link to the council's decision (https unless
+                ``Settings.allow_http_links``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: the number of signers the answer was queued for.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``text`` empty or ``decision_url`` not
+                an allowed web address.
+            PetitionNotFound: ``petition.not_found``.
+            PetitionState: ``petition.state``, the petition is not ``handed_over``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not text.strip():
             raise InvalidInput("the answer is empty", field="text")

@@ -52,7 +52,24 @@ class Lifecycle(Part):
         self, data: PetitionIn, *, ip: str | None = None, session: Session | None = None
     ) -> Petition:
         """A creator submits a petition; it waits for the creator to confirm their address.
-        ``ip``: the requester's address, for the send caps on the confirmation mail."""
+
+        Args:
+            data: title, summary, text, the creator's name and address, the closing time
+                asked for, the language and optional requirements.
+            ip: the requester's address, for the send caps on the confirmation mail.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition in status ``draft``.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``creator_email``.
+            InvalidInput: ``input.invalid``, field ``closes_at``: no time zone, in the
+                past, or later than ``Settings.petitions.max_duration`` allows.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         email = self.core.email(data.creator_email, field="creator_email")
         now = self._p.clock.now()
@@ -240,7 +257,28 @@ class Lifecycle(Part):
         thresholds: Iterable[int] | None = None,
         session: Session | None = None,
     ) -> Petition:
-        """The griffie approves: the petition opens now and closes at ``closes_at``."""
+        """The griffie approves: the petition opens now and closes at ``closes_at``.
+
+        Args:
+            petition_id: the petition's id.
+            actor: who approves (audit log).
+            closes_at: the closing time; default the creator's, else 90 days from now.
+            thresholds: signature counts that mean something locally (a milestone each);
+                default ``Settings.petitions.default_thresholds``.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition in status ``open``.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``.
+            PetitionState: ``petition.state``, the petition is not ``submitted``.
+            InvalidInput: ``input.invalid``, fields ``thresholds`` or ``closes_at`` (no
+                time zone, in the past, or beyond ``max_duration``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         now = self._p.clock.now()
         levels = sorted({int(t) for t in (thresholds or self.settings.default_thresholds)})
@@ -278,7 +316,26 @@ class Lifecycle(Part):
         note: str | None = None,
         session: Session | None = None,
     ) -> Petition:
-        """The griffie refuses the petition with a reason code from the settings."""
+        """The griffie refuses the petition with a reason code from the settings.
+
+        Args:
+            petition_id: the petition's id.
+            actor: who refuses (audit log).
+            reason: a code of ``Settings.petitions.reject_reasons`` (``outside_remit``, ...).
+            note: an explanation for the creator (in the log only as its SHA-256).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition in status ``rejected``.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``.
+            UnknownReason: ``petition.reason``, the code is not in the settings.
+            PetitionState: ``petition.state``, the petition is not ``submitted``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         reasons = self.settings.reject_reasons
         if reason not in reasons:

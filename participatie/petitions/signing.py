@@ -72,7 +72,29 @@ class Signing(Part):
         session: Session | None = None,
     ) -> SignReceipt:
         """Sign: a pending signature and a confirmation mail. The receipt is the same for a
-        first signature, a repeat, a duplicate and a silently refused one."""
+        first signature, a repeat, a duplicate and a silently refused one.
+
+        Args:
+            petition_id: the petition's id.
+            data: name, e-mail address, postcode (house number where the petition asks),
+                whether the name may be shown and whether to get the council's answer.
+            ip: the signer's IP address, for the rate limits (stored as a keyed hash).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            SignReceipt: the same for every outcome (no enumeration, no hint to a bot).
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``.
+            PetitionClosed: ``petition.closed``, the petition is not open for signing.
+            RequirementNotMet: ``petition.requirement``, a declaration the petition asks
+                for (age, living in the municipality) was not made.
+            InvalidEmail: ``input.email``; InvalidPostcode: ``input.postcode``.
+            InvalidInput: ``input.invalid``, fields ``ip`` or ``house_number``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         email = self.core.email(data.email, field="email")
         postcode = normalize_postcode(data.postcode)
@@ -215,7 +237,23 @@ class Signing(Part):
 
     @retry_transient
     def confirm(self, token: str, *, session: Session | None = None) -> Confirmation:
-        """The button on the confirmation page (a POST). Confirming twice is harmless."""
+        """The button on the confirmation page (a POST). Confirming twice is harmless.
+
+        Args:
+            token: the last part of the confirmation link (``petition.confirm``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Confirmation: the petition's id and title, ``status="confirmed"`` every time.
+
+        Raises:
+            TokenExpired: ``token.expired``; TokenInvalid: ``token.invalid`` (altered,
+                or the signature is gone).
+            PetitionClosed: ``petition.closed``, more than a day after closing.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         now = self._p.clock.now()
         max_age = self._p.settings.tokens.confirm

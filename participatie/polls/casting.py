@@ -160,6 +160,35 @@ class Casting(PollsPart):
         ``subject`` (the host vouches, e.g. DigiD; stored as a keyed hash), none for open
         polls. ``channel`` is ``online`` or ``desk`` (desk needs ``staff``). Every refusal
         (closed poll, unknown or used code, typo, too many choices) writes nothing.
+
+        Args:
+            poll_id: the poll's id.
+            ballot: option names (or positions as text) in order of preference, or points
+                per option for ``cumulative``.
+            code: the voting code from the letter, as typed (dashes and case do not matter).
+            email_token: the token of the voting link mailed to the resident.
+            subject: the host's own identity of the voter (stored as a keyed hash only).
+            postcode: the voter's postcode, for polls limited to an area.
+            channel: ``"online"`` or ``"desk"``.
+            staff: the staff member who takes a desk ballot.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Receipt: the tracker the voter finds in the published ballots.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            PollNotOpen: ``poll.not_open``; PollClosed: ``poll.closed``.
+            UnknownCode: ``poll.unknown_code``; CodeTypo: ``poll.code_typo`` (check
+                character); CodeRevoked: ``poll.code_revoked``.
+            AlreadyVoted: ``poll.already_voted``, the credential was used.
+            InvalidBallot: ``poll.invalid_ballot``, too many, unknown or repeated choices.
+            NotEligible: ``poll.not_eligible``, outside the poll's area.
+            InvalidInput: ``input.invalid`` (``channel``, ``staff``), ``input.postcode``.
+            TokenExpired, TokenInvalid: ``token.expired``, ``token.invalid`` (the link).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         if channel not in ONLINE_CHANNELS:

@@ -214,7 +214,25 @@ class Lifecycle(PollsPart):
     def schedule(
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> Poll:
-        """Fix the poll for opening at ``opens_at`` (the job opens it)."""
+        """Fix the poll for opening at ``opens_at`` (the job ``polls.open_close`` opens it).
+
+        Args:
+            poll_id: the poll's id.
+            actor: who schedules (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the poll in state ``scheduled``.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, the poll is not a draft.
+            InvalidInput: ``input.invalid``, ``opens_at`` or ``closes_at`` missing, or the
+                closing time has passed.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id, lock=True)
@@ -260,7 +278,24 @@ class Lifecycle(PollsPart):
         }
 
     def open(self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None) -> Poll:
-        """Open voting now (a draft or scheduled poll)."""
+        """Open voting now (a draft or scheduled poll).
+
+        Args:
+            poll_id: the poll's id.
+            actor: who opens (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the poll in state ``open``.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, the poll is not a draft or scheduled.
+            InvalidInput: ``input.invalid``, field ``closes_at``: the closing time passed.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id, lock=True)
@@ -282,7 +317,24 @@ class Lifecycle(PollsPart):
     def close(
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> Poll:
-        """End voting. Keyed links for vote changing are destroyed here."""
+        """End voting. Keyed links for vote changing are destroyed here, and the ballots
+        are rewritten so no order or id pairs a voter with a ballot.
+
+        Args:
+            poll_id: the poll's id.
+            actor: who closes (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the poll in state ``closed``.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, the poll is not open.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id, lock=True)
@@ -379,7 +431,25 @@ class Lifecycle(PollsPart):
         witness: str | None = None,
         session: Session | None = None,
     ) -> TallyResult:
-        """Fix the result: no paper entry may be open; records the tally's figures."""
+        """Fix the result: no paper entry may be open; records the tally's figures.
+
+        Args:
+            poll_id: the poll's id.
+            actor: who publishes (audit log).
+            witness: who witnessed a draw by lot.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            TallyResult: the published result.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, the poll is not closed (field ``state``) or
+                paper ballots wait for a second typing or a resolution (field ``paper``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id, lock=True)

@@ -61,7 +61,23 @@ class Results(PollsPart):
         witness: str | None = None,
         session: Session | None = None,
     ) -> TallyResult:
-        """Count a closed (or published) poll: figures, winners, ties, reconciliation."""
+        """Count a closed (or published) poll: figures, winners, ties, reconciliation.
+
+        Args:
+            poll_id: the poll's id.
+            witness: who witnessed a draw by lot (shown in the report).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            TallyResult: the figures per option and channel, winners, ties, the rounds of
+            a ranked count (exact fractions), the reconciliation and the paper summary.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, voting has not ended.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, poll_id)

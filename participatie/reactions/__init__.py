@@ -61,6 +61,7 @@ from participatie.reactions.schemas import (
     Stats,
     Submitter,
     SubmitterIn,
+    SubmitterRecord,
     Theme,
     ThemeIn,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "Stats",
     "Submitter",
     "SubmitterIn",
+    "SubmitterRecord",
     "Theme",
     "ThemeExists",
     "ThemeIn",

@@ -256,7 +256,9 @@ class Letters(ReactionsPart):
             return [
                 Dispatch(
                     id=row.id,
+                    reaction_id=row.reaction_id,
                     reaction_number=number,
+                    submitter_id=row.submitter_id,
                     kind=row.kind,
                     channel=row.channel,
                     sent_at=row.sent_at or row.created_at,

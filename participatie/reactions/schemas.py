@@ -422,8 +422,15 @@ class ImportReport(BaseModel):
 
 
 class Dispatch(BaseModel):
+    """One acknowledgement, feedback or delay notice, to one submitter of one reaction."""
+
     id: uuid.UUID
+    #: The reaction it was about (``reaction_number`` is for display).
+    reaction_id: uuid.UUID
     reaction_number: int
+    #: The submitter it went to (``Submitter.id``); ``None`` once the contact details
+    #: were removed under the retention rules.
+    submitter_id: uuid.UUID | None
     kind: DispatchKind
     channel: DispatchChannel
     sent_at: datetime
@@ -647,6 +654,7 @@ __all__ = [
     "Stats",
     "Submitter",
     "SubmitterIn",
+    "SubmitterRecord",
     "Theme",
     "ThemeIn",
 ]

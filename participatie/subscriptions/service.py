@@ -73,9 +73,26 @@ class Subscriptions:
         """Mail a confirmation link; nothing is followed until it is confirmed.
 
         The answer is the same whether or not the address is subscribed already, and
-        whether or not a send cap held the mail back. Bad input raises before anything
-        is written: ``input.email``, ``subscription.area``, ``subscription.topic``,
-        ``subscription.subject``, ``subscription.empty``.
+        whether or not a send cap held the mail back (``Settings.send_caps``).
+
+        Args:
+            data: the address, the wijk codes (``"*"``: the whole municipality), topics,
+                a dossier or petition id, the digest's frequency and the language.
+            ip: the requester's IP address, for the per-network send cap (keyed hash).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None: the same for every address (no enumeration).
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            UnknownArea: ``subscription.area``, a wijk code that does not exist.
+            UnknownTopic: ``subscription.topic``.
+            UnknownSubject: ``subscription.subject``, no such dossier or petition.
+            NothingToFollow: ``subscription.empty``, no wijk, dossier or petition given.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         email = normalize_email(data.email, field="email")
@@ -112,7 +129,22 @@ class Subscriptions:
 
     def confirmation_page(self, token: str, *, session: Session | None = None) -> Subscription:
         """What confirming the link would follow; changes nothing (mail scanners open
-        links). Raises ``token.*`` for an expired or altered link."""
+        links, so only the button confirms).
+
+        Args:
+            token: the last part of the confirmation link (``subscription.confirm``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Subscription: the address, frequency and what would be followed.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or is not for this
+                address.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             request = self._request(s, token)
@@ -128,7 +160,23 @@ class Subscriptions:
     @retry_transient
     def confirm(self, token: str, *, session: Session | None = None) -> Subscription:
         """Confirm a subscription (the button behind the link). Confirming twice, also
-        at the same moment, gives one subscriber with one follow of each choice."""
+        at the same moment, gives one subscriber with one follow of each choice.
+
+        Args:
+            token: the last part of the confirmation link (``subscription.confirm``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Subscription: the subscriber with everything it follows now.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or is not for this
+                address.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             request = self._request(s, token)
@@ -146,11 +194,37 @@ class Subscriptions:
     # -- the subscriber's own links -------------------------------------------------------
 
     def manage_url(self, subscriber_id: uuid.UUID, mailbox_hash: str) -> str:
+        """The manage link for a subscriber, signed and bound to its mailbox.
+
+        Args:
+            subscriber_id: the subscriber's id.
+            mailbox_hash: the keyed hash of its mailbox, to which the link is bound.
+
+        Returns:
+            str: an absolute URL below ``Settings.public_base_url``.
+
+        Raises:
+            Nothing of its own: it only signs and formats.
+        """
+
         token = self._p.tokens.make(UNSUBSCRIBE, str(subscriber_id), bound_to=mailbox_hash)
         return self._p.url("subscription.unsubscribe", token=token)
 
     def manage_link(self, subscriber_id: uuid.UUID, *, session: Session | None = None) -> str:
-        """The manage (and unsubscribe) link of a subscriber, as its mails carry it."""
+        """The manage (and unsubscribe) link of a subscriber, as its mails carry it.
+
+        Args:
+            subscriber_id: the subscriber's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            str: an absolute URL below ``Settings.public_base_url``.
+
+        Raises:
+            SubscriptionNotFound: ``subscription.not_found``, no such subscriber.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             row = s.get(SubscriberRow, subscriber_id)
@@ -169,7 +243,23 @@ class Subscriptions:
     ) -> None:
         """Mail the manage link (see, change, erase) to a subscribed address. The answer
         is the same whether or not the address is subscribed; capped like every mail a
-        requester can trigger."""
+        requester can trigger.
+
+        Args:
+            email: the address as typed.
+            locale: the mail's language (``"nl"``, ``"en"``); default: the subscriber's.
+            ip: the requester's IP address, for the per-network send cap.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None: the same for every address (no enumeration).
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = normalize_email(email, field="email")
         key = self._p.hasher.mailbox(mailbox_key(address, self._p.settings.mailboxes))
@@ -193,7 +283,24 @@ class Subscriptions:
             )
 
     def get(self, token: str, *, session: Session | None = None) -> Subscription:
-        """The subscription behind a mail's manage link: also the export of one's data."""
+        """The subscription behind a mail's manage link: also the export of one's data
+        (AVG art. 15; ``export`` is the same call).
+
+        Args:
+            token: the last part of the manage link (``subscription.unsubscribe``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Subscription: the address, frequency, language and everything followed.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or is not for this
+                address.
+            SubscriptionNotFound: ``subscription.not_found``, the subscriber left.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             return self._out(self._by_link(s, token))
@@ -212,7 +319,30 @@ class Subscriptions:
     ) -> Subscription:
         """Change the followed wijken (and their topics) or the digest's frequency;
         dossiers and petitions followed stay. Areas left empty with nothing else
-        followed is refused: unsubscribe instead."""
+        followed is refused: unsubscribe instead.
+
+        Args:
+            token: the last part of the manage link (``subscription.unsubscribe``).
+            areas: the wijk codes to follow from now on (``"*"``: all); ``None`` keeps them.
+            topics: the topics for those wijken; ``None`` keeps them, empty: every topic.
+            frequency: ``"daily"`` or ``"weekly"``; ``None`` keeps it.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Subscription: the subscriber as it is now.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or is not for this
+                address.
+            SubscriptionNotFound: ``subscription.not_found``, the subscriber left.
+            UnknownArea: ``subscription.area``.
+            UnknownTopic: ``subscription.topic``.
+            NothingToFollow: ``subscription.empty``, nothing would be followed.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             row = self._by_link(s, token)
@@ -248,7 +378,23 @@ class Subscriptions:
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
         """Leave and erase: the subscriber, what it followed, its requests and the mail
         sent to it. What stays is a keyed hash in the send caps for their ``keep``
-        period. Unsubscribing twice is harmless."""
+        period. Unsubscribing twice is harmless (``erase`` is the same call; AVG art. 17).
+
+        Args:
+            token: the last part of the manage link (``subscription.unsubscribe``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or is not for this
+                address.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             try:
@@ -261,7 +407,19 @@ class Subscriptions:
 
     def personal_data(self, email: str, *, session: Session | None = None) -> Subscription | None:
         """The subscription of this address's mailbox (for an access request), or None.
-        Raises ``InvalidEmail`` (``input.email``)."""
+
+        Args:
+            email: the address as typed (folded onto its mailbox, ``Settings.mailboxes``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Subscription | None: what is stored, or ``None`` when nothing is.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         key = self._mailbox(email)
         with self._p.unit_of_work(session, readonly=True) as s:
@@ -272,8 +430,23 @@ class Subscriptions:
 
     def erase_address(self, email: str, *, actor: str, session: Session | None = None) -> int:
         """Erase this mailbox's subscription and unconfirmed requests with their mail (an
-        erasure request at the desk). Returns 1 when a subscription went, else 0.
-        Raises ``InvalidEmail`` (``input.email``)."""
+        erasure request at the desk; AVG art. 17). The erasure itself is audited, naming
+        the mailbox only by a truncated keyed hash.
+
+        Args:
+            email: the address as typed (folded onto its mailbox).
+            actor: who carries out the request (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: 1 when a subscription went, else 0.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         key = self._mailbox(email)
         with self._p.unit_of_work(session) as s:
@@ -326,7 +499,22 @@ class Subscriptions:
     ) -> list[DigestRun]:
         """Queue the digests that are due (``force``: due now, whatever the hour or
         day). Each subscriber gets at most one digest per period, also from two runners
-        at once, and never an event twice."""
+        at once, and never an event twice.
+
+        Args:
+            frequency: only ``"daily"`` or only ``"weekly"``; ``None``: both.
+            force: queue now, whatever ``digest_hour`` and ``weekly_day`` say.
+            now: the moment to act at (default: the facade's clock).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            list[DigestRun]: one per frequency that was due, with the mails queued.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         moment = now or self._p.clock.now()
         runs = []
@@ -339,7 +527,19 @@ class Subscriptions:
         return runs
 
     def send_urgent(self, *, session: Session | None = None) -> int:
-        """Mail the urgent events (a round closing soon) at once; returns mails queued."""
+        """Mail the urgent events (a round closing soon) at once.
+
+        Args:
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: the number of mails queued in the outbox.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             return delivery.send_urgent(self._p, s, self._p.clock.now())
@@ -347,6 +547,20 @@ class Subscriptions:
     def events(
         self, *, since_seq: int = 0, session: Session | None = None
     ) -> list[SubscriptionEvent]:
+        """The events subscribers are told about, oldest first (from the audit log).
+
+        Args:
+            since_seq: only events after this sequence number.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[SubscriptionEvent]: in sequence order.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(EventRow).where(EventRow.seq > since_seq).order_by(EventRow.seq)
@@ -356,7 +570,18 @@ class Subscriptions:
     # -- staff --------------------------------------------------------------------------
 
     def stats(self, *, session: Session | None = None) -> SubscriptionStats:
-        """Subscribers per wijk and topic, per frequency; no addresses."""
+        """Subscribers per wijk and topic, per frequency; no addresses.
+
+        Args:
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            SubscriptionStats: counts only.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             per_frequency = dict(
