@@ -63,7 +63,16 @@ class Privacy:
     def personal_data(self, email: str, *, session: Session | None = None) -> PersonalDataReport:
         """Everything stored about ``email`` in every module (read only).
 
-        Raises ``InvalidEmail`` (``input.email``) for a malformed address.
+        Args:
+            email: the address asked about, in any spelling (it is normalised).
+            session: the host's transaction, or None for one of its own.
+
+        Returns:
+            A :class:`PersonalDataReport`: the petitions' records, the reactions signed
+            in every dossier and the subscription (None when there is none).
+
+        Raises:
+            InvalidEmail: ``input.email`` for a malformed address.
         """
 
         address = normalize_email(email, field="email")
@@ -83,7 +92,16 @@ class Privacy:
         log names ``actor`` and keeps no address. Verified signatures keep counting
         anonymously; reactions stay without their sender's details.
 
-        Raises ``InvalidEmail`` (``input.email``) for a malformed address.
+        Args:
+            email: the address to erase, in any spelling (it is normalised).
+            actor: who carries the request out (the audit log names them).
+            session: the host's transaction, or None for one of its own.
+
+        Returns:
+            An :class:`ErasureReport` with the counts per module.
+
+        Raises:
+            InvalidEmail: ``input.email`` for a malformed address.
         """
 
         address = normalize_email(email, field="email").address

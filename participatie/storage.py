@@ -200,3 +200,16 @@ def open_store(settings: DocumentSettings) -> DocumentStore:
             region=settings.s3_region,
         )
     return LocalStore(settings.folder)
+
+
+__all__ = [
+    "DocumentMissing",
+    "DocumentSettings",
+    "DocumentStore",
+    "LocalStore",
+    "S3Store",
+    "StorageUnavailable",
+    "check_key",
+    "new_key",
+    "open_store",
+]

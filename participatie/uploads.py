@@ -168,3 +168,19 @@ def safe_filename(name: str, extension: str) -> str:
     stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
     stem = re.sub(r"[^A-Za-z0-9._ -]+", "", stem).strip(" .-")[:100] or "document"
     return stem + extension
+
+
+__all__ = [
+    "ALLOWED",
+    "ALLOWED_NAMES",
+    "DocumentEmpty",
+    "DocumentExecutable",
+    "DocumentHtml",
+    "DocumentRefused",
+    "DocumentScript",
+    "DocumentTooLarge",
+    "DocumentType",
+    "Sniffed",
+    "safe_filename",
+    "sniff",
+]

@@ -181,15 +181,24 @@ class Outbox:
     def enqueue_many(self, session: Session, mails: Iterable[Mail]) -> list[uuid.UUID | None]:
         """Queue a page of messages in one statement; what ``enqueue`` does for each.
 
-        ``mails`` are ``participatie.outbox.Mail`` (to, template, context, locale,
-        headers, dedupe_key, subject_type, subject_id, available_at, and optionally the
-        text already ``rendered``). Returns, in order, each message's id, or ``None``
-        where its ``dedupe_key`` was queued before (or earlier in the same page): running
-        the same page twice queues nothing twice. Raises ``InvalidInput`` (code
-        ``invalid_input``, field ``to``) for an address without ``@``, before anything is
-        written. Inserts go a thousand rows per statement (``INSERT .. ON CONFLICT
-        (dedupe_key) DO NOTHING RETURNING id`` on PostgreSQL and SQLite; on MariaDB the
-        known keys are read first, see ``outbox.bulk.insert_rows``).
+        Inserts go a thousand rows per statement (``INSERT .. ON CONFLICT (dedupe_key) DO
+        NOTHING RETURNING id`` on PostgreSQL and SQLite; on MariaDB the known keys are
+        read first, see ``outbox.bulk.insert_rows``).
+
+        Args:
+            session: the caller's transaction; the messages are queued in it.
+            mails: ``participatie.outbox.Mail`` items (to, template, context, locale,
+                headers, dedupe_key, subject_type, subject_id, available_at, and
+                optionally the text already ``rendered``).
+
+        Returns:
+            In order, each message's id, or ``None`` where its ``dedupe_key`` was queued
+            before (or earlier in the same page): running the same page twice queues
+            nothing twice.
+
+        Raises:
+            InvalidInput: ``invalid_input`` (field ``to``) for an address without ``@``,
+                before anything is written.
         """
 
         now = self._p.clock.now()

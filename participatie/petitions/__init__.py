@@ -44,6 +44,7 @@ from participatie.petitions.schemas import (
     SignatureRecord,
     SignatureStatus,
     SignReceipt,
+    TallyDrift,
     Trend,
 )
 from participatie.petitions.settings import (
@@ -89,6 +90,7 @@ __all__ = [
     "SignatureIn",
     "SignatureRecord",
     "SignatureStatus",
+    "TallyDrift",
     "Trend",
     "UnknownReason",
 ]

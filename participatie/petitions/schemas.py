@@ -379,5 +379,6 @@ __all__ = [
     "SignatureIn",
     "SignatureRecord",
     "SignatureStatus",
+    "TallyDrift",
     "Trend",
 ]
