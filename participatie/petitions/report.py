@@ -114,7 +114,9 @@ def public_json(stats: PublicStats) -> bytes:
 def _local(p: Participatie, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(p.settings.zone).strftime("%Y-%m-%d %H:%M")
+    # "YYYY-MM-DD HH:MM" in Amsterdam time; isoformat is a good deal faster than strftime,
+    # which counts at a million rows.
+    return moment.astimezone(p.settings.zone).isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
