@@ -9,7 +9,8 @@ Workers are processes (each with its own facade or connection), so Python runs o
 core. Phase one: every worker signs its share; phase two: every worker presses the button
 in its confirmation mails. The rate is signers / (wall time of signing + of confirming);
 reading the links out of the outbox between the phases is not timed, for either side. The
-raw side runs the statements the API sends to the database for the same work.
+raw side runs the statements the API sends to the database for the same work (including
+the tally's upserts: one count on signing, four on confirming).
 """
 
 from __future__ import annotations
@@ -228,6 +229,12 @@ BUMP_SQL = (
     "UPDATE participatie_petition_counter SET verified = verified + 1 "
     "WHERE petition_id = %s AND shard = %s"
 )
+#: The tally (counts per state, wijk and day): one upsert per count, sent as executemany.
+TALLY_SQL = (
+    "INSERT INTO participatie_petition_tally (petition_id, kind, label, shard, n) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (petition_id, kind, label, shard) "
+    "DO UPDATE SET n = participatie_petition_tally.n + excluded.n"
+)
 
 
 def raw_worker(url: str, petition: str, ids: range, barrier: Any) -> None:
@@ -286,6 +293,7 @@ def raw_worker(url: str, petition: str, ids: range, barrier: Any) -> None:
             ),
         )
         raw.cur.fetchone()
+        raw.cur.executemany(raw.q(TALLY_SQL), [(pid, "state", "pending", random.randrange(16), 1)])
         body = f"Beste {data['name']},\n/petitions/confirm/{sig_id.hex}\n"
         raw.cur.execute(
             raw.q(INSERT_MAIL),
@@ -309,6 +317,16 @@ def raw_worker(url: str, petition: str, ids: range, barrier: Any) -> None:
         raw.cur.fetchone()
         raw.cur.execute(raw.q(CONFIRM_SQL), (now, day, raw.uid(sig_id)))
         raw.cur.execute(raw.q(BUMP_SQL), (pid, random.randrange(16)))
+        shard = random.randrange(16)
+        raw.cur.executemany(
+            raw.q(TALLY_SQL),
+            [
+                (pid, "area", "centrum", shard, 1),
+                (pid, "day", START.date().isoformat(), shard, 1),
+                (pid, "state", "pending", shard, -1),
+                (pid, "state", "verified", shard, 1),
+            ],
+        )
         # A threshold is still ahead, so the API reads online + paper after each confirm.
         raw.cur.execute(raw.q(TOTAL_SQL), (pid, pid))
         raw.cur.fetchone()

@@ -118,6 +118,16 @@ def _local(p: Participatie, moment: datetime | None) -> str:
     return format_moment(moment, "nl", p.settings.zone)
 
 
+def _cell_time(p: Participatie, moment: datetime | None) -> str:
+    """A spreadsheet cell: "YYYY-MM-DD HH:MM" in local time, which Excel reads as a date
+    and sorts; isoformat is a good deal faster than strftime, which counts at a million
+    rows."""
+
+    if moment is None:
+        return ""
+    return moment.astimezone(p.settings.zone).isoformat(sep=" ", timespec="minutes")[:16]
+
+
 def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
     """The verified signatures in order, streamed from the database."""
 
@@ -139,7 +149,7 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[li
             name or "(geanonimiseerd)",
             postcode or "",
             area or "",
-            _local(p, confirmed_at),
+            _cell_time(p, confirmed_at),
             bool(show_name),
         ]
 
