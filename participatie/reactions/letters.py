@@ -77,6 +77,8 @@ def generate(
                 points.setdefault(point.reaction_id, []).append(point)
     files: list[str] = []
     articles: list[str] = []
+    # The address a resident can type from paper, instead of the dossier's UUID URL.
+    short = p.short_codes.printed(p.short_codes.code_for("dossier", dossier.id, session=s))
     for dispatch, reaction, sub in rows:
         context: dict[str, Any] = {
             "kind": dispatch.kind,
@@ -84,6 +86,7 @@ def generate(
             "submitter": sub,
             **notice_context(ctx, dossier, reaction),
             "data": dispatch.data or {},
+            "short_url": short,
         }
         if dispatch.kind == "feedback" and book is not None:
             context.update(
