@@ -123,7 +123,7 @@ Iedereen kon reageren van 2 maart tot en met 13 april 2026.
 
 
 def route_weasyprint(data: list[tuple[str, str, str, str]]) -> bytes:
-    from weasyprint import HTML  # type: ignore[import-not-found]
+    from weasyprint import HTML  # type: ignore[import-not-found, unused-ignore]
 
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in data)
     html = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">

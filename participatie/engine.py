@@ -38,6 +38,7 @@ from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
 from participatie.retry import unavailable
 from participatie.sendcaps import SendCaps
+from participatie.shortcodes import ShortCodes
 from participatie.storage import DocumentStore, open_store
 from participatie.tokens import Tokens
 
@@ -96,6 +97,7 @@ class Participatie:
         self.jobs = Jobs(self)
         self.areas = Areas(self)
         self.send_caps = SendCaps(self)
+        self.short_codes = ShortCodes(self)
         # The feature modules import the facade's types; import them here, not at the top.
         from participatie.petitions.service import Petitions
         from participatie.polls.service import Polls

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from participatie import areas, audit, jobs, sendcaps
+from participatie import areas, audit, jobs, sendcaps, shortcodes
 from participatie.outbox import models as outbox_models
 
 _MODULE_MODELS = (
@@ -21,4 +21,4 @@ for _name in _MODULE_MODELS:
         if exc.name != _name:
             raise
 
-__all__ = ["areas", "audit", "jobs", "outbox_models", "sendcaps"]
+__all__ = ["areas", "audit", "jobs", "outbox_models", "sendcaps", "shortcodes"]

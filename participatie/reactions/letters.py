@@ -77,6 +77,8 @@ def generate(
                 points.setdefault(point.reaction_id, []).append(point)
     files: list[str] = []
     articles: list[str] = []
+    # The address a resident can type from paper, instead of the dossier's UUID URL.
+    short = p.short_codes.printed(p.short_codes.code_for("dossier", dossier.id, session=s))
     for dispatch, reaction, sub in rows:
         article = render_letter(
             ctx,
@@ -87,6 +89,7 @@ def generate(
             dispatch.data or {},
             book,
             points.get(reaction.id, []),
+            short_url=short,
         )
         document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
         name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
@@ -139,8 +142,11 @@ def render_letter(
     data: dict[str, Any],
     book: AnswerBook | None,
     points: list[PointRow],
+    *,
+    short_url: str,
 ) -> str:
-    """One letter as an HTML article, in the submitter's language."""
+    """One letter as an HTML article, in the submitter's language; ``short_url`` is the
+    dossier's address as a resident can type it from paper (``ShortCodes.printed``)."""
 
     context: dict[str, Any] = {
         "kind": kind,
@@ -148,6 +154,7 @@ def render_letter(
         "submitter": sub,
         **notice_context(ctx, dossier, reaction),
         "data": data,
+        "short_url": short_url,
     }
     if kind == "feedback" and book is not None:
         context.update(feedback_context(ctx, dossier, reaction, book, points, sub.locale))

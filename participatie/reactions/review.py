@@ -172,12 +172,16 @@ class Review(ReactionsPart):
         self, dossier_id: uuid.UUID, *, texts: bool = True, session: Session | None = None
     ) -> PublicationPreview:
         """Every notice ``publish_answers`` would send now for the current round, with
-        its subject and text, and the counts (writes nothing). Follows the same rules:
-        the first five signatories (Awb art. 3:44 lid 1 sub b), e-mail where there is an
-        address, else a letter, or a publication above the mass threshold (lid 2).
+        its subject and text, and the counts (writes nothing but the dossier's short
+        code, made on first use). Follows the same rules: the first five signatories
+        (Awb art. 3:44 lid 1 sub b), e-mail where there is an address, else a letter,
+        or a publication above the mass threshold (lid 2).
         ``texts=False``: the notices without subject and text (the counts, fast)."""
 
         p = self._ctx.p
+        # The letters print the dossier's short address; it is made on first use (the one
+        # thing a preview may write, in a transaction of its own).
+        short_url = p.short_codes.printed(p.short_codes.code_for("dossier", dossier_id))
         with p.unit_of_work(session, readonly=True) as s:
             dossier = self._ctx.dossier(s, dossier_id)
             publication = by_publication(self._ctx, s, dossier)
@@ -255,6 +259,7 @@ class Review(ReactionsPart):
                             {"round": dossier.round},
                             book,
                             mine,
+                            short_url=short_url,
                         )
                         notices.append(
                             NoticePreview(

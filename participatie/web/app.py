@@ -75,9 +75,10 @@ def create_app(
     # Tokens from e-mail links are in the path; the server's access log must not keep them.
     edge.install_log_filter()
 
-    from participatie.web import feeds, pages, widget
+    from participatie.web import feeds, pages, short_codes, widget
 
     app.include_router(pages.router)
+    app.include_router(short_codes.router)
     for module in _module_routers():
         module.install(app)
     app.include_router(feeds.router)
