@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from participatie.errors import MissingExtra
 from participatie.exports.files import write_private_bytes
+from participatie.exports.pdftext import covered, printable_data
 
 if TYPE_CHECKING:
     from participatie.organisation import OrganisationSettings
@@ -171,13 +172,17 @@ class PdfDocument:
             as_file(fonts) as font_dir,
         ):
             root = Path(tmp)
+            folders = [self._font] if self._font else [str(font_dir)]
+            # What residents typed, as the embedded fonts can show it (PDF/A refuses a
+            # character without a glyph; see pdftext).
+            data = printable_data(data, covered(tuple(folders)))
             (root / "document.typ").write_bytes(layout.read_bytes())
             for index, image in enumerate(self._images):
                 (root / f"image-{index}").write_bytes(image)
             result = typst.compile(
                 str(root / "document.typ"),
                 root=str(root),
-                font_paths=[self._font] if self._font else [str(font_dir)],
+                font_paths=folders,
                 ignore_system_fonts=True,
                 sys_inputs={"doc": json.dumps(data, ensure_ascii=False)},
                 pdf_standards=[PDFA_STANDARD],

@@ -84,6 +84,18 @@ def subjects(p: Participatie) -> Subjects:
     )
 
 
+def test_no_two_routes_share_a_path() -> None:
+    """Two rooms must not claim one path under different parameter names: the first one
+    mounted would silently take the other's posts."""
+
+    seen: dict[tuple[str, str], str] = {}
+    for spec in ROUTES:
+        shape = re.sub(r"\{\w+\}", "{}", spec.path)
+        for method in spec.methods:
+            other = seen.setdefault((method, shape), spec.name)
+            assert other == spec.name, f"{method} {spec.path}: {other} and {spec.name}"
+
+
 def test_the_table_covers_every_route() -> None:
     assert len(ROUTES) >= 30
     names = [spec.name for spec in ROUTES]

@@ -86,7 +86,7 @@ def test_dossier_draft_is_filled_previewed_published_and_taken_back(
     assert "Ook van belang voor: Paddepoel" in preview.text
 
     publish = bo_client.post(
-        f"/beheer/dossiers/{dossier}/publiceren",
+        f"/beheer/dossiers/{dossier}/zichtbaar",
         headers=H,
         data={"csrf_token": token(bo_client, f"/beheer/dossiers/{dossier}"), "published": "1"},
         follow_redirects=False,
@@ -95,11 +95,14 @@ def test_dossier_draft_is_filled_previewed_published_and_taken_back(
     resident = bo_client.get(f"/dossiers/{dossier}")
     assert resident.status_code == 200
     # The preview is the residents' page itself, apart from the banner.
-    assert "Informatieavond 3 maart" in resident.text and "Voorbeeld" not in resident.text
+    assert "Informatieavond 3 maart" in resident.text
+    assert "Voorbeeld: zo zien bewoners deze pagina." not in resident.text, (
+        "no preview banner for residents"
+    )
     assert [e.kind for e in p.subscriptions.events()] == ["dossier.created"]
 
     bo_client.post(
-        f"/beheer/dossiers/{dossier}/publiceren",
+        f"/beheer/dossiers/{dossier}/zichtbaar",
         headers=H,
         data={"csrf_token": token(bo_client, f"/beheer/dossiers/{dossier}"), "published": "0"},
     )

@@ -268,7 +268,7 @@ def dossier_preview(request: Request, staff: Staff) -> Response:
 
 
 @pages.route(
-    "/dossiers/{dossier}/publiceren",
+    "/dossiers/{dossier}/zichtbaar",
     action="dossiers.publish",
     subject="dossier",
     methods=("POST",),
