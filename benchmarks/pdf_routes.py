@@ -59,7 +59,7 @@ def route_fpdf2(data: list[tuple[str, str, str, str]]) -> bytes:
     # shaping (HarfBuzz) on, as the Arabic name needs.
     from importlib.resources import files
 
-    from fpdf import FPDF  # type: ignore[import-not-found, unused-ignore]
+    from fpdf import FPDF  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     fonts = files("participatie.exports").joinpath("fonts")
     pdf = FPDF(format="A4", enforce_compliance="PDF/A-2U")
@@ -123,7 +123,7 @@ Iedereen kon reageren van 2 maart tot en met 13 april 2026.
 
 
 def route_weasyprint(data: list[tuple[str, str, str, str]]) -> bytes:
-    from weasyprint import HTML  # type: ignore[import-not-found, unused-ignore]
+    from weasyprint import HTML  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in data)
     html = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">

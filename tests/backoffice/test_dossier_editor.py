@@ -162,7 +162,7 @@ def test_dossier_delayed_phase_needs_reason_and_expected_date(
 
     assert phase()[0] == 303
     status, text = phase(position="1", status="delayed")
-    assert status == 422 and "Waarom later" in text
+    assert status == 422 and "Reden van de vertraging" in text
     status, text = phase(position="1", status="delayed", delay_reason="Meer reacties")
     assert status == 422 and "Nieuwe verwachte datum" in text
     new_date = later(p, 90)

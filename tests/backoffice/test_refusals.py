@@ -213,3 +213,44 @@ def test_a_refused_poll_form_keeps_the_wijken_ticked(
     )
     assert ticked == {"paddepoel", "vinkhuizen"}
     assert 'id="poll-seats"' in response.text and 'aria-invalid="true"' in response.text
+
+
+def test_no_button_but_the_right_one_revokes_a_letter(
+    p: Participatie, bo_client: TestClient
+) -> None:
+    """A decision a form did not offer is refused, never taken as the default action."""
+
+    poll_id = _poll(p)
+    before = p.polls.get(poll_id)
+    token = csrf(bo_client, "beheerder")
+    response = bo_client.post(
+        f"/beheer/stemmingen/{poll_id}/brief",
+        headers={"x-test-staff": "projectleider"},
+        data={"csrf_token": token, "serial": "1", "step": "weg-ermee", "reason": "kwijt"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert [e.action for e in p.audit.events(subject_type="poll", subject_id=before.id)].count(
+        "poll.code_revoked"
+    ) == 0
+
+
+def test_no_button_but_approve_approves_an_answer(p: Participatie, bo_client: TestClient) -> None:
+    from participatie.reactions.schemas import AnswerIn
+    from tests.reactions.conftest import new_dossier, web
+
+    dossier = new_dossier(p)
+    p.reactions.submit(dossier, web("Meer losloopgebieden."))
+    answer = p.reactions.draft_answer(
+        dossier, AnswerIn(theme="losloop", outcome="honoured", motivation="Komt er."), actor="a"
+    )
+    p.reactions.mark_ready(dossier, [answer.id], actor="a")
+    token = csrf(bo_client, "beheerder")
+    response = bo_client.post(
+        f"/beheer/dossiers/{dossier}/controleren",
+        headers={"x-test-staff": "beheerder"},
+        data={"csrf_token": token, "answer": str(answer.id), "action": "bogus"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and "fout=" in response.headers["location"]
+    assert p.reactions.get_answer(answer.id).status == "ready"

@@ -335,9 +335,13 @@ def dossier_review_decide(request: Request, staff: Staff) -> Response:
     back = base(dossier) + "/controleren"
     try:
         ids = _ids(staff)
-        if staff.field("action", limit=10) == "return":
+        decision = staff.field("action", limit=10)
+        if decision == "return":
             p.reactions.return_answers(dossier.id, ids, actor=staff.actor)
             return redirect(request, back, gedaan="answers_returned", aantal=str(len(ids)))
+        if decision != "approve":
+            # Only the button that says "approve" approves; nothing is approved by default.
+            raise InvalidInput(f"unknown decision {decision!r}", field="action")
         p.reactions.approve_answers(dossier.id, ids, actor=staff.actor)
     except ParticipatieError as exc:
         return redirect(request, back, fout=exc.code)

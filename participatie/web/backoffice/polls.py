@@ -285,7 +285,11 @@ def letter(request: Request, staff: Staff) -> Response:
         serial = _int(staff.field("serial"), "serial")
         if serial is None or serial < 1:
             raise InvalidInput("give the letter's number", field="serial")
-        if staff.field("step") == "reissue":
+        step = staff.field("step")
+        if step not in ("reissue", "revoke"):
+            # A letter's code is revoked only by the button that says so.
+            raise InvalidInput(f"unknown step {step!r}", field="step")
+        if step == "reissue":
             issued = p.polls.reissue_code(
                 poll.id, serial, actor=staff.actor, reason=reason or "lost letter"
             )
