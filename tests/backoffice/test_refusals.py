@@ -254,3 +254,32 @@ def test_no_button_but_approve_approves_an_answer(p: Participatie, bo_client: Te
     )
     assert response.status_code == 303 and "fout=" in response.headers["location"]
     assert p.reactions.get_answer(answer.id).status == "ready"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "label"),
+    [
+        ("received_on", "31-02-2027", "Ontvangen op"),
+        ("postmark_date", "32-01-2026", "Datum poststempel"),
+        ("house_number", "1" * 40, "Huisnummer"),
+    ],
+)
+def test_dossier_intake_names_the_field_that_is_wrong(
+    p: Participatie, bo_client: TestClient, field: str, value: str, label: str
+) -> None:
+    from tests.reactions.conftest import new_dossier
+
+    dossier = new_dossier(p)
+    token = csrf(bo_client, "beheerder")
+    form = {"csrf_token": token, "channel": "paper", "text": "Meer bankjes.", "name": "Piet"}
+    response = bo_client.post(
+        f"/beheer/dossiers/{dossier}/intake",
+        headers={"x-test-staff": "beheerder"},
+        data={**form, field: value},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    problem = re.search(r'utrecht-alert--error"[^>]*>(.*?)</div>', response.text, re.S)
+    assert problem is not None and label in html.unescape(problem.group(1))
+    assert "Tekst van de reactie" not in html.unescape(problem.group(1))
+    assert value in response.text, "what was typed stays"

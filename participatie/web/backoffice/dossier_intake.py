@@ -86,7 +86,9 @@ def form_field(library_field: str | None) -> str:
     match = re.fullmatch(r"submitters\.(\d+)\.(\w+)", library_field)
     if match:
         return match.group(2) if match.group(1) == "0" else "cosigners"
-    return FIELD_OF.get(library_field.split(".")[0], "text")
+    head = library_field.split(".")[0]
+    # The form's own names (a typed date, a house number) name themselves.
+    return head if head in FIELDS else FIELD_OF.get(head, "text")
 
 
 DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
