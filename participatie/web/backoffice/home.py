@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from participatie.engine import Participatie
+from participatie.reactions.schemas import DossierSummary
 from participatie.web.backoffice.frame import DOSSIER_ACTIONS, Pages, Staff, render
 from participatie.worklist import job_problems, paper_progress
 
@@ -74,15 +76,13 @@ def todo(request: Request, staff: Staff) -> Response:
                         count=progress.differences,
                     )
                 )
-    items.extend(dossier_todos(p, staff, now))
-    dossiers = (
-        [
-            (summary, [a for a in DOSSIER_LINKS if staff.may(a, str(summary.id))])
-            for summary in p.reactions.list_dossiers()
-        ]
-        if staff.allowed.intersection(DOSSIER_LINKS)
-        else []
-    )
+    # One read of the dossiers serves the to-do items and the links below them.
+    summaries = p.reactions.list_dossiers() if staff.allowed.intersection(DOSSIER_ACTIONS) else []
+    items.extend(dossier_todos(p, staff, now, summaries))
+    dossiers = [
+        (summary, [a for a in DOSSIER_LINKS if staff.may(a, str(summary.id))])
+        for summary in summaries
+    ]
     failed_mail = 0
     jobs = []
     if staff.may("system.status", None):
@@ -100,14 +100,14 @@ def todo(request: Request, staff: Staff) -> Response:
     )
 
 
-def dossier_todos(p: Participatie, staff: Staff, now: datetime) -> list[Todo]:
-    """Dossiers: drafts to publish, reactions past their targets, dossiers gone quiet.
-    Two queries whatever the number of dossiers (the list and the overdue reactions)."""
+def dossier_todos(
+    p: Participatie, staff: Staff, now: datetime, summaries: Sequence[DossierSummary]
+) -> list[Todo]:
+    """Dossiers (``summaries``, as listed): drafts to publish, reactions past their
+    targets, dossiers gone quiet. One query whatever their number (the overdue ones)."""
 
     dossiers = [
-        d
-        for d in p.reactions.list_dossiers()
-        if any(staff.may(action, str(d.id)) for action in DOSSIER_ACTIONS)
+        d for d in summaries if any(staff.may(action, str(d.id)) for action in DOSSIER_ACTIONS)
     ]
     if not dossiers:
         return []
