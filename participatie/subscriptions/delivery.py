@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, bindparam, or_, select, update
@@ -175,14 +175,14 @@ def send_digests(
         return DigestRun(period=period_name, subscribers=0, queued=0)
     newest = events[-1].seq
     texts = Texts(p, "subscriptions_digest", "manage_url")
+    covered = Covered(events)
     for page in _pages(s, frequency, newest):
         follows = _follows(s, [row.id for row in page])
         mails: list[Mail] = []
         news_marks: list[dict[str, Any]] = []
         for row in page:
             subscribers += 1
-            mine = follows.get(row.id, [])
-            news = [e for e in events if e.seq > row.last_seq and any(matches(f, e) for f in mine)]
+            news = _news(follows.get(row.id, []), row.last_seq, covered)
             if not news:
                 continue
             unsub = p.subscriptions.manage_url(row.id, row.mailbox_hash)
@@ -221,6 +221,47 @@ def send_digests(
             # One statement for the page (executemany), not one round trip per subscriber.
             s.connection().execute(MOVE_MARK, marks)
     return DigestRun(period=period_name, subscribers=subscribers, queued=queued)
+
+
+class Covered:
+    """The events each kind of follow covers, worked out once per distinct follow (kind,
+    target, topics) rather than once per subscriber: a hundred thousand subscribers
+    follow a few dozen wijken and topics."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self._events = events
+        self._by_follow: dict[tuple[str, str, frozenset[str]], list[Event]] = {}
+
+    def events(self, follow: Followed) -> list[Event]:
+        """The events ``follow`` covers by what it follows, in order, regardless of when
+        it began (``matches`` with the follow's start left out)."""
+
+        key = (follow.kind, follow.target, follow.topics)
+        found = self._by_follow.get(key)
+        if found is None:
+            always = Followed(
+                follow.kind, follow.target, follow.topics, datetime.min.replace(tzinfo=UTC)
+            )
+            found = [e for e in self._events if matches(always, e)]
+            self._by_follow[key] = found
+        return found
+
+
+def _news(mine: list[Followed], last_seq: int, covered: Covered) -> list[Event]:
+    """What one subscriber has not heard of yet: events after ``last_seq`` that one of
+    their follows covers and that happened after that follow began, in order."""
+
+    if len(mine) == 1:
+        follow = mine[0]
+        return [
+            e for e in covered.events(follow) if e.seq > last_seq and e.occurred_at >= follow.since
+        ]
+    chosen: dict[int, Event] = {}
+    for follow in mine:
+        for e in covered.events(follow):
+            if e.seq > last_seq and e.occurred_at >= follow.since:
+                chosen[e.seq] = e
+    return [chosen[seq] for seq in sorted(chosen)]
 
 
 def _context(event: Event) -> dict[str, Any]:

@@ -163,6 +163,31 @@ def test_follow_one_dossier_and_one_petition(p: Participatie, clock: FixedClock)
     assert "Nieuw document" in mail.text_body
 
 
+def test_two_follows_tell_each_event_once_in_order(p: Participatie, clock: FixedClock) -> None:
+    """A wijk and a dossier in it: an event both cover is in the digest once, the events
+    stay in the order they happened, and nothing from before the subscription is in."""
+
+    followed = new_dossier(p, ["centrum"], "Kademuren")
+    subscribe(p, "fenna@example.nl", areas=["centrum"], dossier_id=str(followed))
+    clock.advance(timedelta(minutes=1))
+    new_dossier(p, ["paddepoel"], "Elders")
+    p.reactions.add_document(
+        followed,
+        DocumentIn(
+            title="Tekening", url="https://example.nl/t.pdf", published_on=clock.now().date()
+        ),
+        actor="lead",
+    )
+    new_dossier(p, ["centrum"], "Speelplekken")
+    assert p.subscriptions.digest(frequency="daily", force=True)[0].queued == 1
+    [mail] = p.outbox.messages(template="subscriptions_digest")
+    body = mail.text_body
+    assert body.count("Nieuw document") == 1
+    assert body.count("Nieuw dossier") == 1
+    assert "Elders" not in body
+    assert body.index("Nieuw document") < body.index("Speelplekken")
+
+
 def test_unsubscribe_erases(p: Participatie) -> None:
     subscribe(p, "fenna@example.nl")
     subscribe(p, "jan@example.nl")
