@@ -236,11 +236,22 @@ def group(
     p = Participatie(settings, clock=clock, mailer=mailer)
     p.migrate()
     notice = loading.open_first(p) if loading else None
-    app = create_app(p, frame_ancestors=frame_ancestors, notice=notice)
+    app: Any = create_app(p, frame_ancestors=frame_ancestors, notice=notice)
     if demo:
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
         from participatie.web.backoffice.demo import create_demo_backoffice
 
-        app.mount("/beheer", create_demo_backoffice(p, prefix="/beheer"))
+        # Side by side, as a host mounts them: mounted inside the resident app, the back
+        # office would sit behind the resident app's limits (its 64 KiB body limit
+        # refused every document upload).
+        app = Starlette(
+            routes=[
+                Mount("/beheer", app=create_demo_backoffice(p, prefix="/beheer")),
+                Mount("", app=app),
+            ]
+        )
     from participatie.web.edge import install_log_filter, uvicorn_options
 
     install_log_filter()

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from participatie.engine import Participatie
 from participatie.testing import free_port
 from participatie.web import create_app
 from participatie.web.backoffice import route_table
 from participatie.web.backoffice.demo import COOKIE, DEMO_STAFF, create_demo_backoffice
-from tests.backoffice.dossier_support import api_dossier
+from tests.backoffice.dossier_support import api_dossier, pdf_bytes
 from tests.web.conftest import csrf_token
 from tests.web.helpers import open_code_poll, open_petition
 
@@ -32,10 +33,13 @@ STARTUP_SECONDS = 120
 LOOPBACK = ("127.0.0.1", 50000)
 
 
-def demo_site(p: Participatie) -> FastAPI:
-    site = create_app(p)
-    site.mount("/beheer", create_demo_backoffice(p))
-    return site
+def demo_site(p: Participatie) -> Starlette:
+    """The resident app and the demo's back office side by side, as ``serve --demo`` and a
+    host mount them."""
+
+    return Starlette(
+        routes=[Mount("/beheer", app=create_demo_backoffice(p)), Mount("", app=create_app(p))]
+    )
 
 
 def sign_in(client: TestClient | httpx.Client, staff: str) -> None:
@@ -163,6 +167,35 @@ def test_serve_demo_mounts_the_back_office(served: str) -> None:
     finally:
         for _, client in clients.values():
             client.close()
+
+
+@pytest.mark.slow
+def test_serve_demo_takes_a_dossier_document_of_two_megabytes(served: str) -> None:
+    """The back office's own upload limit (10 MB) holds under ``serve --demo``, not the
+    resident app's 64 KiB; a body past it is still refused (413)."""
+
+    dossier = httpx.get(served + "/api/dossiers", timeout=10).json()[0]["id"]
+    with httpx.Client(base_url=served, timeout=60) as client:
+        sign_in(client, "projectleider")
+        path = f"/beheer/dossiers/{dossier}"
+        token = csrf_token(client.get(path).text)
+        body = pdf_bytes(2 * 1024 * 1024)
+        answer = client.post(
+            path + "/documenten",
+            data={"csrf_token": token, "title": "Ontwerp speelplek (2 MB)"},
+            files={"file": ("ontwerp.pdf", body, "application/pdf")},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, (answer.status_code, answer.text[:300])
+        page = client.get(path).text
+        assert "Ontwerp speelplek (2 MB)" in page
+        too_large = client.post(
+            path + "/documenten",
+            data={"csrf_token": token, "title": "Te groot"},
+            files={"file": ("groot.pdf", pdf_bytes(11 * 1024 * 1024), "application/pdf")},
+            follow_redirects=False,
+        )
+        assert too_large.status_code == 413
 
 
 def test_in_process_demo_pages(p: Participatie) -> None:
