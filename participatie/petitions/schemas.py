@@ -23,6 +23,8 @@ PetitionStatus = Literal[
     "withdrawn",
 ]
 SignatureStatus = Literal["pending", "verified", "fraudulent", "invalidated", "withdrawn"]
+#: States in which a petition is shown to the public (and may be followed).
+PUBLIC_STATUSES: tuple[PetitionStatus, ...] = ("open", "closed", "handed_over", "answered")
 
 
 def _clean(value: str) -> str:

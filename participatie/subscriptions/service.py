@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from participatie.errors import NotFound
 from participatie.identity import mailbox_key, normalize_email
+from participatie.petitions.schemas import PUBLIC_STATUSES
 from participatie.retry import retry_transient
 from participatie.subscriptions import delivery, events, jobs
 from participatie.subscriptions.errors import (
@@ -89,7 +90,9 @@ class Subscriptions:
             InvalidEmail: ``input.email``, field ``email``.
             UnknownArea: ``subscription.area``, a wijk code that does not exist.
             UnknownTopic: ``subscription.topic``.
-            UnknownSubject: ``subscription.subject``, no such dossier or petition.
+            UnknownSubject: ``subscription.subject``, no such dossier or petition, or
+                one residents cannot see (a draft dossier; a petition hidden, not yet
+                open or rejected).
             NothingToFollow: ``subscription.empty``, no wijk, dossier or petition given.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
@@ -614,16 +617,20 @@ class Subscriptions:
         }
         if data.dossier_id is not None:
             try:
-                self._p.reactions.get_dossier(data.dossier_id, session=s)
+                dossier = self._p.reactions.get_dossier(data.dossier_id, session=s)
             except NotFound:
-                raise UnknownSubject("no such dossier", field="dossier_id") from None
+                dossier = None
+            # A draft residents cannot see is not there to follow (the same answer as an
+            # unknown id, so a guessed id tells nothing).
+            if dossier is None or not dossier.published:
+                raise UnknownSubject("no such dossier", field="dossier_id")
             choices["dossier"] = str(data.dossier_id)
         if data.petition_id is not None:
             try:
                 petition = self._p.petitions.get(data.petition_id, session=s)
             except NotFound:
                 petition = None
-            if petition is None or petition.hidden:
+            if petition is None or petition.hidden or petition.status not in PUBLIC_STATUSES:
                 raise UnknownSubject("no such petition", field="petition_id")
             choices["petition"] = str(data.petition_id)
         if not choices["areas"] and "dossier" not in choices and "petition" not in choices:

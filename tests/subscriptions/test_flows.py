@@ -4,7 +4,7 @@ urgent mails, one-click leaving and erasure, staff counts, retention."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import InvalidEmail, TokenExpired, TokenInvalid
-from participatie.reactions.schemas import DocumentIn
+from participatie.reactions.schemas import DocumentIn, DossierIn
 from participatie.subscriptions.errors import (
     NothingToFollow,
     SubscriptionNotFound,
@@ -74,6 +74,43 @@ def test_bad_input_writes_nothing(p: Participatie) -> None:
         assert caught.value.field == field  # type: ignore[attr-defined]
     assert counts(p) == (0, 0, 0)
     assert p.outbox.messages() == []
+
+
+def test_what_residents_cannot_see_cannot_be_followed(p: Participatie) -> None:
+    """A draft dossier and a petition awaiting moderation answer as an unknown id would:
+    nothing written, no mail, and their titles never reach a digest."""
+
+    from participatie.petitions.schemas import PetitionIn
+
+    draft = p.reactions.create_dossier(
+        DossierIn(
+            title="Nog geheim",
+            summary="Nog niet gepubliceerd.",
+            responsible_official="M. Hoekstra",
+            responsible_email="projectleider@gemeente.example.nl",
+            areas=["paddepoel"],
+            period_start=date(2026, 3, 3),
+            published=False,
+        ),
+        actor="lead",
+    )
+    waiting = p.petitions.create(
+        PetitionIn(
+            title="Nog niet goedgekeurd",
+            summary="Wacht op de griffie.",
+            body="Wij vragen de raad iets.",
+            creator_name="Anna de Vries",
+            creator_email="anna@example.nl",
+        )
+    )
+    mails = len(p.outbox.messages())
+    for field, ident in (("dossier_id", draft.id), ("petition_id", waiting.id)):
+        data = {"email": "fenna@example.nl", "areas": [], field: str(ident)}
+        with pytest.raises(UnknownSubject) as caught:
+            p.subscriptions.subscribe(SubscriptionIn.model_validate(data))
+        assert caught.value.field == field
+    assert counts(p) == (0, 0, 0)
+    assert len(p.outbox.messages()) == mails
 
 
 def test_tampered_and_expired_links(p: Participatie, clock: FixedClock) -> None:

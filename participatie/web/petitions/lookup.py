@@ -9,11 +9,11 @@ import uuid
 from fastapi import Request
 
 from participatie.petitions.errors import PetitionNotFound
-from participatie.petitions.schemas import Petition
+from participatie.petitions.schemas import PUBLIC_STATUSES, Petition
 from participatie.web.common import facade, parse_key
 
 #: States in which a petition is shown to the public.
-PUBLIC = ("open", "closed", "handed_over", "answered")
+PUBLIC = PUBLIC_STATUSES
 
 
 def parse_id(value: str) -> uuid.UUID:
