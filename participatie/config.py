@@ -97,6 +97,11 @@ class WebSettings(BaseModel):
     trusted_proxies: tuple[str, ...] = ()
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: Largest body of the forms and API calls that carry a long text (starting a
+    #: petition, its body up to 50,000 characters; a reaction, up to 20,000), in bytes:
+    #: room for the longest text in any script once percent- or JSON-escaped (up to 12
+    #: bytes a character), so a text the form allows is never refused at the edge.
+    max_text_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class SendCapSettings(BaseModel):

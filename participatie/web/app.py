@@ -4,6 +4,7 @@ FastAPI app with the JSON API, the resident pages, the widget and the feeds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +18,6 @@ from participatie.web.common import Authorize, WebState
 from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-#: Enough for the longest reaction (a few pages of text); files are not accepted.
 
 
 def create_app(
@@ -87,12 +87,30 @@ def create_app(
 
     # The middleware added last is outermost: the headers go on the limits' refusals and
     # on the 500 answer too.
-    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    text_limit = max(max_body_bytes, web.max_text_body_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=max_body_bytes,
+        larger=[(pattern, text_limit) for pattern in LONG_TEXT_ROUTES],
+    )
     app.add_middleware(errors.ServerErrors)
     app.add_middleware(
         SecurityHeaders, frame_ancestors=tuple(frame_ancestors), stylesheets=tuple(stylesheets)
     )
     return app
+
+
+#: The routes that take a long text from a resident: starting a petition (form and API)
+#: and a reaction to a dossier (form and API). They get ``web.max_text_body_bytes``.
+LONG_TEXT_ROUTES = tuple(
+    re.compile(path)
+    for path in (
+        r"/petitions/new",
+        r"/api/petitions",
+        r"/dossiers/[^/]+/react",
+        r"/api/dossiers/[^/]+/reactions",
+    )
+)
 
 
 class _Module(Protocol):

@@ -205,7 +205,11 @@ async def check_csrf(request: Request) -> None:
 
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
-    form = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
+    # One field may be as long as the body the edge lets through (RequestLimits bounds
+    # the whole body first): a reaction of 20,000 characters, percent-encoded.
+    web = facade(request).settings.web
+    most = max(web.max_body_bytes, web.max_text_body_bytes)
+    form = await request.form(max_files=0, max_fields=50, max_part_size=most)
     if form.get("List-Unsubscribe") == "One-Click" and _route_path(request) in ONE_CLICK:
         # RFC 8058: a mail client posts this without cookies; the signed token in the
         # path is the proof, checked by the route itself.

@@ -3,6 +3,7 @@ mounting under a prefix, host template overrides."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -296,7 +297,7 @@ def test_every_answer_carries_the_security_headers(p: Participatie) -> None:
             404: c.get("/no/such/page"),
             405: c.delete("/api/health"),
             422: c.post("/api/polls/not-a-uuid/email-link", json={}),
-            413: c.post("/api/petitions", content=b"{" + b" " * 2000, headers=_json),
+            413: c.post("/api/petitions/confirm", content=b"{" + b" " * 2000, headers=_json),
         }
         reference = c.get("/").headers
     for status, response in answers.items():
@@ -307,3 +308,69 @@ def test_every_answer_carries_the_security_headers(p: Participatie) -> None:
 
 
 _json = {"content-type": "application/json"}
+
+
+def test_the_longest_text_a_form_allows_is_not_refused_at_the_edge(p: Participatie) -> None:
+    """A petition's body (50,000 characters) and a reaction (20,000) in a script that
+    escapes to six bytes a character fit the long-text limit; the same body elsewhere,
+    or a body past that limit, is refused (413)."""
+
+    from tests.web.helpers import open_dossier
+
+    dossier = open_dossier(p)
+    reaction_text = "ë" * 20_000
+    petition_body = "ë" * 50_000
+    with TestClient(create_app(p)) as c:
+        page = c.get(f"/dossiers/{dossier.id}")
+        token = csrf_token(page.text)
+        form = c.post(
+            f"/dossiers/{dossier.id}/react",
+            data={
+                "csrf_token": token,
+                "name": "Fenna",
+                "email": "fenna@example.nl",
+                "text": reaction_text,
+            },
+            follow_redirects=False,
+        )
+        assert form.status_code in (200, 303), (form.status_code, form.text[:200])
+        api = c.post(
+            f"/api/dossiers/{dossier.id}/reactions",
+            content=json.dumps(
+                {"name": "Jan", "email": "jan@example.nl", "text": reaction_text[:-1] + "a"}
+            ).encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert api.status_code == 201, (api.status_code, api.text[:200])
+        token = csrf_token(c.get("/petitions/new").text)
+        started = c.post(
+            "/petitions/new",
+            data={
+                "csrf_token": token,
+                "title": "Bankjes in het park",
+                "summary": "Meer bankjes.",
+                "body": petition_body,
+                "creator_name": "Anna de Vries",
+                "creator_email": "anna@example.nl",
+            },
+            follow_redirects=False,
+        )
+        assert started.status_code in (200, 303), (started.status_code, started.text[:200])
+        assert any(x.body == petition_body for x in p.petitions.list())
+        # Not every route: a signature with the same body is refused at the edge.
+        petition = open_petition(p)
+        signed = c.post(
+            f"/petitions/{petition.id}",
+            data={"csrf_token": token, "name": reaction_text},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 413
+        # And the long-text routes have a limit too.
+        huge = c.post(
+            f"/api/dossiers/{dossier.id}/reactions",
+            content=json.dumps({"text": "ë" * 200_000}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert huge.status_code == 413
+    texts = [r.text for r in p.reactions.reactions(dossier.id)]
+    assert reaction_text in texts
