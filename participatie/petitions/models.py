@@ -132,6 +132,15 @@ class SignatureRow(IdMixin, Base):
             "ix_participatie_petition_signature_address", "petition_id", "postcode", "house_number"
         ),
         Index(None, "email_hash"),
+        # The public list of names, newest first, a page at a time.
+        Index(
+            "ix_participatie_petition_signature_named",
+            "petition_id",
+            "status",
+            "show_name",
+            "confirmed_at",
+            "id",
+        ),
     )
 
     petition_id: Mapped[uuid.UUID] = mapped_column(

@@ -4,6 +4,7 @@ erasing it; also the blanking that the retention jobs share.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from participatie.outbox.models import OutboxMessageRow
 from participatie.petitions import tally
 from participatie.petitions.core import Part
 from participatie.petitions.models import (
+    VERIFIED,
     CoinitiatorRow,
     PetitionRow,
     SignatureRow,
@@ -213,8 +215,16 @@ class Privacy(Part):
 
 
 def anonymise_signatures(s: Session, where: Any, now: datetime) -> int:
-    """Blank the personal data of matching signatures; state, area and day stay."""
+    """Blank the personal data of matching signatures; state, area and day stay. Names
+    leave the public list, so its count (the tally's ``named``) goes down by the verified
+    rows that showed one: those are locked and counted first, then blanked."""
 
+    shown = s.execute(
+        select(SignatureRow.petition_id, SignatureRow.id)
+        .where(where, SignatureRow.status == VERIFIED, tally.shown_name())
+        .with_for_update()
+    ).all()
+    per_petition = Counter(row.petition_id for row in shown)
     result = s.execute(
         update(SignatureRow)
         .where(where)
@@ -233,6 +243,8 @@ def anonymise_signatures(s: Session, where: Any, now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
+    for pid, n in sorted(per_petition.items(), key=lambda item: str(item[0])):
+        tally.apply(s, pid, {(tally.NAMED, ""): -n}, shard=0)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -271,7 +271,9 @@ class Signing(Part):
                 done = s.connection().execute(CONFIRM, {"sid": sig.id, "now": now, "day": day})
                 if done.rowcount == 1:
                     self.core.bump(s, row.id, 1)
-                    moved = tally.moves(PENDING, VERIFIED, area=sig.area_code, day=day)
+                    moved = tally.moves(
+                        PENDING, VERIFIED, area=sig.area_code, day=day, named=bool(sig.named)
+                    )
                     self._tally(s, row.id, moved)
                     self.core.check_thresholds(s, row)
             return Confirmation(petition_id=row.id, petition_title=row.title)
@@ -303,7 +305,11 @@ class Signing(Part):
             if sig.status == VERIFIED:
                 self.core.bump(s, row.id, -1)
             moved = tally.moves(
-                sig.status, SIG_WITHDRAWN, area=sig.area_code, day=sig.confirmed_day
+                sig.status,
+                SIG_WITHDRAWN,
+                area=sig.area_code,
+                day=sig.confirmed_day,
+                named=bool(sig.show_name and sig.name is not None),
             )
             self._tally(s, row.id, moved)
 

@@ -80,9 +80,14 @@ EXISTING = (
     )
     .limit(1)
 )
-CONFIRM_LOOKUP = select(_S.id, _S.petition_id, _S.status, _S.email_hash, _S.area_code).where(
-    _S.id == bindparam("sid")
-)
+CONFIRM_LOOKUP = select(
+    _S.id,
+    _S.petition_id,
+    _S.status,
+    _S.email_hash,
+    _S.area_code,
+    (_S.show_name.is_(True) & _S.name.is_not(None)).label("named"),
+).where(_S.id == bindparam("sid"))
 CONFIRM = (
     update(SIGNATURES)
     .where(_S.id == bindparam("sid"), _S.status == PENDING)

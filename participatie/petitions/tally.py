@@ -1,4 +1,5 @@
-"""A petition's signatures counted by state, by wijk and by day, kept in step with the rows.
+"""A petition's signatures counted by state, by wijk and by day, and the verified signers
+who show their name, kept in step with the rows.
 
 Every statement that adds, removes or changes the state of signatures moves these counts
 by what it changed, in the same transaction, so the desk and the public pages read a few
@@ -39,6 +40,8 @@ from participatie.petitions.schemas import TallyDrift
 STATE = "state"
 AREA = "area"
 DAY = "day"
+#: Verified signers who agreed to show their name and still have one (the public list).
+NAMED = "named"
 #: The label of signatures without a wijk (a postcode outside every wijk).
 NO_AREA = ""
 #: Rows changed per statement when a bulk change must know which rows it changed.
@@ -53,17 +56,33 @@ _UPSERTS: dict[str, Any] = {}
 
 
 class Tallies(NamedTuple):
-    """A petition's counts: per state, verified per wijk code (None: no wijk), per day."""
+    """A petition's counts: per state, verified per wijk code (None: no wijk), per day,
+    and the verified signers the public list of names shows."""
 
     states: dict[str, int]
     areas: dict[str | None, int]
     days: dict[date, int]
+    named: int = 0
 
 
-def moves(old: str | None, new: str | None, *, area: str | None, day: date | None) -> Moves:
+def shown_name() -> Any:
+    """The rows the public list of names shows (with the petition and VERIFIED)."""
+
+    return SignatureRow.show_name.is_(True) & SignatureRow.name.is_not(None)
+
+
+def moves(
+    old: str | None,
+    new: str | None,
+    *,
+    area: str | None,
+    day: date | None,
+    named: bool = False,
+) -> Moves:
     """What one signature going from state ``old`` to ``new`` does to the counts
     (``None``: the row is new, or removed). ``area`` and ``day`` are the row's wijk code
-    and day of confirmation; they count only while the row is verified."""
+    and day of confirmation, ``named`` whether it shows a name; they count only while
+    the row is verified."""
 
     counted: Counter[tuple[str, str]] = Counter()
     for state, sign in ((old, -1), (new, 1)):
@@ -74,6 +93,8 @@ def moves(old: str | None, new: str | None, *, area: str | None, day: date | Non
             counted[(AREA, area or NO_AREA)] += sign
             if day is not None:
                 counted[(DAY, day.isoformat())] += sign
+            if named:
+                counted[(NAMED, "")] += sign
     return {key: n for key, n in counted.items() if n}
 
 
@@ -136,6 +157,7 @@ def read(s: Session, petition_id: uuid.UUID) -> Tallies:
     states: dict[str, int] = {}
     areas: dict[str | None, int] = {}
     days: dict[date, int] = {}
+    named = 0
     for kind, label, n in s.execute(
         select(_T.kind, _T.label, func.sum(_T.n))
         .where(_T.petition_id == petition_id)
@@ -148,7 +170,16 @@ def read(s: Session, petition_id: uuid.UUID) -> Tallies:
             areas[str(label) or None] = count
         elif kind == DAY and count:
             days[date.fromisoformat(str(label))] = count
-    return Tallies(states, areas, days)
+        elif kind == NAMED:
+            named = count
+    return Tallies(states, areas, days, named)
+
+
+def named_count(s: Session, petition_id: uuid.UUID) -> int:
+    """How many names the public list has: one small sum, no signatures read."""
+
+    found = s.scalar(select(func.sum(_T.n)).where(_T.petition_id == petition_id, _T.kind == NAMED))
+    return int(found or 0)
 
 
 def _text(value: str) -> Any:
@@ -158,7 +189,7 @@ def _text(value: str) -> Any:
 
 
 def from_rows(where: Any) -> list[Any]:
-    """The counts as the signature rows matching ``where`` give them: three selects of
+    """The counts as the signature rows matching ``where`` give them: four selects of
     (petition_id, kind, label, day, n), one row per count; ``label`` is empty and ``day``
     the date for the counts per day (a date made text would carry the connection's
     collation on MariaDB, which a UNION with the table's text refuses)."""
@@ -189,6 +220,9 @@ def from_rows(where: Any) -> list[Any]:
         )
         .where(verified, s_.confirmed_day.is_not(None))
         .group_by(s_.petition_id, s_.confirmed_day),
+        select(s_.petition_id, _text(NAMED).label("kind"), _text("").label("label"), no_day, n)
+        .where(verified, shown_name())
+        .group_by(s_.petition_id),
     ]
 
 
@@ -200,10 +234,11 @@ def rebuild(s: Session, petition_id: uuid.UUID) -> None:
     columns = ["petition_id", "kind", "label", "shard", "n"]
     zero: Any = literal_column("0")
     groups = from_rows(SignatureRow.petition_id == petition_id)
-    by_state, by_area, by_day = (group.subquery() for group in groups)
+    by_state, by_area, by_day, by_name = (group.subquery() for group in groups)
     for rows, label in (
         (by_state, by_state.c.label),
         (by_area, by_area.c.label),
+        (by_name, by_name.c.label),
         # Outside a UNION a date made text is harmless: the insert converts it.
         (by_day, sql_cast(by_day.c.day, String(50))),
     ):
@@ -279,7 +314,12 @@ def change_states(
             total.update({key: d * n for key, d in moves(state, new, area=None, day=None).items()})
             continue
         locked = s.execute(
-            select(SignatureRow.id, SignatureRow.area_code, SignatureRow.confirmed_day)
+            select(
+                SignatureRow.id,
+                SignatureRow.area_code,
+                SignatureRow.confirmed_day,
+                shown_name().label("named"),
+            )
             .where(*where, SignatureRow.status == state)
             .with_for_update()
         ).all()
@@ -297,7 +337,9 @@ def change_states(
                 raise RuntimeError("signatures changed state while locked")
             n += len(part)
             for r in part:
-                total.update(moves(state, new, area=r.area_code, day=r.confirmed_day))
+                total.update(
+                    moves(state, new, area=r.area_code, day=r.confirmed_day, named=bool(r.named))
+                )
         changed[state] = n
     apply(s, petition_id, total, shard=0)
     return changed

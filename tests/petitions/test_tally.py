@@ -1,4 +1,5 @@
-"""The tally (signatures per state, wijk and day) follows the rows through every change:
+"""The tally (signatures per state, wijk and day, and the names shown) follows the rows
+through every change:
 signing, confirming (also racing), withdrawing, signing again, bulk invalidation, the
 deletion of unconfirmed signatures and erasure; the check finds a drift; the migration
 counts existing signatures."""
@@ -26,8 +27,9 @@ from tests.petitions.conftest import links, open_petition, seed_areas, signer
 
 def _from_rows(
     p: Participatie, petition_id: Any
-) -> tuple[dict[str, int], dict[Any, int], dict[Any, int]]:
-    """States, verified per wijk and verified per day, counted from the signature rows."""
+) -> tuple[dict[str, int], dict[Any, int], dict[Any, int], int]:
+    """States, verified per wijk and per day, and verified names shown, counted from the
+    signature rows."""
 
     with p.session_scope(readonly=True) as s:
         rows = s.execute(
@@ -35,25 +37,26 @@ def _from_rows(
                 SignatureRow.status,
                 SignatureRow.area_code,
                 SignatureRow.confirmed_day,
-                func.count(),
-            )
-            .where(SignatureRow.petition_id == petition_id)
-            .group_by(SignatureRow.status, SignatureRow.area_code, SignatureRow.confirmed_day)
+                SignatureRow.show_name,
+                SignatureRow.name.is_not(None),
+            ).where(SignatureRow.petition_id == petition_id)
         ).all()
     states: Counter[str] = Counter()
     areas: Counter[Any] = Counter()
     days: Counter[Any] = Counter()
-    for status, area, day, n in rows:
-        states[str(status)] += int(n)
+    named = 0
+    for status, area, day, show_name, has_name in rows:
+        states[str(status)] += 1
         if status == VERIFIED:
-            areas[area] += int(n)
+            areas[area] += 1
             if day is not None:
-                days[day] += int(n)
-    return dict(states), dict(areas), dict(days)
+                days[day] += 1
+            named += int(bool(show_name) and bool(has_name))
+    return dict(states), dict(areas), dict(days), named
 
 
 def _assert_in_step(p: Participatie, petition_id: Any) -> None:
-    states, areas, days = _from_rows(p, petition_id)
+    states, areas, days, named = _from_rows(p, petition_id)
     stats = p.petitions.stats(petition_id)
     shown = {
         "pending": stats.pending,
@@ -65,6 +68,7 @@ def _assert_in_step(p: Participatie, petition_id: Any) -> None:
     assert stats.verified == states.get(VERIFIED, 0)
     assert {a.area: a.online for a in stats.per_area if a.online} == areas
     assert {d.day: d.verified for d in stats.per_day} == days
+    assert p.petitions.public_signers(petition_id).total == named
     check = p.petitions.verify_counts(petition_id)
     assert check.ok and check.tallies == [], check
 
@@ -76,7 +80,7 @@ def test_every_change_of_a_signature_moves_the_tally(
     petition = open_petition(p)
     tokens: dict[int, dict[str, str]] = {}
     for n in range(12):
-        data = signer(n)
+        data = signer(n, show_name=n % 3 != 0)
         p.petitions.sign(petition.id, data, ip=f"10.1.{n}.1")
         tokens[n] = links(p, data.email, "petitions_confirm")
     # One network over its limit: silently fraudulent, counted as such.
@@ -93,6 +97,7 @@ def test_every_change_of_a_signature_moves_the_tally(
     p.petitions.confirm(tokens[0]["confirm"])  # twice is harmless
     _assert_in_step(p, petition.id)
     assert len(p.petitions.stats(petition.id).per_day) == 2
+    assert p.petitions.public_signers(petition.id).total == 6  # 1, 2, 4, 5, 7, 8 of 0..9
 
     p.petitions.withdraw_signature(tokens[1]["withdraw"])  # verified
     p.petitions.withdraw_signature(tokens[10]["withdraw"])  # pending
@@ -110,8 +115,10 @@ def test_every_change_of_a_signature_moves_the_tally(
     _assert_in_step(p, petition.id)
 
     p.petitions.erase_personal_data(signer(11).email, actor="griffie")  # pending: goes
+    named = p.petitions.public_signers(petition.id).total
     p.petitions.erase_personal_data(signer(2).email, actor="griffie")  # verified: stays
     _assert_in_step(p, petition.id)
+    assert p.petitions.public_signers(petition.id).total == named - 1  # its name is gone
 
     clock.advance(p.settings.petitions.delete_unconfirmed_after + timedelta(days=1))
     [run] = p.jobs.run_due(only="petitions.delete_unconfirmed")
@@ -125,7 +132,7 @@ def test_racing_confirmations_keep_the_tally_equal_to_the_rows(areas: Participat
     petition = open_petition(p)
     tokens = []
     for n in range(120):
-        data = signer(n, email=f"race{n}@example.nl")
+        data = signer(n, email=f"race{n}@example.nl", show_name=n % 2 == 0)
         p.petitions.sign(petition.id, data, ip=f"10.{n // 250}.{n % 250}.1")
         tokens.append(links(p, data.email, "petitions_confirm")["confirm"])
     barrier = threading.Barrier(4)
@@ -144,6 +151,7 @@ def test_racing_confirmations_keep_the_tally_equal_to_the_rows(areas: Participat
     assert stats.verified == 120 and stats.pending == 0
     assert sum(a.online for a in stats.per_area) == 120
     assert sum(d.verified for d in stats.per_day) == 120
+    assert p.petitions.public_signers(petition.id).total == 60
     _assert_in_step(p, petition.id)
 
 
@@ -174,12 +182,12 @@ def test_the_migration_counts_the_signatures_already_there(
         seed_areas(p)
         petition = open_petition(p)
         for n in range(6):
-            data = signer(n)
+            data = signer(n, show_name=n != 1)
             p.petitions.sign(petition.id, data, ip=f"10.0.{n}.1")
             if n < 4:
                 p.petitions.confirm(links(p, data.email, "petitions_confirm")["confirm"])
         migrations.downgrade(p.engine, "0009")
-        migrations.upgrade(p.engine, "0013")
+        migrations.upgrade(p.engine, "head")
         engine = create_engine(empty_database_url, poolclass=NullPool)
         with engine.connect() as conn:
             shards = conn.execute(
@@ -188,7 +196,9 @@ def test_the_migration_counts_the_signatures_already_there(
                 )
             ).one()
         engine.dispose()
-        assert shards == (5, 0)  # pending, verified, two wijken, one day
+        # pending, verified, two wijken, one day, the names shown (0, 2 and 3)
+        assert shards == (6, 0)
+        assert p.petitions.public_signers(petition.id).total == 3
         _assert_in_step(p, petition.id)
         with p.session_scope() as s:
             s.execute(delete(TallyRow))

@@ -43,7 +43,10 @@ def _petition_page(
 ) -> HTMLResponse:
     p = facade(request)
     t = translator(request)
-    stats = p.petitions.public_stats(petition.id)
+    # One read-only transaction for the page's reads, not one per read.
+    with p.session_scope(readonly=True) as s:
+        stats = p.petitions.public_stats(petition.id, session=s)
+        signers = p.petitions.public_signers(petition.id, limit=50, session=s)
     area_rows = [
         {"label": a.name or t("petition.area_unknown"), "value": a.total} for a in stats.per_area
     ]
@@ -57,7 +60,7 @@ def _petition_page(
         open=is_open(request, petition),
         next_threshold=next_threshold,
         area_rows=area_rows,
-        signers=p.petitions.public_signers(petition.id, limit=50),
+        signers=signers,
         values=values or {},
         errors=errors or {},
         labels=(*SIGN_FIELDS, "declared_min_age", "declared_resident"),
