@@ -158,6 +158,7 @@ def render(
             # Relative, so it stays right whatever prefix or proxy sits in front.
             "switch_url": "?" + str(request.url.include_query_params(lang=other).query),
             "stylesheets": st.stylesheets,
+            "content_lang": content_lang(p.settings.locale, t.lang),
             **context,
         }
     )
@@ -186,6 +187,22 @@ def render(
             path=cookie_path,
         )
     return response
+
+
+def content_lang(content: str, page: str) -> Markup:
+    """`` lang="nl"`` for an element holding what staff or residents wrote (titles,
+    summaries, options), when the page is in another language than that text: WCAG 2.1
+    success criterion 3.1.2 (Language of Parts). Empty when both are the same.
+
+    Args:
+        content: the language texts are written in (``settings.locale``).
+        page: the language of the page.
+
+    Returns:
+        The attribute with a leading space, or an empty string, safe to print in a tag.
+    """
+
+    return Markup(' lang="{}"').format(content) if content != page else Markup("")
 
 
 #: Routes a mail client may post to with ``List-Unsubscribe=One-Click`` (RFC 8058).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import string
+from html.parser import HTMLParser
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -66,3 +67,78 @@ def test_text_from_residents_is_escaped(p: Participatie, client: TestClient) -> 
     page = client.get(f"/petitions/{petition.id}")
     assert "<script>alert(1)" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; scherm" in page.text
+
+
+class _Languages(HTMLParser):
+    """Each text of a page with the language of the nearest element that declares one."""
+
+    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str | None]] = []
+        self.texts: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append((tag, dict(attrs).get("lang")))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and not any(tag in ("script", "style", "title") for tag, _ in self.stack):
+            lang = next((value for _, value in reversed(self.stack) if value), None)
+            self.texts.append((" ".join(data.split()), lang))
+
+
+def test_dutch_texts_on_english_pages_say_they_are_dutch(
+    p: Participatie, client: TestClient
+) -> None:
+    """WCAG 2.1 SC 3.1.2 (Language of Parts): on an English page, what staff and residents
+    wrote in Dutch (titles, questions, options, summaries, phases) is marked ``lang="nl"``;
+    on a Dutch page nothing is marked."""
+
+    from tests.web.helpers import open_code_poll, open_dossier
+
+    petition = open_petition(p)
+    poll, _ = open_code_poll(p)
+    dossier = open_dossier(p)
+    written = {
+        "Groot scherm op de Grote Markt",
+        "Zet een groot scherm neer voor de WK-finale.",
+        "Speelplekken Paddepoel",
+        "Waar moeten de twee nieuwe speelplekken komen?",
+        "Kies de plekken die u goed vindt.",
+        "Hoog Paddepoel",
+        "Hondenbeleid 2026",
+        "Conceptnota hondenbeleid",
+        "Besluit van het college",
+        "Er kwamen veel meer reacties dan verwacht.",
+    }
+    pages = [
+        "/",
+        f"/petitions/{petition.id}",
+        f"/polls/{poll.id}",
+        f"/polls/{poll.id}/vote",
+        f"/dossiers/{dossier.id}",
+        f"/dossiers/{dossier.id}/react",
+        f"/widget/petitions/{petition.id}",
+    ]
+    found: set[str] = set()
+    for path in pages:
+        for lang, marked in (("en", "nl"), ("nl", None)):
+            page = client.get(path, params={"lang": lang})
+            assert page.status_code == 200, (path, page.status_code)
+            parser = _Languages()
+            parser.feed(page.text)
+            for text, declared in parser.texts:
+                if text in written:
+                    found.add(text)
+                    assert declared == (marked or "nl"), (path, lang, text, declared)
+            if lang == "nl":
+                assert ' lang="nl"' not in page.text.split("<html", 1)[1].split(">", 1)[1], path
+    assert found == written, written - found
