@@ -536,10 +536,10 @@ class Lifecycle(Part):
         with self._p.unit_of_work(session) as s:
             row = self.core.petition(s, petition_id, lock=True)
             self.core.expect(row, OPEN, "extend")
+            self._check_closing(closes_at, row.opens_at or now, field="closes_at")
             before = row.closes_at
             if before is not None and closes_at <= before:
                 raise InvalidInput("the new closing time must be later", field="closes_at")
-            self._check_closing(closes_at, row.opens_at or now, field="closes_at")
             row.closes_at = closes_at
             row.updated_at = now
             self.core.audit(
