@@ -73,6 +73,8 @@ class Privacy:
 
         Raises:
             InvalidEmail: ``input.email`` for a malformed address.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         address = normalize_email(email, field="email")
@@ -102,6 +104,8 @@ class Privacy:
 
         Raises:
             InvalidEmail: ``input.email`` for a malformed address.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         address = normalize_email(email, field="email").address

@@ -25,6 +25,13 @@ def main() -> None:
         "stable `code` (what a host matches on; the web layer maps it to an HTTP status and a\n"
         "translated message), a `message`, and where input was wrong, `field`.\n"
     )
+    print(
+        "Which codes a call can raise is in its docstring: every public method of\n"
+        "`p.polls`, `p.petitions`, `p.reactions`, `p.subscriptions`, `p.outbox` and\n"
+        "`p.privacy` names its arguments (`Args:`), its result (`Returns:`) and its errors\n"
+        "with their codes (`Raises:`); `help(p.petitions.sign)` shows them. A call that\n"
+        "touches the database can also raise `db.unavailable`.\n"
+    )
     print("| class | code | HTTP | meaning |")
     print("|---|---|---|---|")
     for cls in error_classes():

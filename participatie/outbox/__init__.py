@@ -197,8 +197,10 @@ class Outbox:
             nothing twice.
 
         Raises:
-            InvalidInput: ``invalid_input`` (field ``to``) for an address without ``@``,
+            InvalidInput: ``input.invalid`` (field ``to``) for an address without ``@``,
                 before anything is written.
+            jinja2.TemplateNotFound: no such template for a mail not yet ``rendered``
+                (a programming error).
         """
 
         now = self._p.clock.now()

@@ -58,7 +58,28 @@ class Desk(Part):
         actor: str,
         session: Session | None = None,
     ) -> PaperBatch:
-        """Add signatures collected on paper as a counted batch for one area."""
+        """Add signatures collected on paper as a counted batch for one area; they count in
+        the total and the thresholds (a milestone reached is recorded and mailed).
+
+        Args:
+            petition_id: the petition's id (open or closed).
+            data: the wijk code (None when unknown), the number of signatures (1 to
+                1,000,000) and a note.
+            actor: who records the batch (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            PaperBatch: the batch with its id, area code, count and time received.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            PetitionState: ``petition.state``, the petition is neither open nor closed.
+            InvalidInput: ``input.invalid``, field ``area``: no such wijk.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             row = self.core.petition(s, petition_id, lock=True)
@@ -107,13 +128,40 @@ class Desk(Part):
     def subscribe_trending(self, callback: TrendCallback) -> None:
         """Call ``callback(trend)`` when signatures from one IP address or domain trend.
 
-        Called after the signing transaction (with a host's session: after its flush)."""
+        Called after the signing transaction (with a host's session: after its flush).
+        An exception in the callback is logged and does not undo the signature.
+
+        Args:
+            callback: a function taking a :class:`Trend`; kept for the facade's life.
+
+        Returns:
+            None.
+
+        Raises:
+            Nothing of its own: it only registers the callback.
+        """
 
         self.core.on_trend(callback)
 
     def trends(
         self, petition_id: uuid.UUID, *, session: Session | None = None
     ) -> builtins.list[Trend]:
+        """The trends raised for a petition: signatures from one IP address (keyed hash) or
+        mail domain above the hourly threshold, oldest first.
+
+        Args:
+            petition_id: the petition's id; an unknown one has no trends.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Trend]: kind (``ip`` or ``domain``), key, the hour's start (UTC) and the
+            count.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(TrendRow)
@@ -141,7 +189,31 @@ class Desk(Part):
         note: str | None = None,
         session: Session | None = None,
     ) -> Rule:
-        """Add an allow- or block-list entry (domain, network in CIDR, or address)."""
+        """Add an allow- or block-list entry (domain, network in CIDR, or address). A
+        blocked address is stored as a keyed hash only; the rules apply to new
+        signatures at once.
+
+        Args:
+            kind: ``allow_domain``, ``allow_network``, ``block_domain``,
+                ``block_network`` or ``block_address``.
+            value: the domain (``example.org``), the network (``192.0.2.0/24``; an
+                IPv4-mapped IPv6 network is stored as IPv4) or the e-mail address.
+            actor: who adds the rule (audit log).
+            note: why (in the audit log as a SHA-256 only).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Rule: the rule with its id; a blocked address shows as
+            ``"(address, stored as a keyed hash)"``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``kind`` (unknown kind) or ``value``
+                (not a domain, not a network, or the rule exists already).
+            InvalidEmail: ``input.email``, field ``value``, for ``block_address``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if kind not in abuse.RULE_KINDS:
             raise InvalidInput(
@@ -182,6 +254,23 @@ class Desk(Part):
     def remove_rule(
         self, rule_id: uuid.UUID, *, actor: str, session: Session | None = None
     ) -> None:
+        """Remove an allow- or block-list entry; the removal is audited.
+
+        Args:
+            rule_id: the rule's id.
+            actor: who removes it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            NotFound: ``not_found``, field ``rule``: no such rule.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session) as s:
             rule = s.get(RuleRow, rule_id)
             if rule is None:
@@ -198,6 +287,20 @@ class Desk(Part):
         self.core.clear_rules()
 
     def rules(self, *, session: Session | None = None) -> builtins.list[Rule]:
+        """The allow- and block-list entries, by kind and then age.
+
+        Args:
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Rule]: each with its id, kind, value and note; blocked addresses show as
+            ``"(address, stored as a keyed hash)"``.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(select(RuleRow).order_by(RuleRow.kind, RuleRow.created_at)).scalars()
             return [
@@ -219,7 +322,28 @@ class Desk(Part):
         *,
         session: Session | None = None,
     ) -> InvalidationPreview:
-        """How many signatures, per state, a bulk invalidation would hit. Writes nothing."""
+        """How many signatures, per state, a bulk invalidation would hit. Writes nothing;
+        pass its ``total`` to ``invalidate`` as ``expected_total``.
+
+        Args:
+            petition_id: the petition's id.
+            criteria: which signatures: IP address, subnet (/24 or /48), mail domain,
+                wijk, ``since``/``until`` (creation time, UTC; ``until`` excluded), the
+                states (default pending and verified), or ``everything``; all given must
+                match.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            InvalidationPreview: the criteria, the total and the count per state.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            InvalidInput: ``input.invalid``, field ``ip`` or ``subnet`` (not an IP
+                address) or ``criteria`` (no criterion and not ``everything``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             self.core.petition(s, petition_id)
@@ -242,7 +366,33 @@ class Desk(Part):
         reason: str,
         session: Session | None = None,
     ) -> InvalidationResult:
-        """Invalidate what the preview showed; refuses when the number changed since."""
+        """Invalidate what the preview showed; refuses when the number changed since.
+        Verified signatures that go leave the counter; the audit log keeps the criteria
+        (IP addresses as keyed hashes) and the reason.
+
+        Args:
+            petition_id: the petition's id.
+            criteria: the same criteria as given to ``preview_invalidation``.
+            actor: who invalidates (audit log).
+            expected_total: the ``total`` the preview showed.
+            reason: why (required; stored with each signature, cut to 255 characters).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            InvalidationResult: the criteria, the total counted, the signatures changed
+            per state and how many were invalidated.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason`` (empty), ``ip``, ``subnet``
+                or ``criteria``, as for ``preview_invalidation``.
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            PreviewMismatch: ``petition.preview_mismatch``, field ``expected_total``: the
+                number differs from the preview (``details["now"]``); preview again.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not reason.strip():
             raise InvalidInput("give a reason for the invalidation", field="reason")

@@ -198,7 +198,29 @@ class Handover(Part):
         *,
         session: Session | None = None,
     ) -> ExportResult:
-        """The hand-over list of verified signatures, streamed (Excel CSV)."""
+        """The hand-over list of verified signatures, streamed (Excel CSV: UTF-8 with BOM,
+        semicolons, CRLF; cells that would start a formula are escaped).
+
+        Columns: ``nr``, ``naam`` (``(geanonimiseerd)`` once erased), ``postcode``,
+        ``wijk``, ``bevestigd_op`` (local time, ``YYYY-MM-DD HH:MM``) and
+        ``naam_openbaar``; in signing order.
+
+        Args:
+            petition_id: the petition's id.
+            out: a path (written with owner-only permissions) or a binary file.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            ExportResult: the number of rows and the file's SHA-256, the digest the
+            hand-over document names.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            OSError: the file could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.petitions import report
 
@@ -209,6 +231,25 @@ class Handover(Part):
     def handover_document(
         self, petition_id: uuid.UUID, *, session: Session | None = None
     ) -> HandoverDocument:
+        """What the hand-over document shows: the petition, the counts (online, paper, per
+        wijk and day) and the signature list's row count and SHA-256 (the list is
+        streamed once to compute it, not stored).
+
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            HandoverDocument: for ``handover_html`` and ``handover_pdf``; ``generated_at``
+            is now (UTC).
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         from participatie.petitions import report
 
         with self._p.unit_of_work(session, readonly=True) as s:
@@ -216,11 +257,37 @@ class Handover(Part):
             return report.handover_document(self._p, s, row, self.core.public(s, row))
 
     def handover_html(self, document: HandoverDocument) -> str:
+        """The hand-over document as an HTML page (times in ``Settings.zone``).
+
+        Args:
+            document: from ``handover_document``.
+
+        Returns:
+            str: the HTML page.
+
+        Raises:
+            Nothing of its own: it only renders the template.
+        """
+
         from participatie.petitions import report
 
         return report.handover_html(self._p, document)
 
     def handover_pdf(self, document: HandoverDocument) -> bytes:
+        """The hand-over document as a PDF/A-2U file (ISO 19005-2, fonts embedded) on the
+        organisation's letterhead, in Dutch.
+
+        Args:
+            document: from ``handover_document``.
+
+        Returns:
+            bytes: the PDF.
+
+        Raises:
+            MissingExtra: ``extra.missing``, the ``reports`` extra (typst) is not
+                installed.
+        """
+
         from participatie.petitions import report
 
         return report.handover_pdf(self._p, document)

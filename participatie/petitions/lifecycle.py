@@ -128,7 +128,26 @@ class Lifecycle(Part):
     @retry_transient
     def confirm_creator(self, token: str, *, session: Session | None = None) -> Petition:
         """The creator's link (a POST on the page): the petition goes on to co-initiators
-        or moderation. Twice is harmless."""
+        or moderation (the desk is mailed). Twice is harmless. The link lives
+        ``Settings.tokens.confirm``.
+
+        Args:
+            token: the last part of the creator's link (``petition.creator``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: in status ``coinitiators`` (too few confirmed yet) or
+            ``submitted``; unchanged when confirmed before.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             row = self._creator_petition(s, token, self._p.settings.tokens.confirm)
@@ -144,7 +163,31 @@ class Lifecycle(Part):
     def invite_coinitiator(
         self, creator_token: str, *, name: str, email: str, session: Session | None = None
     ) -> None:
-        """The creator invites a co-initiator, who confirms through their own link."""
+        """The creator invites a co-initiator, who confirms through their own link. Inviting
+        the same address again does nothing (the first invitation stands).
+
+        Args:
+            creator_token: the creator's link token (valid ``Settings.tokens.withdraw``).
+            name: the co-initiator's name (1 to 200 characters; spaces folded).
+            email: the co-initiator's address.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            InvalidInput: ``input.invalid``, field ``name`` (empty or too long) or
+                ``email`` (the creator's own mailbox).
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            PetitionState: ``petition.state``, past moderation.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = self.core.email(email, field="email")
         name = " ".join(name.split())
@@ -202,6 +245,27 @@ class Lifecycle(Part):
 
     @retry_transient
     def confirm_coinitiator(self, token: str, *, session: Session | None = None) -> Petition:
+        """A co-initiator confirms (their link); with enough confirmed
+        (``Settings.petitions.min_coinitiators``) a petition waiting for them goes to
+        moderation. Twice is harmless.
+
+        Args:
+            token: the last part of the co-initiator's link (``petition.coinitiator``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition as it is now.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         subject = self.core.subject("petition.coinitiator", token, self._p.settings.tokens.confirm)
         with self._p.unit_of_work(session) as s:
             co = s.get(CoinitiatorRow, subject)
@@ -228,7 +292,28 @@ class Lifecycle(Part):
     def withdraw_petition(
         self, creator_token: str, *, reason: str | None = None, session: Session | None = None
     ) -> Petition:
-        """The creator withdraws the petition (possible until it is handed over)."""
+        """The creator withdraws the petition (possible until it is handed over). The
+        reason is kept in the audit log as a SHA-256 only.
+
+        Args:
+            creator_token: the creator's link token (valid ``Settings.tokens.withdraw``).
+            reason: why (optional).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: in status ``withdrawn``.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            PetitionState: ``petition.state``: handed over, answered, rejected or
+                withdrawn already.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             row = self._creator_petition(s, creator_token, self._p.settings.tokens.withdraw)
@@ -378,7 +463,27 @@ class Lifecycle(Part):
         hidden: bool = True,
         session: Session | None = None,
     ) -> Petition:
-        """Hide an offensive petition from every public place (``hidden=False`` undoes)."""
+        """Hide an offensive petition from every public place (``hidden=False`` undoes).
+        Works in any status; signing and confirming stop while hidden.
+
+        Args:
+            petition_id: the petition's id.
+            actor: who hides (audit log).
+            reason: why (required to hide; in the audit log as a SHA-256).
+            hidden: True hides, False shows it again.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition with ``hidden`` set.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason``: empty while hiding.
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if hidden and not reason.strip():
             raise InvalidInput("give a reason for hiding", field="reason")
@@ -401,7 +506,29 @@ class Lifecycle(Part):
         reason: str,
         session: Session | None = None,
     ) -> Petition:
-        """Move the closing time later; the reason is recorded."""
+        """Move the closing time later; the reason is recorded.
+
+        Args:
+            petition_id: the petition's id (open).
+            actor: who extends (audit log).
+            closes_at: the new closing time, timezone-aware, later than the current one
+                and within ``Settings.petitions.max_duration`` of opening.
+            reason: why (required; in the audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: the petition with its new closing time.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason`` (empty) or ``closes_at``
+                (not later, no time zone, in the past or beyond ``max_duration``).
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            PetitionState: ``petition.state``, the petition is not open.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not reason.strip():
             raise InvalidInput("give a reason for the extension", field="reason")
@@ -409,10 +536,10 @@ class Lifecycle(Part):
         with self._p.unit_of_work(session) as s:
             row = self.core.petition(s, petition_id, lock=True)
             self.core.expect(row, OPEN, "extend")
+            self._check_closing(closes_at, row.opens_at or now, field="closes_at")
             before = row.closes_at
             if before is not None and closes_at <= before:
                 raise InvalidInput("the new closing time must be later", field="closes_at")
-            self._check_closing(closes_at, row.opens_at or now, field="closes_at")
             row.closes_at = closes_at
             row.updated_at = now
             self.core.audit(
@@ -428,6 +555,27 @@ class Lifecycle(Part):
     def close(
         self, petition_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
     ) -> Petition:
+        """Close an open petition now (the job closes those past ``closes_at``); the creator
+        is mailed the total. Signatures made before may still be confirmed for
+        ``Settings.petitions.confirm_grace``.
+
+        Args:
+            petition_id: the petition's id.
+            actor: who closes (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Petition: in status ``closed``.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            PetitionState: ``petition.state``, the petition is not open.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session) as s:
             row = self.core.petition(s, petition_id, lock=True)
             self.core.expect(row, OPEN, "close")

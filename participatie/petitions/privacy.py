@@ -38,7 +38,22 @@ class Privacy(Part):
     """Personal data of one address (part of ``p.petitions``)."""
 
     def personal_data(self, email: str, *, session: Session | None = None) -> PersonalData:
-        """Everything this module stores about an address (for an access request)."""
+        """Everything this module stores about an address (for an access request, AVG art.
+        15): its signatures, the petitions it started and those it co-initiates.
+
+        Args:
+            email: the address in any spelling (it is normalised; matched by keyed hash).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PersonalData: the address, each signature with its petition, state, name,
+            postcode and times, and the ids of petitions created and co-initiated.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = self.core.email(email, field="email")
         with self._p.unit_of_work(session, readonly=True) as s:
@@ -47,7 +62,26 @@ class Privacy(Part):
     def erase_personal_data(
         self, email: str, *, actor: str, session: Session | None = None
     ) -> ErasureResult:
-        """Erase an address's personal data; verified signatures keep counting anonymously."""
+        """Erase an address's personal data (AVG art. 17); verified signatures keep
+        counting anonymously, pending ones go. Co-initiatorships and the creator's
+        address are blanked, and the mail to the address is erased (unsent mail removed,
+        sent mail blanked). The audit log names the request by a truncated keyed hash.
+
+        Args:
+            email: the address in any spelling (it is normalised).
+            actor: who carries the request out (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ErasureResult: the number of signatures, petitions, co-initiatorships and
+            messages touched.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = self.core.email(email, field="email")
         with self._p.unit_of_work(session) as s:
@@ -65,7 +99,23 @@ class Privacy(Part):
         day, within the send caps); the page behind it shows what is stored, or nothing.
 
         Nothing is looked up here: the work, and so the time the answer takes, is the
-        same whether or not the address signed anything.
+        same whether or not the address signed anything. The link lives
+        ``Settings.tokens.confirm`` (seven days by default).
+
+        Args:
+            email: the address as typed.
+            locale: the mail's language, ``"nl"`` or ``"en"`` (anything else: ``"nl"``).
+            ip: the requester's IP address, for the per-network send cap.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None: the same for every address.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         address = self.core.email(email, field="email")
@@ -90,14 +140,48 @@ class Privacy(Part):
     def personal_data_from_link(
         self, token: str, *, session: Session | None = None
     ) -> PersonalData:
-        """The page behind the link from ``request_personal_data``: shows, changes nothing."""
+        """The page behind the link from ``request_personal_data``: shows, changes nothing.
+
+        Args:
+            token: the last part of the link (``privacy.request``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PersonalData: as ``personal_data``; empty lists when nothing is stored.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered, or is the privacy
+                link of another module.
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         email_hash = self._privacy_subject(token)
         with self._p.unit_of_work(session, readonly=True) as s:
             return self._personal_data(s, email_hash, None)
 
     def erase_from_link(self, token: str, *, session: Session | None = None) -> ErasureResult:
-        """The erase button on that page (a POST)."""
+        """The erase button on that page (a POST): erases as ``erase_personal_data`` does,
+        with ``"resident"`` as the actor. Twice is harmless (nothing is left).
+
+        Args:
+            token: the last part of the link (``privacy.request``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ErasureResult: the counts of what was erased.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered, or is the privacy
+                link of another module.
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         email_hash = self._privacy_subject(token)
         with self._p.unit_of_work(session) as s:

@@ -38,6 +38,24 @@ class Reads(Part):
     """Reading petitions and their numbers (part of ``p.petitions``)."""
 
     def get(self, petition_id: uuid.UUID, *, session: Session | None = None) -> Petition:
+        """One petition as the desk sees it (also hidden or not yet public ones).
+
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Petition: its texts, status, times (UTC), thresholds, the moderation and the
+            answer, the confirmed co-initiators, the verified and paper counts and its
+            public URL.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             return self.core.public(s, self.core.petition(s, petition_id))
 
@@ -48,6 +66,23 @@ class Reads(Part):
         include_hidden: bool = False,
         session: Session | None = None,
     ) -> list[Petition]:
+        """The petitions, oldest first.
+
+        Args:
+            status: only this status (``draft``, ``coinitiators``, ``submitted``,
+                ``rejected``, ``open``, ``closed``, ``handed_over``, ``answered``,
+                ``withdrawn``); None: all.
+            include_hidden: also hidden petitions.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Petition]: by creation time; empty when none match.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._p.unit_of_work(session, readonly=True) as s:
             query = select(PetitionRow).order_by(PetitionRow.created_at, PetitionRow.id)
             if status is not None:
@@ -57,7 +92,22 @@ class Reads(Part):
             return [self.core.public(s, row) for row in s.execute(query).scalars()]
 
     def count(self, petition_id: uuid.UUID, *, session: Session | None = None) -> int:
-        """The exact number of verified online signatures (sum of the counter shards)."""
+        """The exact number of verified online signatures (sum of the counter shards);
+        paper batches are not included.
+
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            int: the verified count.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             self.core.petition(s, petition_id)
@@ -67,13 +117,24 @@ class Reads(Part):
         self, petition_id: uuid.UUID, *, session: Session | None = None
     ) -> CountCheck:
         """Compare the verified counter (the sum of the counter shards, what pages show)
-        with the signatures in state ``verified``.
+        with the signatures in state ``verified``, and the tally (per state, wijk and
+        day) with the rows. Reads only: the numbers come from one statement, so a
+        confirmation committing meanwhile is never a drift.
 
-        Returns a ``CountCheck``: ``{petition_id, counter, rows, ok, error}``. When the
-        two differ, ``ok`` is False and ``error`` is ``{code: "petition.count_drift",
-        message, counter, rows}``; nothing is changed. Raises ``PetitionNotFound``
-        (``petition.not_found``) for an unknown petition. Reads only: both numbers come
-        from one statement, so a confirmation committing meanwhile is never a drift.
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            CountCheck: ``counter``, ``rows`` and ``ok``; when they differ ``ok`` is False
+            and ``error`` carries ``petition.count_drift`` (reported, not raised), and
+            ``tallies`` lists each differing count. Nothing is changed.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         with self._p.unit_of_work(session, readonly=True) as s:
@@ -83,7 +144,24 @@ class Reads(Part):
     # -- signing ---------------------------------------------------------------------
 
     def stats(self, petition_id: uuid.UUID, *, session: Session | None = None) -> DeskStats:
-        """Counts for the desk: verified, paper and per area and day, plus the states."""
+        """Counts for the desk: verified, paper and per area and day, plus the states.
+        Reads the counters and the tally, not the signatures: the same cost at any size.
+
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            DeskStats: verified, paper and total, per wijk and per day (local date of
+            confirmation), thresholds and those reached, the closing time, and the
+            pending, fraudulent, invalidated and withdrawn counts.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.petitions import report
 
@@ -93,7 +171,23 @@ class Reads(Part):
     def public_stats(
         self, petition_id: uuid.UUID, *, session: Session | None = None
     ) -> PublicStats:
-        """Statistics without personal data (hidden petitions are not found)."""
+        """Statistics without personal data (hidden petitions are not found, nor those in
+        draft, waiting for co-initiators or moderation, or rejected).
+
+        Args:
+            petition_id: the petition's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PublicStats: verified, paper and total, per wijk and day, the thresholds and
+            those reached, and the closing time.
+
+        Raises:
+            PetitionNotFound: ``petition.not_found``, also for a petition the public may
+                not see.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.petitions import report
 
@@ -114,6 +208,23 @@ class Reads(Part):
 
         Only signers who ticked the box; never an address; nothing of a hidden or not yet
         public petition, and nothing once the personal data is anonymised.
+
+        Args:
+            petition_id: the petition's id.
+            limit: names per page, 1 to 500.
+            offset: names to skip (0 or more).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PublicSigners: ``total`` shown names and one page of name, wijk name and day
+            of confirmation.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``limit`` or ``offset``.
+            PetitionNotFound: ``petition.not_found``, also for a petition the public may
+                not see.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         if not 1 <= limit <= 500:

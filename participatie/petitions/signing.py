@@ -225,7 +225,27 @@ class Signing(Part):
         return receipt
 
     def confirmation_page(self, token: str, *, session: Session | None = None) -> ConfirmPage:
-        """What the link in the mail opens: reads only, so a mail scanner confirms nothing."""
+        """What the link in the mail opens: reads only, so a mail scanner confirms nothing.
+
+        Args:
+            token: the last part of the confirmation link (``petition.confirm``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            ConfirmPage: the petition's id and title, the signer's name, and whether the
+            button can still confirm (pending, and the petition open or closed less than
+            ``Settings.petitions.confirm_grace`` ago, not hidden).
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
+                that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session, readonly=True) as s:
             sig = self._signature_for(s, "petition.confirm", token, self._p.settings.tokens.confirm)
@@ -280,7 +300,27 @@ class Signing(Part):
 
     @retry_transient
     def withdraw_signature(self, token: str, *, session: Session | None = None) -> None:
-        """The signer takes their signature back (until the hand-over)."""
+        """The signer takes their signature back (until the hand-over). A verified one
+        leaves the count; withdrawing twice, or a signature no longer pending or
+        verified, does nothing. The link lives ``Settings.tokens.withdraw`` (a year).
+
+        Args:
+            token: the last part of the withdraw link (``petition.withdraw``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            PetitionState: ``petition.state``, field ``token``: handed over or answered.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             sig = self._signature_for(
@@ -315,7 +355,26 @@ class Signing(Part):
 
     @retry_transient
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
-        """Stop mail about this petition (the answer); the signature keeps counting."""
+        """Stop mail about this petition (the answer); the signature keeps counting. The
+        target of the answer mail's one-click ``List-Unsubscribe`` (RFC 8058); twice is
+        harmless.
+
+        Args:
+            token: the last part of the unsubscribe link (``petition.unsubscribe``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            TokenExpired: ``token.expired``, the link is older than its lifetime.
+            TokenInvalid: ``token.invalid``, the link was altered or no longer matches
+                (the record or its address is gone).
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._p.unit_of_work(session) as s:
             sig = self._signature_for(

@@ -48,7 +48,33 @@ class Casting(PollsPart):
         """Send a signed voting link to the address; voting with it proves the address.
 
         Within the send caps (``participatie.sendcaps``) per address and per network of
-        ``ip``; over them the request is answered the same and no mail goes out.
+        ``ip``; over them the request is answered the same and no mail goes out. The
+        link is valid for ``Settings.tokens.vote`` (two days by default) and carries a
+        keyed hash of the mailbox per poll, so a voter cannot be matched across polls.
+
+        Args:
+            poll_id: the poll's id (an e-mail poll, open).
+            email: the address as typed.
+            locale: the mail's language (``"nl"``, ``"en"``); default ``Settings.locale``.
+            postcode: the voter's postcode, for a poll limited to an area (carried in
+                the link).
+            ip: the requester's IP address, for the per-network send cap.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None: the same whether or not a mail went out.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            InvalidPostcode: ``input.postcode``, field ``postcode``.
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``eligibility``: not an e-mail poll.
+            PollNotOpen: ``poll.not_open``; PollClosed: ``poll.closed``.
+            NotEligible: ``poll.not_eligible``, field ``postcode``: missing or outside
+                the poll's area.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         p = self.context.p
@@ -102,21 +128,29 @@ class Casting(PollsPart):
     ) -> str:
         """Check a letter's code before the ballot is shown; writes nothing.
 
+        ``cast`` checks all of this again; this only spares a resident filling in a
+        ballot that cannot count.
+
         Args:
             poll_id: the poll (a code poll, open).
             code: the code as typed; spacing, dashes and case do not matter.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
-            The code written as on the letter (``"K7QF-M2XW-9PQR"``).
+            str: the code written as on the letter (``"K7QF-M2XW-9PQR"``).
 
         Raises:
             CodeTypo: ``poll.code_typo``, the check character does not match.
-            UnknownCode: ``poll.unknown_code``; CodeRevoked: ``poll.code_revoked``.
+            UnknownCode: ``poll.unknown_code``, not a code, or not one of this poll.
+            CodeRevoked: ``poll.code_revoked``, replaced by a reissued code.
             AlreadyVoted: ``poll.already_voted``, unless the poll lets a vote change.
-            PollNotOpen / PollClosed: the poll does not take votes now.
-
-        ``cast`` checks all of this again; this only spares a resident filling in a
-        ballot that cannot count.
+            PollNotFound: ``poll.not_found``.
+            PollNotOpen: ``poll.not_open``; PollClosed: ``poll.closed``.
+            InvalidInput: ``input.invalid``, field ``email_token``, or NotEligible:
+                ``poll.not_eligible``: the poll uses e-mail links or the host's word,
+                not codes.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         compact = codes_mod.parse_code(code)

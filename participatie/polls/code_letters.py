@@ -41,7 +41,39 @@ class CodeLetters(PollsPart):
     ) -> IssueResult:
         """Make the codes and write the letters' CSV (serial, address, code, voting URL).
 
-        The only moment plaintext codes exist; a second issue for the same poll is refused.
+        The only moment plaintext codes exist; a second issue for the same poll is
+        refused. Only each code's keyed hash is stored (an address only as a keyed hash
+        per poll). The CSV is for Dutch Excel (UTF-8 with BOM, semicolons, CRLF); when
+        writing fails, a file named by path is removed and nothing is stored.
+
+        Args:
+            poll_id: the poll's id (a code poll, not yet ended).
+            out: a path (written with owner-only permissions) or a binary file.
+            count: the number of letters without an address; or give ``addresses``.
+            addresses: one letter per address (line and postcode), each inside the
+                poll's area; or give ``count``.
+            actor: who issues (audit log, with the file's SHA-256).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            IssueResult: the poll's id, the number of codes issued and the file's
+            SHA-256.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``count``: both or neither of
+                ``count`` and ``addresses``, or not 1 to
+                ``Settings.polls.max_codes_per_issue`` letters.
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``eligibility``: not a code poll; field
+                ``poll``: two random codes collided (issue again; practically never).
+            PollClosed: ``poll.closed``, field ``state``: the poll has ended.
+            CodesAlreadyIssued: ``poll.codes_already_issued``.
+            InvalidPostcode: ``input.postcode``, field ``addresses[i].postcode``.
+            NotEligible: ``poll.not_eligible``, an address outside the poll's area.
+            OSError: the file could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         p = self.context.p
@@ -142,6 +174,30 @@ class CodeLetters(PollsPart):
         reason: str = "",
         session: Session | None = None,
     ) -> None:
+        """Revoke the code of letter ``serial`` (a lost or stolen letter) without a new one;
+        the reason is kept only as a digest, as it may name the household.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            serial: the letter number printed on the letter.
+            actor: who revokes (audit log).
+            reason: why (stored as a SHA-256 digest only).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            PollClosed: ``poll.closed``, field ``state``: the poll has ended.
+            NotFound: ``not_found``, field ``serial``: no letter with this number.
+            InvalidState: ``state.invalid``, field ``serial``: revoked already, or the code
+                has been used to vote.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id)
             cred = self._revoke(s, row, serial)
@@ -181,7 +237,30 @@ class CodeLetters(PollsPart):
         reason: str = "lost letter",
         session: Session | None = None,
     ) -> IssuedCode:
-        """Revoke the code of letter ``serial`` and hand out a new one, once."""
+        """Revoke the code of letter ``serial`` and hand out a new one, once, under the next
+        free letter number (the old credential records what replaced it).
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            serial: the letter number of the lost letter.
+            actor: who reissues (audit log).
+            reason: why (stored as a SHA-256 digest only).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            IssuedCode: the new letter number, the code as printed (``K7QF-M2XW-9PQR``)
+            and the voting URL; the code is not stored and cannot be shown again.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            PollClosed: ``poll.closed``, field ``state``: the poll has ended.
+            NotFound: ``not_found``, field ``serial``: no letter with this number.
+            InvalidState: ``state.invalid``, field ``serial``: revoked already, or the code
+                has been used to vote.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         p = self.context.p
         with p.unit_of_work(session) as s:

@@ -39,7 +39,36 @@ class Lifecycle(PollsPart):
     """From draft to published (or cancelled)."""
 
     def create(self, data: PollIn, *, actor: str, session: Session | None = None) -> Poll:
-        """A new poll in ``draft``. Checks the rule's settings and names the bad field."""
+        """A new poll in ``draft``. Checks the rule's settings and names the bad field;
+        nothing is written when one is refused.
+
+        Args:
+            data: title, question, explanation, the options (at least two, at most
+                ``Settings.polls.max_options``; names differing only in accents or case
+                count as one), the counting rule, seats, ``max_choices``, ``points``
+                (``cumulative``; default ``Settings.polls.default_points``), eligibility
+                (``codes``, ``email``, ``host``, ``open``), ballots per code, vote
+                changing, precedence, tie-break, the wijk codes and postcodes (PC4 like
+                ``"9742"`` or full) it is limited to, and ``opens_at``/``closes_at``
+                (timezone-aware).
+            actor: who creates the poll (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the new poll in state ``draft``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``options`` (too many, or two alike),
+                ``seats`` (not fewer than the options), ``max_choices`` (more than the
+                options, or other than 1 for ``plurality``), ``ballots_per_code`` (more
+                than 1 with vote changing, paper precedence or a poll without codes),
+                ``opens_at``/``closes_at`` (no time zone, or closing before opening) or
+                ``area_codes`` (no such wijk).
+            InvalidPostcode: ``input.postcode``, field ``postcodes``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         settings = self.context.p.settings.polls
         names = [o.name for o in data.options]
@@ -135,10 +164,42 @@ class Lifecycle(PollsPart):
             raise InvalidInput("the poll must close after it opens", field="closes_at")
 
     def get(self, poll_id: uuid.UUID | str, *, session: Session | None = None) -> Poll:
+        """One poll.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Poll: the poll with its options, rule, state and times (UTC).
+
+        Raises:
+            PollNotFound: ``poll.not_found``, field ``poll`` (also for text that is not
+                a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self.context.p.unit_of_work(session, readonly=True) as s:
             return row_to_poll(self.context.load(s, poll_id))
 
     def list(self, *, state: str | None = None, session: Session | None = None) -> list[Poll]:
+        """The polls, oldest first.
+
+        Args:
+            state: only polls in this state (``draft``, ``scheduled``, ``open``,
+                ``closed``, ``published``, ``cancelled``); None: all.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Poll]: by creation time; empty when none match (an unknown state
+            matches none).
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self.context.p.unit_of_work(session, readonly=True) as s:
             query = select(PollRow).order_by(PollRow.created_at, PollRow.id)
             if state is not None:
@@ -153,7 +214,33 @@ class Lifecycle(PollsPart):
         actor: str,
         session: Session | None = None,
     ) -> Poll:
-        """Edit a draft or scheduled poll; once open only ``explanation`` may change."""
+        """Edit a draft or scheduled poll; once open only ``explanation`` may change.
+
+        Only the fields set in ``data`` change. New options replace all options; the
+        before and after values go to the audit log.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            data: the fields to change (title, question, explanation, options, seats,
+                ``max_choices``, tie-break, ``eligible_count``, ``opens_at``,
+                ``closes_at``).
+            actor: who edits (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the poll as it is now.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            PollClosed: ``poll.closed``, field ``state``: the poll has ended.
+            PollLocked: ``poll.locked``, the poll is open and a field other than
+                ``explanation`` was given (the field names the first).
+            InvalidInput: ``input.invalid``, field ``options`` (two alike), ``seats``,
+                ``max_choices``, ``opens_at`` or ``closes_at``, as for ``create``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         changes = data.model_dump(exclude_unset=True)
         with self.context.p.unit_of_work(session) as s:
@@ -369,7 +456,24 @@ class Lifecycle(PollsPart):
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> None:
         """Rewrite an ended poll's tables as closing does now (``polls.at_rest``): for polls
-        that ended before closing did so. Idempotent."""
+        that ended before closing did so. Idempotent.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            actor: who reseals (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``state``: the poll is not closed,
+                published or cancelled.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session) as s:
             row = self.context.load(s, poll_id, lock=True)
@@ -406,6 +510,27 @@ class Lifecycle(PollsPart):
         reason: str,
         session: Session | None = None,
     ) -> Poll:
+        """Cancel a poll that is not published or cancelled yet. Voting links are destroyed
+        and the ballots resealed as at closing; nothing is counted.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            actor: who cancels (audit log).
+            reason: why, for the audit log (required).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Poll: the poll in state ``cancelled``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason``: empty.
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``state``: published or cancelled.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         if not reason.strip():
             raise InvalidInput("give a reason for cancelling", field="reason")
         with self.context.p.unit_of_work(session) as s:
@@ -493,9 +618,24 @@ class Lifecycle(PollsPart):
     def open_and_close_due(
         self, now: datetime | None = None, *, session: Session | None = None
     ) -> dict[str, int]:
-        """Open scheduled polls whose time has come and close open ones past closing.
+        """Open scheduled polls whose time has come and close open ones past closing (the
+        job ``polls.open_close``, every minute).
 
-        Idempotent: a second run at the same moment finds nothing to do.
+        Idempotent: a second run at the same moment finds nothing to do. A scheduled
+        poll whose closing time has also passed is opened and closed in the same run
+        (counted in both figures).
+
+        Args:
+            now: the moment to act at, timezone-aware (default: the facade's clock).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            dict[str, int]: ``{"opened": n, "closed": m}``.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         now = now or self.context.p.clock.now()

@@ -47,7 +47,40 @@ class PaperBallots(PollsPart):
         session: Session | None = None,
     ) -> PaperOutcome:
         """Type in a paper ballot. The second typing, by someone else, records it when both
-        agree; a difference is listed for resolution (``paper_mismatches``)."""
+        agree; a difference is listed for resolution (``paper_mismatches``).
+
+        A ballot that cannot count (unreadable, too many marks) is recorded as invalid,
+        not refused; a code used on another channel first gives ``conflict``, an unknown
+        or revoked code ``rejected`` (in the outcome, not raised).
+
+        Args:
+            poll_id: the poll's id (open or closed; a code poll or an open poll).
+            entry: the sheet number, the code on the envelope (code polls), the marked
+                options (names or positions as text) or points per option, or
+                ``unreadable``.
+            staff: who types (audit log); the second typing must be someone else.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            PaperOutcome: the sheet and its status: ``pending`` (first typing),
+            ``matched`` (with the tracker), ``mismatch``, ``conflict`` or ``rejected``,
+            with a note.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``staff`` (empty) or ``code`` (none
+                typed in a code poll).
+            PollNotFound: ``poll.not_found``.
+            PollNotOpen: ``poll.not_open``, voting has not opened.
+            PollClosed: ``poll.closed``, the result is published (or the poll cancelled).
+            InvalidState: ``state.invalid``, field ``eligibility``: an e-mail or host poll.
+            UnknownCode: ``poll.unknown_code``; CodeTypo: ``poll.code_typo``, the code
+                cannot be a code or its check character does not match.
+            PaperEntryConflict: ``poll.paper_entry``, the sheet was typed twice already
+                (field ``sheet``) or the same person types it again (field ``staff``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         staff = _staff(staff, "types")
         context = self.context
@@ -101,7 +134,31 @@ class PaperBallots(PollsPart):
         staff: str,
         session: Session | None = None,
     ) -> PaperOutcome:
-        """Settle a mismatch by looking at the paper: this typing is what counts."""
+        """Settle a mismatch by looking at the paper: this typing is what counts. A third
+        person resolves, not one of the two typists (four eyes).
+
+        Args:
+            poll_id: the poll's id (open or closed).
+            entry: the sheet as read from the paper (as for ``enter_paper``).
+            staff: who resolves (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            PaperOutcome: the sheet with status ``resolved`` (and its tracker),
+            ``conflict`` or ``rejected``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``staff`` (empty) or ``code``.
+            PollNotFound: ``poll.not_found``.
+            PollClosed: ``poll.closed``, the poll is not open or closed.
+            PaperEntryConflict: ``poll.paper_entry``, the sheet has no difference to
+                resolve (field ``sheet``) or ``staff`` typed it (field ``staff``).
+            InvalidState: ``state.invalid``, field ``eligibility``: an e-mail or host poll.
+            UnknownCode: ``poll.unknown_code``; CodeTypo: ``poll.code_typo``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         staff = _staff(staff, "resolves")
         with self.context.p.unit_of_work(session) as s:
@@ -186,7 +243,21 @@ class PaperBallots(PollsPart):
     def paper_mismatches(
         self, poll_id: uuid.UUID | str, *, session: Session | None = None
     ) -> list[PaperMismatch]:
-        """Sheets whose two typings differed, with who typed and (once done) who resolved."""
+        """Sheets whose two typings differed, with who typed and (once done) who resolved.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[PaperMismatch]: by sheet, with both typings; ``resolved_by`` is None
+            while the difference waits.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, poll_id)
@@ -219,7 +290,25 @@ class PaperBallots(PollsPart):
         staff: str,
         session: Session | None = None,
     ) -> None:
-        """Record how many paper envelopes were counted by hand (for the reconciliation)."""
+        """Record how many paper envelopes were counted by hand (for the reconciliation);
+        replaces an earlier count, and the audit log keeps both.
+
+        Args:
+            poll_id: the poll's id (a UUID or its text).
+            count: the number of envelopes, 0 to 50,000,000.
+            staff: who counted (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``count``: negative or not a real count.
+            PollNotFound: ``poll.not_found``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if count < 0:
             raise InvalidInput("the number of envelopes cannot be negative", field="count")

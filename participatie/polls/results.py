@@ -26,6 +26,21 @@ class Results(PollsPart):
         """The anonymised ballots (tracker, channel, choices, invalid), by tracker.
 
         Only after voting has ended; streams, so a million ballots fit in little memory.
+        A generator: the poll is read, and errors raised, at the first ``next``.
+
+        Args:
+            poll_id: the poll's id (closed or published).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Iterator[PublishedBallot]: the counted ballots (superseded ones left out),
+            with points per option for ``cumulative``.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``state``: voting has not ended.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
@@ -36,7 +51,23 @@ class Results(PollsPart):
     def write_ballots(
         self, poll_id: uuid.UUID | str, out: IO[bytes], *, session: Session | None = None
     ) -> str:
-        """Write the published ballots file (JSON, one ballot per line); returns its SHA-256."""
+        """Write the published ballots file (a JSON list, one ballot per line, sorted keys,
+        by tracker); the same ballots give the same bytes.
+
+        Args:
+            poll_id: the poll's id (closed or published).
+            out: a binary file to write to.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            str: the file's SHA-256 (hex), the digest closing and publication record.
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``state``: voting has not ended.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, poll_id)
@@ -46,7 +77,23 @@ class Results(PollsPart):
     def find_tracker(
         self, poll_id: uuid.UUID | str, tracker: str, *, session: Session | None = None
     ) -> PublishedBallot | None:
-        """A voter checks their receipt against the published ballots."""
+        """A voter checks their receipt against the published ballots.
+
+        Args:
+            poll_id: the poll's id (closed or published).
+            tracker: the tracker from the receipt (case and surrounding spaces ignored).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PublishedBallot | None: the counted ballot, or None when no counted ballot
+            has this tracker (also when it was superseded by a later vote).
+
+        Raises:
+            PollNotFound: ``poll.not_found``.
+            InvalidState: ``state.invalid``, field ``state``: voting has not ended.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         wanted = tracker.strip().lower()
         with self.context.p.unit_of_work(session, readonly=True) as s:

@@ -84,7 +84,36 @@ class Answers(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> Answer:
-        """A new answer (a draft until the dossier's answers are published)."""
+        """A new answer to a theme or to one point of the current round (a draft until
+        reviewed and published); its first version is kept.
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the theme code or the point's id (one of the two), the outcome
+                (``honoured``, ``partially_honoured``, ``not_honoured``, ``noted``,
+                ``out_of_scope``), the motivation, and whether and where it changes the
+                plan.
+            actor: who writes it (audit log; the four-eyes rule compares it).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Answer: the draft, version 1.
+
+        Raises:
+            UnknownOutcome: ``reaction.unknown_outcome``, field ``outcome``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            AlreadyPublished: ``reaction.already_published``: the round's answers are
+                published (field ``dossier_id``) or the point is of an earlier round
+                (field ``point_id``).
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``: none, or of
+                another round.
+            NotFound: ``not_found``, field ``point_id``: no such point in this dossier.
+            ReactionNotFound: ``reaction.not_found``, the point's reaction is gone.
+            Conflict: ``conflict``, the theme or point has an answer already (update it).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         outcome = _check_outcome(data.outcome)
         with self._ctx.p.unit_of_work(session) as s:
@@ -153,8 +182,32 @@ class Answers(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> Answer:
-        """Change a draft answer. ``expected_version`` is the version the editor read: when
-        someone saved in between, ``StaleUpdate`` and nothing is overwritten."""
+        """Change an answer that is not published; a new version is kept and the answer goes
+        back to draft (an approval was of the old text). ``expected_version`` is the
+        version the editor read: when someone saved in between, ``StaleUpdate`` and
+        nothing is overwritten (optimistic locking).
+
+        Args:
+            answer_id: the answer's id.
+            data: the outcome, motivation and plan change (its ``theme``/``point_id`` are
+                not changed).
+            expected_version: the version the editor started from.
+            actor: who edits (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Answer: the answer with its new version, in draft.
+
+        Raises:
+            UnknownOutcome: ``reaction.unknown_outcome``, field ``outcome``.
+            NotFound: ``not_found``, field ``answer_id``.
+            StaleUpdate: ``conflict.stale``, field ``expected_version``: changed since
+                (``details["current_version"]`` when known).
+            AlreadyPublished: ``reaction.already_published``, a published answer is final.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         outcome = _check_outcome(data.outcome)
         with self._ctx.p.unit_of_work(session) as s:
@@ -202,6 +255,22 @@ class Answers(ReactionsPart):
             return answer_out(s, row)
 
     def get_answer(self, answer_id: uuid.UUID, *, session: Session | None = None) -> Answer:
+        """One answer with its review state.
+
+        Args:
+            answer_id: the answer's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Answer: target, outcome, motivation, version and status (``draft``,
+            ``ready``, ``approved``, ``published``).
+
+        Raises:
+            NotFound: ``not_found``, field ``answer_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             row = s.get(AnswerRow, answer_id)
             if row is None:
@@ -209,6 +278,20 @@ class Answers(ReactionsPart):
             return answer_out(s, row)
 
     def answers(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> list[Answer]:
+        """Every answer of the dossier, all rounds.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Answer]: ordered by id (not by theme or time).
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(AnswerRow).where(AnswerRow.dossier_id == dossier_id).order_by(AnswerRow.id)
@@ -218,6 +301,20 @@ class Answers(ReactionsPart):
     def answer_history(
         self, answer_id: uuid.UUID, *, session: Session | None = None
     ) -> list[AnswerVersion]:
+        """Every version of an answer, oldest first.
+
+        Args:
+            answer_id: the answer's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[AnswerVersion]: outcome, motivation, plan change, and who changed it when.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(AnswerVersionRow)
@@ -246,7 +343,27 @@ class Answers(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> AnswerTemplate:
-        """A reusable answer with ``{placeholders}`` (``{thema}``, ``{besluit}``, ...)."""
+        """A reusable answer with ``{placeholders}`` (``{thema}``, ``{besluit}``, ...);
+        saving under an existing name replaces its text.
+
+        Args:
+            dossier_id: the dossier's id.
+            name: the template's name (required; spaces around it dropped).
+            text: the text with ``{name}`` placeholders (Python format syntax).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            AnswerTemplate: name, text and the placeholders found.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``name`` (empty) or ``text`` (an
+                unclosed brace).
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         name = name.strip()
         if not name:
@@ -267,7 +384,19 @@ class Answers(ReactionsPart):
     def answer_templates(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> list[AnswerTemplate]:
-        """The dossier's answer templates by name."""
+        """The dossier's answer templates by name.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[AnswerTemplate]: name, text and placeholders of each.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
@@ -288,6 +417,25 @@ class Answers(ReactionsPart):
         *,
         session: Session | None = None,
     ) -> str:
+        """A template's text with its placeholders filled in.
+
+        Args:
+            dossier_id: the dossier's id.
+            name: the template's name.
+            values: a value for every placeholder (extra ones are ignored).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            str: the filled-in text.
+
+        Raises:
+            NotFound: ``not_found``, field ``name``: no such template in this dossier.
+            InvalidInput: ``input.invalid``, field ``values.<placeholder>``: a value is
+                missing.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             row = _template(s, dossier_id, name)
             if row is None:
@@ -305,13 +453,37 @@ class Answers(ReactionsPart):
         four_eyes: bool | None = None,
         session: Session | None = None,
     ) -> PublishResult:
-        """Publish every answer of the current round at once and tell every submitter
-        the outcome per point (e-mail through the outbox, letters for postal addresses).
+        """Publish every answer of the current round at once and tell every submitter the
+        outcome per point (e-mail through the outbox, letters for postal addresses).
 
-        ``four_eyes`` (default: the setting ``reactions.four_eyes``; the back office
-        always asks it): every answer must have been approved by a second person
-        (``approve_answers``), else ``AnswersNotApproved``
-        (``reaction.answers_not_approved``, 409) and nothing is published.
+        Every reaction of the round must be decided admissible or not, split into points,
+        and each point answered (by its own answer or its theme's). Per reaction the first
+        ``max_recipients_per_reaction`` signatories are written to (Awb art. 3:44 lid 1
+        sub b); above ``mass_threshold`` recipients postal-only submitters may be told by
+        publication (lid 2, ``above_threshold="email_only"``).
+
+        Args:
+            dossier_id: the dossier's id.
+            actor: who publishes (audit log).
+            four_eyes: every answer must have been approved by a second person
+                (``approve_answers``); default the setting ``reactions.four_eyes`` (the
+                back office always asks it).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            PublishResult: answers published, reactions, e-mails queued, letters due,
+            told by publication, and reactions no one could be told about.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            AlreadyPublished: ``reaction.already_published``, this round is published.
+            AnswersIncomplete: ``reaction.answers_incomplete``, something is not assessed
+                (the message names up to ten; ``details["problems"]`` counts them).
+            AnswersNotApproved: ``reaction.answers_not_approved`` (four eyes), nothing is
+                published (``details["waiting"]``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         from participatie.reactions import feedback

@@ -33,6 +33,26 @@ class Assessment(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Theme:
+        """A new theme in the dossier's current round, numbered after the highest so far.
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the code (lower-cased; unique in the dossier), title and summary.
+            assessor: who assesses its points (None: nobody yet).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Theme: the theme, without points yet.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            ThemeExists: ``reaction.theme_exists``, field ``code``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)
             exists = s.execute(
@@ -68,6 +88,21 @@ class Assessment(ReactionsPart):
             return theme_out(row, 0, 0)
 
     def themes(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> list[Theme]:
+        """The dossier's themes (all rounds) by number, with their counts.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Theme]: each with its round, assessor, number of points and of reactions
+            those points come from.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             counts = {
                 theme_id: (int(points), int(reactions))
@@ -95,7 +130,26 @@ class Assessment(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Point:
-        """Split a reaction: one more point, optionally in a theme."""
+        """Split a reaction: one more point, optionally in a theme of the reaction's round.
+
+        Args:
+            dossier_id: the dossier's id.
+            number: the reaction's number.
+            data: the point's text and optionally a theme code.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Point: the point with its position in the reaction.
+
+        Raises:
+            ReactionNotFound: ``reaction.not_found``, field ``number``.
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``: none, or of another
+                round.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             # Locked: two points split off one reaction at once each get their own position.
@@ -137,7 +191,27 @@ class Assessment(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Point:
-        """Put a point in a theme (``theme``) and/or give it to an assessor."""
+        """Put a point in a theme (``theme``) and/or give it to an assessor; what is None
+        stays.
+
+        Args:
+            point_id: the point's id.
+            theme: a theme code of the point's round.
+            assessor: who assesses the point.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Point: the point as it is now.
+
+        Raises:
+            NotFound: ``not_found``, field ``point_id``.
+            ReactionNotFound: ``reaction.not_found``, the point's reaction is gone.
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             row = s.get(PointRow, point_id)
@@ -176,6 +250,27 @@ class Assessment(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Theme:
+        """Give a theme to an assessor.
+
+        Args:
+            dossier_id: the dossier's id.
+            theme: the theme's code.
+            assessor: who assesses it.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Theme: the theme with its assessor; its ``points`` and ``reactions`` counts
+            are not filled in here (0; ``themes`` has them).
+
+        Raises:
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme`` (also for an
+                unknown dossier).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.theme(s, dossier_id, theme)
             before = row.assessor
@@ -200,6 +295,23 @@ class Assessment(ReactionsPart):
         number: int | None = None,
         session: Session | None = None,
     ) -> list[Point]:
+        """The dossier's points by reaction number and position.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            theme: only the points of this theme (code).
+            number: only the points of this reaction.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Point]: each with its reaction number, theme code and assessor.
+
+        Raises:
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             query = (
                 select(PointRow, ReactionRow.number, ThemeRow.code)
@@ -224,8 +336,26 @@ class Assessment(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Theme:
-        """Give a theme a new title (and summary); its code, number, points and answer
-        stay. An empty title raises ``InvalidInput`` (``input.invalid``, field ``title``)."""
+        """Give a theme a new title (and summary); its code, number, points and answer stay.
+
+        Args:
+            dossier_id: the dossier's id.
+            theme: the theme's code.
+            title: the new title (1 to 255 characters).
+            summary: the new summary; None keeps it.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Theme: the theme with its counts.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``title``.
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         title = title.strip()
         if not title or len(title) > 255:
@@ -260,11 +390,29 @@ class Assessment(ReactionsPart):
         """Merge theme ``source`` into ``into``: its points move, ``source`` is removed.
 
         The answer of ``into`` stays; when only ``source`` had one, it moves with the
-        points, otherwise ``source``'s answer is removed (its versions stay in the audit
-        log's digest of the merge). The remaining answer goes back to draft: it now
-        answers more points and needs a new review. Refused with ``ThemeMergeRefused``
-        (``reaction.theme_merge``, 422) for a theme into itself, themes of different
-        rounds, or a theme whose answer is published.
+        points, otherwise ``source``'s answer is removed (the audit log names it). The
+        remaining answer goes back to draft: it now answers more points and needs a new
+        review.
+
+        Args:
+            dossier_id: the dossier's id.
+            source: the code of the theme that goes.
+            into: the code of the theme that stays.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Theme: ``into`` with its counts after the merge.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
+            ThemeMergeRefused: ``reaction.theme_merge``: a theme into itself or themes
+                of different rounds (field ``into``), or a published answer (field
+                ``source``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         with self._ctx.p.unit_of_work(session) as s:
@@ -333,7 +481,21 @@ class Assessment(ReactionsPart):
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> list[ReactionLine]:
         """Every reaction of the current round in number order with its points and the
-        points still without an answer: the assessment page's list (three queries)."""
+        points still without an answer: the assessment page's list (three queries).
+
+        Args:
+            dossier_id: the dossier's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[ReactionLine]: number, channel, time received, late, admissibility,
+            signatories, the first 160 characters, points and unanswered points.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             dossier = self._ctx.dossier(s, dossier_id)

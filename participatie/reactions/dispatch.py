@@ -204,8 +204,29 @@ class Letters(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> LetterBatch:
-        """Print every pending letter (postal-only submitters) as HTML, one print file,
-        and PDF; records each dispatch with the SHA-256 of its document."""
+        """Print every pending letter (postal-only submitters) as HTML, one print file, and
+        PDF (PDF/A-2U); records each dispatch as sent with the SHA-256 of its document.
+
+        Args:
+            dossier_id: the dossier's id.
+            out_dir: the folder for the files (made when missing).
+            kind: only ``acknowledgement``, ``delay`` or ``feedback`` letters; None: all.
+            pdf: also write the PDF (needs the ``reports`` extra).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            LetterBatch: the kind, the number of letters, the file names, the print file
+            and the PDF (None when nothing waited).
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            MissingExtra: ``extra.missing``, ``pdf`` without typst installed.
+            OSError: the folder could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.reactions import letters
 
@@ -227,7 +248,19 @@ class Letters(ReactionsPart):
     def pending_letters(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> dict[str, int]:
-        """Letters waiting to be printed, by kind (acknowledgement, delay, feedback)."""
+        """Letters waiting to be printed, by kind (acknowledgement, delay, feedback).
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            dict[str, int]: ``acknowledgement``, ``delay`` and ``feedback``, 0 when none.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             counts = dict.fromkeys(("acknowledgement", "delay", "feedback"), 0)
@@ -246,6 +279,22 @@ class Letters(ReactionsPart):
     def dispatches(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> list[Dispatch]:
+        """What was sent: every acknowledgement, delay notice and feedback that went out.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Dispatch]: by reaction number and time, each with kind, channel
+            (``email``, ``letter``, ``publication``), time sent and the SHA-256 of what
+            was sent.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
                 select(DispatchRow, ReactionRow.number)

@@ -36,13 +36,32 @@ class Documents(ReactionsPart):
     ) -> Document:
         """Store ``data`` as a document of the dossier.
 
-        The type comes from the content (PDF, ODT, DOCX, PNG, JPEG); a file over
-        ``Settings.documents.max_bytes``, a program, a web page or an SVG with script is
-        refused with a :class:`~participatie.uploads.DocumentRefused` subclass naming the
-        file (codes ``document.too_large``, ``document.executable``, ``document.html``,
-        ``document.script``, ``document.type``, ``document.empty``). The file is written
-        before the row; a failed transaction leaves an unreferenced file, never a row
-        without its file.
+        The type comes from the content (PDF, ODT, DOCX, PNG, JPEG), not the name. The
+        file is written before the row; a failed transaction leaves an unreferenced
+        file, never a row without its file.
+
+        Args:
+            dossier_id: the dossier's id.
+            title: the title residents see (1 to 255 characters).
+            filename: the uploaded file's name (cleaned; the extension follows the type).
+            data: the file's bytes, at most ``Settings.documents.max_bytes``.
+            published_on: the publication date; default today (``Settings.zone``).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Document: the stored document with its type, size (bytes) and SHA-256.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``title``.
+            DocumentRefused: a subclass naming the file: ``document.too_large``,
+                ``document.executable``, ``document.html``, ``document.script`` (an SVG
+                with script), ``document.type`` or ``document.empty``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            StorageUnavailable: ``storage.unavailable``, the store cannot be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         title = title.strip()
@@ -83,8 +102,24 @@ class Documents(ReactionsPart):
     def document_file(
         self, dossier_id: uuid.UUID, document_id: uuid.UUID, *, session: Session | None = None
     ) -> tuple[Document, bytes]:
-        """A stored document and its bytes; NotFound (``not_found``) for a link or an
-        unknown id, ``document.missing`` when the store lost the file."""
+        """A stored document and its bytes, for serving or the archive.
+
+        Args:
+            dossier_id: the dossier's id.
+            document_id: the document's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            tuple[Document, bytes]: the document and the file's content.
+
+        Raises:
+            NotFound: ``not_found``, field ``document``: no such document in this
+                dossier, or it is a link.
+            DocumentMissing: ``document.missing``, the store lost the file.
+            StorageUnavailable: ``storage.unavailable``, the store cannot be read.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             doc = self._document(s, dossier_id, document_id)
@@ -102,8 +137,28 @@ class Documents(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> None:
-        """Remove a document (link or stored file) from the dossier; a stored file is
-        deleted from the store after the row."""
+        """Remove a document (link or stored file) from the dossier. Without a host session
+        a stored file is deleted from the store after the commit; with one the file is
+        left in the store (the host's transaction may still roll back).
+
+        Args:
+            dossier_id: the dossier's id.
+            document_id: the document's id.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            None.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            NotFound: ``not_found``, field ``document``: no such document in this dossier.
+            StorageUnavailable: ``storage.unavailable``, the file could not be deleted
+                (the row is gone already).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.dossier(s, dossier_id, lock=True)

@@ -51,6 +51,35 @@ class Dossiers(ReactionsPart):
     def create_dossier(
         self, data: DossierIn, *, actor: str = "system", session: Session | None = None
     ) -> Dossier:
+        """A new dossier, open for reactions in its first round from ``period_start``.
+
+        The reaction period ends at ``period_end``, by default ``period_start`` plus
+        ``Settings.reactions.period_weeks`` (six weeks: Awb art. 3:16). The targets for
+        the acknowledgement and the answer come from ``data`` or the settings.
+
+        Args:
+            data: title, summary, procedure, the responsible official and their
+                address, the wijk codes (``areas``, ``also_areas``), the meeting reports,
+                whether the web form takes reactions and residents see it
+                (``published``), the period (dates), the round's label, the targets
+                (numbers and how they count: ``calendar``, ``working``, ``weeks``), the
+                documents (links) and the phases.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Dossier: the dossier in status ``open``, round 1.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``responsible_email``.
+            InvalidInput: ``input.invalid``, field ``period_end`` (before the start),
+                ``areas``/``also_areas`` (no such wijk) or ``documents.N.url`` (not an
+                allowed web address: https unless ``Settings.allow_http_links``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         settings = self._ctx.settings
         email = normalize_email(data.responsible_email, field="responsible_email").address
         end = _period_end(data.period_start, data.period_end, settings.period_weeks)
@@ -141,6 +170,31 @@ class Dossiers(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Dossier:
+        """Change the fields set in ``data``; the others keep their value. New targets hold
+        for reactions received from now on. The audit log keeps the fields before and
+        after (the names to redact only as changed).
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the fields to change (texts, the official, own changes, conclusion,
+                names to redact, meeting reports, the web form, the wijk lists, which
+                replace the old ones, and the targets).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Dossier: the dossier as it is now.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``responsible_email``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidInput: ``input.invalid``, field ``areas`` or ``also_areas``: no such
+                wijk.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         changes = data.model_dump(exclude_none=True)
         if "responsible_email" in changes:
             changes["responsible_email"] = normalize_email(
@@ -204,7 +258,24 @@ class Dossiers(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Dossier:
-        """Show the dossier to residents, or take it back (its pages then answer 404)."""
+        """Show the dossier to residents, or take it back (its pages then answer 404).
+        Setting what is set already changes and audits nothing.
+
+        Args:
+            dossier_id: the dossier's id.
+            published: True shows it, False hides it.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Dossier: the dossier as it is now.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.dossier(s, dossier_id, lock=True)
@@ -228,6 +299,26 @@ class Dossiers(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Document:
+        """Add a link to a document elsewhere (stored files: ``upload_document``).
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the title, the URL and the publication date.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Document: the new document (``stored`` False).
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``url``: not an allowed web address
+                (https unless ``Settings.allow_http_links``).
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         require_allowed(data.url, allow_http=self._ctx.p.settings.allow_http_links, field="url")
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.dossier(s, dossier_id, lock=True)
@@ -248,7 +339,26 @@ class Dossiers(ReactionsPart):
         session: Session | None = None,
     ) -> Phase:
         """Add a phase (no ``position``) or replace the one at ``position``; a delayed
-        phase carries the reason residents see."""
+        phase carries the reason and the expected date residents see.
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the name, planned date, status (``planned``, ``current``, ``done``,
+                ``delayed``) and, when delayed, the reason and expected date.
+            position: the phase to replace (1 is the first); None adds one at the end.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Phase: the phase as stored.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            NotFound: ``not_found``, field ``position``: no phase there.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.dossier(s, dossier_id, lock=True)
@@ -294,7 +404,30 @@ class Dossiers(ReactionsPart):
         session: Session | None = None,
     ) -> Dossier:
         """A new round of reactions on the revised proposal; the previous round's answers
-        must have been published."""
+        must have been published. Its period defaults to ``period_weeks`` (Awb art.
+        3:16), as the first round's.
+
+        Args:
+            dossier_id: the dossier's id.
+            label: the round's name (``"Tweede ronde"``; required).
+            period_start: the first day of the reaction period (a date).
+            period_end: the last day; default ``period_start`` plus ``period_weeks``.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Dossier: the dossier in its new round.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``label`` (empty) or ``period_end``
+                (before the start).
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidState: ``state.invalid``, field ``dossier_id``: the dossier is decided,
+                or the current round's answers are not published.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not label.strip():
             raise InvalidInput("a round needs a label", field="label")
@@ -336,7 +469,26 @@ class Dossiers(ReactionsPart):
         actor: str = "system",
         session: Session | None = None,
     ) -> Dossier:
-        """The formal decision: closes the dossier and starts the retention period."""
+        """The formal decision: closes the dossier and starts the retention period (contact
+        details go ``Settings.reactions.contact_retention`` after it).
+
+        Args:
+            dossier_id: the dossier's id.
+            summary: the decision in short (required).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Dossier: the dossier in status ``decided``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``summary``: empty.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidState: ``state.invalid``, field ``dossier_id``: decided already.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not summary.strip():
             raise InvalidInput("describe the decision", field="summary")
@@ -353,10 +505,39 @@ class Dossiers(ReactionsPart):
             return dossier_out(row)
 
     def get_dossier(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> Dossier:
+        """One dossier with its rounds, phases, documents and wijken.
+
+        Args:
+            dossier_id: the dossier's id.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Dossier: as stored (also when not published).
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             return dossier_out(self._ctx.dossier(s, dossier_id))
 
     def list_dossiers(self, *, session: Session | None = None) -> list[DossierSummary]:
+        """Every dossier in short, oldest first.
+
+        Args:
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[DossierSummary]: id, title, status, published, the current round and the
+            end of its period, the number of reactions and the last change.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             counts = dict(
                 s.execute(
@@ -386,7 +567,21 @@ class Dossiers(ReactionsPart):
             return out
 
     def find_dossier(self, key: str, *, session: Session | None = None) -> Dossier:
-        """By id, or by a title (case-insensitive): for the command line."""
+        """By id, or by a title (case-insensitive): for the command line.
+
+        Args:
+            key: the dossier's id as text, or its exact title.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Dossier: the one dossier found.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``: no dossier with this id (field
+                ``dossier_id``), or no title or more than one matches (field ``dossier``).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             try:
@@ -408,7 +603,26 @@ class Dossiers(ReactionsPart):
     def remove_contacts(
         self, dossier_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
     ) -> int:
-        """Remove the submitters' contact details; reactions, counts and wijk stay."""
+        """Remove the submitters' contact details; reactions, counts and wijk stay. The
+        texts that quote them (reactions, points, theme summaries, answers and their
+        versions, admissibility reasons) lose addresses, phone numbers and the names, as
+        the public nota does, and the mail sent to them is erased (AVG art. 5(1)(e),
+        storage limitation; the retention job does this after the decision).
+
+        Args:
+            dossier_id: the dossier's id.
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: the number of submitters cleared (0 when done before).
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)

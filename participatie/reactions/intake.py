@@ -240,7 +240,41 @@ class Intake(ReactionsPart):
         actor: str = "resident",
         session: Session | None = None,
     ) -> ReceivedReaction:
-        """A reaction through the web form: refused once the reaction period is over."""
+        """A reaction through the web form: refused outside the reaction period.
+
+        The reaction is numbered, its acknowledgement and answer dates are set from the
+        day it came in (``Settings.zone``), and each submitter with an address gets an
+        acknowledgement. The same form posted again within 30 minutes (same channel,
+        text and first submitter) is the same reaction: ``duplicate`` is True.
+
+        Args:
+            dossier_id: the dossier's id.
+            data: channel ``web``, the text, the submitters (name, address, consent to
+                store contact details) and optional points; no received date.
+            actor: who submits (audit log); default ``"resident"``.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ReceivedReaction: the reaction (number, dates) and the number of
+            acknowledgement mails queued.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``channel``, ``received_at``,
+                ``submitters`` (none given), ``submitters.N.house_number`` (a postcode
+                without one) or ``submitters.N.consent`` (contact details without
+                consent).
+            InvalidEmail: ``input.email``; InvalidPostcode: ``input.postcode``, field
+                ``submitters.N.email`` or ``.postcode``.
+            EmptyReaction: ``reaction.empty``, field ``text``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DossierClosed: ``dossier.closed``, the web form is off, the dossier is not
+                published, decided, or the period has not started or is over
+                (``details`` give the period).
+            UnknownTheme: ``reaction.unknown_theme``, field ``points.N.theme``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if data.channel != "web":
             raise InvalidInput("the web form only takes channel 'web'", field="channel")
@@ -259,7 +293,36 @@ class Intake(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> ReceivedReaction:
-        """Staff register a reaction from any channel; a late one is flagged, not refused."""
+        """Staff register a reaction from any channel; a late one is flagged, not refused,
+        and waits for ``decide_admissibility``. A letter is on time by its postmark
+        (Awb art. 6:9).
+
+        Args:
+            dossier_id: the dossier's id.
+            data: the channel (``web``, ``email``, ``letter``, ``paper``, ``oral``),
+                the text, the submitters, the time received (timezone-aware; default
+                now), the postmark date, who wrote an oral report, an external
+                reference and optional points.
+            actor: who registers (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ReceivedReaction: the reaction and the number of acknowledgement mails
+            queued (``duplicate`` True for the same reaction registered again within 30
+            minutes).
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reported_by`` (an oral reaction
+                without it), ``received_at`` (no time zone, or in the future),
+                ``submitters.N.house_number`` or ``submitters.N.consent``.
+            InvalidEmail: ``input.email``; InvalidPostcode: ``input.postcode``.
+            EmptyReaction: ``reaction.empty``, field ``text``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            UnknownTheme: ``reaction.unknown_theme``, field ``points.N.theme``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if data.channel == "oral" and not data.reported_by:
             raise InvalidInput(
@@ -278,7 +341,27 @@ class Intake(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> Reaction:
-        """Record whether a (late) reaction is taken into account, with the reason."""
+        """Record whether a (late) reaction is taken into account, with the reason; can be
+        changed later (the audit log keeps before and after, the reason as a digest).
+
+        Args:
+            dossier_id: the dossier's id.
+            number: the reaction's number in the dossier.
+            admissible: True takes it into account.
+            reason: why (required; shown in the feedback).
+            actor: who decides (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Reaction: the reaction with its decision.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason``: empty.
+            ReactionNotFound: ``reaction.not_found``, field ``number``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         if not reason.strip():
             raise InvalidInput("give the reason for the decision", field="reason")
@@ -303,11 +386,40 @@ class Intake(ReactionsPart):
     def reaction(
         self, dossier_id: uuid.UUID, number: int, *, session: Session | None = None
     ) -> Reaction:
+        """One reaction by its number, without personal data.
+
+        Args:
+            dossier_id: the dossier's id.
+            number: the reaction's number in the dossier.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Reaction: its text, channel, times, dates due and admissibility.
+
+        Raises:
+            ReactionNotFound: ``reaction.not_found``, field ``number`` (also for an
+                unknown dossier).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             return reaction_out(self._ctx.by_number(s, dossier_id, number))
 
     def undecided(self, dossier_id: uuid.UUID, *, session: Session | None = None) -> list[Reaction]:
-        """Late reactions still waiting for ``decide_admissibility``, in number order."""
+        """Late reactions still waiting for ``decide_admissibility``, in number order.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Reaction]: the reactions with ``admissible`` None.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             rows = s.execute(
@@ -320,7 +432,20 @@ class Intake(ReactionsPart):
     def reactions(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> Iterator[Reaction]:
-        """All reactions of a dossier in number order (streamed)."""
+        """All reactions of a dossier in number order (streamed, 500 rows a fetch). A
+        generator: the transaction stays open until it is read to the end.
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Iterator[Reaction]: every round's reactions, without personal data.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             query = (
@@ -335,7 +460,20 @@ class Intake(ReactionsPart):
     def submitters(
         self, dossier_id: uuid.UUID, *, session: Session | None = None
     ) -> list[Submitter]:
-        """Personal data of every signatory (internal use only)."""
+        """Personal data of every signatory (internal use only).
+
+        Args:
+            dossier_id: the dossier's id; an unknown one has none.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[Submitter]: by reaction number and position; fields are None once the
+            contact details were removed.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             return [submitter_out(sub, number) for sub, number in submitter_rows(s, dossier_id)]
@@ -349,7 +487,33 @@ class Intake(ReactionsPart):
         channel: str = "paper",
         session: Session | None = None,
     ) -> ImportReport:
-        """Bulk import of paper reactions from CSV or XLSX; see ``imports.py``."""
+        """Bulk import of paper reactions from CSV or XLSX, one reaction a row (see
+        ``imports.py`` for the columns). The file is read and bounded (``Settings.imports``)
+        before the transaction opens. A row that cannot be imported is reported with its
+        reason (in Dutch) and the others go in; a reference (``nummer``) already in the
+        dossier is skipped as an error.
+
+        Args:
+            dossier_id: the dossier's id.
+            path: the ``.csv`` or ``.xlsx`` file.
+            actor: who imports (audit log).
+            channel: the channel of rows that name none (default ``paper``).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ImportReport: rows read, imported, their numbers and the errors per row.
+
+        Raises:
+            ImportFailed: ``reaction.import_failed``, field ``file``: no such file, not
+                CSV or XLSX, unreadable, no text column, or XLSX without the ``reports``
+                extra.
+            ImportTooLarge: ``import.too_large``, past ``imports.max_rows`` or another
+                bound (``details["bound"]``).
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.reactions import imports
 

@@ -19,6 +19,25 @@ class Reporting(ReactionsPart):
     def stats(
         self, dossier_id: uuid.UUID, *, round: int | None = None, session: Session | None = None
     ) -> Stats:
+        """The participation monitor's figures for one round.
+
+        Args:
+            dossier_id: the dossier's id.
+            round: the round's number; default the current one (an unknown round counts
+                nothing).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Stats: reactions and signatories, per channel, on time and late, admissible,
+            points and themes, per theme and outcome, the shares honoured, plan changes,
+            and how many were acknowledged and answered on time.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
         from participatie.reactions import report
 
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
@@ -33,8 +52,26 @@ class Reporting(ReactionsPart):
         round: int | None = None,
         session: Session | None = None,
     ) -> Nota:
-        """The nota van beantwoording; the public one redacts personal data, the internal
-        one adds the annex of submitters."""
+        """The nota van beantwoording; the public one redacts personal data (e-mail
+        addresses, phone numbers, street addresses, the submitters' names and the names
+        marked for redaction), the internal one adds the annex of submitters.
+
+        Args:
+            dossier_id: the dossier's id.
+            internal: the internal version (unredacted, with the annex).
+            round: the round's number; default the current one.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Nota: the dossier, the round and its period, the figures, the themes with
+            their answers and the own changes.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            NotFound: ``not_found``, field ``round``: no such round.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.reactions import report
 
@@ -54,7 +91,29 @@ class Reporting(ReactionsPart):
         round: int | None = None,
         session: Session | None = None,
     ) -> str:
-        """Write the nota as html, csv, xlsx, docx or pdf; returns the file's SHA-256."""
+        """Write the nota as html, csv (Excel), xlsx, docx or pdf (PDF/A-2U).
+
+        Args:
+            dossier_id: the dossier's id.
+            path: the file to write (its folder is made when missing).
+            format: ``html``, ``csv``, ``xlsx``, ``docx`` or ``pdf``.
+            internal: the internal version (unredacted, with the annex).
+            round: the round's number; default the current one.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            str: the file's SHA-256 (hex).
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            NotFound: ``not_found``, field ``round``.
+            InvalidInput: ``input.invalid``, field ``format``.
+            MissingExtra: ``extra.missing``, xlsx, docx or pdf without the ``reports``
+                extra.
+            OSError: the file could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.reactions import report
 

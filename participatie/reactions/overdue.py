@@ -104,7 +104,22 @@ class Deadlines(ReactionsPart):
         session: Session | None = None,
     ) -> list[OverdueItem]:
         """Acknowledgements and answers still on time, due within ``within_days`` (days
-        until due: ``-days_overdue``), soonest first."""
+        until due: ``-days_overdue``), soonest first; open dossiers only.
+
+        Args:
+            dossier_id: one dossier; None: every open dossier.
+            within_days: how many days ahead (calendar days).
+            today: the day to count from; default today (``Settings.zone``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[OverdueItem]: reaction, kind (``acknowledgement`` or ``answer``), due
+            date and ``level`` 0.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         day = today or self._ctx.today()
         until = day + timedelta(days=within_days)
@@ -123,7 +138,29 @@ class Deadlines(ReactionsPart):
         session: Session | None = None,
     ) -> ExtensionPreview:
         """What :meth:`extend_answer_deadline` with the same arguments would move and send;
-        writes nothing. Same errors as the extension itself."""
+        writes nothing. Same errors as the extension itself.
+
+        Args:
+            dossier_id: the dossier's id.
+            new_due: the new answer date; after today.
+            reason: the reason the submitters read (required).
+            numbers: only these reactions; None: every unanswered one due before
+                ``new_due``.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            ExtensionPreview: the reactions and their numbers, the e-mails and letters
+            the notice takes, and the mail as the first submitter with an address gets it.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason`` (empty) or ``new_due`` (not
+                in the future).
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidState: ``state.invalid``, field ``new_due``: no unanswered reaction is
+                due before that date.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         reason = reason.strip()
         if not reason:
@@ -203,7 +240,22 @@ class Deadlines(ReactionsPart):
         today: date | None = None,
         session: Session | None = None,
     ) -> list[OverdueItem]:
-        """Reactions past their acknowledgement or answer target, worst first."""
+        """Reactions past their acknowledgement or answer target, worst first; open
+        dossiers only, reactions not admitted left out for the answer.
+
+        Args:
+            dossier_id: one dossier; None: every open dossier.
+            today: the day to count from; default today (``Settings.zone``).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[OverdueItem]: reaction, kind, due date, days overdue and escalation
+            level (1, 2 or 3 by ``Settings.reactions.escalation_days``).
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         day = today or self._ctx.today()
         thresholds = self._ctx.settings.escalation_days
@@ -223,7 +275,30 @@ class Deadlines(ReactionsPart):
         session: Session | None = None,
     ) -> Extension:
         """Move the answer deadline of unanswered reactions; every submitter gets a delay
-        notice with the reason."""
+        notice with the reason (e-mail, else a pending letter; the first
+        ``max_recipients_per_reaction`` per reaction, Awb art. 3:44).
+
+        Args:
+            dossier_id: the dossier's id.
+            new_due: the new answer date; after today.
+            reason: the reason the submitters read (required).
+            numbers: only these reactions; None: every unanswered one due before
+                ``new_due``.
+            actor: who extends (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            Extension: the reactions moved, the new date, e-mails queued and letters due.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``reason`` or ``new_due``.
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidState: ``state.invalid``, field ``new_due``: no unanswered reaction is
+                due before that date.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         reason = reason.strip()
         if not reason:

@@ -30,7 +30,21 @@ class ContactDetails(ReactionsPart):
         self, email: str, *, session: Session | None = None
     ) -> list[SubmitterRecord]:
         """Every reaction this address signed, with the details stored about its sender,
-        oldest first. Raises ``InvalidEmail`` (``input.email``) for a malformed address."""
+        oldest first (an access request, AVG art. 15).
+
+        Args:
+            email: the address in any spelling (matched case-insensitively).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            list[SubmitterRecord]: the dossier, time received, channel and the stored
+            contact details of each.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = normalize_email(email, field="email").key
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
@@ -48,10 +62,24 @@ class ContactDetails(ReactionsPart):
     def erase_contact_details(
         self, email: str, *, actor: str, session: Session | None = None
     ) -> int:
-        """Remove this address's contact details from every reaction it signed, redact
-        them from those reactions' texts and erase the mail sent to it; returns the
-        number of signatories cleared. The reactions, their numbers, points, answers and
-        wijk stay. Raises ``InvalidEmail`` (``input.email``)."""
+        """Remove this address's contact details from every reaction it signed, redact its
+        name from those reactions' texts and erase the mail sent to it (AVG art. 17). The
+        reactions, their numbers, points, answers and wijk stay (art. 17(3)(b)).
+
+        Args:
+            email: the address in any spelling (matched case-insensitively).
+            actor: who carries the request out (audit log, without the address).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            int: the number of signatories cleared.
+
+        Raises:
+            InvalidEmail: ``input.email``, field ``email``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         address = normalize_email(email, field="email").key
         now = self._ctx.now()

@@ -75,9 +75,25 @@ class Review(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> list[Answer]:
-        """Offer draft answers for review ("klaar voor controle"). Answers that are ready
-        or approved already stay as they are; a published one raises ``AlreadyPublished``
-        (``reaction.already_published``, 409) and nothing changes."""
+        """Offer draft answers for review ("klaar voor controle"). Answers that are ready or
+        approved already stay as they are; all or nothing.
+
+        Args:
+            dossier_id: the dossier's id.
+            answer_ids: the answers, all of this dossier; the result keeps their order.
+            actor: who offers them (may not approve them).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            list[Answer]: the answers as they are now.
+
+        Raises:
+            NotFound: ``not_found``, field ``answer_id``: not an answer of this dossier.
+            AlreadyPublished: ``reaction.already_published``, nothing changes.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             rows = _answers(s, dossier_id, answer_ids)
@@ -110,9 +126,26 @@ class Review(ReactionsPart):
     ) -> list[Answer]:
         """Approve answers offered for review. The four-eyes rule: the approver is not the
         person who wrote the answer's current version nor the one who offered it (names
-        compared as one person whatever their case, spacing or Unicode form): otherwise
-        ``FourEyes`` (``reaction.four_eyes``, 409). A draft raises ``AnswerNotReady``
-        (``reaction.answer_not_ready``, 409). All or nothing."""
+        compared as one person whatever their case, spacing or Unicode form). Approved
+        ones stay approved. All or nothing.
+
+        Args:
+            dossier_id: the dossier's id.
+            answer_ids: the answers, all of this dossier; the result keeps their order.
+            actor: who approves.
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            list[Answer]: the answers as they are now.
+
+        Raises:
+            NotFound: ``not_found``, field ``answer_id``: not an answer of this dossier.
+            AnswerNotReady: ``reaction.answer_not_ready``, a draft or published answer.
+            FourEyes: ``reaction.four_eyes``, ``actor`` wrote or offered it.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             rows = _answers(s, dossier_id, answer_ids)
@@ -151,7 +184,25 @@ class Review(ReactionsPart):
         actor: str,
         session: Session | None = None,
     ) -> list[Answer]:
-        """Send answers back to draft (a reviewer's "not yet"), withdrawing an approval."""
+        """Send answers back to draft (a reviewer's "not yet"), withdrawing an approval;
+        all or nothing.
+
+        Args:
+            dossier_id: the dossier's id.
+            answer_ids: the answers, all of this dossier; the result keeps their order.
+            actor: who sends them back (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            list[Answer]: the answers, in draft.
+
+        Raises:
+            NotFound: ``not_found``, field ``answer_id``: not an answer of this dossier.
+            AlreadyPublished: ``reaction.already_published``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         with self._ctx.p.unit_of_work(session) as s:
             rows = _answers(s, dossier_id, answer_ids)
@@ -171,12 +222,26 @@ class Review(ReactionsPart):
     def preview_publication(
         self, dossier_id: uuid.UUID, *, texts: bool = True, session: Session | None = None
     ) -> PublicationPreview:
-        """Every notice ``publish_answers`` would send now for the current round, with
-        its subject and text, and the counts (writes nothing but the dossier's short
-        code, made on first use). Follows the same rules: the first five signatories
-        (Awb art. 3:44 lid 1 sub b), e-mail where there is an address, else a letter,
-        or a publication above the mass threshold (lid 2).
-        ``texts=False``: the notices without subject and text (the counts, fast)."""
+        """Every notice ``publish_answers`` would send now for the current round, with its
+        subject and text, and the counts. Follows the same rules: the first five
+        signatories (Awb art. 3:44 lid 1 sub b), e-mail where there is an address, else a
+        letter, or a publication above the mass threshold (lid 2). Writes nothing but
+        the dossier's short code, made on first use in a transaction of its own.
+
+        Args:
+            dossier_id: the dossier's id.
+            texts: False: the notices without subject and text (the counts, fast).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PublicationPreview: answers, reactions, e-mails, letters, by publication,
+            not reachable, and the notices one by one.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         p = self._ctx.p
         # The letters print the dossier's short address; it is made on first use (the one

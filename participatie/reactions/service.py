@@ -50,9 +50,33 @@ class Reactions(
         jobs.register(p)
 
     def local_date(self, moment: datetime) -> date:
+        """The calendar date of a moment in the municipality's time zone (``Settings.zone``).
+
+        Args:
+            moment: a timezone-aware datetime.
+
+        Returns:
+            date: the local date.
+
+        Raises:
+            Nothing of its own.
+        """
+
         return self._ctx.local_date(moment)
 
     def today(self) -> date:
+        """Today in the municipality's time zone, by the facade's clock.
+
+        Args:
+            None.
+
+        Returns:
+            date: the local date now.
+
+        Raises:
+            Nothing of its own.
+        """
+
         return self._ctx.today()
 
     # The archive reads the dossier through every room of the facade, so it sits here.
@@ -65,7 +89,33 @@ class Reactions(
         session: Session | None = None,
     ) -> ArchiveManifest:
         """The dossier as an archive package: JSON, the generated documents, the audit
-        events and a SHA-256 manifest."""
+        events and a SHA-256 manifest.
+
+        Writes into ``out_dir``: ``dossier.json`` (reactions, themes, points, answers
+        with their history, dispatches, stats per round), each stored document (checked
+        against its SHA-256 from the upload), the nota per round as HTML and CSV,
+        ``audit.jsonl``, ``SHA256SUMS`` and ``manifest.json``; then audits the archiving.
+
+        Args:
+            dossier_id: the dossier's id.
+            out_dir: the folder to write to (made when missing).
+            actor: who does it (audit log).
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            ArchiveManifest: the dossier, the time, the files with their SHA-256 and the
+            folder.
+
+        Raises:
+            DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            DocumentMissing: ``document.missing``, a stored document is gone or differs
+                from what was uploaded.
+            StorageUnavailable: ``storage.unavailable``.
+            OSError: the folder could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
 
         from participatie.reactions import archive
 

@@ -73,9 +73,6 @@ class Subscriptions:
     ) -> None:
         """Mail a confirmation link; nothing is followed until it is confirmed.
 
-        The answer is the same whether or not the address is subscribed already, and
-        whether or not a send cap held the mail back (``Settings.send_caps``).
-
         Args:
             data: the address, the wijk codes (``"*"``: the whole municipality), topics,
                 a dossier or petition id, the digest's frequency and the language.
@@ -84,7 +81,8 @@ class Subscriptions:
                 flushes); without it the call commits on its own.
 
         Returns:
-            None: the same for every address (no enumeration).
+            None: the same for every address, subscribed or not, and whether or not a
+            send cap (``Settings.send_caps``) held the mail back (no enumeration).
 
         Raises:
             InvalidEmail: ``input.email``, field ``email``.
@@ -244,9 +242,7 @@ class Subscriptions:
         ip: str | None = None,
         session: Session | None = None,
     ) -> None:
-        """Mail the manage link (see, change, erase) to a subscribed address. The answer
-        is the same whether or not the address is subscribed; capped like every mail a
-        requester can trigger.
+        """Mail the manage link (see, change, erase) to a subscribed address, within the send caps.
 
         Args:
             email: the address as typed.
@@ -286,8 +282,7 @@ class Subscriptions:
             )
 
     def get(self, token: str, *, session: Session | None = None) -> Subscription:
-        """The subscription behind a mail's manage link: also the export of one's data
-        (AVG art. 15; ``export`` is the same call).
+        """The subscription behind a manage link; ``export`` (AVG art. 15) is the same call.
 
         Args:
             token: the last part of the manage link (``subscription.unsubscribe``).
@@ -379,9 +374,8 @@ class Subscriptions:
 
     @retry_transient
     def unsubscribe(self, token: str, *, session: Session | None = None) -> None:
-        """Leave and erase: the subscriber, what it followed, its requests and the mail
-        sent to it. What stays is a keyed hash in the send caps for their ``keep``
-        period. Unsubscribing twice is harmless (``erase`` is the same call; AVG art. 17).
+        """Leave and erase (AVG art. 17; ``erase`` is the same call, twice is harmless):
+        the subscriber, its follows, requests and mail; the send caps keep a keyed hash.
 
         Args:
             token: the last part of the manage link (``subscription.unsubscribe``).
@@ -500,9 +494,8 @@ class Subscriptions:
         now: datetime | None = None,
         session: Session | None = None,
     ) -> list[DigestRun]:
-        """Queue the digests that are due (``force``: due now, whatever the hour or
-        day). Each subscriber gets at most one digest per period, also from two runners
-        at once, and never an event twice.
+        """Queue the digests that are due: at most one per subscriber and period, also
+        from two runners at once, and never an event twice.
 
         Args:
             frequency: only ``"daily"`` or only ``"weekly"``; ``None``: both.

@@ -237,3 +237,13 @@ def test_limits_of_the_life_cycle(areas: Participatie) -> None:
     with pytest.raises(PetitionState):
         p.petitions.withdraw_signature(links(p, "inwoner1@example.nl")["withdraw"])
     assert p.petitions.count(petition.id) == 1
+
+
+def test_extend_refuses_a_closing_time_without_a_time_zone(p: Participatie) -> None:
+    petition = open_petition(p)
+    assert petition.closes_at is not None
+    naive = (petition.closes_at + timedelta(days=7)).replace(tzinfo=None)
+    with pytest.raises(InvalidInput) as info:
+        p.petitions.extend(petition.id, actor="griffie", closes_at=naive, reason="Zomervakantie")
+    assert info.value.field == "closes_at"
+    assert p.petitions.get(petition.id).closes_at == petition.closes_at
