@@ -23,8 +23,8 @@ from participatie.web.backoffice.frame import (
     refuse,
     render,
     subject_id,
+    whole_number,
 )
-from participatie.web.backoffice.petitions import whole_number
 from participatie.web.backoffice.polls import base_path, poll_page
 from participatie.web.common import translator
 from participatie.worklist import codes_differ, paper_progress
