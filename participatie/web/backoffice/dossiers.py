@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from participatie.errors import InvalidInput, ParticipatieError
+from participatie.identity import normalize_email
 from participatie.reactions.schemas import (
     DAY_COUNTS,
     Dossier,
@@ -83,6 +84,13 @@ def parse_day(value: str, *, field: str) -> date:
         raise InvalidInput(f"{value!r} is not a date", field=field) from None
 
 
+def _check_email(check: FormCheck, email: str) -> None:
+    """The address for reactions as the library will check it (named with the rest)."""
+
+    if email:
+        check.value(normalize_email, email, field="responsible_email")
+
+
 @pages.route("/dossiers", action=DOSSIER_ACTIONS)
 def dossier_list(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
@@ -135,6 +143,7 @@ def dossier_create(request: Request, staff: Staff) -> Response:
             or translator(request)("backoffice.dossier_round_1"),
             published=False,
         )
+        _check_email(check, staff.field("responsible_email", limit=254))
         check.done(order=NEW_FIELDS)
         assert data is not None
         dossier = p.reactions.create_dossier(data, actor=staff.actor)
@@ -206,6 +215,7 @@ def dossier_save(request: Request, staff: Staff) -> Response:
             if counts["answer_day_count"] in DAY_COUNTS
             else dossier.answer_day_count,
         )
+        _check_email(check, staff.field("responsible_email", limit=254))
         check.done(order=EDITOR_FIELDS)
         assert update is not None
         p.reactions.update_dossier(dossier.id, update, actor=staff.actor)
