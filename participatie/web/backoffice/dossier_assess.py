@@ -14,8 +14,8 @@ from participatie.errors import InvalidInput, NotFound
 from participatie.reactions.errors import UnknownTheme
 from participatie.reactions.schemas import Answer, Dossier, PointIn, ThemeIn
 from participatie.web.backoffice.dossier_intake import base, done_notice, dossier_of
+from participatie.web.backoffice.forms import FormCheck
 from participatie.web.backoffice.frame import (
-    FormCheck,
     Pages,
     Staff,
     attempt,

@@ -17,8 +17,8 @@ from participatie.reactions.schemas import OUTCOMES, Answer, AnswerIn, Dossier, 
 from participatie.staff import same_staff
 from participatie.web.backoffice.dossier_assess import answers_by_target
 from participatie.web.backoffice.dossier_intake import base, done_notice, dossier_of
+from participatie.web.backoffice.forms import FormCheck
 from participatie.web.backoffice.frame import (
-    FormCheck,
     Pages,
     Staff,
     attempt,

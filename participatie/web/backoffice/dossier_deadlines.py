@@ -15,9 +15,9 @@ from starlette.responses import Response
 from participatie.errors import InvalidInput, ParticipatieError
 from participatie.reactions.schemas import Dossier, OverdueItem
 from participatie.web.backoffice.dossiers import dossier_of, parse_day
+from participatie.web.backoffice.forms import FormCheck
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
-    FormCheck,
     Pages,
     Staff,
     bo_state,

@@ -16,10 +16,9 @@ from participatie.errors import InvalidInput, ParticipatieError
 from participatie.reactions.schemas import DocumentIn
 from participatie.uploads import DocumentEmpty
 from participatie.web.backoffice.dossiers import dossier_of, dossier_page, parse_day
+from participatie.web.backoffice.forms import FormCheck, FormProblems
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
-    FormCheck,
-    FormProblems,
     Pages,
     Staff,
     bo_state,

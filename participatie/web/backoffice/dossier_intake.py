@@ -21,9 +21,8 @@ from participatie.errors import InvalidInput, ParticipatieError
 from participatie.identity import normalize_email, normalize_house_number, normalize_postcode
 from participatie.reactions.errors import EmptyReaction
 from participatie.reactions.schemas import Dossier, ReactionIn, SubmitterIn
+from participatie.web.backoffice.forms import FormCheck, FormProblems
 from participatie.web.backoffice.frame import (
-    FormCheck,
-    FormProblems,
     Pages,
     Staff,
     bo_state,

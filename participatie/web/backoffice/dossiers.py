@@ -21,9 +21,9 @@ from participatie.reactions.schemas import (
     DossierUpdate,
     PhaseIn,
 )
+from participatie.web.backoffice.forms import FormCheck, whole_number
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
-    FormCheck,
     Pages,
     Staff,
     bo_state,
@@ -32,7 +32,6 @@ from participatie.web.backoffice.frame import (
     refuse,
     render,
     subject_id,
-    whole_number,
 )
 from participatie.web.common import translator
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from participatie.engine import Participatie
 from participatie.errors import InvalidInput, ParticipatieError
 from participatie.petitions.schemas import InvalidationCriteria, PaperBatchIn, Petition
+from participatie.web.backoffice.forms import whole_number, whole_numbers
 from participatie.web.backoffice.frame import (
     PETITION_ACTIONS,
     Pages,
@@ -24,8 +25,6 @@ from participatie.web.backoffice.frame import (
     refuse,
     render,
     subject_id,
-    whole_number,
-    whole_numbers,
 )
 from participatie.web.common import translator
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from participatie.errors import InvalidInput, NotFound, ParticipatieError
 from participatie.polls.schemas import BallotIn, PaperEntry, Poll
+from participatie.web.backoffice.forms import whole_number
 from participatie.web.backoffice.frame import (
     Pages,
     Staff,
@@ -23,7 +24,6 @@ from participatie.web.backoffice.frame import (
     refuse,
     render,
     subject_id,
-    whole_number,
 )
 from participatie.web.backoffice.polls import base_path, poll_page
 from participatie.web.common import translator
