@@ -15,9 +15,11 @@ import pytest
 
 from participatie.clock import FixedClock
 from participatie.reactions.schemas import (
+    AnswerIn,
     DocumentIn,
     DossierUpdate,
     PhaseIn,
+    PointIn,
     ReactionIn,
     SubmitterIn,
 )
@@ -257,3 +259,58 @@ def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> 
     page.context.clear_cookies()
     visit(page, site.base + f"/dossiers/{dossier}")
     check(page, "resident page of a decided dossier")
+
+
+def test_dossier_refused_forms_pass_axe(site: Site, page: Any) -> None:
+    """The error states of the intake (three wrong fields at once), the editor (two) and
+    the review (no answer chosen), audited as every page is; the focus is on the first
+    wrong field and the summary links to each."""
+
+    p = site.p
+    dossier = api_dossier(p)
+    p.reactions.register(
+        uuid.UUID(dossier),
+        ReactionIn(channel="paper", text="Meer bankjes.", submitters=[SubmitterIn(name="An")]),
+        actor="balie",
+    )
+    sign_in(page, site, "beheerder")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}/intake")
+    page.fill("#reactie-received_on", "31-02-2026")
+    page.fill("#reactie-text", "Honden moeten aan de lijn.")
+    page.fill("#reactie-house_number", "3")
+    page.fill("#reactie-postcode", "97")
+    page.fill("#reactie-email", "kees@")
+    click(page, button_of(page, "reactie-text"))
+    links = page.locator(".utrecht-alert--error a")
+    assert links.count() == 3
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+        "#reactie-received_on",
+        "#reactie-postcode",
+        "#reactie-email",
+    ]
+    assert page.evaluate("document.activeElement.id") == "reactie-received_on"
+    assert page.input_value("#reactie-text") == "Honden moeten aan de lijn."
+    check(page, "intake refused with three fields", status=422)
+
+    visit(page, site.base + f"/beheer/dossiers/{dossier}")
+    page.fill("#dossier-title", "")
+    page.fill("#dossier-responsible_email", "geen adres")
+    page.evaluate("document.querySelector('#dossier-title').form.noValidate = true")
+    click(page, button_of(page, "dossier-title"))
+    assert page.locator(".utrecht-alert--error a").count() == 2
+    assert page.get_attribute("#dossier-responsible_email", "aria-invalid") == "true"
+    assert page.input_value("#dossier-responsible_email") == "geen adres"
+    check(page, "editor refused with two fields", status=422)
+
+    p.reactions.add_point(uuid.UUID(dossier), 1, PointIn(text="Bankjes", theme=None))
+    [point] = p.reactions.points(uuid.UUID(dossier))
+    answer = p.reactions.draft_answer(
+        uuid.UUID(dossier),
+        AnswerIn(point_id=point.id, outcome="noted", motivation="Genoteerd."),
+        actor="schrijver",
+    )
+    p.reactions.mark_ready(uuid.UUID(dossier), [answer.id], actor="schrijver")
+    visit(page, site.base + f"/beheer/dossiers/{dossier}/controleren")
+    click(page, page.get_by_role("button", name="Gekozen antwoorden goedkeuren"))
+    assert page.get_attribute(f"#controle-{answer.id}", "aria-invalid") == "true"
+    check(page, "review refused without a choice", status=422)

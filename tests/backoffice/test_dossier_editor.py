@@ -194,7 +194,8 @@ def test_dossier_round_waits_for_published_answers(p: Participatie, bo_client: T
         },
         follow_redirects=False,
     )
-    assert answer.status_code == 303 and "fout=" in answer.headers["location"]
+    # Refused on the editor itself (422), with the reason; no round is started.
+    assert answer.status_code == 422 and "<title>Fout:" in answer.text
     assert len(p.reactions.get_dossier(uuid.UUID(dossier)).rounds) == 1
 
 

@@ -82,15 +82,17 @@ def test_dossier_intake_of_twenty_paper_reactions_by_keyboard(site: Site, page: 
     press_and_wait(page, "Enter")
     check(page, "dossier-intake-refused", status=422)
     alert = page.locator("[role=alert]").inner_text()
-    assert "Postcode" in alert
-    assert focused(page) == "reactie-postcode"
+    # Both wrong fields at once: the postcode, and the house number it needs.
+    assert "Postcode" in alert and "Huisnummer" in alert
+    assert focused(page) == "reactie-house_number"
     assert page.get_attribute("#reactie-postcode", "aria-invalid") == "true"
+    assert page.get_attribute("#reactie-house_number", "aria-invalid") == "true"
     assert page.input_value("#reactie-text") == "Honden moeten overal aan de lijn."
     assert page.input_value("#reactie-email") == "kees@example.nl"
+    page.keyboard.type("12")
+    tab()
     page.keyboard.press("Control+A")
     page.keyboard.type("9742 AB")
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.type("12")
     press_and_wait(page, "Enter")
     assert "Reactie 1 is opgeslagen" in page.locator("[role=status]").first.inner_text()
     check(page, "dossier-intake-saved")
@@ -334,7 +336,9 @@ def test_dossier_split_theme_answer_approve_and_publish(site: Site, page: Any) -
     for box in page.locator("input[name=answer]").all():
         box.check()
     button(page, "Gekozen antwoorden goedkeuren")
-    check(page, "dossier-review-refused")
+    # Refused on the same page: the choice is named and stays ticked.
+    check(page, "dossier-review-refused", status=422)
+    assert all(box.is_checked() for box in page.locator("input[name=answer]").all())
     assert "Een ander dan de schrijver" in page.locator("[role=alert]").inner_text()
     assert {a.status for a in p.reactions.answers(dossier.id)} == {"ready"}
     visit(page, base + "/publiceren", status=403)

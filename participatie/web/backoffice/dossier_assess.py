@@ -10,11 +10,19 @@ import uuid
 from fastapi import Request
 from starlette.responses import Response
 
-from participatie.errors import InvalidInput, NotFound, ParticipatieError
+from participatie.errors import InvalidInput, NotFound
+from participatie.reactions.errors import UnknownTheme
 from participatie.reactions.schemas import Answer, Dossier, PointIn, ThemeIn
 from participatie.web.backoffice.dossier_intake import base, done_notice, dossier_of
-from participatie.web.backoffice.frame import Pages, Staff, bo_state, redirect, render
-from participatie.web.common import translator
+from participatie.web.backoffice.forms import FormCheck
+from participatie.web.backoffice.frame import (
+    Pages,
+    Staff,
+    attempt,
+    bo_state,
+    redirect,
+    render,
+)
 
 pages = Pages()
 
@@ -59,7 +67,8 @@ def dossier_reaction(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     lines = p.reactions.reaction_overview(dossier.id)
-    number = _number(request)
+    # A refused form of this page names its reaction itself.
+    number = _number(request, staff.field("number", limit=10) if staff.form is not None else None)
     if number is None:
         todo = [line for line in lines if line.admissible is not False and not line.points]
         todo = todo or [line for line in lines if line.unanswered]
@@ -99,20 +108,27 @@ def dossier_add_point(request: Request, staff: Staff) -> Response:
     number = _number(request, staff.field("number", limit=10))
     if number is None:
         return redirect(request, base(dossier) + "/reactie", fout="input.invalid")
-    back = base(dossier) + "/reactie"
-    try:
-        text = staff.field("text", limit=20_000)
-        if not text:
-            raise InvalidInput("type the point", field="text")
-        p.reactions.add_point(
-            dossier.id,
-            number,
-            PointIn(text=text, theme=staff.field("theme", limit=50) or None),
-            actor=staff.actor,
+
+    def work() -> Response:
+        theme = staff.field("theme", limit=50) or None
+        check = FormCheck(point_field)
+        data = check.model(PointIn, text=staff.field("text", limit=20_000), theme=theme)
+        if theme and theme not in {th.code for th in p.reactions.themes(dossier.id)}:
+            check.add(UnknownTheme(f"no theme {theme!r}", field="theme"))
+        check.done(order=("text", "theme"))
+        assert data is not None
+        p.reactions.add_point(dossier.id, number, data, actor=staff.actor)
+        return redirect(
+            request, base(dossier) + "/reactie", nummer=str(number), gedaan="point_added"
         )
-    except ParticipatieError as exc:
-        return redirect(request, back, nummer=str(number), fout=exc.code)
-    return redirect(request, back, nummer=str(number), gedaan="point_added")
+
+    return attempt(request, staff, work, dossier_reaction, form="punt", rename=point_field)
+
+
+def point_field(library_field: str) -> str:
+    """The point form's field for one the library names (``points.0.theme``: ``theme``)."""
+
+    return "theme" if library_field.endswith("theme") else "text"
 
 
 @pages.route(
@@ -127,45 +143,44 @@ def dossier_assign_point(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     number = _number(request, staff.field("number", limit=10))
-    back = base(dossier) + "/reactie"
     try:
         point_id = uuid.UUID(staff.field("point", limit=40))
     except ValueError:
-        return redirect(request, back, fout="input.invalid")
-    theme = staff.field("theme", limit=50)
-    try:
-        # Only a point of this dossier: the host allowed this dossier, not another.
-        if number is None or point_id not in {
-            pt.id for pt in p.reactions.points(dossier.id, number=number)
-        }:
-            raise NotFound("no such point in this dossier", field="point")
+        point_id = None
+    # Only a point of this dossier: the host allowed this dossier, not another.
+    points = {pt.id: pt for pt in p.reactions.points(dossier.id, number=number)} if number else {}
+    if point_id not in points:
+        raise NotFound("no such point in this dossier", field="point")
+    assert point_id is not None
+
+    def work() -> Response:
+        theme = staff.field("theme", limit=50)
         if not theme:
             raise InvalidInput("choose a theme", field="theme")
         p.reactions.assign_point(point_id, theme=theme, actor=staff.actor)
-    except ParticipatieError as exc:
-        return redirect(request, back, nummer=str(number or ""), fout=exc.code)
-    return redirect(request, back, nummer=str(number), gedaan="point_assigned")
+        return redirect(
+            request, base(dossier) + "/reactie", nummer=str(number), gedaan="point_assigned"
+        )
+
+    form = f"punt-{points[point_id].position}"
+    return attempt(request, staff, work, dossier_reaction, form=form, rename=point_field)
 
 
 # -- themes ------------------------------------------------------------------------------
 
 
-def _themes_page(
-    request: Request, staff: Staff, dossier: Dossier, *, status: int = 200, **context: object
-) -> Response:
+def _themes_page(request: Request, staff: Staff, dossier: Dossier) -> Response:
     p = bo_state(request).p
     by_theme, _ = answers_by_target(p.reactions.answers(dossier.id))
-    context.setdefault("notice", done_notice(request, "dossier_assess"))
     return render(
         request,
         staff,
         "dossier_assess_themes.html",
         section="dossiers",
-        status=status,
         dossier=dossier,
         themes=p.reactions.themes(dossier.id),
         by_theme=by_theme,
-        **context,
+        notice=done_notice(request, "dossier_assess"),
     )
 
 
@@ -181,24 +196,25 @@ def dossier_themes(request: Request, staff: Staff) -> Response:
     methods=("POST",),
 )
 def dossier_theme_create(request: Request, staff: Staff) -> Response:
+    """A new theme; a missing code and title are both named at once."""
+
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    values = {k: staff.field(k, limit=2000) for k in ("code", "title", "summary")}
-    try:
-        if not values["code"] or not values["title"]:
-            raise InvalidInput("a theme needs a code and a title", field="title")
-        p.reactions.create_theme(
-            dossier.id,
-            ThemeIn(
-                code=values["code"][:50], title=values["title"][:255], summary=values["summary"]
-            ),
-            actor=staff.actor,
+
+    def work() -> Response:
+        check = FormCheck()
+        data = check.model(
+            ThemeIn,
+            code=staff.field("code", limit=2000),
+            title=staff.field("title", limit=2000),
+            summary=staff.field("summary", limit=20_000),
         )
-    except (ParticipatieError, ValueError) as exc:
-        t = translator(request)
-        message = t.error(exc) if isinstance(exc, ParticipatieError) else t.error("input.invalid")
-        return _themes_page(request, staff, dossier, status=422, problem=message, values=values)
-    return redirect(request, base(dossier) + "/themas", gedaan="theme_created")
+        check.done(order=("code", "title", "summary"))
+        assert data is not None
+        p.reactions.create_theme(dossier.id, data, actor=staff.actor)
+        return redirect(request, base(dossier) + "/themas", gedaan="theme_created")
+
+    return attempt(request, staff, work, dossier_themes, form="thema")
 
 
 @pages.route(
@@ -210,17 +226,20 @@ def dossier_theme_create(request: Request, staff: Staff) -> Response:
 def dossier_theme_rename(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/themas"
-    try:
-        p.reactions.rename_theme(
-            dossier.id,
-            staff.field("theme", limit=50),
-            title=staff.field("title", limit=255),
-            actor=staff.actor,
-        )
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="theme_renamed")
+
+    def work() -> Response:
+        theme = staff.field("theme", limit=50)
+        check = FormCheck()
+        if theme not in {th.code for th in p.reactions.themes(dossier.id)}:
+            check.add(UnknownTheme(f"no theme {theme!r}", field="theme"))
+        title = staff.field("title", limit=2000)
+        if not title or len(title) > 255:
+            check.add(InvalidInput("a theme needs a title", field="title"))
+        check.done(order=("theme", "title"))
+        p.reactions.rename_theme(dossier.id, theme, title=title, actor=staff.actor)
+        return redirect(request, base(dossier) + "/themas", gedaan="theme_renamed")
+
+    return attempt(request, staff, work, dossier_themes, form="hernoem")
 
 
 @pages.route(
@@ -232,14 +251,27 @@ def dossier_theme_rename(request: Request, staff: Staff) -> Response:
 def dossier_theme_merge(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/themas"
-    try:
+
+    def work() -> Response:
+        chosen = {name: staff.field(name, limit=50) for name in ("source", "into")}
+        codes = {th.code for th in p.reactions.themes(dossier.id)}
+        check = FormCheck()
+        for name, code in chosen.items():
+            if code not in codes:
+                check.add(UnknownTheme(f"no theme {code!r}", field=name))
+        check.done(order=("source", "into"))
         merged = p.reactions.merge_themes(
-            dossier.id,
-            staff.field("source", limit=50),
-            staff.field("into", limit=50),
-            actor=staff.actor,
+            dossier.id, chosen["source"], chosen["into"], actor=staff.actor
         )
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="themes_merged", aantal=str(merged.points))
+        return redirect(
+            request, base(dossier) + "/themas", gedaan="themes_merged", aantal=str(merged.points)
+        )
+
+    return attempt(
+        request,
+        staff,
+        work,
+        dossier_themes,
+        form="samen",
+        rename=lambda name: name if name in ("source", "into") else "into",
+    )

@@ -17,7 +17,15 @@ from participatie.reactions.schemas import OUTCOMES, Answer, AnswerIn, Dossier, 
 from participatie.staff import same_staff
 from participatie.web.backoffice.dossier_assess import answers_by_target
 from participatie.web.backoffice.dossier_intake import base, done_notice, dossier_of
-from participatie.web.backoffice.frame import Pages, Staff, bo_state, redirect, render
+from participatie.web.backoffice.forms import FormCheck
+from participatie.web.backoffice.frame import (
+    Pages,
+    Staff,
+    attempt,
+    bo_state,
+    redirect,
+    render,
+)
 from participatie.web.common import translator
 
 pages = Pages()
@@ -99,13 +107,15 @@ def dossier_answer(request: Request, staff: Staff) -> Response:
     """The answer to ``?thema=code`` or ``?punt=<id>``: new, or its current version."""
 
     dossier = dossier_of(request, staff)
-    query = request.query_params
-    if not query.get("thema") and not query.get("punt"):
+    theme = request.query_params.get("thema", "")[:50]
+    point = request.query_params.get("punt", "")[:40]
+    if staff.form is not None:
+        # A refused form of this page names what it answers itself.
+        theme, point = staff.field("theme", limit=50), staff.field("point", limit=40)
+    if not theme and not point:
         # Nothing chosen yet: the list of what needs an answer.
         return dossier_answers(request, staff)
-    return _answer_page(
-        request, staff, dossier, query.get("thema", "")[:50], query.get("punt", "")[:40]
-    )
+    return _answer_page(request, staff, dossier, theme, point)
 
 
 @pages.route(
@@ -123,37 +133,30 @@ def dossier_answer_save(request: Request, staff: Staff) -> Response:
     theme = staff.field("theme", limit=50)
     point = staff.field("point", limit=40)
     values = {k: staff.field(k, limit=20_000) for k in (*ANSWER_FIELDS, "expected_version")}
-    t = translator(request)
     action = staff.field("action", limit=20) or "save"
     code, the_point, answer, covered = _target(request, dossier, theme, point)
-    if action == "template":
-        try:
-            fills = {"thema": theme, "nummer": str(covered[0].reaction_number if covered else "")}
-            if code:
-                fills["thema"] = next(
-                    th.title for th in p.reactions.themes(dossier.id) if th.code == code
-                )
-            for line in staff.field("template_values", limit=5000).splitlines():
-                name, sep, value = line.partition("=")
-                if sep:
-                    fills[name.strip()] = value.strip()
-            values["motivation"] = p.reactions.fill_answer_template(
-                dossier.id, staff.field("template", limit=100), fills
+
+    def fill() -> Response:
+        fills = {"thema": theme, "nummer": str(covered[0].reaction_number if covered else "")}
+        if code:
+            fills["thema"] = next(
+                th.title for th in p.reactions.themes(dossier.id) if th.code == code
             )
-        except ParticipatieError as exc:
-            return _answer_page(
-                request,
-                staff,
-                dossier,
-                theme,
-                point,
-                status=422,
-                values=values,
-                problem=t.error(exc),
-            )
+        for line in staff.field("template_values", limit=5000).splitlines():
+            name, sep, value = line.partition("=")
+            if sep:
+                fills[name.strip()] = value.strip()
+        values["motivation"] = p.reactions.fill_answer_template(
+            dossier.id, staff.field("template", limit=100), fills
+        )
         return _answer_page(request, staff, dossier, theme, point, values=values)
-    try:
-        data = AnswerIn(
+
+    def save() -> Response:
+        check = FormCheck(answer_field)
+        if values["outcome"] not in OUTCOMES:
+            check.add(InvalidInput(f"unknown outcome {values['outcome']!r}", field="outcome"))
+        data = check.model(
+            AnswerIn,
             theme=code,
             point_id=the_point.id if the_point else None,
             outcome=values["outcome"],
@@ -162,47 +165,55 @@ def dossier_answer_save(request: Request, staff: Staff) -> Response:
             change_reference=values["change_reference"] or None,
         )
         if not values["motivation"]:
-            raise InvalidInput("write the answer", field="motivation")
-        if answer is None:
-            p.reactions.draft_answer(dossier.id, data, actor=staff.actor)
-        else:
-            expected = values["expected_version"]
-            p.reactions.update_answer(
-                answer.id,
-                data,
-                expected_version=int(expected) if expected.isdigit() else -1,
-                actor=staff.actor,
+            check.add(InvalidInput("write the answer", field="motivation"))
+        check.done(order=ANSWER_FIELDS)
+        assert data is not None
+        try:
+            if answer is None:
+                p.reactions.draft_answer(dossier.id, data, actor=staff.actor)
+            else:
+                expected = values["expected_version"]
+                p.reactions.update_answer(
+                    answer.id,
+                    data,
+                    expected_version=int(expected) if expected.isdigit() else -1,
+                    actor=staff.actor,
+                )
+        except StaleUpdate as exc:
+            # Someone saved in between: both versions side by side, the user chooses.
+            return _answer_page(
+                request,
+                staff,
+                dossier,
+                theme,
+                point,
+                status=409,
+                values=values,
+                stale=True,
+                problem=translator(request).error(exc),
             )
-    except StaleUpdate as exc:
-        # Someone saved in between: both versions side by side, the user chooses.
-        return _answer_page(
-            request,
-            staff,
-            dossier,
-            theme,
-            point,
-            status=409,
-            values=values,
-            stale=True,
-            problem=t.error(exc),
-        )
-    except ParticipatieError as exc:
-        return _answer_page(
-            request, staff, dossier, theme, point, status=422, values=values, problem=t.error(exc)
-        )
-    except ValueError:
-        return _answer_page(
-            request,
-            staff,
-            dossier,
-            theme,
-            point,
-            status=422,
-            values=values,
-            problem=t.error("reaction.unknown_outcome"),
-        )
-    query = {"thema": code} if code else {"punt": str(the_point.id if the_point else "")}
-    return redirect(request, base(dossier) + "/antwoord", **query, gedaan="answer_saved")
+        query = {"thema": code} if code else {"punt": str(the_point.id if the_point else "")}
+        return redirect(request, base(dossier) + "/antwoord", **query, gedaan="answer_saved")
+
+    return attempt(
+        request,
+        staff,
+        fill if action == "template" else save,
+        dossier_answer,
+        form="antwoord",
+        rename=answer_field,
+    )
+
+
+def answer_field(library_field: str) -> str:
+    """The answer form's field for one the library or a template names: a template's
+    missing value (``values.naam``) is typed in the template's values."""
+
+    if library_field.startswith("values.") or library_field == "values":
+        return "template_values"
+    if library_field == "name":
+        return "template"
+    return library_field if library_field in ANSWER_FIELDS else "motivation"
 
 
 # -- the list, templates, ready for review -----------------------------------------------
@@ -255,12 +266,20 @@ def _ids(staff: Staff) -> list[uuid.UUID]:
 def dossier_answers_ready(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/antwoorden"
-    try:
+
+    def work() -> Response:
         done = p.reactions.mark_ready(dossier.id, _ids(staff), actor=staff.actor)
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="answers_ready", aantal=str(len(done)))
+        return redirect(
+            request, base(dossier) + "/antwoorden", gedaan="answers_ready", aantal=str(len(done))
+        )
+
+    return attempt(request, staff, work, dossier_answers, form="klaar", rename=_answer_choice)
+
+
+def _answer_choice(library_field: str) -> str:
+    """Every refusal of chosen answers is about the choice."""
+
+    return "answer"
 
 
 @pages.route(
@@ -272,17 +291,20 @@ def dossier_answers_ready(request: Request, staff: Staff) -> Response:
 def dossier_answer_template(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/antwoorden"
-    try:
+
+    def work() -> Response:
+        name = staff.field("name", limit=100)
         text = staff.field("text", limit=20_000)
+        check = FormCheck()
+        if not name:
+            check.add(InvalidInput("a template needs a name", field="name"))
         if not text:
-            raise InvalidInput("a template needs a text", field="text")
-        p.reactions.save_answer_template(
-            dossier.id, staff.field("name", limit=100), text, actor=staff.actor
-        )
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="template_saved")
+            check.add(InvalidInput("a template needs a text", field="text"))
+        check.done(order=("name", "text"))
+        p.reactions.save_answer_template(dossier.id, name, text, actor=staff.actor)
+        return redirect(request, base(dossier) + "/antwoorden", gedaan="template_saved")
+
+    return attempt(request, staff, work, dossier_answers, form="sjabloon")
 
 
 # -- review (four eyes) and publication --------------------------------------------------
@@ -332,20 +354,28 @@ def dossier_review_decide(request: Request, staff: Staff) -> Response:
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/controleren"
-    try:
-        ids = _ids(staff)
+
+    def work() -> Response:
         decision = staff.field("action", limit=10)
+        if decision not in ("approve", "return"):
+            # Only the button that says "approve" approves; nothing is approved by default.
+            raise InvalidInput(f"unknown decision {decision!r}", field="")
+        ids = _ids(staff)
         if decision == "return":
             p.reactions.return_answers(dossier.id, ids, actor=staff.actor)
-            return redirect(request, back, gedaan="answers_returned", aantal=str(len(ids)))
-        if decision != "approve":
-            # Only the button that says "approve" approves; nothing is approved by default.
-            raise InvalidInput(f"unknown decision {decision!r}", field="action")
-        p.reactions.approve_answers(dossier.id, ids, actor=staff.actor)
-    except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="answers_approved", aantal=str(len(ids)))
+        else:
+            p.reactions.approve_answers(dossier.id, ids, actor=staff.actor)
+        done = "answers_returned" if decision == "return" else "answers_approved"
+        return redirect(request, base(dossier) + "/controleren", gedaan=done, aantal=str(len(ids)))
+
+    return attempt(
+        request,
+        staff,
+        work,
+        dossier_review,
+        form="controle",
+        rename=lambda name: name and _answer_choice(name),
+    )
 
 
 @pages.route("/dossiers/{dossier_id}/publiceren", action="dossiers.publish", subject="dossier_id")

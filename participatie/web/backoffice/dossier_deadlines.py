@@ -14,13 +14,15 @@ from starlette.responses import Response
 
 from participatie.errors import InvalidInput, ParticipatieError
 from participatie.reactions.schemas import Dossier, OverdueItem
-from participatie.web.backoffice.dossiers import dossier_of, parse_day, problem_text
+from participatie.web.backoffice.dossiers import dossier_of, parse_day
+from participatie.web.backoffice.forms import FormCheck
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
     Pages,
     Staff,
     bo_state,
     redirect,
+    refuse,
     render,
 )
 from participatie.web.common import translator
@@ -75,7 +77,6 @@ def _dashboard(
         "escalation_days": p.settings.reactions.escalation_days,
         "today": p.reactions.today(),
         "min_date": (p.reactions.today() + timedelta(days=1)).isoformat(),
-        "extend_values": None,
         **extra,
     }
 
@@ -111,10 +112,19 @@ def deadlines_extend(request: Request, staff: Staff) -> Response:
         "numbers": staff.field("numbers", limit=2000),
     }
     try:
+        check = FormCheck()
         if not values["new_due"]:
-            raise InvalidInput("give the new answer date", field="new_due")
-        new_due = parse_day(values["new_due"], field="new_due")
-        numbers = _numbers(values["numbers"])
+            check.add(InvalidInput("give the new answer date", field="new_due"))
+        new_due = (
+            check.value(parse_day, values["new_due"], field="new_due")
+            if values["new_due"]
+            else None
+        )
+        numbers = check.value(_numbers, values["numbers"])
+        if not values["reason"]:
+            check.add(InvalidInput("an extension needs a reason", field="reason"))
+        check.done(order=("new_due", "numbers", "reason"))
+        assert new_due is not None
         preview = p.reactions.preview_extension(
             dossier.id, new_due=new_due, reason=values["reason"], numbers=numbers
         )
@@ -145,19 +155,7 @@ def deadlines_extend(request: Request, staff: Staff) -> Response:
                 aantal=str(result.reactions),
             )
     except ParticipatieError as exc:
-        return render(
-            request,
-            staff,
-            "dossier_deadlines.html",
-            status=exc.status,
-            **_dashboard(
-                request,
-                staff,
-                dossier,
-                problem=problem_text(request, exc.code, f"extend_{exc.field}"),
-                extend_values=values,
-            ),
-        )
+        return refuse(request, staff, exc, deadlines_dossier, form="verleng")
     return render(
         request,
         staff,

@@ -9,19 +9,14 @@ import re
 from datetime import date
 
 from fastapi import Request
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from participatie.errors import InvalidInput, ParticipatieError
 from participatie.reactions.schemas import DocumentIn
-from participatie.web.backoffice.dossiers import (
-    dossier_of,
-    editor_context,
-    field_of,
-    parse_day,
-    problem_text,
-)
+from participatie.uploads import DocumentEmpty
+from participatie.web.backoffice.dossiers import dossier_of, dossier_page, parse_day
+from participatie.web.backoffice.forms import FormCheck, FormProblems
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
     Pages,
@@ -29,7 +24,7 @@ from participatie.web.backoffice.frame import (
     bo_state,
     finish,
     redirect,
-    render,
+    refuse,
     subject_id,
 )
 from participatie.web.common import translator
@@ -42,15 +37,6 @@ UPLOAD_PATH = re.compile(r"/dossiers/[^/]+/documenten")
 UPLOAD_OVERHEAD = 1024 * 1024
 
 
-def _problem(
-    request: Request, staff: Staff, code: str, field: str | None, message: str
-) -> Response:
-    dossier = dossier_of(request, staff)
-    context = editor_context(request, staff, dossier)
-    status = 413 if code == "document.too_large" else 422
-    return render(request, staff, "dossier_edit.html", status=status, problem=message, **context)
-
-
 @pages.route(
     "/dossiers/{dossier}/documenten",
     action="dossiers.edit",
@@ -60,38 +46,51 @@ def _problem(
 )
 def document_upload(request: Request, staff: Staff) -> Response:
     """One file from the browser (multipart); refused with a message naming the file and
-    what is wrong with it."""
+    what is wrong with it (413 for a file over the limit)."""
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     t = translator(request)
     upload = staff.form.get("file") if staff.form is not None else None
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        code = "document.empty"
-        return _problem(request, staff, code, "file", problem_text(request, code, "file"))
-    name = upload.filename[:255]
     limit = p.settings.documents.max_bytes
-    # One byte past the limit is enough to know it is too large.
-    data = upload.file.read(limit + 1)
-    title = staff.field("title", limit=255) or name.rsplit(".", 1)[0]
-    published = staff.field("published_on", limit=20)
+    name = upload.filename[:255] if isinstance(upload, UploadFile) and upload.filename else ""
     try:
+        check = FormCheck()
+        if not name:
+            check.add(DocumentEmpty("choose a file", field="file"))
+        published = staff.field("published_on", limit=20)
+        day = check.value(parse_day, published, field="published_on") if published else None
+        check.done(order=("file", "title", "published_on"))
+        assert isinstance(upload, UploadFile)
+        # One byte past the limit is enough to know it is too large.
+        data = upload.file.read(limit + 1)
         p.reactions.upload_document(
             dossier.id,
-            title=title,
+            title=staff.field("title", limit=255) or name.rsplit(".", 1)[0],
             filename=name,
             data=data,
-            published_on=parse_day(published, field="published_on") if published else None,
+            published_on=day,
             actor=staff.actor,
         )
     except ParticipatieError as exc:
-        message = t(
-            "backoffice.dossier_upload_refused",
-            name=name,
-            reason=t.error(exc),
-            mb=str(limit // (1024 * 1024)),
+        message = None
+        if name and not isinstance(exc, FormProblems):
+            # The library's refusals are about the file: say which, and what may.
+            message = t(
+                "backoffice.dossier_upload_refused",
+                name=name,
+                reason=t.error(exc),
+                mb=str(limit // (1024 * 1024)),
+            )
+        return refuse(
+            request,
+            staff,
+            exc,
+            dossier_page,
+            form="upload",
+            rename=lambda field: field if field in ("title", "published_on") else "file",
+            message=message,
         )
-        return _problem(request, staff, exc.code, exc.field, message)
     return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_document")
 
 
@@ -99,28 +98,26 @@ def document_upload(request: Request, staff: Staff) -> Response:
     "/dossiers/{dossier}/link", action="dossiers.edit", subject="dossier", methods=("POST",)
 )
 def document_link(request: Request, staff: Staff) -> Response:
-    """A document published elsewhere: its title and ``https:`` address."""
+    """A document published elsewhere: its title and ``https:`` address; every wrong
+    field is named at once."""
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     try:
+        check = FormCheck()
         published = staff.field("published_on", limit=20)
-        data = DocumentIn(
+        day = check.value(parse_day, published, field="published_on") if published else None
+        data = check.model(
+            DocumentIn,
             title=staff.field("title", limit=255),
             url=staff.field("url", limit=2000),
-            published_on=parse_day(published, field="published_on")
-            if published
-            else p.reactions.today(),
+            published_on=day or p.reactions.today(),
         )
+        check.done(order=("title", "url", "published_on"))
+        assert data is not None
         p.reactions.add_document(dossier.id, data, actor=staff.actor)
-    except ValidationError as exc:
-        field = "link_" + field_of(exc)
-        return _problem(
-            request, staff, "input.invalid", field, problem_text(request, "input.url", field)
-        )
     except ParticipatieError as exc:
-        field = f"link_{exc.field}"
-        return _problem(request, staff, exc.code, field, problem_text(request, exc.code, field))
+        return refuse(request, staff, exc, dossier_page, form="link")
     return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_document")
 
 

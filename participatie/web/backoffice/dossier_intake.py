@@ -18,8 +18,19 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from participatie.errors import InvalidInput, ParticipatieError
+from participatie.identity import normalize_email, normalize_house_number, normalize_postcode
+from participatie.reactions.errors import EmptyReaction
 from participatie.reactions.schemas import Dossier, ReactionIn, SubmitterIn
-from participatie.web.backoffice.frame import Pages, Staff, bo_state, redirect, render, subject_id
+from participatie.web.backoffice.forms import FormCheck, FormProblems
+from participatie.web.backoffice.frame import (
+    Pages,
+    Staff,
+    bo_state,
+    redirect,
+    refuse,
+    render,
+    subject_id,
+)
 from participatie.web.common import translator
 
 pages = Pages()
@@ -128,44 +139,69 @@ def _cosigners(text: str) -> list[SubmitterIn]:
     return people
 
 
+def _check_submitter(check: FormCheck, values: dict[str, str], consent: bool) -> None:
+    """The first signatory's address, postcode and house number as the library will
+    check them, each problem kept for its own field (the library then checks them again)."""
+
+    if values["email"]:
+        check.value(normalize_email, values["email"], field="email")
+    if values["postcode"]:
+        check.value(normalize_postcode, values["postcode"], field="postcode")
+    if values["house_number"]:
+        check.value(normalize_house_number, values["house_number"], field="house_number")
+    elif values["postcode"]:
+        check.add(InvalidInput("a postal address needs a house number", field="house_number"))
+    if not consent and (values["email"] or values["postcode"] or values["phone"]):
+        check.add(InvalidInput("contact details need consent", field="consent"))
+
+
 def reaction_in(request: Request, staff: Staff) -> ReactionIn:
-    """The typed form as the library's input; errors name the form's field."""
+    """The typed form as the library's input. Every wrong field is named at once
+    (``FormProblems``, by the form's own field names): a typist with a pile of forms
+    sees all that is wrong with one form in one try."""
 
     p = bo_state(request).p
-    received_on = parse_date(staff.field("received_on", limit=20), "received_on")
+    check = FormCheck(form_field)
+    received_on = check.value(parse_date, staff.field("received_on", limit=20), "received_on")
+    postmark = check.value(parse_date, staff.field("postmark_date", limit=20), "postmark_date")
     received_at: datetime | None = None
     if received_on is not None and received_on != p.reactions.today():
         # A form that came in on an earlier day: noon of that day, local time.
         received_at = datetime.combine(received_on, time(12), tzinfo=p.settings.zone)
     channel = staff.field("channel", limit=20) or "paper"
     if channel not in INTAKE_CHANNELS:
-        raise InvalidInput(f"unknown channel {channel!r}", field="channel")
+        check.add(InvalidInput(f"unknown channel {channel!r}", field="channel"))
+    text = staff.field("text", limit=100_000)
+    if not text:
+        check.add(EmptyReaction("the reaction is empty", field="text"))
     consent = staff.field("consent") == "1"
     values = {name: staff.field(name, limit=254) for name in SUBMITTER_FIELDS}
     submitters: list[SubmitterIn] = []
+    if any(values.values()):
+        first = check.model(SubmitterIn, **values, consent=consent)
+        _check_submitter(check, values, consent)
+        if first is not None:
+            submitters.append(first)
     try:
-        if any(values.values()):
-            submitters.append(SubmitterIn(**values, consent=consent))
         submitters += [
             sub.model_copy(update={"consent": consent})
             for sub in _cosigners(staff.field("cosigners", limit=20_000))
         ]
-        return ReactionIn(
-            channel=channel,
-            text=staff.field("text", limit=100_000),
-            submitters=submitters,
-            received_at=received_at,
-            postmark_date=parse_date(staff.field("postmark_date", limit=20), "postmark_date"),
-            reported_by=staff.field("reported_by", limit=255) or None,
-            external_ref=staff.field("external_ref", limit=100) or None,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first.get("loc", ())]
-        name = loc[-1] if loc else "text"
-        if name not in FIELDS:
-            name = "cosigners" if "cosigners" in str(first.get("input", "")) else "text"
-        raise InvalidInput(str(first.get("msg", "invalid value")), field=name) from None
+    except ValidationError:
+        check.add(InvalidInput("a signatory's line is not valid", field="cosigners"))
+    data = check.model(
+        ReactionIn,
+        channel=channel if channel in INTAKE_CHANNELS else "paper",
+        text=text,
+        submitters=submitters,
+        received_at=received_at,
+        postmark_date=postmark,
+        reported_by=staff.field("reported_by", limit=255) or None,
+        external_ref=staff.field("external_ref", limit=100) or None,
+    )
+    check.done(order=FIELDS)
+    assert data is not None
+    return data
 
 
 def _intake_page(
@@ -192,7 +228,6 @@ def _intake_page(
         channels=INTAKE_CHANNELS,
         saved=int(number) if number.isdigit() else None,
         late=late,
-        error_field=context.pop("error_field", None),
         **context,
     )
 
@@ -210,7 +245,7 @@ def dossier_intake(request: Request, staff: Staff) -> Response:
 )
 def dossier_intake_save(request: Request, staff: Staff) -> Response:
     """Saves and answers with an empty form for the next one (Enter, type, Enter...); a
-    refusal keeps every typed value and names the field."""
+    refusal keeps every typed value and names every wrong field."""
 
     p = bo_state(request).p
     # The dossier itself is read only to show a refusal: saving is one transaction.
@@ -219,19 +254,7 @@ def dossier_intake_save(request: Request, staff: Staff) -> Response:
         data = reaction_in(request, staff)
         received = p.reactions.register(dossier_id, data, actor=staff.actor)
     except ParticipatieError as exc:
-        dossier = dossier_of(request, staff)
-        t = translator(request)
-        name = form_field(exc.field)
-        label = t(f"dossier_intake.field_{name}")
-        return _intake_page(
-            request,
-            staff,
-            dossier,
-            status=422 if exc.status < 500 else exc.status,
-            problem=t("dossier_intake.refused", field=label, reason=t.error(exc)),
-            values={k: staff.field(k, limit=100_000) for k in FIELDS},
-            error_field=name,
-        )
+        return refuse(request, staff, exc, dossier_intake, form="reactie", rename=form_field)
     return redirect(
         request,
         f"/dossiers/{dossier_id}/intake",
@@ -282,37 +305,47 @@ def dossier_import_upload(request: Request, staff: Staff) -> Response:
     dossier = dossier_of(request, staff)
     upload = staff.form.get("file") if staff.form is not None else None
     channel = staff.field("channel", limit=20) or "paper"
-    t = translator(request)
-    problem = None
     report = None
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problem = t("dossier_intake.import_no_file")
-    elif Path(upload.filename).suffix.lower() not in IMPORT_SUFFIXES:
-        problem = t("dossier_intake.import_wrong_type")
-    elif channel not in INTAKE_CHANNELS:
-        problem = t.error("input.invalid")
-    else:
+    try:
+        check = FormCheck()
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            check.add(InvalidInput("choose a file", field="file"))
+        elif Path(upload.filename).suffix.lower() not in IMPORT_SUFFIXES:
+            check.add(InvalidInput("not a CSV or XLSX file", field="file"))
+        if channel not in INTAKE_CHANNELS:
+            check.add(InvalidInput(f"unknown channel {channel!r}", field="channel"))
+        check.done()
+        assert isinstance(upload, UploadFile) and upload.filename
         with tempfile.TemporaryDirectory(prefix="participatie-import-") as folder:
             path = Path(folder) / _safe_name(upload.filename)
             with path.open("wb") as out:
                 while chunk := upload.file.read(1024 * 1024):
                     out.write(chunk)
-            try:
-                report = p.reactions.import_file(
-                    dossier.id, path, actor=staff.actor, channel=channel
-                )
-            except ParticipatieError as exc:
-                problem = t.error(exc)
+            report = p.reactions.import_file(dossier.id, path, actor=staff.actor, channel=channel)
+    except ParticipatieError as exc:
+        t = translator(request)
+        message = None
+        if isinstance(exc, FormProblems) and "file" in exc.problems:
+            # What is wrong with the file, in the page's own words.
+            no_file = not isinstance(upload, UploadFile) or not upload.filename
+            message = t(f"dossier_intake.import_{'no_file' if no_file else 'wrong_type'}")
+        return refuse(
+            request,
+            staff,
+            exc,
+            dossier_import,
+            form="import",
+            rename=lambda name: name if name == "channel" else "file",
+            message=message,
+        )
     return render(
         request,
         staff,
         "dossier_intake_import.html",
         section="dossiers",
-        status=200 if problem is None else 422,
         dossier=dossier,
         channels=INTAKE_CHANNELS,
         report=report,
-        problem=problem,
     )
 
 
@@ -332,19 +365,26 @@ def dossier_admissibility(request: Request, staff: Staff) -> Response:
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = base(dossier) + "/intake"
     number = staff.field("number", limit=10)
+    if not number.isdigit():
+        # The reaction's number is the form's own, not typed: no such form on the page.
+        return redirect(request, base(dossier) + "/intake", fout="input.invalid")
     verdict = staff.field("admissible", limit=3)
-    if not number.isdigit() or verdict not in ("yes", "no"):
-        return redirect(request, back, fout="input.invalid")
+    reason = staff.field("reason", limit=2000)
     try:
+        check = FormCheck()
+        if verdict not in ("yes", "no"):
+            check.add(InvalidInput("choose whether the reaction counts", field="admissible"))
+        if not reason:
+            check.add(InvalidInput("give the reason for the decision", field="reason"))
+        check.done()
         p.reactions.decide_admissibility(
             dossier.id,
             int(number),
             admissible=verdict == "yes",
-            reason=staff.field("reason", limit=2000),
+            reason=reason,
             actor=staff.actor,
         )
     except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="admissibility", aantal=number)
+        return refuse(request, staff, exc, dossier_intake, form=f"toel-{number}")
+    return redirect(request, base(dossier) + "/intake", gedaan="admissibility", aantal=number)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from participatie.errors import InvalidInput, ParticipatieError
+from participatie.identity import normalize_email
 from participatie.reactions.schemas import (
     DAY_COUNTS,
     Dossier,
@@ -20,6 +21,7 @@ from participatie.reactions.schemas import (
     DossierUpdate,
     PhaseIn,
 )
+from participatie.web.backoffice.forms import FormCheck, whole_number
 from participatie.web.backoffice.frame import (
     DOSSIER_ACTIONS,
     Pages,
@@ -27,6 +29,7 @@ from participatie.web.backoffice.frame import (
     bo_state,
     finish,
     redirect,
+    refuse,
     render,
     subject_id,
 )
@@ -35,7 +38,19 @@ from participatie.web.common import translator
 pages = Pages()
 
 PHASE_STATUSES = ("planned", "current", "done", "delayed")
-#: The editor's fields in the order of the form (the first wrong one is named).
+#: The fields of the form for a new dossier, in the order of the page.
+NEW_FIELDS = (
+    "title",
+    "summary",
+    "responsible_official",
+    "responsible_email",
+    "period_start",
+    "period_end",
+    "round_label",
+)
+#: The fields of a phase's form, in the order of the page.
+PHASE_FIELDS = ("name", "planned_date", "status", "delay_reason", "expected_date")
+#: The editor's fields in the order of the form (the first wrong one gets the focus).
 EDITOR_FIELDS = (
     "title",
     "summary",
@@ -46,7 +61,9 @@ EDITOR_FIELDS = (
     "areas",
     "also_areas",
     "acknowledgement_days",
+    "acknowledgement_day_count",
     "answer_days",
+    "answer_day_count",
 )
 
 
@@ -57,38 +74,20 @@ def dossier_of(request: Request, staff: Staff) -> Dossier:
 
 
 def parse_day(value: str, *, field: str) -> date:
+    """A date as the browser's date field sends it (``2026-03-31``); anything else is
+    ``input.invalid`` on ``field``."""
+
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date", field=field) from None
 
 
-def parse_count(value: str, *, field: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a whole number", field=field) from None
+def _check_email(check: FormCheck, email: str) -> None:
+    """The address for reactions as the library will check it (named with the rest)."""
 
-
-def field_of(exc: ValidationError) -> str:
-    """The first field pydantic found wrong, as the form names it."""
-
-    for err in exc.errors():
-        for part in err.get("loc", ()):
-            if isinstance(part, str) and part:
-                return part
-    return "form"
-
-
-def problem_text(request: Request, code: str, field: str | None) -> str:
-    """The message of an error code, naming the form's field (its label) when known."""
-
-    t = translator(request)
-    message = t.error(code)
-    label_key = f"backoffice.dossier_field_{field}"
-    if field and t.has(label_key):
-        return t("backoffice.dossier_problem_field", field=t(label_key), message=message)
-    return message
+    if email:
+        check.value(normalize_email, email, field="responsible_email")
 
 
 @pages.route("/dossiers", action=DOSSIER_ACTIONS)
@@ -107,57 +106,48 @@ def dossier_list(request: Request, staff: Staff) -> Response:
     return render(request, staff, "dossiers.html", section="dossiers", groups=groups)
 
 
-def _new_page(
-    request: Request, staff: Staff, *, values: dict[str, str], problem: str | None, status: int
-) -> Response:
+@pages.route("/dossiers/nieuw", action="dossiers.edit")
+def dossier_new(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     return render(
         request,
         staff,
         "dossier_new.html",
-        status=status,
         section="dossiers",
-        values=values,
-        problem=problem,
+        values={},
         today=p.reactions.today().isoformat(),
     )
 
 
-@pages.route("/dossiers/nieuw", action="dossiers.edit")
-def dossier_new(request: Request, staff: Staff) -> Response:
-    return _new_page(request, staff, values={}, problem=None, status=200)
-
-
 @pages.route("/dossiers/nieuw", action="dossiers.edit", methods=("POST",))
 def dossier_create(request: Request, staff: Staff) -> Response:
-    """A new dossier starts as a draft: residents see it once it is published."""
+    """A new dossier starts as a draft: residents see it once it is published. Every
+    wrong field is named at once."""
 
     p = bo_state(request).p
-    names = ("title", "summary", "responsible_official", "responsible_email")
-    values = {name: staff.field(name, limit=20_000) for name in names}
-    values["period_start"] = staff.field("period_start", limit=20)
-    values["period_end"] = staff.field("period_end", limit=20)
-    values["round_label"] = staff.field("round_label", limit=255)
     try:
-        data = DossierIn(
-            title=values["title"],
-            summary=values["summary"],
-            responsible_official=values["responsible_official"],
-            responsible_email=values["responsible_email"],
-            period_start=parse_day(values["period_start"], field="period_start"),
-            period_end=parse_day(values["period_end"], field="period_end")
-            if values["period_end"]
-            else None,
-            round_label=values["round_label"] or translator(request)("backoffice.dossier_round_1"),
+        check = FormCheck()
+        start = check.value(parse_day, staff.field("period_start", limit=20), field="period_start")
+        end_text = staff.field("period_end", limit=20)
+        end = check.value(parse_day, end_text, field="period_end") if end_text else None
+        data = check.model(
+            DossierIn,
+            title=staff.field("title", limit=20_000),
+            summary=staff.field("summary", limit=20_000),
+            responsible_official=staff.field("responsible_official", limit=20_000),
+            responsible_email=staff.field("responsible_email", limit=20_000),
+            period_start=start or p.reactions.today(),
+            period_end=end,
+            round_label=staff.field("round_label", limit=255)
+            or translator(request)("backoffice.dossier_round_1"),
             published=False,
         )
+        _check_email(check, staff.field("responsible_email", limit=254))
+        check.done(order=NEW_FIELDS)
+        assert data is not None
         dossier = p.reactions.create_dossier(data, actor=staff.actor)
-    except ValidationError as exc:
-        problem = problem_text(request, "input.invalid", field_of(exc))
-        return _new_page(request, staff, values=values, problem=problem, status=422)
     except ParticipatieError as exc:
-        problem = problem_text(request, exc.code, exc.field)
-        return _new_page(request, staff, values=values, problem=problem, status=exc.status)
+        return refuse(request, staff, exc, dossier_new, form="nieuw")
     return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_created")
 
 
@@ -175,7 +165,6 @@ def editor_context(request: Request, staff: Staff, dossier: Dossier) -> dict[str
         "max_mb": p.settings.documents.max_bytes // (1024 * 1024),
         "today": p.reactions.today().isoformat(),
         "events": list(reversed(events))[:50],
-        "phase_values": None,
     }
 
 
@@ -187,19 +176,24 @@ def dossier_page(request: Request, staff: Staff) -> Response:
 
 @pages.route("/dossiers/{dossier}", action="dossiers.edit", subject="dossier", methods=("POST",))
 def dossier_save(request: Request, staff: Staff) -> Response:
-    """The editor's one form: every section at once; nothing is saved when one is wrong."""
+    """The editor's one form: every section at once; nothing is saved when one is wrong,
+    and every wrong field is named."""
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    counts = {
-        name: staff.field(name, limit=10)
-        for name in ("acknowledgement_day_count", "answer_day_count")
-    }
     try:
-        for name, value in counts.items():
-            if value not in DAY_COUNTS:
-                raise InvalidInput(f"unknown way of counting {value!r}", field=name)
-        update = DossierUpdate(
+        check = FormCheck()
+        counts = {}
+        for name in ("acknowledgement_day_count", "answer_day_count"):
+            counts[name] = staff.field(name, limit=10)
+            if counts[name] not in DAY_COUNTS:
+                check.add(InvalidInput(f"unknown way of counting {counts[name]!r}", field=name))
+        days = {
+            name: check.value(whole_number, staff.field(name, limit=20), field=name)
+            for name in ("acknowledgement_days", "answer_days")
+        }
+        update = check.model(
+            DossierUpdate,
             title=staff.field("title", limit=255),
             summary=staff.field("summary", limit=20_000),
             procedure=staff.field("procedure", limit=20_000),
@@ -209,47 +203,24 @@ def dossier_save(request: Request, staff: Staff) -> Response:
             reaction_form=staff.field("reaction_form") == "1",
             areas=[a for a in staff.fields("areas") if a],
             also_areas=[a for a in staff.fields("also_areas") if a],
-            acknowledgement_days=parse_count(
-                staff.field("acknowledgement_days"), field="acknowledgement_days"
-            ),
-            answer_days=parse_count(staff.field("answer_days"), field="answer_days"),
-            acknowledgement_day_count=counts["acknowledgement_day_count"],
-            answer_day_count=counts["answer_day_count"],
+            **{
+                name: dossier.model_dump()[name] if value is None else value
+                for name, value in days.items()
+            },
+            acknowledgement_day_count=counts["acknowledgement_day_count"]
+            if counts["acknowledgement_day_count"] in DAY_COUNTS
+            else dossier.acknowledgement_day_count,
+            answer_day_count=counts["answer_day_count"]
+            if counts["answer_day_count"] in DAY_COUNTS
+            else dossier.answer_day_count,
         )
+        _check_email(check, staff.field("responsible_email", limit=254))
+        check.done(order=EDITOR_FIELDS)
+        assert update is not None
         p.reactions.update_dossier(dossier.id, update, actor=staff.actor)
-    except ValidationError as exc:
-        return _editor_problem(request, staff, dossier, "input.invalid", field_of(exc), 422)
     except ParticipatieError as exc:
-        return _editor_problem(request, staff, dossier, exc.code, exc.field, exc.status)
+        return refuse(request, staff, exc, dossier_page, form="dossier")
     return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_saved")
-
-
-def _editor_problem(
-    request: Request, staff: Staff, dossier: Dossier, code: str, field: str | None, status: int
-) -> Response:
-    """The editor again with what was typed and what is wrong with it."""
-
-    typed = dossier.model_copy(
-        update={
-            name: staff.field(name, limit=100_000)
-            for name in EDITOR_FIELDS
-            if name not in ("areas", "also_areas", "acknowledgement_days", "answer_days")
-        }
-        | {
-            "areas": staff.fields("areas"),
-            "also_areas": staff.fields("also_areas"),
-            "reaction_form": staff.field("reaction_form") == "1",
-        }
-    )
-    context = editor_context(request, staff, dossier) | {"dossier": typed}
-    return render(
-        request,
-        staff,
-        "dossier_edit.html",
-        status=status,
-        problem=problem_text(request, code, field),
-        **{k: v for k, v in context.items() if k != "problem"},
-    )
 
 
 @pages.route(
@@ -293,19 +264,22 @@ def dossier_round(request: Request, staff: Staff) -> Response:
 
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
-    back = f"/dossiers/{dossier.id}"
     try:
-        end = staff.field("period_end", limit=20)
+        check = FormCheck()
+        label = staff.field("label", limit=255)
+        if not label:
+            check.add(InvalidInput("a round needs a name", field="label"))
+        start = check.value(parse_day, staff.field("period_start", limit=20), field="period_start")
+        end_text = staff.field("period_end", limit=20)
+        end = check.value(parse_day, end_text, field="period_end") if end_text else None
+        check.done(order=("label", "period_start", "period_end"))
+        assert start is not None
         p.reactions.start_round(
-            dossier.id,
-            label=staff.field("label", limit=255),
-            period_start=parse_day(staff.field("period_start", limit=20), field="period_start"),
-            period_end=parse_day(end, field="period_end") if end else None,
-            actor=staff.actor,
+            dossier.id, label=label, period_start=start, period_end=end, actor=staff.actor
         )
     except ParticipatieError as exc:
-        return redirect(request, back, fout=exc.code)
-    return redirect(request, back, gedaan="dossier_round")
+        return refuse(request, staff, exc, dossier_page, form="ronde")
+    return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_round")
 
 
 @pages.route(
@@ -318,48 +292,40 @@ def dossier_phase(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     position_text = staff.field("position", limit=5)
+    form = f"fase-{position_text}" if position_text.isdigit() else "fase-nieuw"
     try:
-        position = parse_count(position_text, field="position") if position_text else None
+        position = whole_number(position_text, field="position") if position_text else None
+        check = FormCheck()
+        name = staff.field("name", limit=255)
+        if not name:
+            check.add(InvalidInput("a phase needs a name", field="name"))
+        planned = check.value(
+            parse_day, staff.field("planned_date", limit=20), field="planned_date"
+        )
         status = staff.field("status", limit=10)
-        expected = staff.field("expected_date", limit=20)
+        if status not in PHASE_STATUSES:
+            check.add(InvalidInput(f"unknown status {status!r}", field="status"))
+        expected_text = staff.field("expected_date", limit=20)
+        expected = (
+            check.value(parse_day, expected_text, field="expected_date") if expected_text else None
+        )
         reason = staff.field("delay_reason", limit=2000)
         if status == "delayed" and not reason:
-            raise InvalidInput("a delayed phase needs its reason", field="delay_reason")
-        if status == "delayed" and not expected:
-            raise InvalidInput("a delayed phase needs the expected date", field="expected_date")
+            check.add(InvalidInput("a delayed phase needs its reason", field="delay_reason"))
+        if status == "delayed" and not expected_text:
+            check.add(
+                InvalidInput("a delayed phase needs the expected date", field="expected_date")
+            )
+        check.done(order=PHASE_FIELDS)
+        assert planned is not None
         phase = PhaseIn(
-            name=staff.field("name", limit=255),
-            planned_date=parse_day(staff.field("planned_date", limit=20), field="planned_date"),
+            name=name,
+            planned_date=planned,
             status=status,
             delay_reason=reason or None,
-            expected_date=parse_day(expected, field="expected_date") if expected else None,
+            expected_date=expected,
         )
         p.reactions.set_phase(dossier.id, phase, position=position, actor=staff.actor)
-    except ValidationError as exc:
-        return _phase_problem(request, staff, dossier, "input.invalid", field_of(exc))
-    except ParticipatieError as exc:
-        return _phase_problem(request, staff, dossier, exc.code, exc.field)
+    except (ValidationError, ParticipatieError) as exc:
+        return refuse(request, staff, exc, dossier_page, form=form)
     return redirect(request, f"/dossiers/{dossier.id}", gedaan="dossier_phase")
-
-
-def _phase_problem(
-    request: Request, staff: Staff, dossier: Dossier, code: str, field: str | None
-) -> Response:
-    context = editor_context(request, staff, dossier)
-    del context["phase_values"]
-    return render(
-        request,
-        staff,
-        "dossier_edit.html",
-        status=422,
-        problem=problem_text(request, code, field),
-        phase_values={
-            "position": staff.field("position", limit=5),
-            "name": staff.field("name", limit=255),
-            "planned_date": staff.field("planned_date", limit=20),
-            "status": staff.field("status", limit=10),
-            "delay_reason": staff.field("delay_reason", limit=2000),
-            "expected_date": staff.field("expected_date", limit=20),
-        },
-        **context,
-    )

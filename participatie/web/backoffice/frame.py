@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from html import escape as html_escape
 from typing import Any
@@ -27,11 +28,13 @@ from starlette.responses import HTMLResponse, Response
 from participatie.engine import Participatie
 from participatie.errors import NotFound, ParticipatieError
 from participatie.staff import staff_key
+from participatie.web.backoffice.forms import FormCheck, FormProblems
 from participatie.web.common import check_csrf, csrf_field, root, translator
 from participatie.web.i18n import LANG_COOKIE
 from participatie.web.security import CSRF_FIELD
 
 log = logging.getLogger("participatie.web.backoffice")
+
 
 #: Every action the back office asks the host about, with what it allows (the docs'
 #: table is made from the same words).
@@ -320,7 +323,7 @@ def render(
     refusal = getattr(request.state, "refusal", None)
     if isinstance(refusal, Refusal):
         # A refused form: the page it came from, with what was typed and what is wrong.
-        status = 422
+        status = refusal.status
         context.update(refusal.context())
     html = state.env.get_template(f"backoffice/{template}").render(
         {
@@ -348,13 +351,16 @@ def render(
             "form": None,
             "section": "",
             "typed": {},
+            "ticked": {},
             "refused_form": "",
             "error_field": "",
             "error_message": "",
+            "problems": {},
+            "problem_marks": [],
             **context,
         }
     )
-    if isinstance(refusal, Refusal) and refusal.field:
+    if isinstance(refusal, Refusal) and refusal.problems:
         html = name_the_field(request, html, refusal)
     response = HTMLResponse(html, status_code=status)
     finish(request, response)
@@ -363,68 +369,142 @@ def render(
 
 @dataclass
 class Refusal:
-    """A form the service refused: which form (its id prefix), which field, the message,
-    and every value as typed, so the page shows it again with the field marked."""
+    """A form the service refused: which form (its id prefix), which fields with their
+    messages, and every value as typed, so the page shows it again with the fields
+    marked. ``field`` and ``message`` are the first wrong field (it gets the focus)."""
 
     form: str
     field: str
     message: str
     typed: dict[str, str]
+    #: Every wrong field with its own message, in the order found.
+    problems: dict[str, str] = dataclass_field(default_factory=dict)
+    #: Every value of fields sent more than once (ticked boxes), as typed.
+    ticked: dict[str, list[str]] = dataclass_field(default_factory=dict)
+    status: int = 422
 
     def context(self) -> dict[str, Any]:
+        several = len(self.problems) > 1
         return {
-            # The summary names the field by the label the page shows it with: filled in
+            # The summary names each field by the label the page shows it with: filled in
             # after the page is rendered (see ``name_the_field``).
-            "problem": LABEL_MARK if self.field else self.message,
+            "problem": (
+                LABEL_MARK
+                if len(self.problems) == 1
+                else PROBLEMS_MARK
+                if several
+                else self.message
+            ),
             "typed": self.typed,
+            "ticked": self.ticked,
             "refused_form": self.form,
             "error_field": self.field,
             "error_message": self.message,
+            "problems": self.problems,
+            "problem_marks": [
+                (name, f"{LABEL_MARK}{index}{LABEL_END}")
+                for index, name in enumerate(self.problems)
+            ]
+            if several
+            else [],
         }
 
 
 #: Stands in the error summary for the refused field's label until the page is rendered.
 LABEL_MARK = "\x1e"
+LABEL_END = "\x1f"
+#: Stands for the summary's opening sentence when several fields are wrong.
+PROBLEMS_MARK = "\x1d"
+
+
+def _label(page: str, element_id: str) -> str | None:
+    """The visible text of the label of ``element_id`` (or of the legend of the fieldset
+    with that id), without "(optional)"."""
+
+    target = re.escape(element_id)
+    found = re.search(rf'<label[^>]*\bfor="{target}"[^>]*>(.*?)</label>', page, re.S)
+    if not found:
+        found = re.search(
+            rf'<fieldset[^>]*\bid="{target}"[^>]*>.*?<legend[^>]*>(.*?)</legend>', page, re.S
+        )
+    if not found:
+        return None
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip()
 
 
 def name_the_field(request: Request, page: str, refusal: Refusal) -> str:
-    """Put the refused field's visible label and the message in the error summary."""
+    """Put each refused field's visible label and its message in the error summary."""
 
     t = translator(request)
-    target = re.escape(f"{refusal.form}-{refusal.field}")
-    found = re.search(rf'<label[^>]*\bfor="{target}"[^>]*>(.*?)</label>', page, re.S)
-    text = html_escape(refusal.message)
-    if found:
-        label = re.sub(r"<[^>]+>", "", found.group(1)).strip()
-        label = label.removesuffix(html_escape(f"({t('common.optional')})")).strip()
-        text = t("backoffice.refused_field", label=label, message=text)
-    return page.replace(LABEL_MARK, text, 1)
+    optional = html_escape(f"({t('common.optional')})")
+
+    def text(name: str, message: str) -> str:
+        label = _label(page, f"{refusal.form}-{name}") if name else None
+        if label is None:
+            return html_escape(message)
+        label = label.removesuffix(optional).strip()
+        return t("backoffice.refused_field", label=label, message=html_escape(message))
+
+    if len(refusal.problems) == 1:
+        name, message = next(iter(refusal.problems.items()))
+        return page.replace(LABEL_MARK, text(name, message), 1)
+    page = page.replace(
+        PROBLEMS_MARK, html_escape(t("backoffice.refused_fields", count=len(refusal.problems))), 1
+    )
+    for index, (name, message) in enumerate(refusal.problems.items()):
+        page = page.replace(f"{LABEL_MARK}{index}{LABEL_END}", text(name, message), 1)
+    return page
 
 
 def refusal(
-    request: Request, staff: Staff, exc: ParticipatieError | ValidationError, *, form: str
+    request: Request,
+    staff: Staff,
+    exc: ParticipatieError | ValidationError,
+    *,
+    form: str,
+    rename: Callable[[str], str] | None = None,
+    message: str | None = None,
 ) -> Refusal:
     """What to show when ``form`` was refused.
 
-    ``exc`` is a domain error (its ``field`` names the field) or pydantic's
-    ``ValidationError`` (its first error's location names it).
+    ``exc`` is a domain error (its ``field`` names the field), :class:`FormProblems`
+    (several fields) or pydantic's ``ValidationError`` (every error's location names a
+    field). ``rename`` turns the library's field names (``submitters.0.postcode``) into
+    the form's; ``message`` replaces the first field's message.
     """
 
     t = translator(request)
+    check = FormCheck(rename)
     if isinstance(exc, ValidationError):
-        errors = exc.errors()
-        location = errors[0]["loc"] if errors else ()
-        name = str(location[0]) if location else ""
-        message = t.error("input.invalid")
+        check.add_validation(exc)
+    elif isinstance(exc, FormProblems):
+        # Named by the form's own fields already.
+        check.problems.update(exc.problems)
     else:
-        name = exc.field or ""
-        message = t.error(exc)
-    typed = {}
+        check.add(exc)
+    problems = {name: t.error(problem) for name, problem in check.problems.items()}
+    first = next(iter(problems), "")
+    if message is not None:
+        problems[first] = message
+    # A problem of no field of the form is said without a field to link to.
+    field_problems = {name: text for name, text in problems.items() if name}
+    status = 413 if isinstance(exc, ParticipatieError) and exc.status == 413 else 422
+    typed: dict[str, str] = {}
+    ticked: dict[str, list[str]] = {}
     if staff.form is not None:
         for key in staff.form:
             if key != CSRF_FIELD:
                 typed[key] = staff.field(key, limit=100_000)
-    return Refusal(form=form, field=name, message=message, typed=typed)
+                ticked[key] = staff.fields(key)
+    return Refusal(
+        form=form,
+        field=first,
+        message=problems.get(first, t.error("input.invalid")),
+        typed=typed,
+        problems=field_problems,
+        ticked=ticked,
+        status=status,
+    )
 
 
 def refuse(
@@ -434,13 +514,48 @@ def refuse(
     page: Callable[[Request, Staff], Response],
     *,
     form: str,
+    rename: Callable[[str], str] | None = None,
+    message: str | None = None,
 ) -> Response:
     """Answer a refused form with ``page`` (the GET handler the form sits on) shown again
-    with status 422: the error summary names the field and links to it, the field is
-    marked, and everything typed is still there."""
+    with status 422: the error summary names each wrong field and links to it, the fields
+    are marked, and everything typed is still there (see :func:`refusal`)."""
 
-    request.state.refusal = refusal(request, staff, exc, form=form)
+    if isinstance(exc, ParticipatieError) and exc.status >= 500:
+        # Not the form's fault: the error page, as for any other request.
+        raise exc
+    request.state.refusal = refusal(request, staff, exc, form=form, rename=rename, message=message)
     return page(request, staff)
+
+
+def attempt(
+    request: Request,
+    staff: Staff,
+    work: Callable[[], Response],
+    page: Callable[[Request, Staff], Response],
+    *,
+    form: str,
+    rename: Callable[[str], str] | None = None,
+) -> Response:
+    """Run a form's ``work`` (its checks, its one service call and the answer after it);
+    when a check or the service refuses, ``page`` comes back as :func:`refuse` shows it.
+
+    Args:
+        request: the POST.
+        staff: who sent it, with the form.
+        work: what the form does; raises a domain error or pydantic's when refused.
+        page: the GET handler the form sits on.
+        form: the form's id prefix on that page.
+        rename: the library's field names as the form's.
+
+    Returns:
+        What ``work`` answered, or the refused page (422).
+    """
+
+    try:
+        return work()
+    except (ParticipatieError, ValidationError) as exc:
+        return refuse(request, staff, exc, page, form=form, rename=rename)
 
 
 def _local_input(value: Any, p: Participatie) -> str:

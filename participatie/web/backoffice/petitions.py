@@ -15,6 +15,7 @@ from starlette.responses import Response
 from participatie.engine import Participatie
 from participatie.errors import InvalidInput, ParticipatieError
 from participatie.petitions.schemas import InvalidationCriteria, PaperBatchIn, Petition
+from participatie.web.backoffice.forms import whole_number, whole_numbers
 from participatie.web.backoffice.frame import (
     PETITION_ACTIONS,
     Pages,
@@ -53,21 +54,6 @@ def parse_local(p: Participatie, value: str, *, field: str, end_of_day: bool = F
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=p.settings.zone)
     return moment
-
-
-def whole_number(value: str, *, field: str) -> int:
-    """A whole number typed in a form; anything else is ``input.invalid`` on ``field``."""
-
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a whole number", field=field) from None
-
-
-def whole_numbers(value: str, *, field: str) -> list[int]:
-    """Whole numbers separated by spaces or commas (``500 1000``)."""
-
-    return [whole_number(n, field=field) for n in value.replace(",", " ").split()]
 
 
 def _petition(request: Request, staff: Staff) -> Petition:

@@ -232,17 +232,7 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
             )
         data = p.privacy.personal_data(email)
     except ParticipatieError as exc:
-        from participatie.web.common import translator
-
-        return render(
-            request,
-            staff,
-            "privacy.html",
-            section="privacy",
-            data=None,
-            email=email,
-            problem=translator(request).error(exc),
-        )
+        return refuse(request, staff, exc, privacy, form="privacy")
     if step == "export":
         body = json.dumps(data.model_dump(mode="json"), ensure_ascii=False, indent=2)
         return download(request, body.encode("utf-8"), "application/json", "gegevens.json")

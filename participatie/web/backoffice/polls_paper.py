@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from participatie.errors import InvalidInput, NotFound, ParticipatieError
 from participatie.polls.schemas import BallotIn, PaperEntry, Poll
+from participatie.web.backoffice.forms import whole_number
 from participatie.web.backoffice.frame import (
     Pages,
     Staff,
@@ -24,7 +25,6 @@ from participatie.web.backoffice.frame import (
     render,
     subject_id,
 )
-from participatie.web.backoffice.petitions import whole_number
 from participatie.web.backoffice.polls import base_path, poll_page
 from participatie.web.common import translator
 from participatie.worklist import codes_differ, paper_progress
