@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,11 +73,7 @@ class Lifecycle(PollsPart):
 
         settings = self.context.p.settings.polls
         names = [o.name for o in data.options]
-        refuse_lookalike_names(names)
-        if len(names) > settings.max_options:
-            raise InvalidInput(
-                f"a poll has at most {settings.max_options} options", field="options"
-            )
+        self._check_options(names)
         if data.seats >= len(names):
             raise InvalidInput("there must be more options than seats", field="seats")
         max_choices = self._max_choices(data.rule, data.max_choices, len(names))
@@ -206,6 +203,15 @@ class Lifecycle(PollsPart):
                 query = query.where(PollRow.state == state)
             return [row_to_poll(r) for r in s.execute(query).scalars()]
 
+    def _check_options(self, names: Sequence[str]) -> None:
+        """The rules every list of options follows, when a poll is made and when changed:
+        no two alike, at most ``Settings.polls.max_options``."""
+
+        refuse_lookalike_names([*names])
+        most = self.context.p.settings.polls.max_options
+        if len(names) > most:
+            raise InvalidInput(f"a poll has at most {most} options", field="options")
+
     def update(
         self,
         poll_id: uuid.UUID | str,
@@ -256,7 +262,7 @@ class Lifecycle(PollsPart):
                     )
             before: dict[str, Any] = {}
             if "options" in changes and data.options is not None:
-                refuse_lookalike_names([o.name for o in data.options])
+                self._check_options([o.name for o in data.options])
                 before["options"] = [o.name for o in row.options]
                 row.options.clear()
                 s.flush()

@@ -158,3 +158,18 @@ def test_option_names_differing_only_in_accents_are_one_name(p: Participatie) ->
         make_poll(p, options=[OptionIn(name="Ecozone"), OptionIn(name="Écozone")])
     assert info.value.field == "options"
     assert p.polls.list() == []
+
+
+def test_editing_a_draft_keeps_the_rules_on_options(p: Participatie) -> None:
+    """Changing the options of a draft follows the rules of making one: at most
+    ``max_options``, no two alike; a refused change leaves the options as they were."""
+
+    poll = make_poll(p)
+    before = [o.name for o in p.polls.get(poll.id).options]
+    most = p.settings.polls.max_options
+    too_many = [OptionIn(name=f"Plek {n}") for n in range(most + 1)]
+    for options in (too_many, [OptionIn(name="Ecozone"), OptionIn(name="ECOZONE")]):
+        with pytest.raises(InvalidInput) as info:
+            p.polls.update(poll.id, PollUpdate(options=options), actor="projectleider")
+        assert info.value.field == "options"
+        assert [o.name for o in p.polls.get(poll.id).options] == before
