@@ -261,8 +261,8 @@ class Assessment(ReactionsPart):
                 flushes); without it the call commits on its own.
 
         Returns:
-            Theme: the theme with its assessor; its ``points`` and ``reactions`` counts
-            are not filled in here (0; ``themes`` has them).
+            Theme: the theme with its assessor, and its ``points`` and ``reactions``
+            counted as ``themes`` counts them.
 
         Raises:
             UnknownTheme: ``reaction.unknown_theme``, field ``theme`` (also for an
@@ -285,7 +285,7 @@ class Assessment(ReactionsPart):
                 before=before,
                 after=assessor,
             )
-            return theme_out(row, 0, 0)
+            return self._theme_counted(s, row)
 
     def points(
         self,

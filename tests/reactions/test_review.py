@@ -53,6 +53,23 @@ def test_rename_theme_keeps_code_points_and_answer(p: Participatie, dossier: uui
     assert [e.action for e in events].count("reactions.theme_renamed") == 1
 
 
+def test_giving_a_theme_to_an_assessor_returns_it_counted(
+    p: Participatie, dossier: uuid.UUID
+) -> None:
+    _reaction(p, dossier, PointIn(text="Meer veldjes", theme="losloop"))
+    _reaction(
+        p,
+        dossier,
+        PointIn(text="Losloop bij het park", theme="losloop"),
+        PointIn(text="Nog een veldje", theme="losloop"),
+        email="buurman@example.nl",
+    )
+    given = p.reactions.assign_theme(dossier, "losloop", assessor="m.hoekstra", actor="lead")
+    listed = next(t for t in p.reactions.themes(dossier) if t.code == "losloop")
+    assert (given.assessor, given.points, given.reactions) == ("m.hoekstra", 3, 2)
+    assert (listed.points, listed.reactions) == (given.points, given.reactions)
+
+
 def test_merge_moves_points_and_keeps_one_answer(p: Participatie, dossier: uuid.UUID) -> None:
     p.reactions.create_theme(dossier, ThemeIn(code="veldjes", title="Hondenveldjes"))
     _reaction(p, dossier, PointIn(text="Meer veldjes", theme="veldjes"))
