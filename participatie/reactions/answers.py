@@ -4,6 +4,7 @@ publishing a round's answers with feedback to every submitter.
 
 from __future__ import annotations
 
+import re
 import string
 import uuid
 
@@ -65,12 +66,45 @@ def _template(s: Session, dossier_id: uuid.UUID, name: str) -> AnswerTemplateRow
     ).scalar_one_or_none()
 
 
-def _placeholders(text: str) -> list[str]:
+#: A placeholder is a name in braces: letters, digits and underscores, not starting
+#: with a digit (``{thema}``, ``{besluit_datum}``).
+PLACEHOLDER_NAME = re.compile(r"[^\W\d]\w*\Z")
+
+
+def _parts(text: str) -> list[tuple[str, str | None]]:
+    """The template as (literal text, placeholder name or None) pairs; ``{{`` and ``}}``
+    are literal braces. Anything in braces but a plain name (``{}``, ``{0}``,
+    ``{a.b}``, ``{a[0]}``, ``{a!r}``, ``{a:>9}``) is refused: filling in must only ever
+    put a value where its name stands."""
+
     try:
-        names = [f for _, f, _, _ in string.Formatter().parse(text) if f]
+        parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
         raise InvalidInput(f"template text is malformed: {exc}", field="text") from None
-    return list(dict.fromkeys(names))
+    parts: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (not PLACEHOLDER_NAME.match(name) or spec or conversion):
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise InvalidInput(
+                f"a placeholder is a name in braces, like {{thema}}; {shown} is not",
+                field="text",
+            )
+        parts.append((literal, name))
+    return parts
+
+
+def _placeholders(text: str) -> list[str]:
+    return list(dict.fromkeys(name for _, name in _parts(text) if name))
+
+
+def _listed_placeholders(text: str) -> list[str]:
+    """The placeholders of a stored template; none for one saved before the rules."""
+
+    try:
+        return _placeholders(text)
+    except InvalidInput:
+        return []
 
 
 class Answers(ReactionsPart):
@@ -359,7 +393,8 @@ class Answers(ReactionsPart):
 
         Raises:
             InvalidInput: ``input.invalid``, field ``name`` (empty) or ``text`` (an
-                unclosed brace).
+                unclosed brace, or braces around anything but a plain name:
+                ``{}``, ``{0}``, ``{a.b}``, ``{a!r}``, ``{a:>9}``).
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
@@ -405,7 +440,7 @@ class Answers(ReactionsPart):
                 .order_by(AnswerTemplateRow.name)
             ).scalars()
             return [
-                AnswerTemplate(name=r.name, text=r.text, placeholders=_placeholders(r.text))
+                AnswerTemplate(name=r.name, text=r.text, placeholders=_listed_placeholders(r.text))
                 for r in rows
             ]
 
@@ -431,7 +466,8 @@ class Answers(ReactionsPart):
         Raises:
             NotFound: ``not_found``, field ``name``: no such template in this dossier.
             InvalidInput: ``input.invalid``, field ``values.<placeholder>``: a value is
-                missing.
+                missing; field ``text``: the stored text has braces around anything but
+                a plain name (saved before that was refused).
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
         """
@@ -440,10 +476,11 @@ class Answers(ReactionsPart):
             row = _template(s, dossier_id, name)
             if row is None:
                 raise NotFound(f"no answer template {name!r}", field="name")
-            missing = [ph for ph in _placeholders(row.text) if ph not in values]
+            parts = _parts(row.text)
+            missing = list(dict.fromkeys(n for _, n in parts if n and n not in values))
             if missing:
                 raise InvalidInput(f"fill in {', '.join(missing)}", field=f"values.{missing[0]}")
-            return row.text.format_map(values)
+            return "".join(literal + (str(values[name]) if name else "") for literal, name in parts)
 
     def publish_answers(
         self,

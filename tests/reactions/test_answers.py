@@ -164,6 +164,25 @@ def test_unknown_outcome_and_templates(p: Participatie, dossier: uuid.UUID) -> N
     assert text == "Uw punt over blaffen valt buiten dit plan. Zie buurtbemiddeling."
 
 
+@pytest.mark.parametrize(
+    "text", ["Zie {}.", "Zie {0}.", "Zie {a.__class__}.", "Zie {a[0]}.", "Zie {a!r}.", "{a:>99999}"]
+)
+def test_an_answer_template_takes_only_plain_names(
+    p: Participatie, dossier: uuid.UUID, text: str
+) -> None:
+    """Braces hold a plain name, nothing else: no positions, attributes, items,
+    conversions or widths (a width of millions would fill memory); ``{{`` is a brace."""
+
+    with pytest.raises(InvalidInput) as refused:
+        p.reactions.save_answer_template(dossier, "fout", text)
+    assert refused.value.field == "text"
+    assert p.reactions.answer_templates(dossier) == []
+    braces = p.reactions.save_answer_template(dossier, "accolade", "{{niet}} maar {wel}")
+    assert braces.placeholders == ["wel"]
+    filled = p.reactions.fill_answer_template(dossier, "accolade", {"wel": "{x} dit"})
+    assert filled == "{niet} maar {x} dit"
+
+
 def test_publish_needs_every_point_answered_then_tells_everyone_once(
     p: Participatie, dossier: uuid.UUID, smtp: SmtpSink, tmp_path: Path
 ) -> None:
