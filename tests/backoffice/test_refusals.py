@@ -283,3 +283,30 @@ def test_dossier_intake_names_the_field_that_is_wrong(
     assert problem is not None and label in html.unescape(problem.group(1))
     assert "Tekst van de reactie" not in html.unescape(problem.group(1))
     assert value in response.text, "what was typed stays"
+
+
+def test_erasing_without_the_confirmation_box_is_refused_and_erases_nothing(
+    p: Participatie, bo_client: TestClient
+) -> None:
+    from participatie.petitions.schemas import SignatureIn
+
+    petition = open_petition(p)
+    p.petitions.sign(
+        petition.id, SignatureIn(name="Ilse", email="ilse@example.nl", postcode="9742 AB")
+    )
+    token = csrf(bo_client, "beheerder")
+    response = bo_client.post(
+        "/beheer/privacy",
+        headers={"x-test-staff": "griffie"},
+        data={"csrf_token": token, "email": "ilse@example.nl", "step": "erase"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    page = response.text
+    box = re.search(r'<input[^>]*\bid="privacy-confirm"[^>]*>', page)
+    assert box is not None and 'aria-invalid="true"' in box.group(0)
+    assert 'id="privacy-confirm-fout"' in page and 'href="#privacy-confirm"' in page
+    assert re.search(r"<title>Fout:", page)
+    # What was found is still shown, and nothing was erased.
+    assert "ilse@example.nl" in page
+    assert p.privacy.personal_data("ilse@example.nl").petitions.signatures

@@ -11,7 +11,7 @@ import tempfile
 from fastapi import Request
 from starlette.responses import Response
 
-from participatie.errors import ParticipatieError
+from participatie.errors import InvalidInput, ParticipatieError
 from participatie.web.backoffice.frame import (
     Pages,
     Staff,
@@ -211,14 +211,20 @@ def privacy_lookup(request: Request, staff: Staff) -> Response:
         if step == "erase":
             if staff.field("confirm") != "1":
                 data = p.privacy.personal_data(email)
-                return render(
+
+                def found(request: Request, staff: Staff) -> Response:
+                    return render(
+                        request, staff, "privacy.html", section="privacy", data=data, email=email
+                    )
+
+                # Nothing erased: the page with what was found, the box marked (422).
+                return refuse(
                     request,
                     staff,
-                    "privacy.html",
-                    section="privacy",
-                    data=data,
-                    email=email,
-                    problem=bo_translate(request, "backoffice.privacy_confirm_needed"),
+                    InvalidInput("tick the box to confirm the erasure", field="confirm"),
+                    found,
+                    form="privacy",
+                    message=bo_translate(request, "backoffice.privacy_confirm_needed"),
                 )
             result = p.privacy.erase_personal_data(email, actor=staff.actor)
             return render(
