@@ -77,8 +77,8 @@ def prepare(url: str) -> str:
 
     p = facade(url)
     p.create_all()
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]))
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="bench")
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="bench")
     petition = p.petitions.create(
         PetitionIn(
             title="Groot scherm op de Grote Markt",

@@ -55,10 +55,11 @@ def setup(url: str) -> tuple[Participatie, uuid.UUID]:
             responsible_email="bench@example.nl",
             period_start=date(2026, 3, 3),
             period_end=date(2026, 12, 31),
-        )
+        ),
+        actor="bench",
     )
     for code in THEMES:
-        p.reactions.create_theme(dossier.id, ThemeIn(code=code, title=code.title()))
+        p.reactions.create_theme(dossier.id, ThemeIn(code=code, title=code.title()), actor="bench")
     return p, dossier.id
 
 

@@ -66,7 +66,7 @@ def seed(p: Any, subscribers: int, events: int) -> None:
     from participatie.subscriptions.models import EventRow, FollowRow, SubscriberRow
 
     for code in ("paddepoel", "selwerd", "centrum"):
-        p.areas.create(AreaIn(code=code, name=code.title(), postcodes=[]))
+        p.areas.create(AreaIn(code=code, name=code.title(), postcodes=[]), actor="bench")
     since = START - timedelta(days=30)
     with p.session_scope() as s:
         for start in range(0, subscribers, 5000):

@@ -51,7 +51,9 @@ def prepare(url: str) -> str:
     p = facade(url)
     try:
         p.create_all()
-        p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+        p.areas.create(
+            AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="bench"
+        )
         petition = p.petitions.create(
             PetitionIn(
                 title="Groot scherm op de Grote Markt",

@@ -80,9 +80,7 @@ class Areas:
     def __init__(self, p: Participatie) -> None:
         self._p = p
 
-    def create(
-        self, data: AreaIn, *, actor: str = "system", session: Session | None = None
-    ) -> Area:
+    def create(self, data: AreaIn, *, actor: str, session: Session | None = None) -> Area:
         with self._p.unit_of_work(session) as s:
             if s.execute(select(AreaRow.id).where(AreaRow.code == data.code)).first():
                 raise Conflict(f"area {data.code!r} exists already", field="code")

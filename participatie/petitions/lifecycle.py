@@ -553,7 +553,7 @@ class Lifecycle(Part):
 
     @retry_transient
     def close(
-        self, petition_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
+        self, petition_id: uuid.UUID, *, actor: str, session: Session | None = None
     ) -> Petition:
         """Close an open petition now (the job closes those past ``closes_at``); the creator
         is mailed the total. Signatures made before may still be confirmed for

@@ -374,7 +374,7 @@ class Answers(ReactionsPart):
         name: str,
         text: str,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> AnswerTemplate:
         """A reusable answer with ``{placeholders}`` (``{thema}``, ``{besluit}``, ...);

@@ -30,7 +30,7 @@ class Assessment(ReactionsPart):
         data: ThemeIn,
         *,
         assessor: str | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Theme:
         """A new theme in the dossier's current round, numbered after the highest so far.
@@ -127,7 +127,7 @@ class Assessment(ReactionsPart):
         number: int,
         data: PointIn,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Point:
         """Split a reaction: one more point, optionally in a theme of the reaction's round.
@@ -188,7 +188,7 @@ class Assessment(ReactionsPart):
         *,
         theme: str | None = None,
         assessor: str | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Point:
         """Put a point in a theme (``theme``) and/or give it to an assessor; what is None
@@ -247,7 +247,7 @@ class Assessment(ReactionsPart):
         theme: str,
         *,
         assessor: str,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Theme:
         """Give a theme to an assessor.
@@ -333,7 +333,7 @@ class Assessment(ReactionsPart):
         *,
         title: str,
         summary: str | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Theme:
         """Give a theme a new title (and summary); its code, number, points and answer stay.
@@ -384,7 +384,7 @@ class Assessment(ReactionsPart):
         source: str,
         into: str,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Theme:
         """Merge theme ``source`` into ``into``: its points move, ``source`` is removed.

@@ -201,7 +201,7 @@ class Letters(ReactionsPart):
         *,
         kind: str | None = None,
         pdf: bool = True,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> LetterBatch:
         """Print every pending letter (postal-only submitters) as HTML, one print file, and

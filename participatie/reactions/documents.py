@@ -31,7 +31,7 @@ class Documents(ReactionsPart):
         filename: str,
         data: bytes,
         published_on: date | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Document:
         """Store ``data`` as a document of the dossier.
@@ -134,7 +134,7 @@ class Documents(ReactionsPart):
         dossier_id: uuid.UUID,
         document_id: uuid.UUID,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> None:
         """Remove a document (link or stored file) from the dossier. Without a host session

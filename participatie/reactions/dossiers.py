@@ -49,7 +49,7 @@ class Dossiers(ReactionsPart):
     """Dossiers: what residents react to, in rounds and phases, until the decision."""
 
     def create_dossier(
-        self, data: DossierIn, *, actor: str = "system", session: Session | None = None
+        self, data: DossierIn, *, actor: str, session: Session | None = None
     ) -> Dossier:
         """A new dossier, open for reactions in its first round from ``period_start``.
 
@@ -167,7 +167,7 @@ class Dossiers(ReactionsPart):
         dossier_id: uuid.UUID,
         data: DossierUpdate,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Dossier:
         """Change the fields set in ``data``; the others keep their value. New targets hold
@@ -255,7 +255,7 @@ class Dossiers(ReactionsPart):
         dossier_id: uuid.UUID,
         published: bool,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Dossier:
         """Show the dossier to residents, or take it back (its pages then answer 404).
@@ -296,7 +296,7 @@ class Dossiers(ReactionsPart):
         dossier_id: uuid.UUID,
         data: DocumentIn,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Document:
         """Add a link to a document elsewhere (stored files: ``upload_document``).
@@ -335,7 +335,7 @@ class Dossiers(ReactionsPart):
         data: PhaseIn,
         *,
         position: int | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Phase:
         """Add a phase (no ``position``) or replace the one at ``position``; a delayed
@@ -400,7 +400,7 @@ class Dossiers(ReactionsPart):
         label: str,
         period_start: date,
         period_end: date | None = None,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Dossier:
         """A new round of reactions on the revised proposal; the previous round's answers
@@ -466,7 +466,7 @@ class Dossiers(ReactionsPart):
         dossier_id: uuid.UUID,
         *,
         summary: str,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> Dossier:
         """The formal decision: closes the dossier and starts the retention period (contact
@@ -601,7 +601,7 @@ class Dossiers(ReactionsPart):
             return dossier_out(rows[0])
 
     def remove_contacts(
-        self, dossier_id: uuid.UUID, *, actor: str = "system", session: Session | None = None
+        self, dossier_id: uuid.UUID, *, actor: str, session: Session | None = None
     ) -> int:
         """Remove the submitters' contact details; reactions, counts and wijk stay. The
         texts that quote them (reactions, points, theme summaries, answers and their

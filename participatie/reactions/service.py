@@ -85,7 +85,7 @@ class Reactions(
         dossier_id: uuid.UUID,
         out_dir: str | Path,
         *,
-        actor: str = "system",
+        actor: str,
         session: Session | None = None,
     ) -> ArchiveManifest:
         """The dossier as an archive package: JSON, the generated documents, the audit

@@ -79,7 +79,7 @@ def api_dossier(p: Participatie, **overrides: object) -> str:
         "period_start": today,
     }
     data.update(overrides)
-    return str(p.reactions.create_dossier(DossierIn.model_validate(data)).id)
+    return str(p.reactions.create_dossier(DossierIn.model_validate(data), actor="test").id)
 
 
 def token(client: TestClient, path: str, user: str = EDITOR) -> str:

@@ -86,7 +86,9 @@ def dossier_with_data(p: Participatie) -> str:
     from participatie.reactions.schemas import AnswerIn, PointIn, ReactionIn, SubmitterIn, ThemeIn
 
     dossier = open_dossier(p)
-    p.reactions.create_theme(dossier.id, ThemeIn(code="losloop", title="Losloopgebieden"))
+    p.reactions.create_theme(
+        dossier.id, ThemeIn(code="losloop", title="Losloopgebieden"), actor="test"
+    )
     person = SubmitterIn(name="Eva", email="eva@example.nl", postcode="9742 AB", house_number="1")
     p.reactions.register(
         dossier.id,

@@ -259,7 +259,9 @@ def test_large_staff_forms(p: Participatie, bo_client: TestClient) -> None:
     from participatie.areas import AreaIn
 
     for n in range(60):
-        p.areas.create(AreaIn(code=f"wijk{n}", name=f"Wijk {n}", postcodes=[f"{9000 + n}"]))
+        p.areas.create(
+            AreaIn(code=f"wijk{n}", name=f"Wijk {n}", postcodes=[f"{9000 + n}"]), actor="test"
+        )
     token = csrf(bo_client, "beheerder")
     me = {"x-test-staff": "projectleider"}
     created = bo_client.post(

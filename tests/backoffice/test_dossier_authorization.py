@@ -37,7 +37,7 @@ def subjects(p: Participatie, tmp_path: Path) -> Subjects:
     dossier = api_dossier(p)
     other = api_dossier(p, title="Bomenkap Selwerd", areas=[])
     doc = p.reactions.upload_document(
-        uuid.UUID(dossier), title="Plan", filename="plan.pdf", data=pdf_bytes(2000)
+        uuid.UUID(dossier), title="Plan", filename="plan.pdf", data=pdf_bytes(2000), actor="test"
     )
     return Subjects(dossier, str(doc.id), other)
 

@@ -218,7 +218,9 @@ def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> 
 
     p = site.p
     dossier = uuid.UUID(api_dossier(p, also_areas=["paddepoel"], meeting_reports="Verslag."))
-    p.reactions.upload_document(dossier, title="Plan", filename="plan.pdf", data=pdf_bytes(4000))
+    p.reactions.upload_document(
+        dossier, title="Plan", filename="plan.pdf", data=pdf_bytes(4000), actor="test"
+    )
     p.reactions.add_document(
         dossier,
         DocumentIn(
@@ -226,6 +228,7 @@ def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> 
             url="https://raad.example.nl/42.pdf",
             published_on=p.reactions.today(),
         ),
+        actor="test",
     )
     p.reactions.set_phase(
         dossier,
@@ -236,8 +239,9 @@ def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> 
             delay_reason="Meer reacties",
             expected_date=p.reactions.today() + timedelta(weeks=12),
         ),
+        actor="test",
     )
-    p.reactions.update_dossier(dossier, DossierUpdate(reaction_form=False))
+    p.reactions.update_dossier(dossier, DossierUpdate(reaction_form=False), actor="test")
     site.host.actions["beoordelaar"] = frozenset({"dossiers.assess"})
     sign_in(page, site, "beoordelaar")
     visit(page, site.base + f"/beheer/dossiers/{dossier}")
@@ -251,7 +255,7 @@ def test_dossier_pages_in_their_other_states_pass_axe(site: Site, page: Any) -> 
     visit(page, site.base + f"/beheer/dossiers/{dossier}/voorbeeld?lang=nl")
     assert "niet via de website reageren" in page.inner_text("main")
     check(page, "preview with the reaction form off")
-    p.reactions.record_decision(dossier, summary="Het college besloot.")
+    p.reactions.record_decision(dossier, summary="Het college besloot.", actor="test")
     visit(page, site.base + f"/beheer/dossiers/{dossier}")
     check(page, "editor of a decided dossier")
     visit(page, site.base + "/beheer/dossiers")
@@ -302,7 +306,7 @@ def test_dossier_refused_forms_pass_axe(site: Site, page: Any) -> None:
     assert page.input_value("#dossier-responsible_email") == "geen adres"
     check(page, "editor refused with two fields", status=422)
 
-    p.reactions.add_point(uuid.UUID(dossier), 1, PointIn(text="Bankjes", theme=None))
+    p.reactions.add_point(uuid.UUID(dossier), 1, PointIn(text="Bankjes", theme=None), actor="test")
     [point] = p.reactions.points(uuid.UUID(dossier))
     answer = p.reactions.draft_answer(
         uuid.UUID(dossier),

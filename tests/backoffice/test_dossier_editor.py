@@ -128,7 +128,7 @@ def test_dossier_reaction_form_off_refuses_web_reactions(
 ) -> None:
     dossier = create_draft(bo_client, p)
     save(bo_client, dossier, reaction_form="")
-    p.reactions.set_published(uuid.UUID(dossier), True)
+    p.reactions.set_published(uuid.UUID(dossier), True, actor="test")
     page = bo_client.get(f"/dossiers/{dossier}")
     assert page.status_code == 200
     assert "niet via de website reageren" in page.text
@@ -236,13 +236,13 @@ def test_dossier_document_is_stored_served_and_archived(
     # Residents get it once the dossier is published, not before.
     resident = f"/dossiers/{dossier}/documents/{doc.id}"
     assert bo_client.get(resident).status_code == 404
-    p.reactions.set_published(doc_dossier := uuid.UUID(dossier), True)
+    p.reactions.set_published(doc_dossier := uuid.UUID(dossier), True, actor="test")
     served = bo_client.get(resident)
     assert served.status_code == 200 and served.content == body
     [listed] = bo_client.get(f"/api/dossiers/{dossier}").json()["documents"]
     assert listed["url"] == resident and listed["sha256"] == doc.sha256
     assert served.headers["x-content-type-options"] == "nosniff"
-    manifest = p.reactions.archive(doc_dossier, tmp_path / "archief")
+    manifest = p.reactions.archive(doc_dossier, tmp_path / "archief", actor="test")
     [stored] = [n for n in manifest.files if n.startswith("document-001-")]
     assert manifest.files[stored] == doc.sha256
     assert re.search(

@@ -75,7 +75,9 @@ def _answered(p: Participatie) -> uuid.UUID:
     """A dossier whose first round's answers are published: a new round may start."""
 
     dossier = _answers_ready(p)
-    p.reactions.add_point(dossier, 1, PointIn(text="Losloopgebieden", theme="losloop"))
+    p.reactions.add_point(
+        dossier, 1, PointIn(text="Losloopgebieden", theme="losloop"), actor="test"
+    )
     answer = p.reactions.answers(dossier)[0]
     p.reactions.approve_answers(dossier, [answer.id], actor="b")
     p.reactions.publish_answers(dossier, actor="b")

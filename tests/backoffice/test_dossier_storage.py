@@ -70,13 +70,15 @@ def test_dossier_upload_goes_to_the_configured_folder(p: Participatie, tmp_path:
     p.document_store = open_store(DocumentSettings(folder=tmp_path / "map"))
     dossier = uuid.UUID(api_dossier(p))
     body = pdf_bytes(2 * 1024 * 1024)
-    doc = p.reactions.upload_document(dossier, title="Plan", filename="Plan (def).PDF", data=body)
+    doc = p.reactions.upload_document(
+        dossier, title="Plan", filename="Plan (def).PDF", data=body, actor="test"
+    )
     assert doc.filename == "Plan def.pdf"
     files = [f for f in (tmp_path / "map").rglob("*") if f.is_file()]
     assert len(files) == 1 and files[0].read_bytes() == body
     meta, read = p.reactions.document_file(dossier, doc.id)
     assert read == body and meta.sha256 == hashlib.sha256(body).hexdigest()
-    p.reactions.remove_document(dossier, doc.id)
+    p.reactions.remove_document(dossier, doc.id, actor="test")
     assert not [f for f in (tmp_path / "map").rglob("*") if f.is_file()]
 
 
@@ -124,7 +126,9 @@ def test_dossier_s3_store_against_a_real_s3_server(s3_server: str, p: Participat
     p.document_store = store
     dossier = uuid.UUID(api_dossier(p))
     body = pdf_bytes(100_000)
-    doc = p.reactions.upload_document(dossier, title="Plan", filename="plan.pdf", data=body)
+    doc = p.reactions.upload_document(
+        dossier, title="Plan", filename="plan.pdf", data=body, actor="test"
+    )
     [obj] = client.list_objects_v2(Bucket=bucket)["Contents"]
     assert obj["Key"].startswith("participatie/dossiers/") and obj["Size"] == len(body)
     head = client.head_object(Bucket=bucket, Key=obj["Key"])

@@ -192,7 +192,7 @@ def test_a_refused_poll_form_keeps_the_wijken_ticked(
     from participatie.areas import AreaIn
 
     for code in ("paddepoel", "selwerd", "vinkhuizen"):
-        p.areas.create(AreaIn(code=code, name=code.title(), postcodes=["9742"]))
+        p.areas.create(AreaIn(code=code, name=code.title(), postcodes=["9742"]), actor="test")
     token = csrf(bo_client, "beheerder")
     response = bo_client.post(
         "/beheer/stemmingen/nieuw",

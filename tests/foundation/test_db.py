@@ -44,7 +44,7 @@ def test_uuid7_ids_are_time_ordered_and_version_7() -> None:
 
 def test_unit_of_work_rolls_back_everything_on_error(p: Participatie) -> None:
     with pytest.raises(RuntimeError), p.unit_of_work() as s:
-        p.areas.create(AreaIn(code="a", name="A", postcodes=["9742"]), session=s)
+        p.areas.create(AreaIn(code="a", name="A", postcodes=["9742"]), session=s, actor="test")
         raise RuntimeError("boom")
     assert p.areas.list() == []
     assert p.audit.verify().checked == 0
@@ -72,7 +72,7 @@ def host_table(p: Participatie) -> None:
 def test_host_session_commits_library_and_host_rows_together(p: Participatie) -> None:
     with Session(p.engine) as host, host.begin():
         host.add(HostThing(label="host row"))
-        p.areas.create(AreaIn(code="b", name="B"), session=host)
+        p.areas.create(AreaIn(code="b", name="B"), session=host, actor="test")
     assert [a.code for a in p.areas.list()] == ["b"]
     with Session(p.engine) as s:
         assert s.scalar(select(HostThing.label)) == "host row"
@@ -83,7 +83,7 @@ def test_host_rollback_takes_library_rows_with_it(p: Participatie) -> None:
     with Session(p.engine) as host:
         host.begin()
         host.add(HostThing(label="host row"))
-        p.areas.create(AreaIn(code="c", name="C"), session=host)
+        p.areas.create(AreaIn(code="c", name="C"), session=host, actor="test")
         host.rollback()
     assert p.areas.list() == []
     assert p.audit.verify().checked == 0
@@ -113,10 +113,11 @@ def test_sqlite_default_is_synchronous_full(tmp_path: object) -> None:
 
 
 def test_areas_lookup_by_postcode(p: Participatie) -> None:
-    p.areas.create(AreaIn(code="Paddepoel", name="Paddepoel", postcodes=["9742"]))
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]))
+    p.areas.create(AreaIn(code="Paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="test")
     p.areas.create(
-        AreaIn(code="split", name="Split", postcodes=[{"low": "9713 AA", "high": "9713 KZ"}])
+        AreaIn(code="split", name="Split", postcodes=[{"low": "9713 AA", "high": "9713 KZ"}]),
+        actor="test",
     )
     assert (p.areas.for_postcode("9742ab") or pytest.fail()).code == "paddepoel"
     assert (p.areas.for_postcode("9712 ZZ") or pytest.fail()).code == "centrum"
@@ -135,6 +136,6 @@ def test_nul_characters_are_refused_on_every_dialect(p: Participatie) -> None:
     from participatie import InvalidInput
 
     with pytest.raises(InvalidInput, match="NUL"):
-        p.areas.create(AreaIn(code="nul", name="Naam\x00met nul"))
+        p.areas.create(AreaIn(code="nul", name="Naam\x00met nul"), actor="test")
     assert p.areas.list() == []
     assert p.audit.verify().checked == 0

@@ -30,11 +30,11 @@ def test_run_due_runs_once_per_interval(p: Participatie) -> None:
 
 def test_failing_job_rolls_back_its_work_and_others_still_run(p: Participatie) -> None:
     def bad(px: Participatie, session: Session, now: datetime) -> None:
-        px.areas.create(AreaIn(code="half", name="Half written"), session=session)
+        px.areas.create(AreaIn(code="half", name="Half written"), session=session, actor="test")
         raise RuntimeError("broken job")
 
     def good(px: Participatie, session: Session, now: datetime) -> str:
-        px.areas.create(AreaIn(code="good", name="Good"), session=session)
+        px.areas.create(AreaIn(code="good", name="Good"), session=session, actor="test")
         return "done"
 
     p.jobs.register("test.bad", bad)

@@ -248,7 +248,7 @@ def seed_subscriptions(p: Participatie) -> None:
     from tests.subscriptions.conftest import token
 
     if "paddepoel" not in {a.code for a in p.areas.list()}:
-        p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+        p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
     for tag in ("sub-pending", "sub-left"):
         data = {"email": address(tag), "areas": ["paddepoel"], "frequency": "daily"}
         p.subscriptions.subscribe(SubscriptionIn.model_validate(data))

@@ -25,8 +25,8 @@ def links(p: Participatie, to: str, template: str | None = None) -> dict[str, st
 
 
 def seed_areas(p: Participatie) -> None:
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]))
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="test")
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
 
 
 def petition_in(**overrides: object) -> PetitionIn:

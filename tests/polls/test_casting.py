@@ -243,7 +243,7 @@ def test_email_link_over_smtp(p: Participatie, smtp: SmtpSink) -> None:
 def test_host_identity_and_area(p: Participatie) -> None:
     from participatie.areas import AreaIn
 
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
     poll = make_poll(p, eligibility="host", area_codes=["paddepoel"], eligible_count=10)
     p.polls.open(poll.id, actor="a")
     p.polls.cast(

@@ -152,7 +152,10 @@ def test_unknown_outcome_and_templates(p: Participatie, dossier: uuid.UUID) -> N
     assert info.value.field == "outcome"
     assert p.reactions.answers(dossier) == []
     template = p.reactions.save_answer_template(
-        dossier, "buiten", "Uw punt over {onderwerp} valt buiten dit plan. {verwijzing}"
+        dossier,
+        "buiten",
+        "Uw punt over {onderwerp} valt buiten dit plan. {verwijzing}",
+        actor="test",
     )
     assert template.placeholders == ["onderwerp", "verwijzing"]
     with pytest.raises(InvalidInput) as missing:
@@ -174,10 +177,12 @@ def test_an_answer_template_takes_only_plain_names(
     conversions or widths (a width of millions would fill memory); ``{{`` is a brace."""
 
     with pytest.raises(InvalidInput) as refused:
-        p.reactions.save_answer_template(dossier, "fout", text)
+        p.reactions.save_answer_template(dossier, "fout", text, actor="test")
     assert refused.value.field == "text"
     assert p.reactions.answer_templates(dossier) == []
-    braces = p.reactions.save_answer_template(dossier, "accolade", "{{niet}} maar {wel}")
+    braces = p.reactions.save_answer_template(
+        dossier, "accolade", "{{niet}} maar {wel}", actor="test"
+    )
     assert braces.placeholders == ["wel"]
     filled = p.reactions.fill_answer_template(dossier, "accolade", {"wel": "{x} dit"})
     assert filled == "{niet} maar {x} dit"
@@ -269,7 +274,7 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
     assert p.reactions.reaction(dossier, first).answered_at is not None
     # The postal-only submitter is answered when the letter is printed.
     assert p.reactions.reaction(dossier, postal).answered_at is None
-    batch = p.reactions.generate_letters(dossier, tmp_path, kind="feedback")
+    batch = p.reactions.generate_letters(dossier, tmp_path, kind="feedback", actor="test")
     assert batch.letters == 1
     letter = (tmp_path / batch.files[0]).read_text(encoding="utf-8")
     assert "Vier nieuwe gebieden." in letter
@@ -296,7 +301,9 @@ def test_second_round_on_the_revised_proposal(
         dossier, AnswerIn(theme="losloop", outcome="honoured", motivation="Ja."), actor="a"
     )
     with pytest.raises(InvalidState):
-        p.reactions.start_round(dossier, label="Tweede ronde", period_start=date(2026, 5, 1))
+        p.reactions.start_round(
+            dossier, label="Tweede ronde", period_start=date(2026, 5, 1), actor="test"
+        )
     p.reactions.publish_answers(dossier, actor="lead")
     clock.set(datetime(2026, 5, 4, 9, 0, tzinfo=UTC))
     revised = p.reactions.start_round(
@@ -316,7 +323,9 @@ def test_second_round_on_the_revised_proposal(
         p.reactions.draft_answer(
             dossier, AnswerIn(point_id=old_point.id, outcome="noted", motivation="x"), actor="a"
         )
-    p.reactions.create_theme(dossier, ThemeIn(code="losloop-2", title="Losloop, herzien"))
+    p.reactions.create_theme(
+        dossier, ThemeIn(code="losloop-2", title="Losloop, herzien"), actor="test"
+    )
     number = _reaction(p, dossier, "twee@example.nl", PointIn(text="Beter", theme="losloop-2"))
     assert p.reactions.reaction(dossier, number).round == 2
     assert p.reactions.stats(dossier).reactions == 1

@@ -185,16 +185,21 @@ def test_above_the_mass_threshold_postal_submitters_are_told_by_publication(
                 actor="desk",
             )
         p.reactions.submit(dossier, web())
-        point = p.reactions.add_point(dossier, 3, PointIn(text="Meer losloop"))
+        point = p.reactions.add_point(dossier, 3, PointIn(text="Meer losloop"), actor="test")
         assert point.theme is None
-        assert p.reactions.assign_point(point.id, theme="losloop", assessor="b").theme == "losloop"
+        assert (
+            p.reactions.assign_point(point.id, theme="losloop", assessor="b", actor="test").theme
+            == "losloop"
+        )
         p.reactions.draft_answer(
             dossier, AnswerIn(theme="losloop", outcome="honoured", motivation="Ja."), actor="a"
         )
         result = p.reactions.publish_answers(dossier, actor="lead")
         assert (result.emails, result.letters_due, result.by_publication) == (1, 0, 2)
         assert (
-            p.reactions.generate_letters(dossier, tmp_path / "brieven", kind="feedback").letters
+            p.reactions.generate_letters(
+                dossier, tmp_path / "brieven", kind="feedback", actor="test"
+            ).letters
             == 0
         )
         assert all(r.answered_at is not None for r in p.reactions.reactions(dossier))

@@ -58,7 +58,9 @@ def test_internal_nota_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> 
 def test_letters_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> None:
     p = with_organisation(p)
     dossier = seed(p)
-    batch = p.reactions.generate_letters(dossier, tmp_path, kind="acknowledgement", pdf=True)
+    batch = p.reactions.generate_letters(
+        dossier, tmp_path, kind="acknowledgement", pdf=True, actor="test"
+    )
     assert batch.letters == len(UNICODE_NAMES) and batch.pdf_file is not None
     text = check_archival_pdf(
         (tmp_path / batch.pdf_file).read_bytes(),

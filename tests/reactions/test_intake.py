@@ -128,7 +128,8 @@ def test_dossier_input_is_checked(p: Participatie) -> None:
                 responsible_official="z",
                 responsible_email="nope",
                 period_start=START,
-            )
+            ),
+            actor="test",
         )
     with pytest.raises(ValueError, match="delay_reason"):
         DossierIn.model_validate(
@@ -174,7 +175,9 @@ def test_awb_344_first_five_signatories_and_letters_for_postal_only(
         actor="desk",
     ).reaction
     assert postal.acknowledged_at is None
-    batch = p.reactions.generate_letters(dossier, tmp_path, kind="acknowledgement", pdf=True)
+    batch = p.reactions.generate_letters(
+        dossier, tmp_path, kind="acknowledgement", pdf=True, actor="test"
+    )
     assert batch.letters == 1
     letter = tmp_path / batch.files[0]
     html = letter.read_text(encoding="utf-8")
@@ -190,7 +193,7 @@ def test_awb_344_first_five_signatories_and_letters_for_postal_only(
     assert dispatch[0].sha256 == hashlib.sha256(letter.read_bytes()).hexdigest()
     assert p.reactions.reaction(dossier, postal.number).acknowledged_at is not None
     # Never twice: a second batch finds nothing to print.
-    assert p.reactions.generate_letters(dossier, tmp_path / "again").letters == 0
+    assert p.reactions.generate_letters(dossier, tmp_path / "again", actor="test").letters == 0
     [sub] = [s for s in p.reactions.submitters(dossier) if s.reaction_number == postal.number]
     assert sub.postcode == "9742 AB"
     assert sub.house_number == "4A"

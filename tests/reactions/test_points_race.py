@@ -14,7 +14,9 @@ def test_parallel_points_of_one_reaction_all_land(p: Participatie, dossier: uuid
     number = p.reactions.submit(dossier, web()).reaction.number
 
     def add(n: int) -> int:
-        return p.reactions.add_point(dossier, number, PointIn(text=f"Punt {n}")).position
+        return p.reactions.add_point(
+            dossier, number, PointIn(text=f"Punt {n}"), actor="test"
+        ).position
 
     with ThreadPoolExecutor(4) as pool:
         positions = list(pool.map(add, range(12)))

@@ -35,7 +35,11 @@ def _reaction(p: Participatie, dossier: uuid.UUID, *points: PointIn, **person: o
 def test_rename_theme_keeps_code_points_and_answer(p: Participatie, dossier: uuid.UUID) -> None:
     _reaction(p, dossier, PointIn(text="Meer veldjes", theme="losloop"))
     renamed = p.reactions.rename_theme(
-        dossier, "LOSLOOP", title="Losloopgebieden in de wijk", summary="Waar mag de hond los?"
+        dossier,
+        "LOSLOOP",
+        title="Losloopgebieden in de wijk",
+        summary="Waar mag de hond los?",
+        actor="test",
     )
     assert (renamed.code, renamed.number, renamed.points, renamed.reactions) == (
         "losloop",
@@ -45,10 +49,10 @@ def test_rename_theme_keeps_code_points_and_answer(p: Participatie, dossier: uui
     )
     assert p.reactions.themes(dossier)[0].title == "Losloopgebieden in de wijk"
     with pytest.raises(InvalidInput) as refused:
-        p.reactions.rename_theme(dossier, "losloop", title="  ")
+        p.reactions.rename_theme(dossier, "losloop", title="  ", actor="test")
     assert refused.value.field == "title"
     with pytest.raises(UnknownTheme):
-        p.reactions.rename_theme(dossier, "geen", title="X")
+        p.reactions.rename_theme(dossier, "geen", title="X", actor="test")
     events = p.audit.events(subject_type="reactions_dossier", subject_id=dossier)
     assert [e.action for e in events].count("reactions.theme_renamed") == 1
 
@@ -71,7 +75,7 @@ def test_giving_a_theme_to_an_assessor_returns_it_counted(
 
 
 def test_merge_moves_points_and_keeps_one_answer(p: Participatie, dossier: uuid.UUID) -> None:
-    p.reactions.create_theme(dossier, ThemeIn(code="veldjes", title="Hondenveldjes"))
+    p.reactions.create_theme(dossier, ThemeIn(code="veldjes", title="Hondenveldjes"), actor="test")
     _reaction(p, dossier, PointIn(text="Meer veldjes", theme="veldjes"))
     _reaction(p, dossier, PointIn(text="Losloop bij het park", theme="losloop"))
     _reaction(
@@ -97,13 +101,13 @@ def test_merge_moves_points_and_keeps_one_answer(p: Participatie, dossier: uuid.
     # It answers more points now: back to draft, with its version kept.
     assert (answers[0].status, answers[0].approved_by, answers[0].version) == ("draft", None, 1)
     # A new theme takes a number no theme has.
-    p.reactions.merge_themes(dossier, "opruim", "losloop")
-    new = p.reactions.create_theme(dossier, ThemeIn(code="nieuw", title="Nieuw"))
+    p.reactions.merge_themes(dossier, "opruim", "losloop", actor="test")
+    new = p.reactions.create_theme(dossier, ThemeIn(code="nieuw", title="Nieuw"), actor="test")
     assert new.number == 2
     with pytest.raises(ThemeMergeRefused):
-        p.reactions.merge_themes(dossier, "nieuw", "nieuw")
+        p.reactions.merge_themes(dossier, "nieuw", "nieuw", actor="test")
     with pytest.raises(UnknownTheme):
-        p.reactions.merge_themes(dossier, "veldjes", "losloop")
+        p.reactions.merge_themes(dossier, "veldjes", "losloop", actor="test")
 
 
 def test_merge_carries_the_only_answer_along(p: Participatie, dossier: uuid.UUID) -> None:
@@ -111,7 +115,7 @@ def test_merge_carries_the_only_answer_along(p: Participatie, dossier: uuid.UUID
     answer = p.reactions.draft_answer(
         dossier, AnswerIn(theme="opruim", outcome="noted", motivation="Gezien."), actor="a"
     )
-    p.reactions.merge_themes(dossier, "opruim", "losloop")
+    p.reactions.merge_themes(dossier, "opruim", "losloop", actor="test")
     moved = p.reactions.get_answer(answer.id)
     assert (moved.theme, moved.version, moved.motivation) == ("losloop", 1, "Gezien.")
     assert len(p.reactions.answer_history(answer.id)) == 1
@@ -237,8 +241,10 @@ def test_reaction_overview(p: Participatie, dossier: uuid.UUID) -> None:
 
 
 def test_answer_templates_are_listed(p: Participatie, dossier: uuid.UUID) -> None:
-    p.reactions.save_answer_template(dossier, "nee", "Niet in {thema}, omdat {reden}.")
-    p.reactions.save_answer_template(dossier, "ja", "Wij nemen {thema} over.")
+    p.reactions.save_answer_template(
+        dossier, "nee", "Niet in {thema}, omdat {reden}.", actor="test"
+    )
+    p.reactions.save_answer_template(dossier, "ja", "Wij nemen {thema} over.", actor="test")
     listed = p.reactions.answer_templates(dossier)
     assert [(t.name, t.placeholders) for t in listed] == [
         ("ja", ["thema"]),

@@ -56,6 +56,6 @@ def new_dossier(p: Participatie, areas: list[str], title: str = "Speelplekken") 
 
 @pytest.fixture
 def areas(p: Participatie) -> Participatie:
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]))
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="test")
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
     return p

@@ -22,7 +22,7 @@ def test_cli_digest_and_stats(tmp_path: Path) -> None:
     clock = FixedClock(datetime.now(UTC) - timedelta(hours=1))
     p = make_participatie(url, clock=clock)
     p.create_all()
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
     subscribe(p, "fenna@example.nl")
     clock.advance(timedelta(minutes=1))
     new_dossier(p, ["paddepoel"])

@@ -26,8 +26,8 @@ def tokens(p: Participatie, to: str) -> dict[str, str]:
 
 
 def seed_areas(p: Participatie) -> None:
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]))
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]))
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="test")
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
 
 
 def open_petition(p: Participatie, **overrides: object) -> Petition:

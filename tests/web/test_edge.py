@@ -119,7 +119,7 @@ def test_links_from_staff_are_web_addresses_only(p: Participatie, client: TestCl
         assert created.status_code == 422, (url, created.text)
         assert created.json()["field"].endswith("url"), created.json()
         with pytest.raises((ValidationError, InvalidInput)):
-            p.reactions.add_document(dossier.id, DocumentIn.model_validate(doc))
+            p.reactions.add_document(dossier.id, DocumentIn.model_validate(doc), actor="test")
     page = client.get(f"/dossiers/{dossier.id}")
     assert "javascript:" not in page.text.lower()
 
@@ -139,7 +139,7 @@ def test_links_from_staff_are_web_addresses_only(p: Participatie, client: TestCl
     # A deployment that allows http links accepts them; https is always fine.
     q = make_participatie(p.settings.database_url, engine=p.engine, allow_http_links=True)
     old = {"title": "Oud", "url": "http://example.nl/oud.pdf", "published_on": "2026-03-02"}
-    q.reactions.add_document(dossier.id, DocumentIn.model_validate(old))
+    q.reactions.add_document(dossier.id, DocumentIn.model_validate(old), actor="test")
     assert (
         p.petitions.answer(
             petition.id, actor="griffie", text="Ja.", decision_url="https://gemeente.example.nl/b"
