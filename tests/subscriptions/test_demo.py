@@ -3,9 +3,12 @@ with RFC 8058 headers, and one resident leaves by the one-click POST."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
+
+import pytest
 
 from participatie.clock import FixedClock
 from participatie.config import Settings
@@ -17,7 +20,14 @@ from participatie.subscriptions import demo
 from participatie.testing import TEST_SECRET
 
 
-def test_demo_digests_carry_one_click_headers(tmp_path: Path) -> None:
+def test_demo_digests_carry_one_click_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As after `pip install 'participatie[web]'`: no HTTP client library. The one-click
+    # POST still goes through the web app.
+    for name in ("httpx", "fastapi.testclient", "starlette.testclient"):
+        monkeypatch.setitem(sys.modules, name, None)
+    said: list[str] = []
     settings = Settings.load(
         database_url=f"sqlite:///{tmp_path / 'demo.db'}",
         secret_keys=[TEST_SECRET],
@@ -33,7 +43,7 @@ def test_demo_digests_carry_one_click_headers(tmp_path: Path) -> None:
         (tmp_path / "paddepoel").mkdir()
         poll_demo.run_demo(p, tmp_path / "paddepoel", clock, lambda line: None)
         (tmp_path / "volgen").mkdir()
-        result = demo.run_demo(p, tmp_path / "volgen", clock, lambda line: None)
+        result = demo.run_demo(p, tmp_path / "volgen", clock, said.append)
     finally:
         p.dispose()
 
@@ -51,3 +61,4 @@ def test_demo_digests_carry_one_click_headers(tmp_path: Path) -> None:
     # Every Paddepoel resident got the poll's news; the whole-municipality residents too.
     assert set(demo.PADDEPOEL) | set(demo.MUNICIPALITY) <= set(digests)
     assert result["subscribers"] == len(demo.PADDEPOEL) + len(demo.MUNICIPALITY) - 1
+    assert any("one-click POST (web app, HTTP 200)" in line for line in said), said
