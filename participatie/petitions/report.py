@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
@@ -118,39 +118,67 @@ def _local(p: Participatie, moment: datetime | None) -> str:
     return format_moment(moment, "nl", p.settings.zone)
 
 
-def _cell_time(p: Participatie, moment: datetime | None) -> str:
+def _cell_time(zone: tzinfo, moment: datetime) -> str:
     """A spreadsheet cell: "YYYY-MM-DD HH:MM" in local time, which Excel reads as a date
-    and sorts; isoformat is a good deal faster than strftime, which counts at a million
-    rows."""
+    and sorts."""
 
-    if moment is None:
-        return ""
-    return moment.astimezone(p.settings.zone).isoformat(sep=" ", timespec="minutes")[:16]
+    return moment.astimezone(zone).isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
-    """The verified signatures in order, streamed from the database."""
+    """The verified signatures in order, streamed from the database.
 
-    result = s.execute(
+    A million rows go through here, so per row only what must happen happens: the rows
+    come through SQLAlchemy Core as the driver gives them (the confirmation time not
+    normalised to UTC first; it is made local at once), and the local time's text is
+    worked out once per minute and remembered, not per row.
+    """
+
+    signatures = SignatureRow.__table__.c
+    confirmed = type_coerce(signatures.confirmed_at, DateTime(timezone=True))
+    result = s.connection().execute(
         select(
-            SignatureRow.name,
-            SignatureRow.postcode,
-            SignatureRow.area_code,
-            SignatureRow.confirmed_at,
-            SignatureRow.show_name,
+            signatures.name,
+            signatures.postcode,
+            signatures.area_code,
+            confirmed,
+            signatures.show_name,
         )
-        .where(SignatureRow.petition_id == petition_id, SignatureRow.status == VERIFIED)
-        .order_by(SignatureRow.created_at, SignatureRow.id)
+        .where(signatures.petition_id == petition_id, signatures.status == VERIFIED)
+        .order_by(signatures.created_at, signatures.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    for number, (name, postcode, area, confirmed_at, show_name) in enumerate(result, 1):
+    zone = p.settings.zone
+    # The time zone and fold are part of the key: the hour that repeats when summer time
+    # ends is two different minutes.
+    minutes: dict[tuple[Any, ...], str] = {}
+    rows = (row for part in result.partitions() for row in part)  # fetchmany, not one by one
+    for number, (name, postcode, area, confirmed_at, show_name) in enumerate(rows, 1):
+        if confirmed_at is None:
+            when = ""
+        else:
+            key = (
+                confirmed_at.year,
+                confirmed_at.month,
+                confirmed_at.day,
+                confirmed_at.hour,
+                confirmed_at.minute,
+                confirmed_at.fold,
+                confirmed_at.tzinfo,
+            )
+            when = minutes.get(key, "")
+            if not when:
+                if confirmed_at.tzinfo is None:  # SQLite and MariaDB keep naive UTC
+                    confirmed_at = confirmed_at.replace(tzinfo=UTC)
+                when = _cell_time(zone, confirmed_at)
+                minutes[key] = when
         yield [
             number,
             name or "(geanonimiseerd)",
             postcode or "",
             area or "",
-            _cell_time(p, confirmed_at),
-            bool(show_name),
+            when,
+            "ja" if show_name else "nee",
         ]
 
 

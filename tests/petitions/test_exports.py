@@ -6,10 +6,13 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import InvalidInput
 from participatie.petitions.errors import PetitionNotFound
@@ -134,3 +137,27 @@ def test_handover_pdf_is_fit_for_the_archive(areas: Participatie) -> None:
         created=doc.generated_at,
     )
     assert "Gemeente Groningen" in text and "9700 RM Groningen" in text
+
+
+def test_handover_csv_gives_each_confirmation_in_local_time(
+    areas: Participatie, clock: FixedClock
+) -> None:
+    """The list's times are local (Europe/Amsterdam), also across the change to summer
+    time, and two confirmations in one minute read the same."""
+
+    p = areas
+    petition = open_petition(p)
+    zone = ZoneInfo("Europe/Amsterdam")
+    expected = []
+    for n, step in enumerate([timedelta(0), timedelta(seconds=20), timedelta(days=27)]):
+        clock.advance(step)
+        sign_and_confirm(p, petition, n)
+        expected.append(clock.now().astimezone(zone).strftime("%Y-%m-%d %H:%M"))
+    out = io.BytesIO()
+    p.petitions.export_csv(petition.id, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig")), delimiter=";"))
+    assert [r[4] for r in rows[1:]] == expected
+    assert expected[0] == expected[1]
+    # One in winter time, one in summer time: the offset moved by an hour.
+    first, last = (clock.now() - timedelta(days=27)), clock.now()
+    assert first.astimezone(zone).utcoffset() != last.astimezone(zone).utcoffset()
