@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from participatie.errors import InvalidInput
 from participatie.polls.errors import InvalidBallot
 from participatie.polls.models import PollRow
 from participatie.polls.schemas import PaperEntry
@@ -87,6 +88,35 @@ def ballot_marks(
     return Marks(items=items, blank=blank, invalid=False)
 
 
+def check_typed(by_name: dict[str, int], entry: PaperEntry) -> None:
+    """Refuse what a typist cannot have read off a ballot: a mark that is no option on it
+    (``0``, ``9`` of four, ``een``), or one option typed twice. Those are typing errors,
+    to be typed again, where a ballot the voter marked wrongly (too many marks, too many
+    points) is recorded as invalid.
+
+    Raises:
+        InvalidInput: ``input.invalid``, field ``marks``.
+    """
+
+    if entry.unreadable:
+        return
+    n = len(by_name)
+    seen: set[int] = set()
+    for ref in [*entry.marks, *entry.points]:
+        text = " ".join(str(ref).split())
+        position = by_name.get(text.lower())
+        if position is None and text.isdigit() and 1 <= int(text) <= n:
+            position = int(text)
+        if position is None:
+            raise InvalidInput(
+                f"{text!r} is no option on this ballot: type the option numbers 1 to {n}",
+                field="marks",
+            )
+        if position in seen:
+            raise InvalidInput(f"option {position} is typed twice", field="marks")
+        seen.add(position)
+
+
 def paper_marks(row: PollRow, by_name: dict[str, int], entry: PaperEntry) -> Marks:
     """Like an online ballot, except that what cannot count is recorded as invalid."""
 
@@ -98,4 +128,4 @@ def paper_marks(row: PollRow, by_name: dict[str, int], entry: PaperEntry) -> Mar
         return Marks(items=(), blank=False, invalid=True, reason=exc.message)
 
 
-__all__ = ["Marks", "ballot_marks", "paper_marks"]
+__all__ = ["Marks", "ballot_marks", "check_typed", "paper_marks"]

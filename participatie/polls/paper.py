@@ -22,7 +22,7 @@ from participatie.polls.errors import (
     PollNotOpen,
     UnknownCode,
 )
-from participatie.polls.marks import Marks, paper_marks
+from participatie.polls.marks import Marks, check_typed, paper_marks
 from participatie.polls.models import CLOSED, DRAFT, OPEN, SCHEDULED, PaperEntryRow, PollRow
 from participatie.polls.recording import record_ballot
 from participatie.polls.schemas import (
@@ -68,8 +68,9 @@ class PaperBallots(PollsPart):
             with a note.
 
         Raises:
-            InvalidInput: ``input.invalid``, field ``staff`` (empty) or ``code`` (none
-                typed in a code poll).
+            InvalidInput: ``input.invalid``, field ``staff`` (empty), ``code`` (none
+                typed in a code poll) or ``marks`` (a mark that is no option on the
+                ballot, or one option typed twice: a typing error, nothing stored).
             PollNotFound: ``poll.not_found``.
             PollNotOpen: ``poll.not_open``, voting has not opened.
             PollClosed: ``poll.closed``, the result is published (or the poll cancelled).
@@ -92,6 +93,7 @@ class PaperBallots(PollsPart):
                         "paper ballots can be typed in once voting opened", field="poll"
                     )
                 raise PollClosed("the result is final; no more paper ballots", field="poll")
+            check_typed(self.context.option_positions(row), entry)
             code_hash = self._paper_code(row, entry)
             stored = self._paper_marks(row, entry)
             existing = _sheet_entries(s, row, entry.sheet)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from participatie.engine import Participatie
-from participatie.errors import InvalidState
+from participatie.errors import InvalidInput, InvalidState
 from participatie.polls.errors import CodeTypo, PaperEntryConflict, PollNotOpen
 from participatie.polls.models import PaperEntryRow
 from participatie.polls.schemas import BallotIn, PaperEntry, Poll
@@ -119,6 +119,29 @@ def test_typo_in_the_code_is_caught_at_typing(p: Participatie, code_poll: CodePo
         typo = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
     with pytest.raises(CodeTypo):
         p.polls.enter_paper(poll.id, PaperEntry(sheet="1", code=typo, marks=[]), staff="A")
+
+
+@pytest.mark.parametrize(
+    "marks", [["een", "twee"], ["0"], ["1", "9"], ["2", "2"], ["Ecozone", "ecozone"]]
+)
+def test_marks_no_ballot_can_carry_are_a_typing_error(
+    p: Participatie, code_poll: CodePoll, marks: list[str]
+) -> None:
+    """A mark that is no option on the ballot, or one option typed twice, is refused with
+    the marks field named and nothing stored: not taken for the voter's invalid ballot,
+    which two typists typing the same slip would then have counted."""
+
+    poll, codes = code_poll(1)
+    for staff in ("Anna", "Bert"):
+        with pytest.raises(InvalidInput) as refused:
+            p.polls.enter_paper(
+                poll.id, PaperEntry(sheet="1", code=codes[0], marks=marks), staff=staff
+            )
+        assert refused.value.field == "marks"
+    with p.session_scope(readonly=True) as s:
+        assert s.execute(select(PaperEntryRow)).first() is None
+    # Too many marks is how the voter filled it in: recorded as invalid, as before.
+    assert twice(p, poll, "2", codes[0], ["1", "2", "3"]) == "matched"
 
 
 def test_online_first_wins_and_conflict_is_reported(p: Participatie, code_poll: CodePoll) -> None:
