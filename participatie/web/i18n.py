@@ -51,13 +51,32 @@ _MONTHS = {
 }
 
 
+#: CLDR plural categories (Unicode TR35): a message given as a table of these has a
+#: form per category, chosen by its ``count`` with Babel's plural rules for the language.
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+#: Separates a message's key from its plural category in the flattened catalogue.
+PLURAL_MARK = "#"
+
+
 def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None:
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and "other" in value and set(value) <= PLURAL_CATEGORIES:
+            # ``count = { one = "1 handtekening", other = "{count} handtekeningen" }``
+            out[name] = str(value["other"])
+            for category, text in value.items():
+                out[f"{name}{PLURAL_MARK}{category}"] = str(text)
+        elif isinstance(value, Mapping):
             _flatten(f"{name}.", value, out)
         else:
             out[name] = str(value)
+
+
+@cache
+def _plural_rule(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang).plural_form
 
 
 @cache
@@ -83,9 +102,19 @@ class Translator:
         return key in self._messages or key in self._fallback
 
     def __call__(self, key: str, /, **params: Any) -> str:
+        """The message ``key`` with ``params`` filled in. A message with plural forms
+        takes the form its ``count`` asks for in this language (CLDR plural rules,
+        through Babel): "1 handtekening", "2 handtekeningen"."""
+
         text = self._messages.get(key) or self._fallback.get(key)
         if text is None:
             return key
+        if "count" in params:
+            try:
+                category = _plural_rule(self.lang)(abs(int(params["count"])))
+            except (TypeError, ValueError):
+                category = "other"
+            text = self._messages.get(f"{key}{PLURAL_MARK}{category}", text)
         return text.format(**params) if params else text
 
     def error(self, exc: ParticipatieError | type[ParticipatieError] | str) -> str:

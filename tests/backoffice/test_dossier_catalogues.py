@@ -75,8 +75,10 @@ def test_same_keys_and_placeholders() -> None:
     nl = tomllib.loads((folder / "nl_backoffice.toml").read_text("utf-8"))
     en = tomllib.loads((folder / "en_backoffice.toml").read_text("utf-8"))
 
-    def fields(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    def fields(value: str | dict[str, str]) -> set[str]:
+        # A message with plural forms is a table of them (one, other, ...).
+        texts = value.values() if isinstance(value, dict) else [value]
+        return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
 
     for section in SECTIONS:
         assert nl[section].keys() == en[section].keys(), section

@@ -227,7 +227,7 @@ def test_resolve_differences(site: Site, page: Any) -> None:
         p.polls.enter_paper(poll_id, second, staff="typist-b")
     sign_in(page, site, "teamleider")
     visit(page, f"{site.base}/beheer/")
-    assert "2 stembiljet(ten) met een verschil" in page.content()
+    assert "2 stembiljetten met een verschil" in page.content()
     with page.expect_navigation():
         page.click("text=Speelplekken Paddepoel")
     check(page, "differences", shot="backoffice-differences")

@@ -142,3 +142,27 @@ def test_dutch_texts_on_english_pages_say_they_are_dutch(
             if lang == "nl":
                 assert ' lang="nl"' not in page.text.split("<html", 1)[1].split(">", 1)[1], path
     assert found == written, written - found
+
+
+def test_a_count_takes_its_plural_form() -> None:
+    """Messages about a number of things have a form per CLDR plural category, chosen by
+    Babel's rules for the language: never "1 handtekeningen" or "petitie(s)"."""
+
+    from participatie.web.i18n import Translator
+
+    nl, en = Translator("nl"), Translator("en")
+    assert [nl("petition.count", count=n) for n in (0, 1, 2)] == [
+        "0 handtekeningen",
+        "1 handtekening",
+        "2 handtekeningen",
+    ]
+    assert [en("petition.count", count=n) for n in (1, 4455)] == ["1 signature", "4455 signatures"]
+    assert nl("backoffice.done_invalidated", count="1") == "1 handtekening is ongeldig verklaard."
+    hedged = re.compile(r"\((s|en|ten|nen|brieven|ies)\)")
+    for lang in ("nl", "en"):
+        left = [
+            key
+            for key, text in catalogue(lang).items()
+            if "{count}" in text and hedged.search(text)
+        ]
+        assert left == [], f"{lang}: {left}"
