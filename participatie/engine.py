@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from participatie.areas import Areas
 from participatie.audit import AuditLog
+from participatie.catalogues import label
 from participatie.clock import Clock, SystemClock
 from participatie.config import Settings
 from participatie.db import make_engine
@@ -219,7 +221,10 @@ class Participatie:
                 text_template = self.templates.get_template(f"mail/{name}.{loc}.txt")
             except TemplateNotFound:
                 continue
-            ctx = text_template.new_context({**context, "locale": loc})
+            # ``label(key)``: a page's text (a button) as the page shows it in this language.
+            ctx = text_template.new_context(
+                {**context, "locale": loc, "label": partial(label, loc)}
+            )
             subject = "".join(text_template.blocks["subject"](ctx)).strip()
             body = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
             html: str | None = None
@@ -228,7 +233,9 @@ class Participatie:
             except TemplateNotFound:
                 pass
             else:
-                html = html_template.render({**context, "locale": loc, "subject": subject})
+                html = html_template.render(
+                    {**context, "locale": loc, "subject": subject, "label": partial(label, loc)}
+                )
             return " ".join(subject.split()), body, html
         raise TemplateNotFound(f"mail/{name}.{locale}.txt")
 

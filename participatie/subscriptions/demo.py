@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -94,7 +95,16 @@ def _one_click(p: Participatie, url: str) -> str:
         token = link_params("subscription.unsubscribe", url, p.settings.public_base_url)["token"]
         p.subscriptions.unsubscribe(token)
         return "Python API"
-    status = asyncio.run(post_form(create_app(p), path, {"List-Unsubscribe": "One-Click"}))
+    request = post_form(create_app(p), path, {"List-Unsubscribe": "One-Click"})
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        status = asyncio.run(request)
+    else:
+        # Called from inside an event loop (a host's async code, a browser driver):
+        # the request runs on a loop of its own in another thread.
+        with ThreadPoolExecutor(1) as pool:
+            status = pool.submit(asyncio.run, request).result()
     if status >= 400:
         raise RuntimeError(f"the one-click unsubscribe answered HTTP {status}")
     return f"web app, HTTP {status}"

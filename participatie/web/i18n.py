@@ -4,18 +4,14 @@ choice per request: a ``lang`` parameter, then a cookie, then Accept-Language; D
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from participatie.catalogues import PLURAL_MARK, catalogue, plural_rule
 from participatie.config import SUPPORTED_LOCALES
 from participatie.errors import ParticipatieError
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DEFAULT_LOCALE = "nl"
 LANG_COOKIE = "participatie_lang"
 
@@ -51,45 +47,6 @@ _MONTHS = {
 }
 
 
-#: CLDR plural categories (Unicode TR35): a message given as a table of these has a
-#: form per category, chosen by its ``count`` with Babel's plural rules for the language.
-PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
-#: Separates a message's key from its plural category in the flattened catalogue.
-PLURAL_MARK = "#"
-
-
-def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None:
-    for key, value in table.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and "other" in value and set(value) <= PLURAL_CATEGORIES:
-            # ``count = { one = "1 handtekening", other = "{count} handtekeningen" }``
-            out[name] = str(value["other"])
-            for category, text in value.items():
-                out[f"{name}{PLURAL_MARK}{category}"] = str(text)
-        elif isinstance(value, Mapping):
-            _flatten(f"{name}.", value, out)
-        else:
-            out[name] = str(value)
-
-
-@cache
-def _plural_rule(lang: str) -> Any:
-    from babel import Locale
-
-    return Locale.parse(lang).plural_form
-
-
-@cache
-def catalogue(lang: str) -> Mapping[str, str]:
-    """All messages of one language, keyed ``section.key`` (errors: ``errors.<code>``)."""
-
-    out: dict[str, str] = {}
-    for path in sorted(LOCALE_DIR.glob(f"{lang}*.toml")):
-        with path.open("rb") as fh:
-            _flatten("", tomllib.load(fh), out)
-    return out
-
-
 class Translator:
     """Looks messages up in one language, falling back to Dutch, then to the key itself."""
 
@@ -111,7 +68,7 @@ class Translator:
             return key
         if "count" in params:
             try:
-                category = _plural_rule(self.lang)(abs(int(params["count"])))
+                category = plural_rule(self.lang)(abs(int(params["count"])))
             except (TypeError, ValueError):
                 category = "other"
             text = self._messages.get(f"{key}{PLURAL_MARK}{category}", text)

@@ -8,7 +8,7 @@ import string
 import tomllib
 from pathlib import Path
 
-from participatie.web.i18n import catalogue
+from participatie.catalogues import catalogue
 
 PACKAGE = Path(__file__).resolve().parents[2] / "participatie"
 LITERAL = re.compile(r"""\bt\(\s*["']((?:backoffice|common|error_page)\.[a-z_0-9.]+)["']""")

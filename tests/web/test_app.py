@@ -51,8 +51,8 @@ def test_negotiation() -> None:
 
 def test_every_error_code_has_a_dutch_and_english_message() -> None:
     import participatie.models  # noqa: F401  (every module's errors are defined)
+    from participatie.catalogues import catalogue
     from participatie.errors import error_classes
-    from participatie.web.i18n import catalogue
 
     for lang in ("nl", "en"):
         missing = [c.code for c in error_classes() if f"errors.{c.code}" not in catalogue(lang)]

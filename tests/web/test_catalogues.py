@@ -10,8 +10,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from participatie.catalogues import catalogue
 from participatie.engine import Participatie
-from participatie.web.i18n import catalogue
 from tests.web.helpers import open_petition
 
 PACKAGE = Path(__file__).resolve().parents[2] / "participatie"

@@ -238,3 +238,45 @@ def test_names_of_signers_who_agreed_are_shown(p: Participatie, client: TestClie
     assert "Els" not in page
     assert "dirk@example.nl" not in page
     assert client.get(f"/api/petitions/{petition.id}/names?limit=0").status_code == 422
+
+
+def test_a_mail_names_the_button_its_page_shows(p: Participatie, client: TestClient) -> None:
+    """The confirmation and reminder mails for a signature, and the confirmation mail of a
+    subscription, say which button to press in the words the page's button has, in the
+    mail's language."""
+
+    import re
+
+    from participatie.areas import AreaIn
+    from participatie.links import link_params
+    from participatie.petitions.schemas import SignatureIn
+    from participatie.subscriptions.schemas import SubscriptionIn
+
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="test")
+    petition = open_petition(p)
+    quoted = re.compile(r'"([^"]+)":\s*$', re.M)
+    base = p.settings.public_base_url
+    for lang in ("nl", "en"):
+        email = f"bram-{lang}@example.nl"
+        p.petitions.sign(
+            petition.id, SignatureIn(name="Bram", email=email, postcode="9742 CD", locale=lang)
+        )
+        p.subscriptions.subscribe(
+            SubscriptionIn(email=f"volger-{lang}@example.nl", areas=["paddepoel"], locale=lang)
+        )
+        for to, kind, link_name in (
+            (email, "petitions_confirm", "petition.confirm"),
+            (f"volger-{lang}@example.nl", "subscriptions_confirm", "subscription.confirm"),
+        ):
+            [mail] = p.outbox.messages(to=to, template=kind)
+            label = quoted.findall(mail.text_body)
+            assert len(label) == 1, mail.text_body
+            token = link_params(link_name, mail.links[link_name], base)["token"]
+            page = client.get(mail.links[link_name][len(base) :], params={"lang": lang})
+            assert page.status_code == 200, (kind, lang)
+            assert re.search(rf">\s*{re.escape(label[0])}\s*</button>", page.text), (
+                kind,
+                lang,
+                label[0],
+            )
+            assert token
