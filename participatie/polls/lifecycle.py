@@ -64,8 +64,8 @@ class Lifecycle(PollsPart):
                 ``seats`` (not fewer than the options), ``max_choices`` (more than the
                 options, or other than 1 for ``plurality``), ``ballots_per_code`` (more
                 than 1 with vote changing, paper precedence or a poll without codes),
-                ``opens_at``/``closes_at`` (no time zone, or closing before opening) or
-                ``area_codes`` (no such wijk).
+                ``opens_at``/``closes_at`` (no time zone, closing before opening, or a
+                closing time already passed) or ``area_codes`` (no such wijk).
             InvalidPostcode: ``input.postcode``, field ``postcodes``.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
@@ -86,7 +86,7 @@ class Lifecycle(PollsPart):
                 "ballots per code only applies to code polls", field="ballots_per_code"
             )
         postcodes = [self._pc_restriction(pc) for pc in data.postcodes]
-        self._check_times(data.opens_at, data.closes_at)
+        self._check_times(data.opens_at, data.closes_at, new_close=True)
         with self.context.p.unit_of_work(session) as s:
             for code in data.area_codes:
                 try:
@@ -152,13 +152,20 @@ class Lifecycle(PollsPart):
             return text
         return normalize_postcode(text, field="postcodes")
 
-    @staticmethod
-    def _check_times(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    def _check_times(
+        self, opens_at: datetime | None, closes_at: datetime | None, *, new_close: bool
+    ) -> None:
+        """Times with a time zone, closing after opening; a closing time being set now
+        (``new_close``) must lie ahead: a poll that closed before it was saved could
+        never be opened."""
+
         for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
             if value is not None and value.tzinfo is None:
                 raise InvalidInput("give a time with a time zone", field=name)
         if opens_at and closes_at and closes_at <= opens_at:
             raise InvalidInput("the poll must close after it opens", field="closes_at")
+        if new_close and closes_at is not None and closes_at <= self.context.p.clock.now():
+            raise InvalidInput("the closing time has passed already", field="closes_at")
 
     def get(self, poll_id: uuid.UUID | str, *, session: Session | None = None) -> Poll:
         """One poll.
@@ -280,7 +287,7 @@ class Lifecycle(PollsPart):
                 row.max_choices = self._max_choices(row.rule, data.max_choices, n)
             opens_at = changes.get("opens_at", row.opens_at)
             closes_at = changes.get("closes_at", row.closes_at)
-            self._check_times(opens_at, closes_at)
+            self._check_times(opens_at, closes_at, new_close="closes_at" in changes)
             for key in (
                 "title",
                 "question",

@@ -173,3 +173,19 @@ def test_editing_a_draft_keeps_the_rules_on_options(p: Participatie) -> None:
             p.polls.update(poll.id, PollUpdate(options=options), actor="projectleider")
         assert info.value.field == "options"
         assert [o.name for o in p.polls.get(poll.id).options] == before
+
+
+def test_a_closing_time_that_passed_is_refused_when_set(p: Participatie, clock: FixedClock) -> None:
+    """A poll cannot be made, or given a new closing time, that closed already: it could
+    never be opened. Editing another field of such a draft stays possible."""
+
+    past = clock.now() - timedelta(hours=1)
+    with pytest.raises(InvalidInput) as refused:
+        make_poll(p, closes_at=past)
+    assert refused.value.field == "closes_at"
+    assert p.polls.list() == []
+    poll = make_poll(p)
+    with pytest.raises(InvalidInput) as again:
+        p.polls.update(poll.id, PollUpdate(closes_at=past), actor="projectleider")
+    assert again.value.field == "closes_at"
+    assert p.polls.get(poll.id).closes_at == poll.closes_at
