@@ -86,9 +86,24 @@ def overdue(ctx: Context, dossier: str | None) -> None:
 def import_file(ctx: Context, dossier: str, file: Path, actor: str, channel: str) -> None:
     """Import reactions into DOSSIER from a CSV or XLSX FILE; bad rows are listed."""
 
+    from contextlib import ExitStack
+
+    from participatie.cli.progress import Progress, progress
+
     p = ctx.facade()
     found = p.reactions.find_dossier(dossier)
-    report = p.reactions.import_file(found.id, file, actor=actor, channel=channel)
+    with ExitStack() as stack:
+        bar: list[Progress] = []
+
+        def step(done: int, total: int) -> None:
+            # The number of rows is known once the file is read: the bar starts then.
+            if not bar:
+                bar.append(stack.enter_context(progress(total, "rows")))
+            bar[0].advance(1)
+
+        report = p.reactions.import_file(
+            found.id, file, actor=actor, channel=channel, progress=step
+        )
     for error in report.errors:
         field = f" [{error.field}]" if error.field else ""
         click.echo(f"row {error.row}{field}: {error.reason}", err=True)

@@ -9,6 +9,7 @@ file can be imported again without doubling the good rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,6 +230,7 @@ def import_file(
     actor: str,
     channel: str,
     session: Session | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     if not path.exists():
         raise ImportFailed(f"no file {path}", field="file")
@@ -245,6 +247,8 @@ def import_file(
         seen: set[str | None] = set(s.execute(query).scalars())
         for row_number, values in rows:
             total += 1
+            if progress is not None:
+                progress(total, len(rows))
             try:
                 data = _reaction(ctx, values, channel)
                 if data.external_ref and data.external_ref in seen:

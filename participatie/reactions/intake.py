@@ -5,7 +5,7 @@ and oral reactions, bulk import, admissibility of late ones, and reading them ba
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -486,6 +486,7 @@ class Intake(ReactionsPart):
         actor: str,
         channel: str = "paper",
         session: Session | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """Bulk import of paper reactions from CSV or XLSX, one reaction a row (see
         ``imports.py`` for the columns). The file is read and bounded (``Settings.imports``)
@@ -500,6 +501,8 @@ class Intake(ReactionsPart):
             channel: the channel of rows that name none (default ``paper``).
             session: the host's SQLAlchemy session to work in (the library only
                 flushes); without it the call commits on its own.
+            progress: called before each row with (rows begun, rows in the file), for
+                a progress bar.
 
         Returns:
             ImportReport: rows read, imported, their numbers and the errors per row.
@@ -518,5 +521,11 @@ class Intake(ReactionsPart):
         from participatie.reactions import imports
 
         return imports.import_file(
-            self._ctx, dossier_id, Path(path), actor=actor, channel=channel, session=session
+            self._ctx,
+            dossier_id,
+            Path(path),
+            actor=actor,
+            channel=channel,
+            session=session,
+            progress=progress,
         )

@@ -60,7 +60,12 @@ EXPECTED_ERRORS = [(4, "tekst"), (5, "e-mail"), (6, "postcode"), (7, "thema"), (
 
 
 def _check(p: Participatie, dossier: uuid.UUID, path: Path) -> None:
-    report = p.reactions.import_file(dossier, path, actor="typist")
+    steps: list[tuple[int, int]] = []
+    report = p.reactions.import_file(
+        dossier, path, actor="typist", progress=lambda done, total: steps.append((done, total))
+    )
+    # A step before every row, bad ones included, each knowing the whole.
+    assert steps == [(n, 8) for n in range(1, 9)]
     assert report.rows == 8
     assert report.imported == 3
     assert [(e.row, e.field) for e in report.errors] == EXPECTED_ERRORS
