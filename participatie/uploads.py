@@ -59,6 +59,13 @@ class DocumentScript(DocumentRefused):
     code = "document.script"
 
 
+class DocumentActive(DocumentRefused):
+    """A PDF with active content: JavaScript, an action that starts a program, embedded
+    files or forms that send data (``details["found"]``: what was found)."""
+
+    code = "document.active"
+
+
 class DocumentType(DocumentRefused):
     """Not one of PDF, ODT, DOCX, PNG or JPEG (by its content)."""
 
@@ -118,8 +125,9 @@ def sniff(data: bytes, *, name: str, max_bytes: int) -> Sniffed:
     :class:`DocumentEmpty` (``document.empty``), :class:`DocumentExecutable`
     (``document.executable``, a program whatever its name), :class:`DocumentHtml`
     (``document.html``), :class:`DocumentScript` (``document.script``, an SVG with
-    script) and :class:`DocumentType` (``document.type``, anything else that is not PDF,
-    ODT, DOCX, PNG or JPEG).
+    script), :class:`DocumentActive` (``document.active``, a PDF with JavaScript, a
+    launch action, embedded files or submitting forms) and :class:`DocumentType`
+    (``document.type``, anything else that is not PDF, ODT, DOCX, PNG or JPEG).
     """
 
     if len(data) > max_bytes:
@@ -134,6 +142,14 @@ def sniff(data: bytes, *, name: str, max_bytes: int) -> Sniffed:
         raise DocumentEmpty(f"{name} is empty", field="file", filename=name)
     head = data[:4096]
     if head.startswith(b"%PDF-"):
+        found = pdf_active_content(data)
+        if found:
+            raise DocumentActive(
+                f"{name} is a PDF with active content ({', '.join(found)})",
+                field="file",
+                filename=name,
+                found=", ".join(found),
+            )
         return Sniffed("application/pdf", ".pdf")
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return Sniffed("image/png", ".png")
@@ -157,6 +173,72 @@ def sniff(data: bytes, *, name: str, max_bytes: int) -> Sniffed:
     if _HTML.search(text):
         raise DocumentHtml(f"{name} is a web page (HTML)", field="file", filename=name)
     raise DocumentType(f"{name} is not a {ALLOWED_NAMES} file", field="file", filename=name)
+
+
+#: PDF names that make a document do things when opened (ISO 32000-1, 12.6 actions and
+#: 7.11.4 embedded files; 12.7 interactive forms that submit or import data).
+ACTIVE_PDF_NAMES = frozenset(
+    {
+        "JavaScript",
+        "JS",
+        "Launch",
+        "EmbeddedFile",
+        "EmbeddedFiles",
+        "RichMedia",
+        "SubmitForm",
+        "ImportData",
+        "XFA",
+    }
+)
+_PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+#: Inflated bytes looked at per stream, and in all: a bound against compression bombs.
+_STREAM_LIMIT = 4 * 1024 * 1024
+_TOTAL_LIMIT = 64 * 1024 * 1024
+
+
+def _pdf_names(chunk: bytes) -> set[str]:
+    """The names in ``chunk``, with ``#xx`` escapes read (``/J#61vaScript``)."""
+
+    names = set()
+    for raw in _PDF_NAME.findall(chunk):
+        try:
+            text = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+            names.add(text.decode("latin-1"))
+        except ValueError:
+            continue
+    return names
+
+
+def pdf_active_content(data: bytes) -> list[str]:
+    """The active-content names (:data:`ACTIVE_PDF_NAMES`) in a PDF, sorted; empty for a
+    document that only shows itself. Looks at the file's own dictionaries and inside its
+    Flate-compressed streams (object streams hide dictionaries there), each inflated up
+    to a bound.
+
+    Args:
+        data: the PDF file's bytes.
+
+    Returns:
+        The names of :data:`ACTIVE_PDF_NAMES` found, for example
+        ``["JS", "JavaScript"]``.
+    """
+
+    import zlib
+
+    found = _pdf_names(data) & ACTIVE_PDF_NAMES
+    budget = _TOTAL_LIMIT
+    for stream in _PDF_STREAM.findall(data):
+        if budget <= 0:
+            break
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(stream, min(_STREAM_LIMIT, budget))
+        except zlib.error:
+            continue  # not Flate (an image, say): nothing to read
+        budget -= len(inflated)
+        found |= _pdf_names(inflated) & ACTIVE_PDF_NAMES
+    return sorted(found)
 
 
 def safe_filename(name: str, extension: str) -> str:
