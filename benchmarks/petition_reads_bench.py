@@ -33,36 +33,16 @@ from fastapi.responses import HTMLResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.petitions_bench import START, database, facade, fill, prepare
+from benchmarks.petitions_bench import database, facade, fill, open_petition, prepare
 
 
 def second_petition(url: str) -> str:
     """Another open petition next to the one ``prepare`` made."""
 
-    import re
-    from datetime import timedelta
-
-    from participatie.petitions.schemas import PetitionIn
-
     p = facade(url)
-    petition = p.petitions.create(
-        PetitionIn(
-            title="Bankjes in het Noorderplantsoen",
-            summary="Benchmark",
-            body="Benchmark",
-            creator_name="Bench",
-            creator_email="bench2@example.nl",
-        )
-    )
-    body = p.outbox.messages(to="bench2@example.nl")[-1].text_body
-    found = re.search(r"/petitions/creator/([A-Za-z0-9_.\-]+)", body)
-    assert found
-    p.petitions.confirm_creator(found.group(1))
-    p.petitions.approve(
-        petition.id, actor="bench", closes_at=START + timedelta(days=30), thresholds=[10_000_000]
-    )
+    petition_id = open_petition(p, "Bankjes in het Noorderplantsoen", "bench2@example.nl")
     p.dispose()
-    return str(petition.id)
+    return petition_id
 
 
 def run(dialect: str, url: str | None, small: int, large: int, rounds: int, requests: int) -> Any:

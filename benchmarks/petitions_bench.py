@@ -68,39 +68,47 @@ def database(dialect: str, url: str | None) -> Iterator[str]:
         yield made
 
 
-def prepare(url: str) -> str:
-    """Tables, two wijken and an open petition; returns the petition id."""
+def open_petition(p: Any, title: str, creator_email: str) -> str:
+    """An open petition (the creator confirmed, the griffie approved) with a threshold far
+    ahead, as during most of a petition: every confirmation checks it."""
 
-    import participatie.models  # noqa: F401
-    from participatie.areas import AreaIn
     from participatie.petitions.schemas import PetitionIn
 
-    p = facade(url)
-    p.create_all()
-    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="bench")
-    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="bench")
     petition = p.petitions.create(
         PetitionIn(
-            title="Groot scherm op de Grote Markt",
+            title=title,
             summary="Benchmark",
             body="Benchmark",
             creator_name="Bench",
-            creator_email="bench@example.nl",
+            creator_email=creator_email,
         )
     )
-    body = p.outbox.messages(to="bench@example.nl")[-1].text_body
+    body = p.outbox.messages(to=creator_email)[-1].text_body
     found = re.search(r"/petitions/creator/([A-Za-z0-9_.\-]+)", body)
     assert found
     p.petitions.confirm_creator(found.group(1))
-    # A threshold far ahead: every confirmation checks it, as during most of a petition.
     p.petitions.approve(
         petition.id,
         actor="bench",
         closes_at=START + timedelta(days=30),
         thresholds=[10_000_000],
     )
-    p.dispose()
     return str(petition.id)
+
+
+def prepare(url: str) -> str:
+    """Tables, two wijken and an open petition; returns the petition id."""
+
+    import participatie.models  # noqa: F401
+    from participatie.areas import AreaIn
+
+    p = facade(url)
+    p.create_all()
+    p.areas.create(AreaIn(code="centrum", name="Centrum", postcodes=["9711-9712"]), actor="bench")
+    p.areas.create(AreaIn(code="paddepoel", name="Paddepoel", postcodes=["9742"]), actor="bench")
+    petition_id = open_petition(p, "Groot scherm op de Grote Markt", "bench@example.nl")
+    p.dispose()
+    return petition_id
 
 
 def person(n: int) -> dict[str, Any]:
