@@ -216,6 +216,10 @@ class Participatie:
         """Render ``mail/<name>.<locale>.txt`` (blocks ``subject`` and ``body``) and the
         optional ``mail/<name>.<locale>.html``; falls back to Dutch."""
 
+        if locale != self.settings.locale:
+            # The resident's language rides along on every link of the library's own,
+            # so the page opens in the language the mail was written in.
+            context = _with_lang(context, self.settings.public_base_url, locale)
         for loc in (locale, "nl"):
             try:
                 text_template = self.templates.get_template(f"mail/{name}.{loc}.txt")
@@ -252,3 +256,20 @@ class Participatie:
 __all__ = [
     "Participatie",
 ]
+
+
+def _with_lang(value: Any, base_url: str, lang: str) -> Any:
+    """``value`` with ``lang=<lang>`` added to every URL below ``base_url`` in it (strings,
+    and those inside dicts, lists and tuples)."""
+
+    if isinstance(value, str):
+        if value.startswith(base_url.rstrip("/") + "/") and "lang=" not in value:
+            path, hash_mark, fragment = value.partition("#")
+            path += ("&" if "?" in path else "?") + f"lang={lang}"
+            return path + hash_mark + fragment
+        return value
+    if isinstance(value, dict):
+        return {key: _with_lang(item, base_url, lang) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_with_lang(item, base_url, lang) for item in value)
+    return value

@@ -56,7 +56,7 @@ def test_sign_confirm_by_button_and_withdraw(p: Participatie, client: TestClient
     # Twice is harmless.
     assert client.post(f"/petitions/confirm/{token}", data=form).status_code == 200
     assert p.petitions.count(petition.id) == 1
-    assert "1 handtekeningen" in client.get(f"/petitions/{petition.id}").text
+    assert "1 handtekening<" in client.get(f"/petitions/{petition.id}").text
 
     withdraw_token = tokens(p, "bram@example.nl").get("withdraw")
     assert withdraw_token, "the confirmation mail carries a withdraw link"
@@ -280,3 +280,28 @@ def test_a_mail_names_the_button_its_page_shows(p: Participatie, client: TestCli
                 label[0],
             )
             assert token
+
+
+def test_an_english_mail_opens_its_page_in_english(p: Participatie) -> None:
+    """The link in a mail written in English carries the language, so the page opens in
+    English in a browser that asks for Dutch and has no cookie yet; Dutch mails stay
+    without it."""
+
+    from participatie.petitions.schemas import SignatureIn
+
+    petition = open_petition(p)
+    for lang in ("nl", "en"):
+        email = f"lezer-{lang}@example.nl"
+        p.petitions.sign(
+            petition.id, SignatureIn(name="Lezer", email=email, postcode="9742 CD", locale=lang)
+        )
+        [mail] = p.outbox.messages(to=email, template="petitions_confirm")
+        link = mail.links["petition.confirm"]
+        assert ("lang=en" in link) == (lang == "en"), link
+        assert link in mail.text_body
+        with TestClient(create_app(p)) as fresh:
+            page = fresh.get(
+                link[len(p.settings.public_base_url) :], headers={"accept-language": "nl"}
+            )
+        assert page.status_code == 200
+        assert f'<html lang="{lang}"' in page.text
