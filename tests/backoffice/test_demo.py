@@ -107,11 +107,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             while True:
                 if process.poll() is not None:
                     pytest.fail(f"serve exited early:\n{log.read_text()}")
+                # The finished cases load behind the open ones: the pages are walked
+                # once all of them are there (a poll still being counted answers 409).
+                text = log.read_text(errors="replace")
+                if "loading the demo failed" in text:
+                    pytest.fail(f"the demo did not load:\n{text}")
                 try:
-                    if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                        break
+                    healthy = httpx.get(base + "/api/health", timeout=2).status_code == 200
                 except httpx.HTTPError:
-                    pass
+                    healthy = False
+                if healthy and "demo loaded in" in text:
+                    break
                 if time.monotonic() > deadline:
                     pytest.fail(f"serve did not answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
                 time.sleep(0.3)
