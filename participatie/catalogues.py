@@ -67,3 +67,6 @@ def label(lang: str, key: str) -> str:
     """
 
     return catalogue(lang).get(key) or catalogue("nl").get(key) or key
+
+
+__all__ = ["LOCALE_DIR", "PLURAL_CATEGORIES", "PLURAL_MARK", "catalogue", "label", "plural_rule"]

@@ -253,8 +253,10 @@ def safe_filename(name: str, extension: str) -> str:
 
 
 __all__ = [
+    "ACTIVE_PDF_NAMES",
     "ALLOWED",
     "ALLOWED_NAMES",
+    "DocumentActive",
     "DocumentEmpty",
     "DocumentExecutable",
     "DocumentHtml",
@@ -263,6 +265,7 @@ __all__ = [
     "DocumentTooLarge",
     "DocumentType",
     "Sniffed",
+    "pdf_active_content",
     "safe_filename",
     "sniff",
 ]
