@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from participatie.engine import Participatie
 from participatie.reactions.schemas import AnswerIn, PointIn, ReactionIn, SubmitterIn
 from tests.backoffice.dossier_support import pdf_bytes
+from tests.backoffice.refused import error_summary, field_value
 from tests.backoffice.test_authorization import csrf
 from tests.reactions.conftest import new_dossier, web
 
@@ -282,35 +283,6 @@ CASES: dict[str, tuple[Callable[[Participatie], uuid.UUID], Callable[[uuid.UUID]
 }
 
 
-def _value(page: str, element_id: str) -> str:
-    """What the page shows in a field: an input's value, a textarea's text or the option
-    a select has selected."""
-
-    found = re.search(rf'<input[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
-    if found:
-        value = re.search(r'\bvalue="([^"]*)"', found.group(0))
-        return html.unescape(value.group(1)) if value else ""
-    area = re.search(
-        rf'<textarea[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</textarea>', page, re.S
-    )
-    if area:
-        return html.unescape(area.group(1))
-    select = re.search(
-        rf'<select[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</select>', page, re.S
-    )
-    assert select is not None, f"no field {element_id}"
-    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(1))
-    return html.unescape(chosen.group(1)) if chosen else ""
-
-
-def _summary(page: str) -> str:
-    found = re.search(
-        r'<div class="utrecht-alert utrecht-alert--error"[^>]*>(.*?)</div>', page, re.S
-    )
-    assert found is not None, "no error summary"
-    return found.group(1)
-
-
 def _audit_count(p: Participatie) -> int:
     return len(p.audit.events())
 
@@ -366,7 +338,7 @@ def test_a_refused_dossier_form_names_the_field_keeps_the_values_and_writes_noth
     assert message is not None and message.group(1).strip()
     label = re.search(rf'<label[^>]*for="{marked}"[^>]*>([^<(]*)', page)
     assert label is not None
-    summary = _summary(page)
+    summary = error_summary(page)
     assert f'href="#{marked}"' in summary
     assert html.unescape(label.group(1)).strip() in html.unescape(summary)
     assert re.search(r"<title>Fout:", page)
@@ -377,9 +349,9 @@ def test_a_refused_dossier_form_names_the_field_keeps_the_values_and_writes_noth
         else {k: v for k, v in case.data.items() if k != case.wrong and isinstance(v, str)}
     )
     for key, value in kept.items():
-        assert _value(page, f"{case.form}-{key}") == value, key
+        assert field_value(page, f"{case.form}-{key}") == value, key
     if not case.files:
-        assert _value(page, marked) == case.data[case.wrong]
+        assert field_value(page, marked) == case.data[case.wrong]
     for box in case.ticked:
         assert re.search(rf'<input[^>]*\bid="{box}"[^>]*\bchecked', page), box
     # Nothing was written.
@@ -406,7 +378,7 @@ def test_the_dossier_intake_names_three_wrong_fields_at_once(
         bo_client,
         Case(f"/beheer/dossiers/{dossier}/intake", "reactie", "received_on", dict(typed)),
     )
-    summary = html.unescape(_summary(page))
+    summary = html.unescape(error_summary(page))
     assert "3 velden" in summary
     for name, label in (
         ("received_on", "Ontvangen op"),
@@ -424,7 +396,7 @@ def test_the_dossier_intake_names_three_wrong_fields_at_once(
         tag = re.search(rf'<(input|textarea)[^>]*\bid="reactie-{name}"[^>]*>', page)
         assert tag is not None and "aria-invalid" not in tag.group(0), name
     for name, value in typed.items():
-        assert _value(page, f"reactie-{name}") == value, name
+        assert field_value(page, f"reactie-{name}") == value, name
     assert _rows(p, dossier) == before
 
 
@@ -439,7 +411,7 @@ def test_the_dossier_editor_names_every_wrong_field_and_keeps_the_wijken_ticked(
     case.data.update({"responsible_email": "geen adres", "answer_days": "", "areas": ["centrum"]})
     before = _rows(p, dossier)
     page = _post(bo_client, case)
-    summary = html.unescape(_summary(page))
+    summary = html.unescape(error_summary(page))
     for name in ("responsible_email", "acknowledgement_days", "answer_days"):
         assert f'href="#dossier-{name}"' in summary, name
         tag = re.search(rf'<input[^>]*\bid="dossier-{name}"[^>]*>', page)
@@ -481,7 +453,7 @@ def test_a_dossier_answer_choice_without_an_answer_is_named(
     assert group is not None and f"{form}-answer-fout" in group.group(0)
     legend = re.search(rf'id="{form}-answer"[^>]*>\s*<legend[^>]*>([^<]+)<', page)
     assert legend is not None
-    summary = html.unescape(_summary(page))
+    summary = html.unescape(error_summary(page))
     assert f'href="#{form}-answer"' in summary and legend.group(1).strip() in summary
     boxes = re.findall(r'<input type="checkbox" name="answer"[^>]*>', page)
     assert boxes and all('aria-invalid="true"' in box for box in boxes)
@@ -504,11 +476,11 @@ def test_a_dossier_admissibility_without_a_verdict_names_the_question(
             {"number": "1", "reason": "Op de markt ingeleverd."},
         ),
     )
-    summary = html.unescape(_summary(page))
+    summary = html.unescape(error_summary(page))
     assert 'href="#toel-1-admissible"' in summary and "Telt deze reactie toch mee?" in summary
     radios = re.findall(r'<input type="radio"[^>]*name="admissible"[^>]*>', page)
     assert len(radios) == 2 and all('aria-invalid="true"' in r for r in radios)
-    assert _value(page, "toel-1-reason") == "Op de markt ingeleverd."
+    assert field_value(page, "toel-1-reason") == "Op de markt ingeleverd."
     assert _rows(p, dossier) == before
     assert p.reactions.reaction(dossier, 1).admissible is None
 
@@ -528,7 +500,7 @@ def test_a_dossier_upload_over_the_limit_is_refused_with_413_and_names_the_file(
         follow_redirects=False,
     )
     assert response.status_code == 413
-    summary = html.unescape(_summary(response.text))
+    summary = html.unescape(error_summary(response.text))
     assert "kaart.pdf is niet toegevoegd" in summary and 'href="#upload-file"' in summary
-    assert _value(response.text, "upload-title") == "Kaart"
+    assert field_value(response.text, "upload-title") == "Kaart"
     assert _rows(p, dossier) == before

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from participatie.engine import Participatie
+from tests.backoffice.refused import error_summary, field_value
 from tests.backoffice.test_authorization import csrf
 from tests.web.helpers import open_code_poll, open_petition
 
@@ -133,20 +134,6 @@ CASES: dict[str, tuple[Callable[[Participatie], str], Callable[[str], Case]]] = 
 }
 
 
-def _value(page: str, element_id: str) -> str:
-    """What the page shows in a field: an input's value or a textarea's text."""
-
-    found = re.search(rf'<input[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
-    if found:
-        value = re.search(r'\bvalue="([^"]*)"', found.group(0))
-        return html.unescape(value.group(1)) if value else ""
-    area = re.search(
-        rf'<textarea[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</textarea>', page, re.S
-    )
-    assert area is not None, f"no field {element_id}"
-    return html.unescape(area.group(1))
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_refused_form_keeps_what_was_typed_and_names_the_field(
     p: Participatie, bo_client: TestClient, name: str
@@ -171,19 +158,16 @@ def test_a_refused_form_keeps_what_was_typed_and_names_the_field(
     assert f'id="{marked}-fout"' in page
     label = re.search(rf'<label[^>]*for="{marked}"[^>]*>([^<(]*)', page)
     assert label is not None
-    summary = re.search(
-        r'<div class="utrecht-alert utrecht-alert--error"[^>]*>(.*?)</div>', page, re.S
-    )
-    assert summary is not None
-    assert f'href="#{marked}"' in summary.group(1)
-    assert html.unescape(label.group(1)).strip() in html.unescape(summary.group(1))
+    summary = error_summary(page)
+    assert f'href="#{marked}"' in summary
+    assert html.unescape(label.group(1)).strip() in html.unescape(summary)
     assert re.search(r"<title>Fout:", page)
     # Nothing typed is lost.
     kept = case.kept or {
         k: v for k, v in case.data.items() if k != case.wrong and isinstance(v, str)
     }
     for key, value in {**kept, case.wrong: case.data[case.wrong]}.items():
-        assert _value(page, f"{case.form}-{key}") == value, key
+        assert field_value(page, f"{case.form}-{key}") == value, key
 
 
 def test_a_refused_poll_form_keeps_the_wijken_ticked(
