@@ -123,8 +123,7 @@ class Assessment(ReactionsPart):
 
     def add_point(
         self,
-        dossier_id: uuid.UUID,
-        number: int,
+        reaction_id: uuid.UUID,
         data: PointIn,
         *,
         actor: str,
@@ -133,8 +132,8 @@ class Assessment(ReactionsPart):
         """Split a reaction: one more point, optionally in a theme of the reaction's round.
 
         Args:
-            dossier_id: the dossier's id.
-            number: the reaction's number.
+            reaction_id: the reaction's id (``Reaction.id``; a number a resident quotes
+                is looked up with :meth:`reaction_by_number`).
             data: the point's text and optionally a theme code.
             actor: who does it (audit log).
             session: the host's SQLAlchemy session to work in (the library only
@@ -144,7 +143,7 @@ class Assessment(ReactionsPart):
             Point: the point with its position in the reaction.
 
         Raises:
-            ReactionNotFound: ``reaction.not_found``, field ``number``.
+            ReactionNotFound: ``reaction.not_found``, field ``reaction_id``.
             UnknownTheme: ``reaction.unknown_theme``, field ``theme``: none, or of another
                 round.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
@@ -153,7 +152,8 @@ class Assessment(ReactionsPart):
 
         with self._ctx.p.unit_of_work(session) as s:
             # Locked: two points split off one reaction at once each get their own position.
-            reaction = self._ctx.by_number(s, dossier_id, number, lock=True)
+            reaction = self._ctx.reaction(s, reaction_id, lock=True)
+            dossier_id = reaction.dossier_id
             theme = (
                 self._ctx.theme(s, dossier_id, data.theme, reaction.round) if data.theme else None
             )
@@ -176,11 +176,11 @@ class Assessment(ReactionsPart):
                 actor,
                 "reactions.point_added",
                 dossier_id,
-                number=number,
+                number=reaction.number,
                 position=row.position,
                 theme=theme.code if theme else None,
             )
-            return point_out(row, number, theme.code if theme else None)
+            return point_out(row, reaction.number, theme.code if theme else None)
 
     def assign_point(
         self,
@@ -292,7 +292,7 @@ class Assessment(ReactionsPart):
         dossier_id: uuid.UUID,
         *,
         theme: str | None = None,
-        number: int | None = None,
+        reaction_id: uuid.UUID | None = None,
         session: Session | None = None,
     ) -> list[Point]:
         """The dossier's points by reaction number and position.
@@ -300,7 +300,7 @@ class Assessment(ReactionsPart):
         Args:
             dossier_id: the dossier's id; an unknown one has none.
             theme: only the points of this theme (code).
-            number: only the points of this reaction.
+            reaction_id: only the points of this reaction (``Reaction.id``).
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
@@ -322,8 +322,8 @@ class Assessment(ReactionsPart):
             )
             if theme is not None:
                 query = query.where(ThemeRow.id == self._ctx.theme(s, dossier_id, theme).id)
-            if number is not None:
-                query = query.where(ReactionRow.number == number)
+            if reaction_id is not None:
+                query = query.where(PointRow.reaction_id == reaction_id)
             return [point_out(row, n, code) for row, n, code in s.execute(query).all()]
 
     def rename_theme(
@@ -531,6 +531,7 @@ class Assessment(ReactionsPart):
                 points, unanswered = counts.get(rid, [0, 0])
                 lines.append(
                     ReactionLine(
+                        reaction_id=rid,
                         number=number,
                         channel=channel,
                         received_at=received,

@@ -84,8 +84,15 @@ class ReactionContext:
                 return r
         raise NotFound(f"dossier has no round {wanted}", field="round")
 
-    def reaction(self, s: Session, reaction_id: uuid.UUID) -> ReactionRow:
-        row = s.get(ReactionRow, reaction_id)
+    def reaction(
+        self, s: Session, reaction_id: uuid.UUID | str, *, lock: bool = False
+    ) -> ReactionRow:
+        try:
+            key = reaction_id if isinstance(reaction_id, uuid.UUID) else uuid.UUID(reaction_id)
+        except (TypeError, ValueError, AttributeError):
+            raise ReactionNotFound(f"no reaction {reaction_id!r}", field="reaction_id") from None
+        query = select(ReactionRow).where(ReactionRow.id == key)
+        row = s.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         if row is None:
             raise ReactionNotFound(f"no reaction {reaction_id}", field="reaction_id")
         return row

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -314,7 +315,7 @@ def run_demo(
         _local(start + timedelta(days=rng.randrange(period_days)), rng.randint(7, 22), zone)
         for _ in range(max(round(400 * scale), 10))
     )
-    special: list[int] = []
+    special: list[uuid.UUID] = []
     for i, moment in enumerate(web_times):
         if moment > clock.now():
             clock.set(moment)
@@ -347,7 +348,7 @@ def run_demo(
             ),
         )
         if personal:
-            special.append(received.reaction.number)
+            special.append(received.reaction.id)
     echo(f"web form: {len(web_times)} reactions, acknowledged by e-mail at once")
 
     # -- 600 (at scale 1) on paper: three information markets and late letters ------------
@@ -534,8 +535,7 @@ def run_demo(
         if reaction.late:
             ok = reaction.postmark_date is not None and reaction.postmark_date <= dossier.period_end
             r.decide_admissibility(
-                did,
-                reaction.number,
+                reaction.id,
                 admissible=ok,
                 reason=(
                     "poststempel binnen de termijn (Awb art. 6:9)"
@@ -572,7 +572,7 @@ def run_demo(
         new_due=clock.now().astimezone(zone).date() + timedelta(days=7),
         reason="De papieren formulieren van de informatiemarkten zijn later ingevoerd; wij "
         "willen ze even zorgvuldig beantwoorden als de andere reacties.",
-        numbers=rep1.numbers,
+        reaction_ids=rep1.reaction_ids,
         actor="projectleider",
     )
     echo(
@@ -613,8 +613,8 @@ def run_demo(
         expected_version=first.version,
         actor="beoordelaar.b",
     )
-    for special_number in special:
-        for point in r.points(did, number=special_number):
+    for special_id in special:
+        for point in r.points(did, reaction_id=special_id):
             if point.theme is None:
                 text = r.fill_answer_template(
                     did,

@@ -238,6 +238,7 @@ def import_file(
     rows = _rows(path, ctx.p.settings.imports)
     errors: list[ImportRowError] = []
     numbers: list[int] = []
+    reaction_ids: list[uuid.UUID] = []
     total = 0
     with ctx.p.unit_of_work(session) as s:
         ctx.dossier(s, dossier_id)
@@ -279,6 +280,7 @@ def import_file(
             if data.external_ref:
                 seen.add(data.external_ref)
             numbers.append(received.reaction.number)
+            reaction_ids.append(received.reaction.id)
         ctx.audit(
             s,
             actor,
@@ -289,4 +291,10 @@ def import_file(
             imported=len(numbers),
             errors=[{"row": e.row, "field": e.field, "reason": e.reason} for e in errors],
         )
-    return ImportReport(rows=total, imported=len(numbers), numbers=numbers, errors=errors)
+    return ImportReport(
+        rows=total,
+        imported=len(numbers),
+        reaction_ids=reaction_ids,
+        numbers=numbers,
+        errors=errors,
+    )

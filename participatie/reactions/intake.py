@@ -333,8 +333,7 @@ class Intake(ReactionsPart):
 
     def decide_admissibility(
         self,
-        dossier_id: uuid.UUID,
-        number: int,
+        reaction_id: uuid.UUID,
         *,
         admissible: bool,
         reason: str,
@@ -345,8 +344,7 @@ class Intake(ReactionsPart):
         changed later (the audit log keeps before and after, the reason as a digest).
 
         Args:
-            dossier_id: the dossier's id.
-            number: the reaction's number in the dossier.
+            reaction_id: the reaction's id (``Reaction.id``).
             admissible: True takes it into account.
             reason: why (required; shown in the feedback).
             actor: who decides (audit log).
@@ -358,7 +356,7 @@ class Intake(ReactionsPart):
 
         Raises:
             InvalidInput: ``input.invalid``, field ``reason``: empty.
-            ReactionNotFound: ``reaction.not_found``, field ``number``.
+            ReactionNotFound: ``reaction.not_found``, field ``reaction_id``.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
         """
@@ -366,7 +364,7 @@ class Intake(ReactionsPart):
         if not reason.strip():
             raise InvalidInput("give the reason for the decision", field="reason")
         with self._ctx.p.unit_of_work(session) as s:
-            row = self._ctx.by_number(s, dossier_id, number)
+            row = self._ctx.reaction(s, reaction_id, lock=True)
             before = row.admissible
             row.admissible = admissible
             row.admissibility_reason = reason.strip()
@@ -375,26 +373,49 @@ class Intake(ReactionsPart):
                 s,
                 actor,
                 "reactions.admissibility",
-                dossier_id,
-                number=number,
+                row.dossier_id,
+                number=row.number,
                 before=before,
                 after=admissible,
                 reason_sha256=text_digest(reason.strip()),
             )
             return reaction_out(row)
 
-    def reaction(
-        self, dossier_id: uuid.UUID, number: int, *, session: Session | None = None
-    ) -> Reaction:
-        """One reaction by its number, without personal data.
+    def reaction(self, reaction_id: uuid.UUID, *, session: Session | None = None) -> Reaction:
+        """One reaction by its id, without personal data.
 
         Args:
-            dossier_id: the dossier's id.
-            number: the reaction's number in the dossier.
+            reaction_id: the reaction's id (``Reaction.id``, ``ReactionLine.reaction_id``,
+                ``Point.reaction_id``, ...).
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
             Reaction: its text, channel, times, dates due and admissibility.
+
+        Raises:
+            ReactionNotFound: ``reaction.not_found``, field ``reaction_id`` (also for a
+                value that is not a UUID).
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
+        with self._ctx.p.unit_of_work(session, readonly=True) as s:
+            return reaction_out(self._ctx.reaction(s, reaction_id))
+
+    def reaction_by_number(
+        self, dossier_id: uuid.UUID, number: int, *, session: Session | None = None
+    ) -> Reaction:
+        """The reaction a resident or a letter quotes by its number ("reactie 12"): the
+        one way from a displayed number to the reaction; every other call takes its id.
+
+        Args:
+            dossier_id: the dossier's id.
+            number: the reaction's number in the dossier, as shown on the
+                acknowledgement.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            Reaction: the reaction, with its ``id``.
 
         Raises:
             ReactionNotFound: ``reaction.not_found``, field ``number`` (also for an

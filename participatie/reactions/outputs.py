@@ -123,6 +123,7 @@ def reaction_out(row: ReactionRow) -> Reaction:
 def submitter_out(row: SubmitterRow, number: int) -> Submitter:
     return Submitter(
         id=row.id,
+        reaction_id=row.reaction_id,
         reaction_number=number,
         position=row.position,
         name=row.name,

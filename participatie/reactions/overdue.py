@@ -15,6 +15,7 @@ from participatie.errors import InvalidInput, InvalidState
 from participatie.reactions.context import ReactionsPart
 from participatie.reactions.deadlines import escalation_level
 from participatie.reactions.dispatch import pending_letter, recipients, send_email
+from participatie.reactions.errors import ReactionNotFound
 from participatie.reactions.models import DossierRow, ExtensionRow, ReactionRow, SubmitterRow
 from participatie.reactions.outputs import postal
 from participatie.reactions.schemas import Extension, ExtensionPreview, OverdueItem
@@ -134,7 +135,7 @@ class Deadlines(ReactionsPart):
         *,
         new_due: date,
         reason: str,
-        numbers: Sequence[int] | None = None,
+        reaction_ids: Sequence[uuid.UUID] | None = None,
         session: Session | None = None,
     ) -> ExtensionPreview:
         """What :meth:`extend_answer_deadline` with the same arguments would move and send;
@@ -144,7 +145,8 @@ class Deadlines(ReactionsPart):
             dossier_id: the dossier's id.
             new_due: the new answer date; after today.
             reason: the reason the submitters read (required).
-            numbers: only these reactions; None: every unanswered one due before
+            reaction_ids: only these reactions (``Reaction.id``; those already answered
+                or due later are left out); None: every unanswered one due before
                 ``new_due``.
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
@@ -156,6 +158,8 @@ class Deadlines(ReactionsPart):
             InvalidInput: ``input.invalid``, field ``reason`` (empty) or ``new_due`` (not
                 in the future).
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            ReactionNotFound: ``reaction.not_found``, field ``reaction_ids``: an id that
+                is not a reaction of this dossier.
             InvalidState: ``state.invalid``, field ``new_due``: no unanswered reaction is
                 due before that date.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
@@ -169,7 +173,7 @@ class Deadlines(ReactionsPart):
             raise InvalidInput("the new date must lie in the future", field="new_due")
         with self._ctx.p.unit_of_work(session, readonly=True) as s:
             dossier = self._ctx.dossier(s, dossier_id)
-            reactions = self._extendable(s, dossier.id, new_due, numbers)
+            reactions = self._extendable(s, dossier.id, new_due, reaction_ids)
             subs_by_reaction = self._submitters(s, reactions)
             emails = letters = 0
             sample: tuple[str, str] | None = None
@@ -197,6 +201,7 @@ class Deadlines(ReactionsPart):
                         letters += 1
             return ExtensionPreview(
                 reactions=len(reactions),
+                reaction_ids=[r.id for r in reactions],
                 numbers=[r.number for r in reactions],
                 new_due=new_due,
                 emails=emails,
@@ -206,7 +211,11 @@ class Deadlines(ReactionsPart):
             )
 
     def _extendable(
-        self, s: Session, dossier_id: uuid.UUID, new_due: date, numbers: Sequence[int] | None
+        self,
+        s: Session,
+        dossier_id: uuid.UUID,
+        new_due: date,
+        reaction_ids: Sequence[uuid.UUID] | None,
     ) -> list[ReactionRow]:
         query = select(ReactionRow).where(
             ReactionRow.dossier_id == dossier_id,
@@ -214,8 +223,21 @@ class Deadlines(ReactionsPart):
             ReactionRow.answer_due < new_due,
             ReactionRow.admissible.is_not(False),
         )
-        if numbers is not None:
-            query = query.where(ReactionRow.number.in_(list(numbers)))
+        if reaction_ids is not None:
+            wanted = set(reaction_ids)
+            found = set(
+                s.execute(
+                    select(ReactionRow.id).where(
+                        ReactionRow.dossier_id == dossier_id, ReactionRow.id.in_(list(wanted))
+                    )
+                ).scalars()
+            )
+            if wanted - found:
+                missing = ", ".join(sorted(str(i) for i in wanted - found))
+                raise ReactionNotFound(
+                    f"not a reaction of this dossier: {missing}", field="reaction_ids"
+                )
+            query = query.where(ReactionRow.id.in_(list(wanted)))
         reactions = list(s.execute(query.order_by(ReactionRow.number)).scalars())
         if not reactions:
             raise InvalidState("no unanswered reaction is due before that date", field="new_due")
@@ -270,7 +292,7 @@ class Deadlines(ReactionsPart):
         *,
         new_due: date,
         reason: str,
-        numbers: Sequence[int] | None = None,
+        reaction_ids: Sequence[uuid.UUID] | None = None,
         actor: str,
         session: Session | None = None,
     ) -> Extension:
@@ -282,7 +304,8 @@ class Deadlines(ReactionsPart):
             dossier_id: the dossier's id.
             new_due: the new answer date; after today.
             reason: the reason the submitters read (required).
-            numbers: only these reactions; None: every unanswered one due before
+            reaction_ids: only these reactions (``Reaction.id``; those already answered
+                or due later are left out); None: every unanswered one due before
                 ``new_due``.
             actor: who extends (audit log).
             session: the host's SQLAlchemy session to work in (the library only
@@ -294,6 +317,8 @@ class Deadlines(ReactionsPart):
         Raises:
             InvalidInput: ``input.invalid``, field ``reason`` or ``new_due``.
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            ReactionNotFound: ``reaction.not_found``, field ``reaction_ids``: an id that
+                is not a reaction of this dossier.
             InvalidState: ``state.invalid``, field ``new_due``: no unanswered reaction is
                 due before that date.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
@@ -307,7 +332,7 @@ class Deadlines(ReactionsPart):
             raise InvalidInput("the new date must lie in the future", field="new_due")
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)
-            reactions = self._extendable(s, dossier.id, new_due, numbers)
+            reactions = self._extendable(s, dossier.id, new_due, reaction_ids)
             extension = ExtensionRow(
                 dossier_id=dossier.id,
                 new_due=new_due,

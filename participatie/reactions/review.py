@@ -286,6 +286,7 @@ class Review(ReactionsPart):
                             channel = "publication"
                         notices.append(
                             NoticePreview(
+                                reaction_id=reaction.id,
                                 reaction_number=reaction.number,
                                 channel=channel,
                                 recipient=sub.email or "",
@@ -305,6 +306,7 @@ class Review(ReactionsPart):
                         )
                         notices.append(
                             NoticePreview(
+                                reaction_id=reaction.id,
                                 reaction_number=reaction.number,
                                 channel="email",
                                 recipient=sub.email,
@@ -328,6 +330,7 @@ class Review(ReactionsPart):
                         )
                         notices.append(
                             NoticePreview(
+                                reaction_id=reaction.id,
                                 reaction_number=reaction.number,
                                 channel="publication" if publication else "letter",
                                 recipient=address,

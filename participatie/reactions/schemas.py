@@ -284,6 +284,8 @@ class Submitter(BaseModel):
     """Personal data of one signatory: only in the internal annex and the letters."""
 
     id: uuid.UUID
+    #: The reaction signed (``reaction_number`` is for display).
+    reaction_id: uuid.UUID
     reaction_number: int
     position: int
     name: str | None
@@ -417,6 +419,9 @@ class ImportRowError(BaseModel):
 class ImportReport(BaseModel):
     rows: int
     imported: int
+    #: The reactions made, by id, in row order.
+    reaction_ids: list[uuid.UUID]
+    #: Their numbers, for display (the numbers to quote on the acknowledgements).
     numbers: list[int]
     errors: list[ImportRowError]
 
@@ -468,6 +473,9 @@ class ExtensionPreview(BaseModel):
     with an e-mail address gets it (None when nobody has one)."""
 
     reactions: int
+    #: The reactions moved, by id (for :meth:`extend_answer_deadline`'s ``reaction_ids``).
+    reaction_ids: list[uuid.UUID]
+    #: The same reactions' numbers, for display.
     numbers: list[int]
     new_due: date
     emails: int
@@ -521,6 +529,8 @@ class Stats(BaseModel):
 class ReactionLine(BaseModel):
     """One reaction on the assessment overview: enough to choose what to do next."""
 
+    reaction_id: uuid.UUID
+    #: For display; address the reaction by ``reaction_id``.
     number: int
     channel: Channel
     received_at: datetime
@@ -537,6 +547,7 @@ class ReactionLine(BaseModel):
 class NoticePreview(BaseModel):
     """One notice that publishing will send: by e-mail, as a letter, or by publication."""
 
+    reaction_id: uuid.UUID
     reaction_number: int
     channel: DispatchChannel
     recipient: str

@@ -306,7 +306,11 @@ def test_dossier_refused_forms_pass_axe(site: Site, page: Any) -> None:
     assert page.input_value("#dossier-responsible_email") == "geen adres"
     check(page, "editor refused with two fields", status=422)
 
-    p.reactions.add_point(uuid.UUID(dossier), 1, PointIn(text="Bankjes", theme=None), actor="test")
+    p.reactions.add_point(
+        p.reactions.reaction_by_number(uuid.UUID(dossier), 1).id,
+        PointIn(text="Bankjes", theme=None),
+        actor="test",
+    )
     [point] = p.reactions.points(uuid.UUID(dossier))
     answer = p.reactions.draft_answer(
         uuid.UUID(dossier),

@@ -188,7 +188,7 @@ def test_dossier_import_with_bad_rows_and_late_reactions(
     assert "Het besluit over reactie 1 is opgeslagen" in page.content()
     assert page.locator("#te-laat ~ form").count() == 1
     check(page, "dossier-intake-late-decided")
-    decided = p.reactions.reaction(dossier.id, 1)
+    decided = p.reactions.reaction_by_number(dossier.id, 1)
     assert (decided.late, decided.admissible) == (True, True)
 
 
@@ -261,7 +261,12 @@ def test_dossier_split_theme_answer_approve_and_publish(site: Site, page: Any) -
     # Moved to the theme it belongs in.
     page.select_option("#punt-1-theme", "opruim")
     button(page, "Punt 1 naar dit onderwerp")
-    assert [pt.theme for pt in p.reactions.points(dossier.id, number=3)] == ["opruim"]
+    assert [
+        pt.theme
+        for pt in p.reactions.points(
+            dossier.id, reaction_id=p.reactions.reaction_by_number(dossier.id, 3).id
+        )
+    ] == ["opruim"]
 
     # Rename one theme, merge two.
     visit(page, base + "/themas")
@@ -376,7 +381,11 @@ def test_dossier_download_nota_letters_and_archive(site: Site, page: Any) -> Non
     dossier = open_dossier(p)
     _reactions(p, dossier.id)
     for number in (1, 2, 3):
-        p.reactions.add_point(dossier.id, number, _point(number), actor="beoordelaar-a")
+        p.reactions.add_point(
+            p.reactions.reaction_by_number(dossier.id, number).id,
+            _point(number),
+            actor="beoordelaar-a",
+        )
     for point in p.reactions.points(dossier.id):
         answer = p.reactions.draft_answer(
             dossier.id,

@@ -77,7 +77,9 @@ def _answered(p: Participatie) -> uuid.UUID:
 
     dossier = _answers_ready(p)
     p.reactions.add_point(
-        dossier, 1, PointIn(text="Losloopgebieden", theme="losloop"), actor="test"
+        p.reactions.reaction_by_number(dossier, 1).id,
+        PointIn(text="Losloopgebieden", theme="losloop"),
+        actor="test",
     )
     answer = p.reactions.answers(dossier)[0]
     p.reactions.approve_answers(dossier, [answer.id], actor="b")
@@ -272,6 +274,15 @@ CASES: dict[str, tuple[Callable[[Participatie], uuid.UUID], Callable[[uuid.UUID]
             "verleng",
             "new_due",
             {"new_due": "binnenkort", "numbers": "1", "reason": "Meer reacties dan verwacht."},
+        ),
+    ),
+    "extension_unknown_number": (
+        _with_reaction,
+        lambda d: Case(
+            f"/beheer/dossiers/{d}/termijnen/verlengen",
+            "verleng",
+            "numbers",
+            {"new_due": "2099-01-01", "numbers": "1 7", "reason": "Meer reacties dan verwacht."},
         ),
     ),
     "privacy_lookup_bad_address": (
@@ -482,7 +493,7 @@ def test_a_dossier_admissibility_without_a_verdict_names_the_question(
     assert len(radios) == 2 and all('aria-invalid="true"' in r for r in radios)
     assert field_value(page, "toel-1-reason") == "Op de markt ingeleverd."
     assert _rows(p, dossier) == before
-    assert p.reactions.reaction(dossier, 1).admissible is None
+    assert p.reactions.reaction_by_number(dossier, 1).admissible is None
 
 
 def test_a_dossier_upload_over_the_limit_is_refused_with_413_and_names_the_file(

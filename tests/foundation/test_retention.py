@@ -219,13 +219,16 @@ def seed_reactions(p: Participatie) -> None:
         actor="postkamer",
     )
     p.reactions.decide_admissibility(
-        decided,
-        late.reaction.number,
+        late.reaction.id,
         admissible=False,
         reason=f"Te laat, {NAME} belde.",
         actor="lead",
     )
-    p.reactions.add_point(decided, 1, PointIn(text=f"{NAME} wil losloopgebieden"), actor="lead")
+    p.reactions.add_point(
+        p.reactions.reaction_by_number(decided, 1).id,
+        PointIn(text=f"{NAME} wil losloopgebieden"),
+        actor="lead",
+    )
     p.reactions.draft_answer(
         decided,
         AnswerIn(theme="losloop", outcome="honoured", motivation=f"Zoals {NAME} vraagt."),

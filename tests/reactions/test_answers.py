@@ -231,7 +231,9 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
         AnswerIn(theme="opruim", outcome="not_honoured", motivation="Geen extra boa's."),
         actor="a",
     )
-    [loose] = p.reactions.points(dossier, number=second)
+    [loose] = p.reactions.points(
+        dossier, reaction_id=p.reactions.reaction_by_number(dossier, second).id
+    )
     p.reactions.draft_answer(
         dossier,
         AnswerIn(point_id=loose.id, outcome="out_of_scope", motivation="Dat is de APV."),
@@ -271,15 +273,15 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
     p.outbox.deliver(mailer=mailer)
     subjects = [str(m["Subject"]) for m in smtp.to("een@example.nl")]
     assert sum("Ons antwoord" in s for s in subjects) == 1
-    assert p.reactions.reaction(dossier, first).answered_at is not None
+    assert p.reactions.reaction_by_number(dossier, first).answered_at is not None
     # The postal-only submitter is answered when the letter is printed.
-    assert p.reactions.reaction(dossier, postal).answered_at is None
+    assert p.reactions.reaction_by_number(dossier, postal).answered_at is None
     batch = p.reactions.generate_letters(dossier, tmp_path, kind="feedback", actor="test")
     assert batch.letters == 1
     letter = (tmp_path / batch.files[0]).read_text(encoding="utf-8")
     assert "Vier nieuwe gebieden." in letter
     assert "Gehonoreerd" in letter
-    assert p.reactions.reaction(dossier, postal).answered_at is not None
+    assert p.reactions.reaction_by_number(dossier, postal).answered_at is not None
     stats = p.reactions.stats(dossier)
     assert stats.per_outcome == {
         "honoured": 2,
@@ -318,7 +320,9 @@ def test_second_round_on_the_revised_proposal(
         p.reactions.draft_answer(
             dossier, AnswerIn(theme="losloop", outcome="noted", motivation="x"), actor="a"
         )
-    [old_point] = p.reactions.points(dossier, number=1)
+    [old_point] = p.reactions.points(
+        dossier, reaction_id=p.reactions.reaction_by_number(dossier, 1).id
+    )
     with pytest.raises(AlreadyPublished):
         p.reactions.draft_answer(
             dossier, AnswerIn(point_id=old_point.id, outcome="noted", motivation="x"), actor="a"
@@ -327,7 +331,7 @@ def test_second_round_on_the_revised_proposal(
         dossier, ThemeIn(code="losloop-2", title="Losloop, herzien"), actor="test"
     )
     number = _reaction(p, dossier, "twee@example.nl", PointIn(text="Beter", theme="losloop-2"))
-    assert p.reactions.reaction(dossier, number).round == 2
+    assert p.reactions.reaction_by_number(dossier, number).round == 2
     assert p.reactions.stats(dossier).reactions == 1
     assert p.reactions.stats(dossier, round=1).reactions == 1
     nota = p.reactions.nota(dossier)

@@ -73,7 +73,7 @@ def test_overdue_with_escalation_reminders_and_extension(
     [delay] = p.outbox.messages(template="reactions_delay")
     assert "Veel meer reacties dan verwacht." in delay.text_body
     assert "1 juni 2026" in delay.text_body
-    moved = p.reactions.reaction(dossier, emailed.number)
+    moved = p.reactions.reaction(emailed.id)
     assert (moved.answer_due, moved.answer_target) == (date(2026, 6, 1), date(2026, 4, 14))
     stats = p.reactions.stats(dossier)
     assert stats.extended == 2
@@ -150,7 +150,7 @@ def test_contact_details_removed_after_retention(
     assert (mail.to_address, mail.text_body) == ("", "")
     assert "anna" not in (mail.subject + (mail.html_body or "")).lower()
     # The anonymised reaction stays.
-    assert p.reactions.reaction(dossier, number).text == "Meer losloopgebieden graag."
+    assert p.reactions.reaction_by_number(dossier, number).text == "Meer losloopgebieden graag."
     assert p.reactions.get_dossier(dossier).contacts_removed_at is not None
 
 
@@ -185,7 +185,11 @@ def test_above_the_mass_threshold_postal_submitters_are_told_by_publication(
                 actor="desk",
             )
         p.reactions.submit(dossier, web())
-        point = p.reactions.add_point(dossier, 3, PointIn(text="Meer losloop"), actor="test")
+        point = p.reactions.add_point(
+            p.reactions.reaction_by_number(dossier, 3).id,
+            PointIn(text="Meer losloop"),
+            actor="test",
+        )
         assert point.theme is None
         assert (
             p.reactions.assign_point(point.id, theme="losloop", assessor="b", actor="test").theme

@@ -67,7 +67,10 @@ def test_web_form_refused_after_the_period_but_staff_register_late(
     assert late.late
     assert late.admissible is None
     decided = p.reactions.decide_admissibility(
-        dossier, late.number, admissible=False, reason="na de termijn", actor="lead"
+        late.id,
+        admissible=False,
+        reason="na de termijn",
+        actor="lead",
     )
     assert decided.admissible is False
     assert decided.admissibility_reason == "na de termijn"
@@ -191,7 +194,7 @@ def test_awb_344_first_five_signatories_and_letters_for_postal_only(
     dispatch = [d for d in p.reactions.dispatches(dossier) if d.channel == "letter"]
     assert len(dispatch) == 1
     assert dispatch[0].sha256 == hashlib.sha256(letter.read_bytes()).hexdigest()
-    assert p.reactions.reaction(dossier, postal.number).acknowledged_at is not None
+    assert p.reactions.reaction(postal.id).acknowledged_at is not None
     # Never twice: a second batch finds nothing to print.
     assert p.reactions.generate_letters(dossier, tmp_path / "again", actor="test").letters == 0
     [sub] = [s for s in p.reactions.submitters(dossier) if s.reaction_number == postal.number]

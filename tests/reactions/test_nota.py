@@ -65,7 +65,9 @@ def _assessed(p: Participatie, dossier: uuid.UUID) -> None:
         ),
         actor="a",
     )
-    [point] = p.reactions.points(dossier, number=number)
+    [point] = p.reactions.points(
+        dossier, reaction_id=p.reactions.reaction_by_number(dossier, number).id
+    )
     p.reactions.draft_answer(
         dossier,
         AnswerIn(point_id=point.id, outcome="noted", motivation="Wij spreken de eigenaar aan."),

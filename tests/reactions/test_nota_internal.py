@@ -90,8 +90,7 @@ def seed(p: Participatie, dossier: uuid.UUID) -> None:
         actor="postkamer",
     )
     p.reactions.decide_admissibility(
-        dossier,
-        inadmissible.reaction.number,
+        inadmissible.reaction.id,
         admissible=False,
         reason="Geen zienswijze.",
         actor="a",

@@ -15,7 +15,9 @@ def test_parallel_points_of_one_reaction_all_land(p: Participatie, dossier: uuid
 
     def add(n: int) -> int:
         return p.reactions.add_point(
-            dossier, number, PointIn(text=f"Punt {n}"), actor="test"
+            p.reactions.reaction_by_number(dossier, number).id,
+            PointIn(text=f"Punt {n}"),
+            actor="test",
         ).position
 
     with ThreadPoolExecutor(4) as pool:

@@ -124,7 +124,9 @@ def test_merge_carries_the_only_answer_along(p: Participatie, dossier: uuid.UUID
 def test_four_eyes_on_answers(p: Participatie, dossier: uuid.UUID) -> None:
     _reaction(p, dossier, PointIn(text="Meer veldjes", theme="losloop"))
     number = _reaction(p, dossier, PointIn(text="Een bankje"), email="bert@example.nl")
-    point = p.reactions.points(dossier, number=number)[0]
+    point = p.reactions.points(
+        dossier, reaction_id=p.reactions.reaction_by_number(dossier, number).id
+    )[0]
     theme_answer = p.reactions.draft_answer(
         dossier, AnswerIn(theme="losloop", outcome="honoured", motivation="Ja."), actor="J.Jansen"
     )
@@ -279,5 +281,10 @@ def test_undecided_lists_late_reactions_without_a_decision(p: Participatie) -> N
     first = _reaction(p, dossier, PointIn(text="Te laat"))
     second = _reaction(p, dossier, PointIn(text="Ook te laat"))
     assert [r.number for r in p.reactions.undecided(dossier)] == [first, second]
-    p.reactions.decide_admissibility(dossier, first, admissible=False, reason="Te laat.", actor="a")
+    p.reactions.decide_admissibility(
+        p.reactions.reaction_by_number(dossier, first).id,
+        admissible=False,
+        reason="Te laat.",
+        actor="a",
+    )
     assert [r.number for r in p.reactions.undecided(dossier)] == [second]

@@ -6,6 +6,7 @@ import of paper forms from a spreadsheet."""
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from participatie.engine import Participatie
 from participatie.exports.writers import write_excel_csv, write_xlsx
 from participatie.formatting import format_day
+from participatie.reactions.schemas import ReactionIn, SubmitterIn
 from participatie.web import create_app
 from tests.web.helpers import open_dossier
 
@@ -66,15 +68,19 @@ def test_assess_answer_and_publish_tells_the_submitter(p: Participatie, client: 
     given = _ok(client.post(f"{base}/themes/afval/assessor", json={"assessor": "b.smit"}))
     assert given["assessor"] == "b.smit"
 
+    rid = p.reactions.reaction_by_number(dossier.id, 1).id
     first = _ok(
         client.post(
-            f"{base}/reactions/1/points",
+            f"{base}/reactions/{rid}/points",
             json={"text": "Meer losloopgebieden", "theme": "losloop"},
         ),
         201,
     )
     assert (first["reaction_number"], first["position"], first["theme"]) == (1, 1, "losloop")
-    second = _ok(client.post(f"{base}/reactions/1/points", json={"text": "Meer afvalbakken"}), 201)
+    second = _ok(
+        client.post(f"{base}/reactions/{rid}/points", json={"text": "Meer afvalbakken"}), 201
+    )
+    assert first["reaction_id"] == second["reaction_id"] == str(rid)
     assert second["theme"] is None
     moved = _ok(
         client.post(
@@ -85,7 +91,7 @@ def test_assess_answer_and_publish_tells_the_submitter(p: Participatie, client: 
     assert [pt["text"] for pt in _ok(client.get(f"{base}/points?theme=afval"))] == [
         "Meer afvalbakken"
     ]
-    assert len(_ok(client.get(f"{base}/points?number=1"))) == 2
+    assert len(_ok(client.get(f"{base}/points?reaction_id={rid}"))) == 2
     themes = {t["code"]: t for t in _ok(client.get(f"{base}/themes"))}
     assert (themes["losloop"]["points"], themes["afval"]["reactions"]) == (1, 1)
 
@@ -204,13 +210,13 @@ def test_late_reaction_extension_and_overdue(p: Participatie, client: TestClient
     )["reaction"]
     assert (late["number"], late["late"], late["admissible"]) == (2, True, None)
     no_reason = client.post(
-        f"{base}/reactions/2/admissibility", json={"admissible": False, "reason": ""}
+        f"{base}/reactions/{late['id']}/admissibility", json={"admissible": False, "reason": ""}
     )
     assert no_reason.status_code == 422
     assert no_reason.json()["field"] == "reason"
     decided = _ok(
         client.post(
-            f"{base}/reactions/2/admissibility",
+            f"{base}/reactions/{late['id']}/admissibility",
             json={"admissible": False, "reason": "De brief kwam na de termijn binnen."},
         )
     )
@@ -218,11 +224,21 @@ def test_late_reaction_extension_and_overdue(p: Participatie, client: TestClient
         False,
         "De brief kwam na de termijn binnen.",
     )
-    missing = client.post(
-        f"{base}/reactions/99/admissibility", json={"admissible": True, "reason": "Ja."}
-    )
-    assert missing.status_code == 404
-    assert missing.json()["code"] == "reaction.not_found"
+    # A number, an unknown id and a reaction of another dossier are all not found.
+    other = open_dossier(p)
+    stranger = p.reactions.register(
+        other.id, ReactionIn(text="Elders.", submitters=[SubmitterIn(name="X")]), actor="test"
+    ).reaction.id
+    for wrong in ("2", uuid.uuid4(), stranger):
+        missing = client.post(
+            f"{base}/reactions/{wrong}/admissibility", json={"admissible": True, "reason": "Ja."}
+        )
+        assert missing.status_code == 404, wrong
+        assert (missing.json()["code"], missing.json()["field"]) == (
+            "reaction.not_found",
+            "reaction",
+        )
+    assert p.reactions.reaction(stranger).admissible is not False
 
     # Reaction 1 is past its answer date: in the dossier's report and in the overall one.
     overdue = _ok(client.get(f"{base}/overdue"))
@@ -270,7 +286,11 @@ def test_late_reaction_extension_and_overdue(p: Participatie, client: TestClient
     # Nothing due before that date any more.
     nothing = client.post(
         f"{base}/extensions",
-        json={"new_due": new_due.isoformat(), "reason": "Nog eens.", "numbers": [1]},
+        json={
+            "new_due": new_due.isoformat(),
+            "reason": "Nog eens.",
+            "reaction_ids": [str(p.reactions.reaction_by_number(dossier.id, 1).id)],
+        },
     )
     assert nothing.status_code == 409
 
@@ -293,6 +313,9 @@ def test_paper_import_reports_bad_rows_and_keeps_good_ones(
     }
     report = _ok(client.post(f"{base}/import", json=upload))
     assert (report["rows"], report["imported"], report["numbers"]) == (4, 2, [1, 2])
+    assert report["reaction_ids"] == [
+        str(p.reactions.reaction_by_number(dossier.id, n).id) for n in (1, 2)
+    ]
     assert [(e["row"], e["field"]) for e in report["errors"]] == [(3, "tekst"), (4, "e-mail")]
     assert all(e["reason"] for e in report["errors"])
     listed = _ok(client.get(f"{base}/reactions"))
@@ -334,6 +357,7 @@ def test_bad_input_is_422_naming_the_field(p: Participatie, client: TestClient) 
         201,
     )
     _ok(client.post(f"{base}/themes", json={"code": "bankjes", "title": "Bankjes"}), 201)
+    rid = p.reactions.reaction_by_number(dossier.id, 1).id
     cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("post", f"{base}/themes", {"code": "x" * 51, "title": "Lang"}, "code"),
         ("post", f"{base}/themes", {"code": "kort", "title": ""}, "title"),
@@ -344,10 +368,8 @@ def test_bad_input_is_422_naming_the_field(p: Participatie, client: TestClient) 
             "assessor",
         ),
         ("post", f"{base}/themes/bankjes/assessor", {"assessor": ""}, "assessor"),
-        ("post", f"{base}/reactions/abc/points", {"text": "Punt"}, "number"),
-        ("post", f"{base}/reactions/0/points", {"text": "Punt"}, "number"),
-        ("post", f"{base}/reactions/1/points", {"text": ""}, "text"),
-        ("post", f"{base}/reactions/1/points", {"text": "Punt", "theme": "vuurwerk"}, "theme"),
+        ("post", f"{base}/reactions/{rid}/points", {"text": ""}, "text"),
+        ("post", f"{base}/reactions/{rid}/points", {"text": "Punt", "theme": "vuurwerk"}, "theme"),
         (
             "post",
             f"{base}/answers",
@@ -361,13 +383,13 @@ def test_bad_input_is_422_naming_the_field(p: Participatie, client: TestClient) 
             {"theme": "bestaat-niet", "outcome": "noted", "motivation": "Omdat."},
             "theme",
         ),
-        ("post", f"{base}/reactions/1/admissibility", {"reason": "Omdat."}, "admissible"),
+        ("post", f"{base}/reactions/{rid}/admissibility", {"reason": "Omdat."}, "admissible"),
         ("post", f"{base}/extensions", {"new_due": "morgen", "reason": "Drukte."}, "new_due"),
         (
             "post",
             f"{base}/extensions",
-            {"new_due": "2099-01-01", "reason": "Drukte.", "numbers": [0]},
-            "numbers.0",
+            {"new_due": "2099-01-01", "reason": "Drukte.", "reaction_ids": ["12"]},
+            "reaction_ids.0",
         ),
         ("post", f"{base}/import", {"filename": "a.csv"}, "content_base64"),
     ]
@@ -375,14 +397,17 @@ def test_bad_input_is_422_naming_the_field(p: Participatie, client: TestClient) 
         response = client.request(method, url, json=body)
         assert response.status_code == 422, (url, body, response.text)
         assert response.json()["field"] == field, (url, body, response.json())
-    assert client.get(f"{base}/points?number=0").json()["field"] == "number"
+    for wrong in ("abc", "0", str(uuid.uuid4())):
+        missing = client.post(f"{base}/reactions/{wrong}/points", json={"text": "Punt"})
+        assert (missing.status_code, missing.json()["field"]) == (404, "reaction"), wrong
+    assert client.get(f"{base}/points?reaction_id=0").json()["field"] == "reaction_id"
     assert client.get(f"{base}/stats?round=0").status_code == 422
     assert client.get(f"{base}/points?theme=vuurwerk").json()["code"] == "reaction.unknown_theme"
     neither = client.post(f"{base}/points/00000000-0000-0000-0000-000000000000/assign", json={})
     assert neither.status_code == 422
     # Points and answers of another dossier are not reached through this one.
     other = open_dossier(p, title="Parkeren")
-    point = _ok(client.post(f"{base}/reactions/1/points", json={"text": "Bankjes"}), 201)
+    point = _ok(client.post(f"{base}/reactions/{rid}/points", json={"text": "Bankjes"}), 201)
     answer = _ok(
         client.post(
             f"{base}/answers",
@@ -427,7 +452,7 @@ def test_admin_routes_refused_without_callback(p: Participatie) -> None:
         ("get", f"{base}/themes", None),
         ("post", f"{base}/themes/a/assessor", {"assessor": "x"}),
         ("get", f"{base}/points", None),
-        ("post", f"{base}/reactions/1/points", {"text": "Punt"}),
+        ("post", f"{base}/reactions/{some}/points", {"text": "Punt"}),
         ("post", f"{base}/points/{some}/assign", {"assessor": "x"}),
         ("get", f"{base}/answers", None),
         ("post", f"{base}/answers", {"theme": "a", "outcome": "noted", "motivation": "M"}),
@@ -438,7 +463,7 @@ def test_admin_routes_refused_without_callback(p: Participatie) -> None:
         ),
         ("get", f"{base}/answers/{some}/history", None),
         ("get", f"{base}/nota", None),
-        ("post", f"{base}/reactions/1/admissibility", {"admissible": True, "reason": "R"}),
+        ("post", f"{base}/reactions/{some}/admissibility", {"admissible": True, "reason": "R"}),
         ("post", f"{base}/extensions", {"new_due": "2099-01-01", "reason": "R"}),
         ("get", f"{base}/overdue", None),
         ("get", f"{base}/stats", None),

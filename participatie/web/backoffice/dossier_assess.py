@@ -73,7 +73,7 @@ def dossier_reaction(request: Request, staff: Staff) -> Response:
         todo = [line for line in lines if line.admissible is not False and not line.points]
         todo = todo or [line for line in lines if line.unanswered]
         number = (todo or lines)[0].number if lines else None
-    reaction = p.reactions.reaction(dossier.id, number) if number is not None else None
+    reaction = p.reactions.reaction_by_number(dossier.id, number) if number is not None else None
     numbers = [line.number for line in lines]
     position = numbers.index(number) if number in numbers else -1
     by_theme, by_point = answers_by_target(p.reactions.answers(dossier.id))
@@ -84,7 +84,7 @@ def dossier_reaction(request: Request, staff: Staff) -> Response:
         section="dossiers",
         dossier=dossier,
         reaction=reaction,
-        points=p.reactions.points(dossier.id, number=number) if number is not None else [],
+        points=p.reactions.points(dossier.id, reaction_id=reaction.id) if reaction else [],
         themes=p.reactions.themes(dossier.id),
         by_theme=by_theme,
         by_point=by_point,
@@ -117,7 +117,8 @@ def dossier_add_point(request: Request, staff: Staff) -> Response:
             check.add(UnknownTheme(f"no theme {theme!r}", field="theme"))
         check.done(order=("text", "theme"))
         assert data is not None
-        p.reactions.add_point(dossier.id, number, data, actor=staff.actor)
+        reaction = p.reactions.reaction_by_number(dossier.id, number)
+        p.reactions.add_point(reaction.id, data, actor=staff.actor)
         return redirect(
             request, base(dossier) + "/reactie", nummer=str(number), gedaan="point_added"
         )
@@ -148,7 +149,12 @@ def dossier_assign_point(request: Request, staff: Staff) -> Response:
     except ValueError:
         point_id = None
     # Only a point of this dossier: the host allowed this dossier, not another.
-    points = {pt.id: pt for pt in p.reactions.points(dossier.id, number=number)} if number else {}
+    reaction = p.reactions.reaction_by_number(dossier.id, number) if number else None
+    points = (
+        {pt.id: pt for pt in p.reactions.points(dossier.id, reaction_id=reaction.id)}
+        if reaction
+        else {}
+    )
     if point_id not in points:
         raise NotFound("no such point in this dossier", field="point")
     assert point_id is not None

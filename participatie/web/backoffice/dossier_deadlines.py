@@ -5,9 +5,10 @@ delay notice (first the notice and its count, then send); the stale-dossier remi
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from starlette.responses import Response
@@ -26,6 +27,9 @@ from participatie.web.backoffice.frame import (
     render,
 )
 from participatie.web.common import translator
+
+if TYPE_CHECKING:
+    from participatie import Participatie
 
 pages = Pages()
 
@@ -121,12 +125,13 @@ def deadlines_extend(request: Request, staff: Staff) -> Response:
             else None
         )
         numbers = check.value(_numbers, values["numbers"])
+        reaction_ids = check.value(_reaction_ids, p, dossier.id, numbers) if numbers else None
         if not values["reason"]:
             check.add(InvalidInput("an extension needs a reason", field="reason"))
         check.done(order=("new_due", "numbers", "reason"))
         assert new_due is not None
         preview = p.reactions.preview_extension(
-            dossier.id, new_due=new_due, reason=values["reason"], numbers=numbers
+            dossier.id, new_due=new_due, reason=values["reason"], reaction_ids=reaction_ids
         )
         if staff.field("step") == "confirm":
             expected = staff.field("expected", limit=12)
@@ -145,7 +150,7 @@ def deadlines_extend(request: Request, staff: Staff) -> Response:
                 dossier.id,
                 new_due=new_due,
                 reason=values["reason"],
-                numbers=numbers,
+                reaction_ids=reaction_ids,
                 actor=staff.actor,
             )
             return redirect(
@@ -177,3 +182,14 @@ def _numbers(text: str) -> list[int] | None:
         return [int(part) for part in parts]
     except ValueError:
         raise InvalidInput(f"{text!r} are not reaction numbers", field="numbers") from None
+
+
+def _reaction_ids(p: Participatie, dossier_id: uuid.UUID, numbers: list[int]) -> list[uuid.UUID]:
+    """The ids of the reactions staff typed by number; a number the dossier does not
+    have is refused by name."""
+
+    ids = {r.number: r.id for r in p.reactions.reactions(dossier_id)}
+    unknown = [str(n) for n in numbers if n not in ids]
+    if unknown:
+        raise InvalidInput(f"this dossier has no reaction {', '.join(unknown)}", field="numbers")
+    return [ids[n] for n in numbers]

@@ -379,8 +379,7 @@ def dossier_admissibility(request: Request, staff: Staff) -> Response:
             check.add(InvalidInput("give the reason for the decision", field="reason"))
         check.done()
         p.reactions.decide_admissibility(
-            dossier.id,
-            int(number),
+            p.reactions.reaction_by_number(dossier.id, int(number)).id,
             admissible=verdict == "yes",
             reason=reason,
             actor=staff.actor,

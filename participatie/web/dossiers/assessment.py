@@ -4,6 +4,7 @@ are split into, the answers with their versions, and the nota before it is publi
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -21,15 +22,14 @@ from participatie.reactions.schemas import (
     ThemeIn,
 )
 from participatie.web.common import api_router, facade, parse_key, require
-from participatie.web.dossiers.lookup import get_dossier
+from participatie.web.dossiers.lookup import get_dossier, get_reaction
 from participatie.web.dossiers.schemas import (
-    MAX_NUMBER,
     AnswerRequest,
     AnswerUpdate,
     AssessorRequest,
-    Number,
     PointAssignment,
     PointRequest,
+    ReactionKey,
     ThemeCode,
     ThemeRequest,
 )
@@ -98,29 +98,29 @@ def admin_points(
     request: Request,
     dossier: str,
     theme: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    number: Annotated[int | None, Query(ge=1, le=MAX_NUMBER)] = None,
+    reaction_id: uuid.UUID | None = None,
     actor: str = require("dossiers.read", "dossier"),
 ) -> list[Point]:
     return facade(request).reactions.points(
-        get_dossier(request, dossier).id, theme=theme, number=number
+        get_dossier(request, dossier).id, theme=theme, reaction_id=reaction_id
     )
 
 
 @admin.post(
-    "/{dossier}/reactions/{number}/points",
+    "/{dossier}/reactions/{reaction}/points",
     status_code=201,
     summary="Split a reaction: one more point, optionally in a theme",
 )
 def admin_add_point(
     request: Request,
     dossier: str,
-    number: Number,
+    reaction: ReactionKey,
     data: PointRequest,
     actor: str = require("dossiers.manage", "dossier"),
 ) -> Point:
+    found = get_reaction(request, get_dossier(request, dossier), reaction)
     return facade(request).reactions.add_point(
-        get_dossier(request, dossier).id,
-        number,
+        found.id,
         PointIn(text=data.text, theme=data.theme),
         actor=actor,
     )

@@ -10,26 +10,26 @@ from fastapi import Query, Request
 
 from participatie.reactions.schemas import Extension, OverdueItem, Reaction, Stats
 from participatie.web.common import api_router, facade, require
-from participatie.web.dossiers.lookup import get_dossier
-from participatie.web.dossiers.schemas import AdmissibilityRequest, ExtensionRequest, Number
+from participatie.web.dossiers.lookup import get_dossier, get_reaction
+from participatie.web.dossiers.schemas import AdmissibilityRequest, ExtensionRequest, ReactionKey
 
 admin = api_router("/api/admin/dossiers", "admin: dossiers")
 
 
 @admin.post(
-    "/{dossier}/reactions/{number}/admissibility",
+    "/{dossier}/reactions/{reaction}/admissibility",
     summary="Decide whether a (late) reaction is taken into account, with the reason",
 )
 def admin_admissibility(
     request: Request,
     dossier: str,
-    number: Number,
+    reaction: ReactionKey,
     data: AdmissibilityRequest,
     actor: str = require("dossiers.manage", "dossier"),
 ) -> Reaction:
+    found = get_reaction(request, get_dossier(request, dossier), reaction)
     return facade(request).reactions.decide_admissibility(
-        get_dossier(request, dossier).id,
-        number,
+        found.id,
         admissible=data.admissible,
         reason=data.reason,
         actor=actor,
@@ -50,7 +50,7 @@ def admin_extend(
         get_dossier(request, dossier).id,
         new_due=data.new_due,
         reason=data.reason,
-        numbers=data.numbers,
+        reaction_ids=data.reaction_ids,
         actor=actor,
     )
 

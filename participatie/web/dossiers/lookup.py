@@ -8,14 +8,28 @@ from datetime import date, datetime, time
 
 from fastapi import Request
 
-from participatie.reactions.errors import DossierNotFound
-from participatie.reactions.schemas import Dossier
+from participatie.reactions.errors import DossierNotFound, ReactionNotFound
+from participatie.reactions.schemas import Dossier, Reaction
 from participatie.web.common import facade, parse_key, translator
 
 
 def get_dossier(request: Request, value: str) -> Dossier:
     key = parse_key(value, DossierNotFound, "dossier", "dossier")
     return facade(request).reactions.get_dossier(key)
+
+
+def get_reaction(request: Request, dossier: Dossier, value: str) -> Reaction:
+    """A reaction of ``dossier`` by the id in the path; one of another dossier, or text
+    that is no UUID, is not found (field ``reaction``)."""
+
+    key = parse_key(value, ReactionNotFound, "reaction", "reaction")
+    try:
+        found = facade(request).reactions.reaction(key)
+    except ReactionNotFound:
+        found = None
+    if found is None or found.dossier_id != dossier.id:
+        raise ReactionNotFound(f"no reaction {value!r} in this dossier", field="reaction")
+    return found
 
 
 def public_dossier(request: Request, value: str) -> Dossier:

@@ -17,9 +17,9 @@ from participatie.reactions.schemas import AnswerIn, Channel, Outcome, PointIn, 
 
 #: The longest reaction the form takes (the body limit of the app is the outer bound).
 MAX_TEXT = 20_000
-#: Reaction numbers in paths and filters (a dossier never gets near this many).
-MAX_NUMBER = 10_000_000
-Number = Annotated[int, PathParam(ge=1, le=MAX_NUMBER, description="the reaction's number")]
+ReactionKey = Annotated[
+    str, PathParam(max_length=64, description="the reaction's id (``Reaction.id``, a UUID)")
+]
 ThemeCode = Annotated[str, PathParam(min_length=1, max_length=50, description="the theme's code")]
 #: The largest spreadsheet the import takes (the app's body limit may be lower).
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -112,11 +112,11 @@ class AdmissibilityRequest(BaseModel):
 class ExtensionRequest(BaseModel):
     new_due: date
     reason: str = Field(min_length=1, max_length=2000, description="told to every submitter")
-    numbers: list[Annotated[int, Field(ge=1, le=MAX_NUMBER)]] | None = Field(
+    reaction_ids: list[uuid.UUID] | None = Field(
         default=None,
         min_length=1,
         max_length=10_000,
-        description="only these reactions; left out: every unanswered one due earlier",
+        description="only these reactions (ids); left out: every unanswered one due earlier",
     )
 
 
