@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from participatie.areas import Areas
 from participatie.audit import AuditLog
-from participatie.catalogues import label
+from participatie.catalogues import install_gettext, label
 from participatie.clock import Clock, SystemClock
 from participatie.config import Settings
 from participatie.db import make_engine
@@ -94,6 +94,7 @@ class Participatie:
             keep_trailing_newline=True,
         )
         install_filters(self.templates)
+        install_gettext(self.templates)
         self.outbox = Outbox(self)
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)

@@ -26,6 +26,7 @@ from participatie.reactions.errors import (
 from participatie.reactions.schemas import (
     CHANNEL_LABELS_NL,
     CHANNELS,
+    DEFAULT_ROUND_LABEL,
     OUTCOME_LABELS_EN,
     OUTCOME_LABELS_NL,
     OUTCOMES,
@@ -80,6 +81,7 @@ from participatie.reactions.settings import (
 __all__ = [
     "CHANNELS",
     "CHANNEL_LABELS_NL",
+    "DEFAULT_ROUND_LABEL",
     "OUTCOMES",
     "OUTCOME_LABELS_EN",
     "OUTCOME_LABELS_NL",

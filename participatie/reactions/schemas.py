@@ -111,6 +111,10 @@ class Phase(BaseModel):
     expected_date: date | None = None
 
 
+#: The label of a first round nobody named: shown in the reader's language on the pages.
+DEFAULT_ROUND_LABEL = "Eerste ronde"
+
+
 class DossierIn(_In):
     title: str = Field(min_length=1, max_length=255)
     #: Plain-language summary for residents.
@@ -131,7 +135,7 @@ class DossierIn(_In):
     period_start: date
     #: Default: ``period_start`` plus the setting ``period_weeks`` (Awb art. 3:16).
     period_end: date | None = None
-    round_label: str = Field(default="Eerste ronde", max_length=255)
+    round_label: str = Field(default=DEFAULT_ROUND_LABEL, max_length=255)
     #: The count of each target, in units of its kind (days or weeks).
     acknowledgement_days: int | None = Field(default=None, ge=0, le=365)
     answer_days: int | None = Field(default=None, ge=1, le=730)
@@ -626,6 +630,7 @@ ReactionIn.model_rebuild()
 __all__ = [
     "CHANNELS",
     "CHANNEL_LABELS_NL",
+    "DEFAULT_ROUND_LABEL",
     "OUTCOMES",
     "OUTCOME_LABELS_EN",
     "OUTCOME_LABELS_NL",

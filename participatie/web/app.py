@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from participatie.engine import Participatie
 from participatie.web import edge, errors
 from participatie.web.common import Authorize, WebState
+from participatie.web.i18n import TEMPLATE_EXTENSIONS
 from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -65,7 +66,7 @@ def create_app(
         p=participatie,
         authorize=authorize,
         csrf=Csrf(participatie.settings.signing_keys),
-        env=participatie.templates.overlay(extensions=["jinja2.ext.do"]),
+        env=participatie.templates.overlay(extensions=TEMPLATE_EXTENSIONS),
         trusted_proxies=tuple(trusted_proxies),
         stylesheets=tuple(stylesheets),
         frame_ancestors=tuple(frame_ancestors),

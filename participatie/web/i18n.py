@@ -1,4 +1,4 @@
-"""Message catalogues of the web layer (``participatie/locale/<lang>.toml``) and language
+"""Translation of the web layer (gettext catalogues, :mod:`participatie.catalogues`) and language
 choice per request: a ``lang`` parameter, then a cookie, then Accept-Language; Dutch first.
 """
 
@@ -8,43 +8,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from participatie.catalogues import PLURAL_MARK, catalogue, plural_rule
+from participatie.catalogues import catalogue
+from participatie.catalogues import text as catalogue_text
 from participatie.config import SUPPORTED_LOCALES
 from participatie.errors import ParticipatieError
+from participatie.formatting import format_day, format_moment
 
 DEFAULT_LOCALE = "nl"
+#: The Jinja2 extensions of the pages: ``do``, and ``i18n`` so templates translate with
+#: ``_("key", name=...)`` and ``ngettext``, gettext's calls, which ``pybabel extract``
+#: finds (the render context binds them to the request's translator).
+TEMPLATE_EXTENSIONS = ("jinja2.ext.do", "jinja2.ext.i18n")
 LANG_COOKIE = "participatie_lang"
-
-_MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
 
 
 class Translator:
@@ -63,16 +38,30 @@ class Translator:
         takes the form its ``count`` asks for in this language (CLDR plural rules,
         through Babel): "1 handtekening", "2 handtekeningen"."""
 
-        text = self._messages.get(key) or self._fallback.get(key)
-        if text is None:
-            return key
+        count: int | None = None
         if "count" in params:
             try:
-                category = plural_rule(self.lang)(abs(int(params["count"])))
+                count = int(params["count"])
             except (TypeError, ValueError):
-                category = "other"
-            text = self._messages.get(f"{key}{PLURAL_MARK}{category}", text)
+                count = None
+        text = catalogue_text(self.lang, key, count)
+        if text is None:
+            text = catalogue_text(DEFAULT_LOCALE, key, count)
+        if text is None:
+            return key
         return text.format(**params) if params else text
+
+    def gettext(self, key: str, /, **params: Any) -> str:
+        """The same as calling the translator: what ``_()`` in a template calls (Jinja2's
+        i18n extension)."""
+
+        return self(key, **params)
+
+    def ngettext(self, singular: str, plural: str, count: int, /, **params: Any) -> str:
+        """gettext's plural call: the form of ``singular`` that ``count`` asks for (the
+        catalogue key is the message id, so ``plural`` is the same key)."""
+
+        return self(singular, count=count, **params)
 
     def error(self, exc: ParticipatieError | type[ParticipatieError] | str) -> str:
         """The resident's message for an error: its own code, else its nearest parent's."""
@@ -93,13 +82,12 @@ class Translator:
         return self("errors.error")
 
     def date(self, value: datetime, zone: ZoneInfo, *, time: bool = False) -> str:
-        """``3 maart 2026`` (``3 maart 2026, 09:00`` with ``time``), in the local zone."""
+        """``3 maart 2026`` (``3 maart 2026 om 09:00`` with ``time``), in the local zone;
+        written by Babel, as in mails and documents."""
 
-        local = value.astimezone(zone)
-        text = f"{local.day} {_MONTHS[self.lang][local.month - 1]} {local.year}"
         if time:
-            text += f", {local:%H:%M}"
-        return text
+            return format_moment(value, self.lang, zone)
+        return format_day(value.astimezone(zone), self.lang)
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
-from participatie.catalogues import catalogue
+from participatie.catalogues import DOMAINS, catalogue, po_catalogue
 
 PACKAGE = Path(__file__).resolve().parents[2] / "participatie"
-LITERAL = re.compile(r"""\bt\(\s*["']((?:backoffice|common|error_page)\.[a-z_0-9.]+)["']""")
+LITERAL = re.compile(
+    r"""(?<![\w.])[t_]\(\s*["']((?:backoffice|common|error_page)\.[a-z_0-9.]+)["']"""
+)
 #: Keys completed at run time, with the values they take.
 DYNAMIC = {
     "backoffice.todo_": [
@@ -100,15 +102,30 @@ def test_every_key_in_both_languages() -> None:
 
 
 def test_same_keys_and_placeholders() -> None:
-    folder = PACKAGE / "locale"
-    nl = tomllib.loads((folder / "nl_backoffice.toml").read_text("utf-8"))["backoffice"]
-    en = tomllib.loads((folder / "en_backoffice.toml").read_text("utf-8"))["backoffice"]
-    assert nl.keys() == en.keys()
+    """The PO files of both languages, domain by domain: the same message ids, the same
+    placeholders in every form, and every plural form filled in."""
 
-    def fields(value: str | dict[str, str]) -> set[str]:
-        # A message with plural forms is a table of them (one, other, ...).
-        texts = value.values() if isinstance(value, dict) else [value]
-        return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+    for domain in DOMAINS:
+        nl, en = po_catalogue("nl", domain), po_catalogue("en", domain)
+        ids = {str(m.id if isinstance(m.id, str) else m.id[0]) for m in nl if m.id}
+        assert ids == {str(m.id if isinstance(m.id, str) else m.id[0]) for m in en if m.id}
+        for message in nl:
+            if not message.id:
+                continue
+            other = en.get(message.id)
+            assert other is not None
+            forms = list(_forms(message.string))
+            other_forms = list(_forms(other.string))
+            assert all(forms) and all(other_forms), message.id
+            assert len(forms) == nl.num_plurals or not message.pluralizable
+            assert {f for text in forms for f in fields(text)} == {
+                f for text in other_forms for f in fields(text)
+            }, message.id
 
-    for key in nl:
-        assert fields(nl[key]) == fields(en[key]), key
+
+def _forms(value: str | Sequence[str] | None) -> Sequence[str]:
+    return [value] if isinstance(value, str) else list(value or [""])
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -16,7 +16,7 @@ from tests.web.helpers import open_petition
 
 PACKAGE = Path(__file__).resolve().parents[2] / "participatie"
 #: t("section.key") with a literal key, in templates and in the web package's code.
-LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+LITERAL = re.compile(r"""(?<![\w.])[t_]\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
 #: Keys built at run time from a value: their stems and the values they take.
 DYNAMIC = {
     "petition.status_": ["closed", "handed_over", "answered"],
@@ -142,6 +142,11 @@ def test_dutch_texts_on_english_pages_say_they_are_dutch(
             if lang == "nl":
                 assert ' lang="nl"' not in page.text.split("<html", 1)[1].split(">", 1)[1], path
     assert found == written, written - found
+    # The built-in name of an unnamed first round is the library's, so it is translated.
+    english = client.get(f"/dossiers/{dossier.id}", params={"lang": "en"}).text
+    dutch = client.get(f"/dossiers/{dossier.id}", params={"lang": "nl"}).text
+    assert "First round · " in english and "Eerste ronde" not in english
+    assert "Eerste ronde · " in dutch
 
 
 def test_a_count_takes_its_plural_form() -> None:
@@ -166,3 +171,26 @@ def test_a_count_takes_its_plural_form() -> None:
             if "{count}" in text and hedged.search(text)
         ]
         assert left == [], f"{lang}: {left}"
+
+
+def test_gettext_extraction_finds_only_catalogued_messages() -> None:
+    """The templates translate with gettext's calls (Jinja2's i18n extension), so Babel's
+    extractor (``pybabel extract``) finds their messages; each is in both catalogues."""
+
+    from babel.messages.extract import extract_from_dir
+
+    from participatie.web.i18n import TEMPLATE_EXTENSIONS
+
+    root = Path(__file__).resolve().parents[2] / "participatie" / "templates"
+    found: set[str] = set()
+    for folder in ("web", "backoffice"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            root / folder,
+            method_map=[("**.html", "jinja2"), ("**.xml", "jinja2")],
+            options_map={"**": {"extensions": ",".join(TEMPLATE_EXTENSIONS)}},
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    assert len(found) > 700
+    for lang in ("nl", "en"):
+        missing = sorted(k for k in found if k not in catalogue(lang))
+        assert missing == [], f"{lang}: {missing}"

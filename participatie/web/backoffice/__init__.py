@@ -106,10 +106,11 @@ def create_backoffice(
     from participatie.web.app import STATIC_DIR
     from participatie.web.backoffice.dossier_documents import upload_limit
     from participatie.web.common import WebState
+    from participatie.web.i18n import TEMPLATE_EXTENSIONS
     from participatie.web.security import Csrf, RequestLimits, SecurityHeaders
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    env = participatie.templates.overlay(extensions=["jinja2.ext.do"])
+    env = participatie.templates.overlay(extensions=TEMPLATE_EXTENSIONS)
     state = BackofficeState(
         p=participatie,
         current_user=current_user,

@@ -331,6 +331,9 @@ def render(
             "request": request,
             "lang": t.lang,
             "t": t,
+            # Jinja2's i18n extension: _() and ngettext() in templates.
+            "gettext": t.gettext,
+            "ngettext": t.ngettext,
             "url": lambda path: url(request, path),
             "csrf_field": lambda: csrf_field(request),
             "date": lambda value, time=True: (

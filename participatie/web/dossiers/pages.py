@@ -18,6 +18,7 @@ from participatie.errors import InvalidInput, InvalidState
 from participatie.identity import normalize_email
 from participatie.reactions.errors import DossierNotFound
 from participatie.reactions.schemas import (
+    DEFAULT_ROUND_LABEL,
     OUTCOME_LABELS_EN,
     OUTCOME_LABELS_NL,
     Document,
@@ -73,6 +74,7 @@ def dossier_page_response(
         errors=errors or {},
         labels=REACT_FIELDS,
         day=lambda d: day(request, d),
+        default_round=dossier.round_label == DEFAULT_ROUND_LABEL,
     )
 
 
