@@ -15,7 +15,7 @@ import click
 from participatie.cli import Context, pass_ctx
 from participatie.cli.progress import counting, progress
 from participatie.errors import InvalidInput
-from participatie.exports.files import open_private, write_private_bytes, write_private_text
+from participatie.exports.files import open_private, write_private_bytes
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import InvalidationCriteria
 
@@ -64,18 +64,15 @@ def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
     pid = _petition_id(petition)
     if fmt == "csv":
         with progress(p.petitions.get(pid).verified, "signatures") as bar, open_private(out) as raw:
-            result = p.petitions.export_csv(pid, counting(raw, bar, skip=1))
+            result = p.petitions.write_signatures(pid, counting(raw, bar, skip=1))
         click.echo(f"{result.rows} signatures written to {out} (sha256 {result.sha256})")
         return
     if fmt == "json":
-        out.write_bytes(public_json(p.petitions.public_stats(pid)))
+        write_private_bytes(out, public_json(p.petitions.public_stats(pid)))
         click.echo(f"public statistics written to {out}")
         return
     doc = p.petitions.handover_document(pid)
-    if fmt == "html":
-        write_private_text(out, p.petitions.handover_html(doc))
-    else:
-        write_private_bytes(out, p.petitions.handover_pdf(doc))
+    p.petitions.write_handover(doc, out, fmt=fmt)
     click.echo(f"hand-over document ({doc.total} signatures, list sha256 {doc.sha256}) -> {out}")
 
 

@@ -12,7 +12,7 @@ from participatie.cli.progress import counting, progress
 from participatie.config import ImportSettings
 from participatie.exports.files import open_private
 from participatie.imports_bounds import CSV_SUFFIXES, read_table
-from participatie.polls.report import FORMATS, write_report
+from participatie.polls.report import FORMATS
 from participatie.polls.schemas import LetterAddress
 
 
@@ -105,7 +105,7 @@ def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> 
 
     p = ctx.facade()
     result = p.polls.tally(poll, witness=witness)
-    write_report(p, result, fmt, out)
+    p.polls.write_tally(result, out, fmt=fmt)
     winners = ", ".join(result.winners) or "-"
     click.echo(
         f"{result.ballots} ballots of {result.eligible} eligible; winners: {winners}; "
@@ -122,8 +122,7 @@ def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> 
 def ballots(ctx: Context, poll: str, out: Path) -> None:
     """Write the anonymised ballots anyone can recount (JSON) and print its SHA-256."""
 
-    with out.open("wb") as fh:
-        digest = ctx.facade().polls.write_ballots(poll, fh)
+    digest = ctx.facade().polls.write_ballots(poll, out)
     click.echo(f"{out}: sha256 {digest}")
 
 
