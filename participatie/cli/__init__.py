@@ -7,7 +7,6 @@ Each feature module adds its group from ``participatie/cli/<module>.py`` (attrib
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import logging
 import os
@@ -406,12 +405,8 @@ def audit_export(ctx: Context, out: Path) -> None:
     p = ctx.facade()
     with p.session_scope(readonly=True) as s:
         events = int(s.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
-    with (
-        progress(events, "events") as bar,
-        open_private(out) as raw,
-        io.TextIOWrapper(counting(raw, bar), "utf-8") as fh,
-    ):
-        count = p.audit.export_jsonl(fh)
+    with progress(events, "events") as bar, open_private(out) as raw:
+        count = p.audit.write_events(counting(raw, bar))
     click.echo(f"{count} events written to {out}")
 
 

@@ -52,7 +52,7 @@ def nota(
 
     p = ctx.facade()
     found = p.reactions.find_dossier(dossier)
-    digest = p.reactions.write_nota(found.id, out, format=fmt, internal=internal, round=round_)
+    digest = p.reactions.write_nota(found.id, out, fmt=fmt, internal=internal, round=round_)
     kind = "internal" if internal else "public"
     click.echo(f"{kind} nota of {found.title!r} written to {out} (sha256 {digest})")
 

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from participatie.errors import InvalidInput
 
@@ -119,7 +119,7 @@ class OutputFiles:
         self.digests: dict[str, str] = {}
 
     @contextlib.contextmanager
-    def open(self, name: str) -> Iterator[Sha256Sink]:
+    def open(self, name: str) -> Iterator[IO[bytes]]:
         """A new file ``name`` (mode 0600 in a folder) to write bytes to, hashed."""
 
         if name in self.digests or "/" in name or name in ("", ".", ".."):
@@ -130,12 +130,12 @@ class OutputFiles:
             info.external_attr = (0o100000 | PRIVATE_FILE_MODE) << 16
             with self._archive.open(info, "w") as member:
                 sink = Sha256Sink(member)
-                yield sink
+                yield cast(IO[bytes], sink)
         else:
             assert self.folder is not None
             with open_private(self.folder / name) as raw:
                 sink = Sha256Sink(raw)
-                yield sink
+                yield cast(IO[bytes], sink)
         self.digests[name] = sink.hexdigest()
 
     def write(self, name: str, data: bytes) -> str:
