@@ -24,6 +24,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
+from participatie.cli.options import out_option
 from participatie.clock import FixedClock
 from participatie.config import Settings
 from participatie.db import make_engine
@@ -392,7 +393,7 @@ def audit_verify(ctx: Context) -> None:
 
 
 @audit.command("export")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option()
 @pass_ctx
 def audit_export(ctx: Context, out: Path) -> None:
     """Write the events as JSON lines."""

@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.options import format_option, out_option
 from participatie.cli.progress import counting, progress
 from participatie.errors import InvalidInput
 from participatie.exports.files import open_private, write_private_bytes
-from participatie.petitions.report import public_json
+from participatie.petitions.report import HANDOVER_FORMATS, public_json
 from participatie.petitions.schemas import InvalidationCriteria
 
 
@@ -48,14 +49,8 @@ def list_petitions(ctx: Context, status: str | None, hidden: bool) -> None:
 
 @group.command("export")
 @click.argument("petition")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "html", "pdf"]),
-    default="csv",
-    show_default=True,
-)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@format_option(["csv", "json", *HANDOVER_FORMATS], "csv")
+@out_option()
 @pass_ctx
 def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
     """Write the hand-over list (csv), public statistics (json) or hand-over document."""
