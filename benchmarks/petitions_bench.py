@@ -496,7 +496,7 @@ def _export_child(db_url: str, petition: str, out: str) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.perf_counter()
-    result = p.petitions.export_csv(uuid.UUID(petition), out)
+    result = p.petitions.write_signatures(uuid.UUID(petition), out)
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()

@@ -178,13 +178,13 @@ def report(count: int) -> dict[str, Any]:
                 (
                     "csv_internal",
                     lambda: p.reactions.write_nota(
-                        dossier, out / "n.csv", format="csv", internal=True
+                        dossier, out / "n.csv", fmt="csv", internal=True
                     ),
                 ),
                 (
                     "xlsx_internal",
                     lambda: p.reactions.write_nota(
-                        dossier, out / "n.xlsx", format="xlsx", internal=True
+                        dossier, out / "n.xlsx", fmt="xlsx", internal=True
                     ),
                 ),
                 ("publish", lambda: p.reactions.publish_answers(dossier, actor="bench")),

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, String, select
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participatie.db import Base, LongText
+from participatie.exports.files import Output, binary_output
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -269,13 +270,41 @@ class AuditLog:
                 )
             return VerifyResult(True, checked)
 
-    def export_jsonl(self, out: IO[str], *, session: Session | None = None, **filters: Any) -> int:
-        """Write events as JSON lines (one per event, in order); returns the count."""
+    def write_events(
+        self,
+        out: Output,
+        *,
+        subject_type: str | None = None,
+        subject_id: str | uuid.UUID | None = None,
+        action: str | None = None,
+        session: Session | None = None,
+    ) -> int:
+        """Write the events as JSON lines (UTF-8, one event per line, in order), streamed
+        as they are read.
+
+        Args:
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
+            subject_type: only events about this kind of subject (``poll``, say).
+            subject_id: only events about this subject.
+            action: only events of this action (``poll.closed``, say).
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            int: the number of events written.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``out``: neither a path nor a binary
+                file.
+            OSError: the file could not be written.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked.
+        """
 
         count = 0
-        with self._p.unit_of_work(session, readonly=True) as s:
-            for event in self._iter(s, **filters):
-                out.write(event.model_dump_json() + "\n")
+        with self._p.unit_of_work(session, readonly=True) as s, binary_output(out) as fh:
+            for event in self._iter(s, subject_type, subject_id, action):
+                fh.write(event.model_dump_json().encode("utf-8") + b"\n")
                 count += 1
         return count
 

@@ -7,7 +7,6 @@ Each feature module adds its group from ``participatie/cli/<module>.py`` (attrib
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
+from participatie.cli.options import out_option
 from participatie.clock import FixedClock
 from participatie.config import Settings
 from participatie.db import make_engine
@@ -393,7 +393,7 @@ def audit_verify(ctx: Context) -> None:
 
 
 @audit.command("export")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option()
 @pass_ctx
 def audit_export(ctx: Context, out: Path) -> None:
     """Write the events as JSON lines."""
@@ -406,12 +406,8 @@ def audit_export(ctx: Context, out: Path) -> None:
     p = ctx.facade()
     with p.session_scope(readonly=True) as s:
         events = int(s.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
-    with (
-        progress(events, "events") as bar,
-        open_private(out) as raw,
-        io.TextIOWrapper(counting(raw, bar), "utf-8") as fh,
-    ):
-        count = p.audit.export_jsonl(fh)
+    with progress(events, "events") as bar, open_private(out) as raw:
+        count = p.audit.write_events(counting(raw, bar))
     click.echo(f"{count} events written to {out}")
 
 

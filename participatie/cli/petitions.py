@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.options import format_option, out_option
 from participatie.cli.progress import counting, progress
 from participatie.errors import InvalidInput
-from participatie.exports.files import open_private, write_private_bytes, write_private_text
-from participatie.petitions.report import public_json
+from participatie.exports.files import open_private, write_private_bytes
+from participatie.petitions.report import HANDOVER_FORMATS, public_json
 from participatie.petitions.schemas import InvalidationCriteria
 
 
@@ -48,14 +49,8 @@ def list_petitions(ctx: Context, status: str | None, hidden: bool) -> None:
 
 @group.command("export")
 @click.argument("petition")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "html", "pdf"]),
-    default="csv",
-    show_default=True,
-)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@format_option(["csv", "json", *HANDOVER_FORMATS], "csv")
+@out_option()
 @pass_ctx
 def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
     """Write the hand-over list (csv), public statistics (json) or hand-over document."""
@@ -64,18 +59,15 @@ def export(ctx: Context, petition: str, fmt: str, out: Path) -> None:
     pid = _petition_id(petition)
     if fmt == "csv":
         with progress(p.petitions.get(pid).verified, "signatures") as bar, open_private(out) as raw:
-            result = p.petitions.export_csv(pid, counting(raw, bar, skip=1))
+            result = p.petitions.write_signatures(pid, counting(raw, bar, skip=1))
         click.echo(f"{result.rows} signatures written to {out} (sha256 {result.sha256})")
         return
     if fmt == "json":
-        out.write_bytes(public_json(p.petitions.public_stats(pid)))
+        write_private_bytes(out, public_json(p.petitions.public_stats(pid)))
         click.echo(f"public statistics written to {out}")
         return
     doc = p.petitions.handover_document(pid)
-    if fmt == "html":
-        write_private_text(out, p.petitions.handover_html(doc))
-    else:
-        write_private_bytes(out, p.petitions.handover_pdf(doc))
+    p.petitions.write_handover(doc, out, fmt=fmt)
     click.echo(f"hand-over document ({doc.total} signatures, list sha256 {doc.sha256}) -> {out}")
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.options import format_option, out_option
 from participatie.cli.progress import counting, progress
 from participatie.config import ImportSettings
 from participatie.exports.files import open_private
 from participatie.imports_bounds import CSV_SUFFIXES, read_table
-from participatie.polls.report import FORMATS, write_report
+from participatie.polls.report import FORMATS
 from participatie.polls.schemas import LetterAddress
 
 
@@ -58,12 +59,7 @@ def _read_addresses(path: Path, bounds: ImportSettings) -> list[LetterAddress]:
 
 @group.command("codes")
 @click.argument("poll")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="CSV for the mail merge of the letters (Excel, semicolons).",
-)
+@out_option("CSV for the mail merge of the letters (Excel, semicolons), a new file.")
 @click.option("--count", type=int, help="Number of households (letters without addresses).")
 @click.option(
     "--addresses",
@@ -96,8 +92,8 @@ def codes(
 
 @group.command("tally")
 @click.argument("poll")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@format_option(FORMATS, "html")
+@out_option()
 @click.option("--witness", help="Who witnessed a draw by lot (recorded in the report).")
 @pass_ctx
 def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> None:
@@ -105,7 +101,7 @@ def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> 
 
     p = ctx.facade()
     result = p.polls.tally(poll, witness=witness)
-    write_report(p, result, fmt, out)
+    p.polls.write_tally(result, out, fmt=fmt)
     winners = ", ".join(result.winners) or "-"
     click.echo(
         f"{result.ballots} ballots of {result.eligible} eligible; winners: {winners}; "
@@ -117,13 +113,12 @@ def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> 
 
 @group.command("ballots")
 @click.argument("poll")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option()
 @pass_ctx
 def ballots(ctx: Context, poll: str, out: Path) -> None:
     """Write the anonymised ballots anyone can recount (JSON) and print its SHA-256."""
 
-    with out.open("wb") as fh:
-        digest = ctx.facade().polls.write_ballots(poll, fh)
+    digest = ctx.facade().polls.write_ballots(poll, out)
     click.echo(f"{out}: sha256 {digest}")
 
 

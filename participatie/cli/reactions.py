@@ -1,14 +1,19 @@
-"""``participatie reactions``: dossiers, the nota van beantwoording, overdue reactions and
-the bulk import of paper reactions from the command line.
+"""``participatie reactions``: dossiers, the nota van beantwoording, the letters, the archive
+package, overdue reactions and the bulk import of paper reactions from the command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import IO
 
 import click
 
 from participatie.cli import Context, pass_ctx
+from participatie.cli.options import folder_option, format_option, out_option
+from participatie.exports.files import open_private
+from participatie.reactions.report import FORMATS as NOTA_FORMATS
 
 
 @click.group("reactions")
@@ -34,16 +39,10 @@ def list_dossiers(ctx: Context) -> None:
 
 @group.command("nota")
 @click.argument("dossier")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["html", "csv", "xlsx", "docx", "pdf"]),
-    default="html",
-    show_default=True,
-)
+@format_option(NOTA_FORMATS, "html")
 @click.option("--internal", is_flag=True, help="Add the annex of submitters (not public).")
 @click.option("--round", "round_", type=int, help="Round number (default: the current one).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option()
 @pass_ctx
 def nota(
     ctx: Context, dossier: str, fmt: str, internal: bool, round_: int | None, out: Path
@@ -52,9 +51,53 @@ def nota(
 
     p = ctx.facade()
     found = p.reactions.find_dossier(dossier)
-    digest = p.reactions.write_nota(found.id, out, format=fmt, internal=internal, round=round_)
+    digest = p.reactions.write_nota(found.id, out, fmt=fmt, internal=internal, round=round_)
     kind = "internal" if internal else "public"
     click.echo(f"{kind} nota of {found.title!r} written to {out} (sha256 {digest})")
+
+
+def _folder_or_zip(out: Path) -> contextlib.AbstractContextManager[Path | IO[bytes]]:
+    """A ``.zip`` path opened for one ZIP archive (mode 0600); any other path a folder."""
+
+    if out.suffix.lower() == ".zip":
+        return open_private(out)
+    return contextlib.nullcontext(out)
+
+
+@group.command("letters")
+@click.argument("dossier")
+@click.option(
+    "--kind",
+    type=click.Choice(["acknowledgement", "delay", "feedback"]),
+    help="Only letters of this kind (default: every waiting letter).",
+)
+@click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also the PDF.")
+@folder_option("A new or empty folder for the letters, or a .zip file for one ZIP archive.")
+@click.option("--actor", default="cli", show_default=True, help="Who prints (audit log).")
+@pass_ctx
+def letters(ctx: Context, dossier: str, kind: str | None, pdf: bool, out: Path, actor: str) -> None:
+    """Print the letters waiting for submitters with only a postal address."""
+
+    p = ctx.facade()
+    found = p.reactions.find_dossier(dossier)
+    with _folder_or_zip(out) as target:
+        batch = p.reactions.write_letters(found.id, target, kind=kind, pdf=pdf, actor=actor)
+    click.echo(f"{batch.letters} letters written to {out}")
+
+
+@group.command("archive")
+@click.argument("dossier")
+@folder_option("A new or empty folder for the package, or a .zip file for one ZIP archive.")
+@click.option("--actor", default="cli", show_default=True, help="Who archives (audit log).")
+@pass_ctx
+def archive(ctx: Context, dossier: str, out: Path, actor: str) -> None:
+    """Write the archive package of DOSSIER (Archiefwet) with its SHA-256 manifest."""
+
+    p = ctx.facade()
+    found = p.reactions.find_dossier(dossier)
+    with _folder_or_zip(out) as target:
+        manifest = p.reactions.write_archive(found.id, target, actor=actor)
+    click.echo(f"{len(manifest.files)} files written to {out}")
 
 
 @group.command("overdue")

@@ -15,7 +15,6 @@ Why typst and not fpdf2 or WeasyPrint: ``docs/dependencies.md`` (measured).
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from participatie.errors import MissingExtra
-from participatie.exports.files import write_private_bytes
+from participatie.exports.files import Output, binary_output
 from participatie.exports.pdftext import covered, printable_data
 
 if TYPE_CHECKING:
@@ -151,8 +150,12 @@ class PdfDocument:
 
         self._blocks.append({"kind": "page"})
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        write_private_bytes(path, self.to_bytes())
+    def save(self, out: Output) -> None:
+        """Write the PDF to ``out``: a path (mode 0600) or a binary file."""
+
+        data = self.to_bytes()
+        with binary_output(out) as fh:
+            fh.write(data)
 
     def to_bytes(self) -> bytes:
         import typst

@@ -10,12 +10,11 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
 from participatie.errors import MissingExtra
-from participatie.exports.files import open_private
+from participatie.exports.files import Output, binary_output
 
 #: Cells starting with these are formulas to Excel and LibreOffice; they get a quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -89,27 +88,26 @@ class CountingSha256Writer:
 
 
 def write_excel_csv(
-    path_or_file: str | os.PathLike[str] | IO[bytes],
+    out: Output,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
 ) -> tuple[int, str]:
-    """CSV for Dutch Excel: UTF-8 with BOM, semicolons, CRLF, formula cells escaped.
+    """CSV for Dutch Excel: UTF-8 with BOM, semicolons, CRLF, formula cells escaped;
+    streamed to ``out``, a path (mode 0600) or a binary file (``binary_output``).
 
     Returns (number of data rows, SHA-256 of the file's bytes).
     """
 
-    if isinstance(path_or_file, str | os.PathLike):
-        with open_private(path_or_file) as raw:
-            return write_excel_csv(raw, header, rows)
-    sink = CountingSha256Writer(path_or_file)
-    sink.write("\ufeff")
-    writer = csv.writer(sink, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([csv_cell(h) for h in header])
-    count = 0
-    for row in rows:
-        writer.writerow(list(map(csv_cell, row)))
-        count += 1
-    return count, sink.hexdigest()
+    with binary_output(out) as raw:
+        sink = CountingSha256Writer(raw)
+        sink.write("\ufeff")
+        writer = csv.writer(sink, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow([csv_cell(h) for h in header])
+        count = 0
+        for row in rows:
+            writer.writerow(list(map(csv_cell, row)))
+            count += 1
+        return count, sink.hexdigest()
 
 
 def _json_default(value: Any) -> Any:
@@ -155,14 +153,15 @@ WIDTH_SAMPLE = 200
 
 
 def write_xlsx(
-    path: str | os.PathLike[str],
+    out: Output,
     sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
     *,
     creator: str | None = None,
     title: str | None = None,
     created: datetime | None = None,
 ) -> None:
-    """Write sheets (name, header, rows) with openpyxl's write-only mode (``reports`` extra).
+    """Write sheets (name, header, rows) with openpyxl's write-only mode (``reports`` extra)
+    to ``out``, a path (mode 0600) or a binary file.
 
     Each sheet has a bold header row that stays in view (frozen) and columns as wide as
     their header and first 200 rows need (8 to 60 characters); numbers stay numbers. Text
@@ -224,8 +223,7 @@ def write_xlsx(
                 else:
                     cells.append(WriteOnlyCell(sheet, value=value))
             sheet.append(cells)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open_private(path) as fh:
+    with binary_output(out) as fh:
         workbook.save(fh)
 
 

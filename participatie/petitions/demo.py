@@ -15,7 +15,6 @@ from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import InvalidEmail
 from participatie.exports import deterministic_json
-from participatie.exports.files import write_private_bytes, write_private_text
 from participatie.petitions.report import public_json
 from participatie.petitions.schemas import (
     InvalidationCriteria,
@@ -240,14 +239,14 @@ def run_demo(
     # -- closing, hand-over, answer ------------------------------------------------------
     clock.set(start + timedelta(days=1, hours=7))
     p.jobs.run_due()
-    csv_result = p.petitions.export_csv(petition.id, out / "signatures.csv")
+    csv_result = p.petitions.write_signatures(petition.id, out / "signatures.csv")
     handed = p.petitions.hand_over(
         petition.id, actor="griffie", to=p.settings.organisation.council, note="Raadsvergadering"
     )
     doc = p.petitions.handover_document(petition.id)
-    write_private_text(out / "handover.html", p.petitions.handover_html(doc))
+    p.petitions.write_handover(doc, out / "handover.html", fmt="html")
     try:
-        write_private_bytes(out / "handover.pdf", p.petitions.handover_pdf(doc))
+        p.petitions.write_handover(doc, out / "handover.pdf", fmt="pdf")
     except RuntimeError as exc:  # without the reports extra
         echo(f"no PDF: {exc}")
     echo(

@@ -4,16 +4,15 @@ document, and the council's answer to the creator and the signers.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput
+from participatie.exports.files import Output
 from participatie.outbox.bulk import Mail, Texts
 from participatie.petitions.core import Part
 from participatie.petitions.models import (
@@ -191,15 +190,16 @@ class Handover(Part):
 
     # -- reading ---------------------------------------------------------------------
 
-    def export_csv(
+    def write_signatures(
         self,
         petition_id: uuid.UUID,
-        out: str | os.PathLike[str] | IO[bytes],
+        out: Output,
         *,
         session: Session | None = None,
     ) -> ExportResult:
-        """The hand-over list of verified signatures, streamed (Excel CSV: UTF-8 with BOM,
-        semicolons, CRLF; cells that would start a formula are escaped).
+        """Write the hand-over list of verified signatures, streamed as it is read (Excel
+        CSV: UTF-8 with BOM, semicolons, CRLF; cells that would start a formula are
+        escaped).
 
         Columns: ``nr``, ``naam`` (``(geanonimiseerd)`` once erased), ``postcode``,
         ``wijk``, ``bevestigd_op`` (local time, ``YYYY-MM-DD HH:MM``) and
@@ -207,7 +207,8 @@ class Handover(Part):
 
         Args:
             petition_id: the petition's id.
-            out: a path (written with owner-only permissions) or a binary file.
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
@@ -217,6 +218,8 @@ class Handover(Part):
         Raises:
             PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
                 that is not a UUID).
+            InvalidInput: ``input.invalid``, field ``out``: neither a path nor a binary
+                file.
             OSError: the file could not be written.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
@@ -240,8 +243,7 @@ class Handover(Part):
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
-            HandoverDocument: for ``handover_html`` and ``handover_pdf``; ``generated_at``
-            is now (UTC).
+            HandoverDocument: for ``write_handover``; ``generated_at`` is now (UTC).
 
         Raises:
             PetitionNotFound: ``petition.not_found``, field ``petition`` (also for an id
@@ -256,41 +258,31 @@ class Handover(Part):
             row = self.core.petition(s, petition_id)
             return report.handover_document(self._p, s, row, self.core.public(s, row))
 
-    def handover_html(self, document: HandoverDocument) -> str:
-        """The hand-over document as an HTML page (times in ``Settings.zone``).
+    def write_handover(self, document: HandoverDocument, out: Output, *, fmt: str = "html") -> str:
+        """Write the hand-over document: an HTML page (times in ``Settings.zone``) or a
+        PDF/A-2U file (ISO 19005-2, fonts embedded) on the organisation's letterhead, in
+        Dutch.
 
         Args:
             document: from ``handover_document``.
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
+            fmt: ``html`` or ``pdf`` (as ``participatie petitions export --format``).
 
         Returns:
-            str: the HTML page.
+            str: the file's SHA-256 (hex).
 
         Raises:
-            Nothing of its own: it only renders the template.
+            InvalidInput: ``input.invalid``, field ``format``: another ``fmt``; field
+                ``out``: neither a path nor a binary file.
+            MissingExtra: ``extra.missing``, ``pdf`` without the ``reports`` extra
+                (typst).
+            OSError: the file could not be written.
         """
 
         from participatie.petitions import report
 
-        return report.handover_html(self._p, document)
-
-    def handover_pdf(self, document: HandoverDocument) -> bytes:
-        """The hand-over document as a PDF/A-2U file (ISO 19005-2, fonts embedded) on the
-        organisation's letterhead, in Dutch.
-
-        Args:
-            document: from ``handover_document``.
-
-        Returns:
-            bytes: the PDF.
-
-        Raises:
-            MissingExtra: ``extra.missing``, the ``reports`` extra (typst) is not
-                installed.
-        """
-
-        from participatie.petitions import report
-
-        return report.handover_pdf(self._p, document)
+        return report.write_handover(self._p, document, out, fmt)
 
     # -- privacy -----------------------------------------------------------------------
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
-from participatie.exports import deterministic_json, write_excel_csv
+from participatie.errors import InvalidInput
+from participatie.exports import deterministic_json, sha256_bytes, write_excel_csv
+from participatie.exports.files import Output, binary_output
 from participatie.formatting import format_day, format_moment
 from participatie.petitions import tally
 from participatie.petitions.models import (
@@ -183,7 +185,7 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[li
 
 
 def write_signatures_csv(
-    p: Participatie, s: Session, row: PetitionRow, out: str | os.PathLike[str] | IO[bytes]
+    p: Participatie, s: Session, row: PetitionRow, out: Output
 ) -> ExportResult:
     count, digest = write_excel_csv(out, CSV_HEADER, signature_rows(p, s, row.id))
     return ExportResult(rows=count, sha256=digest)
@@ -257,3 +259,20 @@ def handover_pdf(p: Participatie, doc: HandoverDocument) -> bytes:
             f"{_local(p, doc.petition.handed_over_at)}."
         )
     return pdf.to_bytes()
+
+
+#: The hand-over document's formats (``participatie petitions export --format``).
+HANDOVER_FORMATS = ("html", "pdf")
+
+
+def write_handover(p: Participatie, doc: HandoverDocument, out: Output, fmt: str) -> str:
+    """Write the hand-over document as ``fmt`` to ``out``; returns its SHA-256."""
+
+    if fmt not in HANDOVER_FORMATS:
+        raise InvalidInput(
+            f"unknown format {fmt!r}: use {', '.join(HANDOVER_FORMATS)}", field="format"
+        )
+    data = handover_html(p, doc).encode("utf-8") if fmt == "html" else handover_pdf(p, doc)
+    with binary_output(out) as fh:
+        fh.write(data)
+    return sha256_bytes(data)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.exports import write_excel_csv
+from participatie.exports.files import Output
 from participatie.identity import normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.context import PollsPart, postcode_allowed
@@ -32,7 +33,7 @@ class CodeLetters(PollsPart):
     def issue_codes(
         self,
         poll_id: uuid.UUID | str,
-        out: str | os.PathLike[str] | IO[bytes],
+        out: Output,
         *,
         count: int | None = None,
         addresses: Sequence[LetterAddress] | None = None,
@@ -48,7 +49,9 @@ class CodeLetters(PollsPart):
 
         Args:
             poll_id: the poll's id (a code poll, not yet ended).
-            out: a path (written with owner-only permissions) or a binary file.
+            out: a path (a new file with mode 0600, its folder made when missing;
+                removed again when issuing fails) or a binary file (written to and
+                flushed, not closed).
             count: the number of letters without an address; or give ``addresses``.
             addresses: one letter per address (line and postcode), each inside the
                 poll's area; or give ``count``.
@@ -63,7 +66,8 @@ class CodeLetters(PollsPart):
         Raises:
             InvalidInput: ``input.invalid``, field ``count``: both or neither of
                 ``count`` and ``addresses``, or not 1 to
-                ``Settings.polls.max_codes_per_issue`` letters.
+                ``Settings.polls.max_codes_per_issue`` letters; field ``out``: neither a
+                path nor a binary file.
             PollNotFound: ``poll.not_found``.
             InvalidState: ``state.invalid``, field ``eligibility``: not a code poll; field
                 ``poll``: two random codes collided (issue again; practically never).

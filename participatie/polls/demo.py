@@ -18,7 +18,6 @@ from participatie.errors import MissingExtra
 from participatie.exports import sha256_file
 from participatie.polls import models as _models  # noqa: F401  (tables on the metadata)
 from participatie.polls.errors import AlreadyVoted, CodeRevoked, CodeTypo
-from participatie.polls.report import write_report
 from participatie.polls.schemas import BallotIn, LetterAddress, OptionIn, PaperEntry, PollIn
 
 LOCATIONS = [
@@ -180,12 +179,11 @@ def run_demo(
     echo(f"{PAPER} paper ballots typed in twice")
 
     ballots_path = out / "ballots.json"
-    with ballots_path.open("wb") as fh:
-        p.polls.write_ballots(poll.id, fh)
+    p.polls.write_ballots(poll.id, ballots_path)
     tally = p.polls.publish(poll.id, actor="projectleider")
     for fmt in ("json", "csv", "html", "xlsx", "pdf"):
         try:
-            write_report(p, tally, fmt, out / f"tally.{fmt}")
+            p.polls.write_tally(tally, out / f"tally.{fmt}", fmt=fmt)
         except MissingExtra as exc:  # openpyxl or typst missing: the reports extra
             echo(f"no tally.{fmt}: {exc}")
 

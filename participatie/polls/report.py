@@ -4,14 +4,14 @@ and the published ballots file anyone can recount; all rest on the same ``TallyR
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from participatie.exports import deterministic_json, write_excel_csv, write_xlsx
+from participatie.exports import deterministic_json, sha256_bytes, write_excel_csv, write_xlsx
+from participatie.exports.files import Output, binary_output
 from participatie.formatting import format_moment, format_number, format_share
 from participatie.polls.ballots import ballot_line
 from participatie.polls.schemas import OptionResult, PublishedBallot, TallyResult
@@ -247,8 +247,9 @@ def round_rows(tally: TallyResult) -> list[list[str]]:
     ]
 
 
-def write_csv(tally: TallyResult, path: str | os.PathLike[str]) -> str:
-    """CSV for Dutch Excel, options in order of votes; returns its SHA-256."""
+def write_csv(tally: TallyResult, out: Output) -> str:
+    """CSV for Dutch Excel, options in order of votes, to ``out`` (a path or a binary
+    file); returns its SHA-256."""
 
     header = ["onderdeel", *option_header(tally)[1:]]
     width = len(header)
@@ -265,7 +266,7 @@ def write_csv(tally: TallyResult, path: str | os.PathLike[str]) -> str:
         for line in _tie_text(tally):
             yield ["gelijke stand", line, *[""] * (width - 2)]
 
-    _, digest = write_excel_csv(path, header, rows())
+    _, digest = write_excel_csv(out, header, rows())
     return digest
 
 
@@ -327,7 +328,7 @@ def render_html(p: Participatie, tally: TallyResult) -> str:
 
 def write_xlsx_report(
     tally: TallyResult,
-    path: str | os.PathLike[str],
+    out: Output,
     *,
     organisation: OrganisationSettings | None = None,
 ) -> None:
@@ -362,7 +363,7 @@ def write_xlsx_report(
     if tally.rounds:
         sheets.append(("Telrondes", ["Ronde", "Stand", "Gekozen", "Afgevallen"], round_rows(tally)))
     write_xlsx(
-        path,
+        out,
         sheets,
         creator=org.name,
         title=f"Uitslag: {tally.title}",
@@ -372,7 +373,7 @@ def write_xlsx_report(
 
 def write_pdf(
     tally: TallyResult,
-    path: str | os.PathLike[str],
+    out: Output,
     *,
     organisation: OrganisationSettings | None = None,
     font: str | None = None,
@@ -424,29 +425,39 @@ def write_pdf(
         "Naam: ______________________    Datum: ______________\n\n"
         "Handtekening: ______________________"
     )
-    doc.save(path)
+    doc.save(out)
 
 
-def write_report(
-    p: Participatie, tally: TallyResult, fmt: str, out: str | os.PathLike[str]
-) -> None:
-    """Write ``tally`` as ``fmt`` (json, csv, html, xlsx, pdf) to ``out``."""
+def write_tally(p: Participatie, tally: TallyResult, out: Output, fmt: str) -> str:
+    """Write ``tally`` as ``fmt`` (json, csv, html, xlsx, pdf) to ``out``, a path (mode
+    0600) or a binary file; returns the SHA-256 of what was written."""
 
-    path = Path(out)
-    if fmt == "json":
-        path.write_bytes(tally_json(tally))
-    elif fmt == "csv":
-        write_csv(tally, path)
-    elif fmt == "html":
-        path.write_text(render_html(p, tally), encoding="utf-8")
-    elif fmt == "xlsx":
-        write_xlsx_report(tally, path, organisation=p.settings.organisation)
-    elif fmt == "pdf":
-        write_pdf(tally, path, organisation=p.settings.organisation, font=p.settings.polls.pdf_font)
-    else:
+    if fmt not in FORMATS:
         from participatie.errors import InvalidInput
 
         raise InvalidInput(f"unknown format {fmt!r}: use {', '.join(FORMATS)}", field="format")
+    if fmt == "csv":
+        return write_csv(tally, out)
+    # The other formats are one small document: made whole, then written.
+    if fmt == "json":
+        data = tally_json(tally)
+    elif fmt == "html":
+        data = render_html(p, tally).encode("utf-8")
+    else:
+        buffer = io.BytesIO()
+        if fmt == "xlsx":
+            write_xlsx_report(tally, buffer, organisation=p.settings.organisation)
+        else:
+            write_pdf(
+                tally,
+                buffer,
+                organisation=p.settings.organisation,
+                font=p.settings.polls.pdf_font,
+            )
+        data = buffer.getvalue()
+    with binary_output(out) as fh:
+        fh.write(data)
+    return sha256_bytes(data)
 
 
 __all__ = [
@@ -458,6 +469,6 @@ __all__ = [
     "tally_json",
     "write_csv",
     "write_pdf",
-    "write_report",
+    "write_tally",
     "write_xlsx_report",
 ]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import IO
 
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidState
+from participatie.exports.files import Output, binary_output
 from participatie.polls import ballots, tallying
 from participatie.polls.context import PollsPart
 from participatie.polls.models import CLOSED, PUBLISHED, PollRow
@@ -49,14 +49,16 @@ class Results(PollsPart):
             yield from ballots.published_ballots(s, row)
 
     def write_ballots(
-        self, poll_id: uuid.UUID | str, out: IO[bytes], *, session: Session | None = None
+        self, poll_id: uuid.UUID | str, out: Output, *, session: Session | None = None
     ) -> str:
         """Write the published ballots file (a JSON list, one ballot per line, sorted keys,
-        by tracker); the same ballots give the same bytes.
+        by tracker), streamed as the ballots are read; the same ballots give the same
+        bytes.
 
         Args:
             poll_id: the poll's id (closed or published).
-            out: a binary file to write to.
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
             session: the host's SQLAlchemy session to read in; without it, one of its own.
 
         Returns:
@@ -65,6 +67,9 @@ class Results(PollsPart):
         Raises:
             PollNotFound: ``poll.not_found``.
             InvalidState: ``state.invalid``, field ``state``: voting has not ended.
+            InvalidInput: ``input.invalid``, field ``out``: neither a path nor a binary
+                file.
+            OSError: the file could not be written.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
                 or stayed locked; nothing was written.
         """
@@ -72,7 +77,35 @@ class Results(PollsPart):
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, poll_id)
             _check_ended(row)
-            return ballots.write_ballots(s, row, out)
+            with binary_output(out) as fh:
+                return ballots.write_ballots(s, row, fh)
+
+    def write_tally(self, tally: TallyResult, out: Output, *, fmt: str = "html") -> str:
+        """Write the tally report: ``html`` (with an inline SVG chart), ``csv`` (Excel),
+        ``json`` (deterministic: sorted keys), ``xlsx`` or ``pdf`` (PDF/A-2U on the
+        organisation's letterhead, with a signing block for the college).
+
+        Args:
+            tally: from ``tally``.
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
+            fmt: ``json``, ``csv``, ``html``, ``xlsx`` or ``pdf`` (as ``participatie
+                polls tally --format``).
+
+        Returns:
+            str: the file's SHA-256 (hex).
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``format``: another ``fmt``; field
+                ``out``: neither a path nor a binary file.
+            MissingExtra: ``extra.missing``, ``xlsx`` or ``pdf`` without the
+                ``reports`` extra.
+            OSError: the file could not be written.
+        """
+
+        from participatie.polls import report
+
+        return report.write_tally(self.context.p, tally, out, fmt)
 
     def find_tracker(
         self, poll_id: uuid.UUID | str, tracker: str, *, session: Session | None = None

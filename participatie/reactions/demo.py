@@ -510,12 +510,12 @@ def run_demo(
     clock.set(_local(start + timedelta(days=MARKETS[1][0] + 2), 9, zone))
     rep1 = r.import_file(did, paper_dir / "markten-1-2.csv", actor="typist.1")
     letters_dir = out / "brieven"
-    r.generate_letters(
+    r.write_letters(
         did, letters_dir / "ontvangst-1", kind="acknowledgement", actor="postkamer", pdf=False
     )
     clock.set(_local(dossier.period_end + timedelta(days=6), 9, zone))
     rep2 = r.import_file(did, second_file, actor="typist.2")
-    ack2 = r.generate_letters(
+    ack2 = r.write_letters(
         did, letters_dir / "ontvangst-2", kind="acknowledgement", actor="postkamer", pdf=False
     )
     errors = rep1.errors + rep2.errors
@@ -668,22 +668,22 @@ def run_demo(
         if report.claimed == 0:
             break
     try:
-        feedback = r.generate_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=True)
+        feedback = r.write_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=True)
     except MissingExtra as exc:  # the print file as PDF needs the reports extra
         echo(f"letters as HTML only: {exc}")
-        feedback = r.generate_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=False)
+        feedback = r.write_letters(did, letters_dir / "antwoord", actor="postkamer", pdf=False)
     echo(
         f"published {published.answers} answers: {published.emails} feedback e-mails, "
         f"{feedback.letters} letters; the outbox delivered {sent} messages"
     )
 
     # -- outputs -------------------------------------------------------------------------
-    r.write_nota(did, out / "nota.html", format="html")
-    r.write_nota(did, out / "nota-internal.html", format="html", internal=True)
-    r.write_nota(did, out / "nota.csv", format="csv")
+    r.write_nota(did, out / "nota.html", fmt="html")
+    r.write_nota(did, out / "nota-internal.html", fmt="html", internal=True)
+    r.write_nota(did, out / "nota.csv", fmt="csv")
     for fmt in ("xlsx", "docx", "pdf"):
         try:
-            r.write_nota(did, out / f"nota.{fmt}", format=fmt)
+            r.write_nota(did, out / f"nota.{fmt}", fmt=fmt)
         except MissingExtra as exc:  # the reports extra
             echo(f"no nota.{fmt}: {exc}")
     stats = r.stats(did)
@@ -692,7 +692,7 @@ def run_demo(
     payload["overdue"] = {"items": len(overdue), "by_level": levels}
     payload["delay_notices"] = extension.emails + extension.letters_due
     (out / "stats.json").write_bytes(deterministic_json(payload))
-    archive = r.archive(did, out / "archief", actor="archivaris")
+    archive = r.write_archive(did, out / "archief", actor="archivaris")
     r.record_decision(
         did, summary="Het college stelt het hondenbeleid 2026 vast.", actor="projectleider"
     )

@@ -8,12 +8,12 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from participatie.exports.files import Output, output_files
 from participatie.outbox.models import OutboxMessageRow
 from participatie.reactions.context import ReactionContext, ReactionsPart
 from participatie.reactions.models import DispatchRow, DossierRow, ReactionRow, SubmitterRow
@@ -194,10 +194,10 @@ def _dispatch(
 class Letters(ReactionsPart):
     """Printing the letters that wait, and the list of what was sent."""
 
-    def generate_letters(
+    def write_letters(
         self,
         dossier_id: uuid.UUID,
-        out_dir: str | Path,
+        out: Output,
         *,
         kind: str | None = None,
         pdf: bool = True,
@@ -207,9 +207,13 @@ class Letters(ReactionsPart):
         """Print every pending letter (postal-only submitters) as HTML, one print file, and
         PDF (PDF/A-2U); records each dispatch as sent with the SHA-256 of its document.
 
+        Each letter is written as it is rendered. A folder gets the files; a binary file
+        gets one ZIP archive of the same files, streamed.
+
         Args:
             dossier_id: the dossier's id.
-            out_dir: the folder for the files (made when missing).
+            out: a folder path (made when missing; an existing one must be empty) or a
+                binary file for one ZIP archive (written to and flushed, not closed).
             kind: only ``acknowledgement``, ``delay`` or ``feedback`` letters; None: all.
             pdf: also write the PDF (needs the ``reports`` extra).
             actor: who does it (audit log).
@@ -218,21 +222,25 @@ class Letters(ReactionsPart):
 
         Returns:
             LetterBatch: the kind, the number of letters, the file names, the print file
-            and the PDF (None when nothing waited).
+            and the PDF (None when nothing waited; the folder or ZIP is then empty).
 
         Raises:
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
-            MissingExtra: ``extra.missing``, ``pdf`` without typst installed.
+            InvalidInput: ``input.invalid``, field ``out``: the folder is not empty, or
+                ``out`` is neither a path nor a binary file.
+            MissingExtra: ``extra.missing``, ``pdf`` without typst installed (checked
+                before anything is written).
             OSError: the folder could not be written.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
+                or stayed locked; nothing was recorded.
         """
 
         from participatie.reactions import letters
 
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)
-            batch = letters.generate(self._ctx, s, dossier, Path(out_dir), kind=kind, pdf=pdf)
+            with output_files(out, when=self._ctx.now()) as files:
+                batch = letters.generate(self._ctx, s, dossier, files, kind=kind, pdf=pdf)
             if batch.letters:
                 self._ctx.audit(
                     s,

@@ -1,20 +1,22 @@
 """Letters for submitters with only a postal address: one HTML file per letter, a print
-file for the whole batch and a PDF (``reports`` extra); each dispatch gets its SHA-256.
+file for the whole batch and a PDF (``reports`` extra), in a folder or one ZIP archive;
+each dispatch gets its SHA-256.
 """
 
 from __future__ import annotations
 
-import hashlib
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from participatie.exports.files import write_private_bytes, write_private_text
+from participatie.exports.files import OutputFiles
 from participatie.reactions.dispatch import notice_context
 from participatie.reactions.feedback import AnswerBook, feedback_context
 from participatie.reactions.models import (
@@ -31,16 +33,23 @@ if TYPE_CHECKING:
 
 KIND_ORDER = {"acknowledgement": 0, "delay": 1, "feedback": 2}
 
+#: The print file gathers in memory up to this size, then in a temporary file.
+SPOOL_SIZE = 8 * 1024 * 1024
+
 
 def generate(
     ctx: ReactionContext,
     s: Session,
     dossier: DossierRow,
-    out_dir: Path,
+    files: OutputFiles,
     *,
     kind: str | None,
     pdf: bool,
 ) -> LetterBatch:
+    """Write the pending letters into ``files``: one HTML file per letter, then the print
+    file and the PDF. Each letter is written as it is rendered; the print file gathers in
+    a spooled temporary file, so memory stays flat; the PDF is set by typst at the end."""
+
     p = ctx.p
     query = (
         select(DispatchRow, ReactionRow, SubmitterRow)
@@ -62,9 +71,19 @@ def generate(
         return LetterBatch(
             kind=kind or "acknowledgement", letters=0, files=[], print_file=None, pdf_file=None
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
     now = ctx.now()
     today = ctx.local_date(now)
+    # Made first: without typst (the reports extra) nothing is written.
+    document = (
+        LettersPdf(
+            dossier.title,
+            author=p.settings.organisation.name,
+            created=now,
+            logo=p.settings.organisation.logo_bytes(),
+        )
+        if pdf
+        else None
+    )
     book: AnswerBook | None = None
     points: dict[uuid.UUID, list[PointRow]] = {}
     if any(r[0].kind == "feedback" for r in rows):
@@ -75,59 +94,58 @@ def generate(
                 select(PointRow).where(PointRow.reaction_id.in_(ids[start : start + 500]))
             ).scalars():
                 points.setdefault(point.reaction_id, []).append(point)
-    files: list[str] = []
-    articles: list[str] = []
+    names: list[str] = []
     # The address a resident can type from paper, instead of the dossier's UUID URL.
     short = p.short_codes.printed(p.short_codes.code_for("dossier", dossier.id, session=s))
-    for dispatch, reaction, sub in rows:
-        article = render_letter(
-            ctx,
-            dossier,
-            reaction,
-            sub,
-            dispatch.kind,
-            dispatch.data or {},
-            book,
-            points.get(reaction.id, []),
-            short_url=short,
-        )
-        document = p.render("reactions/letters.html", letters=[article], title=dossier.title)
-        name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
-        data = document.encode("utf-8")
-        write_private_bytes(out_dir / name, data)
-        dispatch.status = "sent"
-        dispatch.sent_at = now
-        dispatch.sha256 = hashlib.sha256(data).hexdigest()
-        dispatch.document = name
-        if dispatch.kind == "acknowledgement" and reaction.acknowledged_at is None:
-            reaction.acknowledged_at = now
-        if dispatch.kind == "feedback" and reaction.answered_at is None:
-            reaction.answered_at = now
-        files.append(name)
-        articles.append(article)
+
+    def articles() -> Iterator[str]:
+        for dispatch, reaction, sub in rows:
+            article = render_letter(
+                ctx,
+                dossier,
+                reaction,
+                sub,
+                dispatch.kind,
+                dispatch.data or {},
+                book,
+                points.get(reaction.id, []),
+                short_url=short,
+            )
+            page = p.render("reactions/letters.html", letters=[article], title=dossier.title)
+            name = f"brief-{dispatch.kind}-{reaction.number:05d}-{sub.position}.html"
+            dispatch.status = "sent"
+            dispatch.sent_at = now
+            dispatch.sha256 = files.write(name, page.encode("utf-8"))
+            dispatch.document = name
+            if dispatch.kind == "acknowledgement" and reaction.acknowledged_at is None:
+                reaction.acknowledged_at = now
+            if dispatch.kind == "feedback" and reaction.answered_at is None:
+                reaction.answered_at = now
+            names.append(name)
+            if document is not None:
+                document.add(article)
+            yield article
+
     stamp = today.isoformat()
     label = kind or "alle"
     print_name = f"brieven-{label}-{stamp}.html"
-    write_private_text(
-        out_dir / print_name,
-        p.render("reactions/letters.html", letters=articles, title=dossier.title),
-    )
+    template = p.templates.get_template("reactions/letters.html")
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE) as spool:
+        context = {**p.template_globals(), "letters": articles(), "title": dossier.title}
+        for chunk in template.generate(context):
+            spool.write(chunk.encode("utf-8"))
+        spool.seek(0)
+        with files.open(print_name) as fh:
+            shutil.copyfileobj(spool, fh)
     pdf_name: str | None = None
-    if pdf:
+    if document is not None:
         pdf_name = f"brieven-{label}-{stamp}.pdf"
-        write_pdf(
-            out_dir / pdf_name,
-            dossier.title,
-            articles,
-            author=p.settings.organisation.name,
-            created=now,
-            logo=p.settings.organisation.logo_bytes(),
-        )
+        files.write(pdf_name, document.to_bytes())
     s.flush()
     return LetterBatch(
         kind=rows[0][0].kind if kind is None else kind,
         letters=len(rows),
-        files=files,
+        files=names,
         print_file=print_name,
         pdf_file=pdf_name,
     )
@@ -209,34 +227,45 @@ class _Blocks(HTMLParser):
         self._text = []
 
 
-def write_pdf(
-    path: Path,
-    title: str,
-    articles: list[str],
-    *,
-    author: str,
-    created: datetime,
-    logo: bytes | None = None,
-) -> None:
-    """One PDF/A-2U file with a page per letter (``exports.pdf.PdfDocument``); each
-    letter's own letterhead (from its HTML) comes first on its page, under ``logo``."""
+class LettersPdf:
+    """One PDF/A-2U file with a page per letter (``exports.pdf.PdfDocument``): each
+    letter's own letterhead (from its HTML) comes first on its page, under ``logo``.
 
-    from participatie.exports.pdf import PdfDocument
+    Raises:
+        MissingExtra: ``extra.missing`` when typst (the ``reports`` extra) is not installed.
+    """
 
-    pdf = PdfDocument(f"Brieven: {title}", author=author, created=created, show_title=False)
-    for index, article in enumerate(articles):
+    def __init__(
+        self, title: str, *, author: str, created: datetime, logo: bytes | None = None
+    ) -> None:
+        from participatie.exports.pdf import PdfDocument
+
+        self._pdf = PdfDocument(
+            f"Brieven: {title}", author=author, created=created, show_title=False
+        )
+        self._logo = logo
+        self.letters = 0
+
+    def add(self, article: str) -> None:
+        """Put the letter ``article`` (its HTML) on a page of its own."""
+
         parser = _Blocks()
         parser.feed(article)
         parser.close()
-        if index:
-            pdf.new_page()
-        if logo:
-            pdf.image(logo)
+        if self.letters:
+            self._pdf.new_page()
+        self.letters += 1
+        if self._logo:
+            self._pdf.image(self._logo)
         for tag, text in parser.blocks:
             if tag in ("h1", "h2", "h3"):
-                pdf.heading(text, level=2)
+                self._pdf.heading(text, level=2)
             elif tag in ("address", "div") or ("\n" in text and len(text) < 200):
-                pdf.lines(text.split("\n"))
+                self._pdf.lines(text.split("\n"))
             else:
-                pdf.paragraph(text)
-    pdf.save(path)
+                self._pdf.paragraph(text)
+
+    def to_bytes(self) -> bytes:
+        """The PDF (typst sets it now)."""
+
+        return self._pdf.to_bytes()

@@ -5,10 +5,10 @@ participation monitor and the nota van beantwoording (built and written by repor
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from participatie.exports.files import Output
 from participatie.reactions.context import ReactionsPart
 from participatie.reactions.schemas import Nota, Stats
 
@@ -84,9 +84,9 @@ class Reporting(ReactionsPart):
     def write_nota(
         self,
         dossier_id: uuid.UUID,
-        path: str | Path,
+        out: Output,
         *,
-        format: str = "html",
+        fmt: str = "html",
         internal: bool = False,
         round: int | None = None,
         session: Session | None = None,
@@ -95,8 +95,10 @@ class Reporting(ReactionsPart):
 
         Args:
             dossier_id: the dossier's id.
-            path: the file to write (its folder is made when missing).
-            format: ``html``, ``csv``, ``xlsx``, ``docx`` or ``pdf``.
+            out: a path (a new file with mode 0600, its folder made when missing) or a
+                binary file (written to and flushed, not closed).
+            fmt: ``html``, ``csv``, ``xlsx``, ``docx`` or ``pdf`` (as ``participatie
+                reactions nota --format``).
             internal: the internal version (unredacted, with the annex).
             round: the round's number; default the current one.
             session: the host's SQLAlchemy session to read in; without it, one of its own.
@@ -107,7 +109,8 @@ class Reporting(ReactionsPart):
         Raises:
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
             NotFound: ``not_found``, field ``round``.
-            InvalidInput: ``input.invalid``, field ``format``.
+            InvalidInput: ``input.invalid``, field ``format``: another ``fmt``; field
+                ``out``: neither a path nor a binary file.
             MissingExtra: ``extra.missing``, xlsx, docx or pdf without the ``reports``
                 extra.
             OSError: the file could not be written.
@@ -118,4 +121,4 @@ class Reporting(ReactionsPart):
         from participatie.reactions import report
 
         nota = self.nota(dossier_id, internal=internal, round=round, session=session)
-        return report.write(self._ctx.p, nota, Path(path), format)
+        return report.write(self._ctx.p, nota, out, fmt)

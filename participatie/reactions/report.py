@@ -4,20 +4,19 @@ the statistics for the participation monitor.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from participatie.errors import MissingExtra
-from participatie.exports.files import open_private, write_private_text
+from participatie.exports.files import Output, binary_output
 from participatie.exports.writers import (
     deterministic_json,
     sha256_bytes,
-    sha256_file,
     write_excel_csv,
     write_xlsx,
 )
@@ -316,37 +315,45 @@ def build_nota(
 # -- writers --------------------------------------------------------------------------------
 
 
-def write(p: Participatie, nota: Nota, path: Path, fmt: str) -> str:
+def write(p: Participatie, nota: Nota, out: Output, fmt: str) -> str:
+    """Write ``nota`` as ``fmt`` to ``out``, a path (mode 0600) or a binary file; returns
+    the SHA-256 of what was written."""
+
     if fmt not in FORMATS:
         from participatie.errors import InvalidInput
 
         raise InvalidInput(
             f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}", field="format"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        _, digest = write_excel_csv(out, _table_header(nota), _csv_rows(nota))
+        return digest
+    # The other formats are one document, made whole first (a failure writes nothing).
     if fmt == "html":
-        html = p.render(
+        data = p.render(
             "reactions/nota.html",
             nota=nota,
             channel_labels=CHANNEL_LABELS_NL,
             submitter_line=_submitter_line,
-        )
-        write_private_text(path, html)
-    elif fmt == "csv":
-        write_excel_csv(path, _table_header(nota), _csv_rows(nota))
-    elif fmt == "xlsx":
-        write_xlsx(
-            path,
-            _sheets(nota),
-            creator=p.settings.organisation.name,
-            title=f"Nota van beantwoording: {nota.title}",
-            created=p.clock.now(),
-        )
-    elif fmt == "docx":
-        _write_docx(nota, path)
+        ).encode("utf-8")
     else:
-        _write_pdf(p, nota, path)
-    return sha256_file(path)
+        buffer = io.BytesIO()
+        if fmt == "xlsx":
+            write_xlsx(
+                buffer,
+                _sheets(nota),
+                creator=p.settings.organisation.name,
+                title=f"Nota van beantwoording: {nota.title}",
+                created=p.clock.now(),
+            )
+        elif fmt == "docx":
+            _write_docx(nota, buffer)
+        else:
+            _write_pdf(p, nota, buffer)
+        data = buffer.getvalue()
+    with binary_output(out) as fh:
+        fh.write(data)
+    return sha256_bytes(data)
 
 
 def _table_header(nota: Nota) -> list[str]:
@@ -465,7 +472,7 @@ def _sheets(nota: Nota) -> Any:
         yield "Bijlage indieners", ANNEX_HEADER, _annex_rows(nota)
 
 
-def _write_docx(nota: Nota, path: Path) -> None:
+def _write_docx(nota: Nota, out: IO[bytes]) -> None:
     try:
         import docx
     except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -530,11 +537,10 @@ def _write_docx(nota: Nota, path: Path) -> None:
             cells[2].text = format_day(item.received)
             cells[3].text = "\n".join(_submitter_line(sub) for sub in item.submitters)
     document.add_paragraph(f"SHA-256 van de gegevens: {nota.sha256}")
-    with open_private(path) as fh:
-        document.save(fh)
+    document.save(out)
 
 
-def _write_pdf(p: Participatie, nota: Nota, path: Path) -> None:
+def _write_pdf(p: Participatie, nota: Nota, out: IO[bytes]) -> None:
     from participatie.exports.pdf import organisation_pdf
 
     pdf = organisation_pdf(
@@ -592,4 +598,4 @@ def _write_pdf(p: Participatie, nota: Nota, path: Path) -> None:
             ],
             widths=[10, 32, 30, 118],
         )
-    pdf.save(path)
+    pdf.save(out)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from participatie.exports.files import Output
 from participatie.reactions.answers import Answers
 from participatie.reactions.assessment import Assessment
 from participatie.reactions.context import SUBJECT, ReactionContext
@@ -80,35 +80,39 @@ class Reactions(
         return self._ctx.today()
 
     # The archive reads the dossier through every room of the facade, so it sits here.
-    def archive(
+    def write_archive(
         self,
         dossier_id: uuid.UUID,
-        out_dir: str | Path,
+        out: Output,
         *,
         actor: str,
         session: Session | None = None,
     ) -> ArchiveManifest:
-        """The dossier as an archive package: JSON, the generated documents, the audit
-        events and a SHA-256 manifest.
+        """Write the dossier as an archive package: JSON, the generated documents, the
+        audit events and a SHA-256 manifest; then audit the archiving.
 
-        Writes into ``out_dir``: ``dossier.json`` (reactions, themes, points, answers
-        with their history, dispatches, stats per round), each stored document (checked
-        against its SHA-256 from the upload), the nota per round as HTML and CSV,
-        ``audit.jsonl``, ``SHA256SUMS`` and ``manifest.json``; then audits the archiving.
+        The files: ``dossier.json`` (reactions, themes, points, answers with their
+        history, dispatches, stats per round), each stored document (checked against its
+        SHA-256 from the upload), the nota per round as HTML and CSV, ``audit.jsonl``
+        (streamed), ``SHA256SUMS`` and ``manifest.json``. A folder gets the files; a
+        binary file gets one ZIP archive of the same files, streamed.
 
         Args:
             dossier_id: the dossier's id.
-            out_dir: the folder to write to (made when missing).
+            out: a folder path (made when missing; an existing one must be empty) or a
+                binary file for one ZIP archive (written to and flushed, not closed).
             actor: who does it (audit log).
             session: the host's SQLAlchemy session to work in (the library only
                 flushes); without it the call commits on its own.
 
         Returns:
             ArchiveManifest: the dossier, the time, the files with their SHA-256 and the
-            folder.
+            folder (``""`` for a ZIP archive written to a file object).
 
         Raises:
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
+            InvalidInput: ``input.invalid``, field ``out``: the folder is not empty, or
+                ``out`` is neither a path nor a binary file.
             DocumentMissing: ``document.missing``, a stored document is gone or differs
                 from what was uploaded.
             StorageUnavailable: ``storage.unavailable``.
@@ -119,9 +123,7 @@ class Reactions(
 
         from participatie.reactions import archive
 
-        return archive.export(
-            self, self._ctx, dossier_id, Path(out_dir), actor=actor, session=session
-        )
+        return archive.export(self, self._ctx, dossier_id, out, actor=actor, session=session)
 
 
 __all__ = ["SUBJECT", "Reactions"]

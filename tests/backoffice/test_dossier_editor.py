@@ -242,7 +242,7 @@ def test_dossier_document_is_stored_served_and_archived(
     [listed] = bo_client.get(f"/api/dossiers/{dossier}").json()["documents"]
     assert listed["url"] == resident and listed["sha256"] == doc.sha256
     assert served.headers["x-content-type-options"] == "nosniff"
-    manifest = p.reactions.archive(doc_dossier, tmp_path / "archief", actor="test")
+    manifest = p.reactions.write_archive(doc_dossier, tmp_path / "archief", actor="test")
     [stored] = [n for n in manifest.files if n.startswith("document-001-")]
     assert manifest.files[stored] == doc.sha256
     assert re.search(

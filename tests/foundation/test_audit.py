@@ -28,9 +28,9 @@ def test_chain_verifies_and_exports(p: Participatie) -> None:
     _record(p, 5)
     assert p.audit.verify().ok
     assert p.audit.verify().checked == 5
-    out = io.StringIO()
-    assert p.audit.export_jsonl(out) == 5
-    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    out = io.BytesIO()
+    assert p.audit.write_events(out) == 5
+    lines = [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
     assert [e["seq"] for e in lines] == [1, 2, 3, 4, 5]
     assert lines[1]["prev_hash"] == lines[0]["hash"]
     assert lines[0]["data"]["naam"] == "Zoë"

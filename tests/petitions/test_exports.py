@@ -30,7 +30,7 @@ def test_handover_csv_is_excel_safe_and_hashed(areas: Participatie, tmp_path: Pa
         sign_and_confirm(p, petition, n, name=name)
     p.petitions.sign(petition.id, signer(99))  # pending: not on the list
     out = tmp_path / "signatures.csv"
-    result = p.petitions.export_csv(petition.id, out)
+    result = p.petitions.write_signatures(petition.id, out)
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert result.sha256 == hashlib.sha256(data).hexdigest()
@@ -62,17 +62,21 @@ def test_handover_document_html_and_pdf(areas: Participatie) -> None:
     p.petitions.hand_over(petition.id, actor="griffie", to="de gemeenteraad")
     doc = p.petitions.handover_document(petition.id)
     buffer = io.BytesIO()
-    listed = p.petitions.export_csv(petition.id, buffer)
+    listed = p.petitions.write_signatures(petition.id, buffer)
     assert doc.sha256 == listed.sha256
     assert (doc.verified, doc.paper, doc.total, doc.rows) == (3, 40, 43, 3)
     paddepoel = next(a for a in doc.per_area if a.area == "paddepoel")
     assert (paddepoel.online, paddepoel.paper, paddepoel.total) == (2, 40, 42)
-    html = p.petitions.handover_html(doc)
+    page = io.BytesIO()
+    digest = p.petitions.write_handover(doc, page, fmt="html")
+    assert digest == hashlib.sha256(page.getvalue()).hexdigest()
+    html = page.getvalue().decode("utf-8")
     assert doc.sha256 in html
     assert "de gemeenteraad" in html
     assert "Paddepoel" in html
-    pdf = p.petitions.handover_pdf(doc)
-    assert pdf.startswith(b"%PDF")
+    pdf = io.BytesIO()
+    p.petitions.write_handover(doc, pdf, fmt="pdf")
+    assert pdf.getvalue().startswith(b"%PDF")
 
 
 def test_paper_batches_are_audited_and_checked(areas: Participatie) -> None:
@@ -127,11 +131,14 @@ def test_handover_pdf_is_fit_for_the_archive(areas: Participatie) -> None:
     sign_and_confirm(p, petition, 1)
     p.petitions.hand_over(petition.id, actor="griffie", to=p.settings.organisation.council)
     doc = p.petitions.handover_document(petition.id)
-    html = p.petitions.handover_html(doc)
+    page, pdf = io.BytesIO(), io.BytesIO()
+    p.petitions.write_handover(doc, page, fmt="html")
+    p.petitions.write_handover(doc, pdf, fmt="pdf")
+    html = page.getvalue().decode("utf-8")
     assert "Gemeente Groningen" in html and "Postbus 30026" in html
     assert "de gemeenteraad van Groningen" in html
     text = check_archival_pdf(
-        p.petitions.handover_pdf(doc),
+        pdf.getvalue(),
         title=f"Petitie: {petition.title}",
         author="Gemeente Groningen",
         created=doc.generated_at,
@@ -154,7 +161,7 @@ def test_handover_csv_gives_each_confirmation_in_local_time(
         sign_and_confirm(p, petition, n)
         expected.append(clock.now().astimezone(zone).strftime("%Y-%m-%d %H:%M"))
     out = io.BytesIO()
-    p.petitions.export_csv(petition.id, out)
+    p.petitions.write_signatures(petition.id, out)
     rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig")), delimiter=";"))
     assert [r[4] for r in rows[1:]] == expected
     assert expected[0] == expected[1]

@@ -15,7 +15,7 @@ import pytest
 from participatie.engine import Participatie
 from participatie.errors import InvalidState
 from participatie.polls.errors import InvalidBallot
-from participatie.polls.report import FORMATS, tally_json, write_report
+from participatie.polls.report import FORMATS, tally_json
 from participatie.polls.schemas import BallotIn, OptionIn, Poll
 from tests.archive_pdf import UNICODE_NAMES, check_archival_pdf, pdf_text, with_organisation
 from tests.polls.conftest import issue, make_poll
@@ -198,7 +198,7 @@ def test_reports_in_every_format(p: Participatie, tmp_path: Path) -> None:
     tally = p.polls.tally(poll.id)
     assert tally_json(tally) == tally_json(p.polls.tally(poll.id))
     for fmt in FORMATS:
-        write_report(p, tally, fmt, tmp_path / f"t.{fmt}")
+        p.polls.write_tally(tally, tmp_path / f"t.{fmt}", fmt=fmt)
         assert (tmp_path / f"t.{fmt}").stat().st_size > 200
     data = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
     assert data["winners"] == ["Ecozone"] and data["software_version"]
@@ -242,14 +242,13 @@ def test_published_ballots_hash_matches(p: Participatie) -> None:
 
 
 def test_pdf_is_pdfa_with_every_name_and_the_organisation(p: Participatie, tmp_path: Path) -> None:
-    from participatie.polls import report
 
     names = [*UNICODE_NAMES, "Café – Noord"]
     poll = make_poll(p, seats=1, options=[OptionIn(name=name) for name in names])
     vote_all(p, poll, [BallotIn(choices=["Łukasz Żółć"])])
     tally = p.polls.tally(poll.id)
     groningen = with_organisation(p)
-    report.write_report(groningen, tally, "pdf", tmp_path / "a.pdf")
+    groningen.polls.write_tally(tally, tmp_path / "a.pdf", fmt="pdf")
     data = (tmp_path / "a.pdf").read_bytes()
     text = check_archival_pdf(
         data,
@@ -261,7 +260,7 @@ def test_pdf_is_pdfa_with_every_name_and_the_organisation(p: Participatie, tmp_p
     assert "Postbus 30026" in text
     assert "het college van burgemeester en wethouders van Groningen" in text
     # The same tally gives the same bytes: nothing in the file depends on the wall clock.
-    report.write_report(groningen, tally, "pdf", tmp_path / "b.pdf")
+    groningen.polls.write_tally(tally, tmp_path / "b.pdf", fmt="pdf")
     assert (tmp_path / "b.pdf").read_bytes() == data
 
 
@@ -286,7 +285,7 @@ def test_reports_read_as_reports(p: Participatie, tmp_path: Path) -> None:
     tally = p.polls.tally(poll.id)
     groningen = with_organisation(p)
     for fmt in ("html", "pdf", "xlsx"):
-        write_report(groningen, tally, fmt, tmp_path / f"t.{fmt}")
+        groningen.polls.write_tally(tally, tmp_path / f"t.{fmt}", fmt=fmt)
     html = (tmp_path / "t.html").read_text(encoding="utf-8")
     body = re.sub(r"<style>.*?</style>|<svg.*?</svg>|<[^>]*>", " ", html, flags=re.S)
     pdf = pdf_text((tmp_path / "t.pdf").read_bytes())

@@ -276,9 +276,9 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
     assert p.reactions.reaction_by_number(dossier, first).answered_at is not None
     # The postal-only submitter is answered when the letter is printed.
     assert p.reactions.reaction_by_number(dossier, postal).answered_at is None
-    batch = p.reactions.generate_letters(dossier, tmp_path, kind="feedback", actor="test")
+    batch = p.reactions.write_letters(dossier, tmp_path / "b", kind="feedback", actor="test")
     assert batch.letters == 1
-    letter = (tmp_path / batch.files[0]).read_text(encoding="utf-8")
+    letter = (tmp_path / "b" / batch.files[0]).read_text(encoding="utf-8")
     assert "Vier nieuwe gebieden." in letter
     assert "Gehonoreerd" in letter
     assert p.reactions.reaction_by_number(dossier, postal).answered_at is not None

@@ -59,3 +59,54 @@ def test_cli_list_import_overdue_nota(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "dossier.not_found" in result.output
+
+
+def test_cli_letters_and_archive_to_a_zip_or_a_folder(tmp_path: Path) -> None:
+    """``reactions letters`` and ``reactions archive``: a .zip out is one ZIP archive
+    (mode 0600), any other out a new folder."""
+
+    import zipfile
+
+    from participatie.exports.files import is_private
+    from participatie.reactions.schemas import ReactionIn, SubmitterIn
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    p = make_participatie(url, clock=FixedClock(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)))
+    p.create_all()
+    dossier = new_dossier(p)
+    postal = SubmitterIn(
+        name="Piet Post",
+        street="Kerkstraat",
+        house_number="4",
+        postcode="9742 AB",
+        city="Groningen",
+    )
+    p.reactions.register(
+        dossier, ReactionIn(channel="paper", text="Meer bankjes.", submitters=[postal]), actor="d"
+    )
+    p.dispose()
+    env = {"PARTICIPATIE_SECRET_KEYS": TEST_SECRET, "PARTICIPATIE_DATABASE_URL": url}
+    runner = CliRunner()
+
+    letters = tmp_path / "brieven.zip"
+    result = runner.invoke(
+        main, ["reactions", "letters", str(dossier), "--no-pdf", "--out", str(letters)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 letters written" in result.output
+    assert is_private(letters)
+    with zipfile.ZipFile(letters) as archive:
+        names = archive.namelist()
+    assert len(names) == 2 and names[0].startswith("brief-acknowledgement-")
+
+    folder = tmp_path / "archief"
+    result = runner.invoke(
+        main, ["reactions", "archive", str(dossier), "--out", str(folder)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert (folder / "SHA256SUMS").exists() and (folder / "manifest.json").exists()
+    result = runner.invoke(
+        main, ["reactions", "archive", str(dossier), "--out", str(folder)], env=env
+    )
+    assert result.exit_code != 0
+    assert "not an empty folder" in result.output

@@ -201,7 +201,7 @@ def test_above_the_mass_threshold_postal_submitters_are_told_by_publication(
         result = p.reactions.publish_answers(dossier, actor="lead")
         assert (result.emails, result.letters_due, result.by_publication) == (1, 0, 2)
         assert (
-            p.reactions.generate_letters(
+            p.reactions.write_letters(
                 dossier, tmp_path / "brieven", kind="feedback", actor="test"
             ).letters
             == 0

@@ -42,7 +42,7 @@ def test_internal_nota_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> 
     p = with_organisation(p)
     dossier = seed(p)
     path = tmp_path / "nota.pdf"
-    p.reactions.write_nota(dossier, path, format="pdf", internal=True)
+    p.reactions.write_nota(dossier, path, fmt="pdf", internal=True)
     text = check_archival_pdf(
         path.read_bytes(),
         title="Nota van beantwoording: Hondenbeleid",
@@ -51,24 +51,25 @@ def test_internal_nota_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> 
     )
     assert "Postbus 30026" in text
     html = tmp_path / "nota.html"
-    p.reactions.write_nota(dossier, html, format="html")
+    p.reactions.write_nota(dossier, html, fmt="html")
     assert "Gemeente Groningen" in html.read_text(encoding="utf-8")
 
 
 def test_letters_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> None:
     p = with_organisation(p)
     dossier = seed(p)
-    batch = p.reactions.generate_letters(
-        dossier, tmp_path, kind="acknowledgement", pdf=True, actor="test"
+    folder = tmp_path / "brieven"
+    batch = p.reactions.write_letters(
+        dossier, folder, kind="acknowledgement", pdf=True, actor="test"
     )
     assert batch.letters == len(UNICODE_NAMES) and batch.pdf_file is not None
     text = check_archival_pdf(
-        (tmp_path / batch.pdf_file).read_bytes(),
+        (folder / batch.pdf_file).read_bytes(),
         title="Brieven: Hondenbeleid",
         author="Gemeente Groningen",
         created=p.clock.now(),
     )
     # Every letter has the letterhead and the return address.
     assert text.count("Retouradres: Postbus 30026, 9700 RM Groningen") == len(UNICODE_NAMES)
-    letter = (tmp_path / batch.files[0]).read_text(encoding="utf-8")
+    letter = (folder / batch.files[0]).read_text(encoding="utf-8")
     assert "Gemeente Groningen" in letter and "Retouradres: Postbus 30026" in letter

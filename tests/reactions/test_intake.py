@@ -178,25 +178,26 @@ def test_awb_344_first_five_signatories_and_letters_for_postal_only(
         actor="desk",
     ).reaction
     assert postal.acknowledged_at is None
-    batch = p.reactions.generate_letters(
-        dossier, tmp_path, kind="acknowledgement", pdf=True, actor="test"
+    folder = tmp_path / "brieven"
+    batch = p.reactions.write_letters(
+        dossier, folder, kind="acknowledgement", pdf=True, actor="test"
     )
     assert batch.letters == 1
-    letter = tmp_path / batch.files[0]
+    letter = folder / batch.files[0]
     html = letter.read_text(encoding="utf-8")
     assert "Piet Post" in html
     assert "9742 AB" in html
     assert f"nummer {postal.number}" in html
     assert batch.pdf_file is not None
-    assert (tmp_path / batch.pdf_file).read_bytes().startswith(b"%PDF")
+    assert (folder / batch.pdf_file).read_bytes().startswith(b"%PDF")
     assert batch.print_file is not None
-    assert (tmp_path / batch.print_file).exists()
+    assert (folder / batch.print_file).exists()
     dispatch = [d for d in p.reactions.dispatches(dossier) if d.channel == "letter"]
     assert len(dispatch) == 1
     assert dispatch[0].sha256 == hashlib.sha256(letter.read_bytes()).hexdigest()
     assert p.reactions.reaction(postal.id).acknowledged_at is not None
     # Never twice: a second batch finds nothing to print.
-    assert p.reactions.generate_letters(dossier, tmp_path / "again", actor="test").letters == 0
+    assert p.reactions.write_letters(dossier, tmp_path / "again", actor="test").letters == 0
     [sub] = [s for s in p.reactions.submitters(dossier) if s.reaction_number == postal.number]
     assert sub.postcode == "9742 AB"
     assert sub.house_number == "4A"

@@ -129,19 +129,19 @@ def test_public_nota_redacts_and_internal_lists_submitters(
 
 def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> None:
     _assessed(p, dossier)
-    p.reactions.write_nota(dossier, tmp_path / "nota.csv", format="csv")
+    p.reactions.write_nota(dossier, tmp_path / "nota.csv", fmt="csv")
     raw = (tmp_path / "nota.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
     assert rows[0][:4] == ["Nr", "Onderwerp", "Samenvatting", "Reacties"]
     assert len(rows) == 3
     assert "karel@example.nl" not in raw.decode("utf-8-sig")
-    p.reactions.write_nota(dossier, tmp_path / "intern.csv", format="csv", internal=True)
+    p.reactions.write_nota(dossier, tmp_path / "intern.csv", fmt="csv", internal=True)
     assert "Karel Jansen" in (tmp_path / "intern.csv").read_text(encoding="utf-8-sig")
 
     from openpyxl import load_workbook
 
-    p.reactions.write_nota(dossier, tmp_path / "nota.xlsx", format="xlsx", internal=True)
+    p.reactions.write_nota(dossier, tmp_path / "nota.xlsx", fmt="xlsx", internal=True)
     workbook = load_workbook(tmp_path / "nota.xlsx", read_only=True)
     assert workbook.sheetnames == ["Overzicht", "Beantwoording", "Wijzigingen", "Bijlage indieners"]
     annex = list(workbook["Bijlage indieners"].iter_rows(values_only=True))
@@ -150,7 +150,7 @@ def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> No
 
     import docx
 
-    p.reactions.write_nota(dossier, tmp_path / "nota.docx", format="docx")
+    p.reactions.write_nota(dossier, tmp_path / "nota.docx", fmt="docx")
     document = docx.Document(str(tmp_path / "nota.docx"))
     text = "\n".join(par.text for par in document.paragraphs)
     assert "5. Overzicht van de wijzigingen en conclusie" in text
@@ -158,11 +158,11 @@ def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> No
     assert "Vier nieuwe gebieden." in cells
     assert not any("karel@example.nl" in c for c in cells)
 
-    digest = p.reactions.write_nota(dossier, tmp_path / "nota.pdf", format="pdf")
+    digest = p.reactions.write_nota(dossier, tmp_path / "nota.pdf", fmt="pdf")
     assert (tmp_path / "nota.pdf").read_bytes().startswith(b"%PDF")
     assert len(digest) == 64
     with pytest.raises(InvalidInput) as info:
-        p.reactions.write_nota(dossier, tmp_path / "nota.odt", format="odt")
+        p.reactions.write_nota(dossier, tmp_path / "nota.odt", fmt="odt")
     assert info.value.field == "format"
 
 
@@ -170,7 +170,7 @@ def test_archive_package_with_manifest(p: Participatie, dossier: uuid.UUID, tmp_
     import hashlib
 
     _assessed(p, dossier)
-    manifest = p.reactions.archive(dossier, tmp_path / "archief", actor="archivaris")
+    manifest = p.reactions.write_archive(dossier, tmp_path / "archief", actor="archivaris")
     folder = tmp_path / "archief"
     assert set(manifest.files) == {"dossier.json", "nota.html", "nota.csv", "audit.jsonl"}
     for name, digest in manifest.files.items():

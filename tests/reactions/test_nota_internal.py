@@ -200,7 +200,7 @@ def test_internal_nota_lists_every_submitter_alike_in_five_formats(
     files = {}
     for fmt in ("html", "csv", "xlsx", "docx", "pdf"):
         files[fmt] = tmp_path / f"intern.{fmt}"
-        p.reactions.write_nota(dossier, files[fmt], format=fmt, internal=True)
+        p.reactions.write_nota(dossier, files[fmt], fmt=fmt, internal=True)
     found = {
         "html": from_html(files["html"]),
         "csv": from_csv(files["csv"]),

@@ -66,10 +66,10 @@ def test_a_letter_prints_the_code(p: Participatie, tmp_path: Path) -> None:
         ),
         actor="desk",
     )
-    batch = p.reactions.generate_letters(
-        dossier.id, tmp_path, kind="acknowledgement", pdf=False, actor="test"
+    batch = p.reactions.write_letters(
+        dossier.id, tmp_path / "b", kind="acknowledgement", pdf=False, actor="test"
     )
-    letter = (tmp_path / batch.files[0]).read_text(encoding="utf-8")
+    letter = (tmp_path / "b" / batch.files[0]).read_text(encoding="utf-8")
     host = p.settings.public_base_url.split("://", 1)[1]
     found = re.search(re.escape(host) + r"/k/([A-Z0-9]{4,8})", letter)
     assert found, letter

@@ -139,7 +139,7 @@ def dossier_nota(request: Request, staff: Staff) -> Response:
     internal = request.query_params.get("intern") == "1"
     with tempfile.TemporaryDirectory(prefix="participatie-nota-") as folder:
         path = Path(folder) / f"nota.{fmt}"
-        digest = p.reactions.write_nota(dossier.id, path, format=fmt, internal=internal)
+        digest = p.reactions.write_nota(dossier.id, path, fmt=fmt, internal=internal)
         body = path.read_bytes()
     name = f"nota-{'intern' if internal else 'openbaar'}-{dossier.id}.{fmt}"
     response = download(request, body, MEDIA_TYPES[fmt], name)
@@ -173,10 +173,10 @@ def dossier_letters(request: Request, staff: Staff) -> Response:
         return redirect(request, base(dossier) + "/uitvoer", fout="input.invalid")
     with tempfile.TemporaryDirectory(prefix="participatie-brieven-") as folder:
         try:
-            batch = p.reactions.generate_letters(dossier.id, folder, kind=kind, actor=staff.actor)
+            batch = p.reactions.write_letters(dossier.id, folder, kind=kind, actor=staff.actor)
         except MissingExtra:
             # Without the PDF writer the HTML print file still serves.
-            batch = p.reactions.generate_letters(
+            batch = p.reactions.write_letters(
                 dossier.id, folder, kind=kind, pdf=False, actor=staff.actor
             )
         except ParticipatieError as exc:
@@ -229,7 +229,7 @@ def dossier_archive(request: Request, staff: Staff) -> Response:
     p = bo_state(request).p
     dossier = dossier_of(request, staff)
     with tempfile.TemporaryDirectory(prefix="participatie-archief-") as folder:
-        p.reactions.archive(dossier.id, Path(folder) / "archief", actor=staff.actor)
+        p.reactions.write_archive(dossier.id, Path(folder) / "archief", actor=staff.actor)
         body = _zip(Path(folder))
     stamp = p.reactions.today().isoformat()
     return download(request, body, "application/zip", f"archief-{dossier.id}-{stamp}.zip")

@@ -5,6 +5,7 @@ once) and privacy requests (see, export, erase).
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 
@@ -107,7 +108,7 @@ def signatures_csv(request: Request, staff: Staff) -> Response:
     petition_id = subject_id(staff.subject)
     # Streamed by the service into a spooled file: memory stays flat for large lists.
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-        result = p.petitions.export_csv(petition_id, spool)
+        result = p.petitions.write_signatures(petition_id, spool)
         spool.seek(0)
         body = spool.read()
     response = download(
@@ -132,10 +133,10 @@ def handover_document(request: Request, staff: Staff) -> Response:
         raise NotFound("the hand-over document is html or pdf", field="format")
     document = p.petitions.handover_document(petition_id)
     name = f"overdracht-{petition_id}.{fmt}"
-    if fmt == "pdf":
-        return download(request, p.petitions.handover_pdf(document), "application/pdf", name)
-    html = p.petitions.handover_html(document).encode("utf-8")
-    return download(request, html, "text/html; charset=utf-8", name)
+    buffer = io.BytesIO()
+    p.petitions.write_handover(document, buffer, fmt=fmt)
+    media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
+    return download(request, buffer.getvalue(), media, name)
 
 
 # -- the council's answer ----------------------------------------------------------------

@@ -5,9 +5,9 @@ person, envelopes, the tally with its reconciliation, publication and every down
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
-from pathlib import Path
 
 from fastapi import Request
 from starlette.responses import Response
@@ -250,19 +250,15 @@ def publish(request: Request, staff: Staff) -> Response:
 
 @pages.route("/stemmingen/{poll}/uitslag.{fmt}", action="polls.publish", subject="poll")
 def report(request: Request, staff: Staff) -> Response:
-    from participatie.polls.report import write_report
-
     p = bo_state(request).p
     poll = _poll(request, staff)
     fmt = request.path_params["fmt"]
     if fmt not in REPORT_TYPES:
         raise NotFound(f"no report format {fmt!r}", field="format")
     result = p.polls.tally(poll.id)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"uitslag.{fmt}"
-        write_report(p, result, fmt, path)
-        body = path.read_bytes()
-    return download(request, body, REPORT_TYPES[fmt], f"uitslag-{poll.id}.{fmt}")
+    buffer = io.BytesIO()
+    p.polls.write_tally(result, buffer, fmt=fmt)
+    return download(request, buffer.getvalue(), REPORT_TYPES[fmt], f"uitslag-{poll.id}.{fmt}")
 
 
 @pages.route("/stemmingen/{poll}/stembiljetten.json", action="polls.publish", subject="poll")

@@ -218,7 +218,7 @@ def nota(request: Request, dossier: str, fmt: str) -> Response:
         raise InvalidState("the nota is published with the answers", field="state")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"nota.{fmt}"
-        sha256 = facade(request).reactions.write_nota(found.id, path, format=fmt)
+        sha256 = facade(request).reactions.write_nota(found.id, path, fmt=fmt)
         body = path.read_bytes()
     return Response(
         body,

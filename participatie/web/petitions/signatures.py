@@ -4,6 +4,7 @@ invalidation after a preview, and the hand-over list and document for the counci
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from typing import Literal
@@ -93,7 +94,7 @@ def admin_signatures_csv(
     handle, path = tempfile.mkstemp(prefix="participatie-petition-", suffix=".csv")
     os.close(handle)
     try:
-        result = facade(request).petitions.export_csv(pid, path)
+        result = facade(request).petitions.write_signatures(pid, path)
     except BaseException:
         os.unlink(path)
         raise
@@ -124,11 +125,9 @@ def admin_handover_document(
     petitions = facade(request).petitions
     pid = parse_id(petition)
     document = petitions.handover_document(pid)
-    body = (
-        petitions.handover_pdf(document)
-        if fmt == "pdf"
-        else petitions.handover_html(document).encode("utf-8")
-    )
+    buffer = io.BytesIO()
+    petitions.write_handover(document, buffer, fmt=fmt)
+    body = buffer.getvalue()
     return Response(
         body,
         media_type=HANDOVER_FORMATS[fmt],
