@@ -21,8 +21,8 @@ from participatie.reactions.models import (
     ThemeRow,
 )
 from participatie.reactions.schemas import (
-    OUTCOME_LABELS_EN,
-    OUTCOME_LABELS_NL,
+    OUTCOME_WORDS_EN,
+    OUTCOME_WORDS_NL,
     Answer,
     Document,
     Dossier,
@@ -177,8 +177,10 @@ def point_out(row: PointRow, number: int, theme: str | None) -> Point:
 
 
 def outcome_label(outcome: str, locale: str) -> str:
-    labels = OUTCOME_LABELS_EN if locale == "en" else OUTCOME_LABELS_NL
-    return labels.get(outcome, outcome)
+    """The conclusion as a resident reads it (plain words, B1): mails, letters, pages."""
+
+    words = OUTCOME_WORDS_EN if locale == "en" else OUTCOME_WORDS_NL
+    return words.get(outcome, outcome)
 
 
 def answer_out(s: Session, row: AnswerRow) -> Answer:

@@ -36,6 +36,7 @@ from participatie.reactions.schemas import (
     CHANNEL_LABELS_NL,
     CHANNELS,
     OUTCOME_LABELS_NL,
+    OUTCOME_WORDS_NL,
     OUTCOMES,
     Nota,
     NotaAnnexRow,
@@ -335,6 +336,8 @@ def write(p: Participatie, nota: Nota, out: Output, fmt: str) -> str:
             nota=nota,
             channel_labels=CHANNEL_LABELS_NL,
             submitter_line=_submitter_line,
+            legend=legend_rows(),
+            legend_header=LEGEND_HEADER,
         ).encode("utf-8")
     else:
         buffer = io.BytesIO()
@@ -354,6 +357,17 @@ def write(p: Participatie, nota: Nota, out: Output, fmt: str) -> str:
     with binary_output(out) as fh:
         fh.write(data)
     return sha256_bytes(data)
+
+
+#: The legend under the answers: the nota's formal conclusion and the plain words the
+#: submitter reads in the mail, the letter and on the result page.
+LEGEND_HEADER = ["Conclusie in de nota", "In de brief en e-mail aan de indiener"]
+
+
+def legend_rows() -> list[list[str]]:
+    """One row per conclusion: the formal term and the resident's words."""
+
+    return [[OUTCOME_LABELS_NL[o], OUTCOME_WORDS_NL[o]] for o in OUTCOMES]
 
 
 def _table_header(nota: Nota) -> list[str]:
@@ -468,6 +482,7 @@ def _sheets(nota: Nota) -> Any:
     yield "Overzicht", ["Onderdeel", "Waarde"], _overview(nota)
     yield "Beantwoording", _table_header(nota), _table_rows(nota)
     yield "Wijzigingen", ["Wijziging"], ([c] for c in nota.changes)
+    yield "Betekenis conclusies", LEGEND_HEADER, legend_rows()
     if nota.internal:
         yield "Bijlage indieners", ANNEX_HEADER, _annex_rows(nota)
 
@@ -515,6 +530,14 @@ def _write_docx(nota: Nota, out: IO[bytes]) -> None:
         ].text = f"{row.title}\n{row.summary}\nReacties: {', '.join(str(n) for n in row.reactions)}"
         cells[2].text = row.answer
         cells[3].text = row.outcome_label
+    document.add_paragraph("Betekenis van de conclusies:")
+    legend = document.add_table(rows=1, cols=2)
+    legend.style = "Table Grid"
+    for cell, text in zip(legend.rows[0].cells, LEGEND_HEADER, strict=True):
+        cell.text = text
+    for formal, plain in legend_rows():
+        cells = legend.add_row().cells
+        cells[0].text, cells[1].text = formal, plain
     document.add_heading("4. Wijzigingen op eigen initiatief", level=1)
     for change in nota.own_changes or ["Geen."]:
         document.add_paragraph(change, style="List Bullet")
@@ -576,6 +599,8 @@ def _write_pdf(p: Participatie, nota: Nota, out: IO[bytes]) -> None:
         ],
         widths=[12, 60, 80, 38],
     )
+    pdf.paragraph("Betekenis van de conclusies:")
+    pdf.table(LEGEND_HEADER, legend_rows(), widths=[70, 120])
     pdf.heading("4. Wijzigingen op eigen initiatief")
     for change in nota.own_changes or ["Geen."]:
         pdf.paragraph(f"- {change}")

@@ -47,6 +47,22 @@ OUTCOME_LABELS_EN: dict[str, str] = {
     "noted": "Noted",
     "out_of_scope": "Out of scope",
 }
+#: The conclusions in plain words (B1) for residents: feedback mails, letters and the
+#: result page. The formal terms above stay in the nota, whose legend gives both.
+OUTCOME_WORDS_NL: dict[str, str] = {
+    "honoured": "Overgenomen",
+    "partially_honoured": "Deels overgenomen",
+    "not_honoured": "Niet overgenomen",
+    "noted": "Gelezen, geen wijziging nodig",
+    "out_of_scope": "Gaat niet over dit plan",
+}
+OUTCOME_WORDS_EN: dict[str, str] = {
+    "honoured": "Taken on",
+    "partially_honoured": "Partly taken on",
+    "not_honoured": "Not taken on",
+    "noted": "Read, no change needed",
+    "out_of_scope": "Not about this plan",
+}
 CHANNEL_LABELS_NL: dict[str, str] = {
     "web": "Webformulier",
     "email": "E-mail",
@@ -634,6 +650,8 @@ __all__ = [
     "OUTCOMES",
     "OUTCOME_LABELS_EN",
     "OUTCOME_LABELS_NL",
+    "OUTCOME_WORDS_EN",
+    "OUTCOME_WORDS_NL",
     "Answer",
     "AnswerIn",
     "AnswerTemplate",

@@ -249,8 +249,9 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
     feedback = p.outbox.messages(template="reactions_feedback")
     assert len(p.outbox.messages()) == before + 2
     [to_first] = [m for m in feedback if m.to_address == "een@example.nl"]
-    assert "Gehonoreerd" in to_first.text_body
-    assert "Niet gehonoreerd" in to_first.text_body
+    assert "Overgenomen" in to_first.text_body
+    assert "Niet overgenomen" in to_first.text_body
+    assert "gehonoreerd" not in to_first.text_body.lower()
     assert "Kaart 2" in to_first.text_body
     with pytest.raises(AlreadyPublished):
         p.reactions.publish_answers(dossier, actor="lead")
@@ -280,7 +281,7 @@ def test_publish_needs_every_point_answered_then_tells_everyone_once(
     assert batch.letters == 1
     letter = (tmp_path / "b" / batch.files[0]).read_text(encoding="utf-8")
     assert "Vier nieuwe gebieden." in letter
-    assert "Gehonoreerd" in letter
+    assert "Overgenomen" in letter and "gehonoreerd" not in letter.lower()
     assert p.reactions.reaction_by_number(dossier, postal).answered_at is not None
     stats = p.reactions.stats(dossier)
     assert stats.per_outcome == {

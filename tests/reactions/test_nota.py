@@ -17,6 +17,7 @@ from participatie.reactions.schemas import (
     ReactionIn,
     SubmitterIn,
 )
+from tests.archive_pdf import pdf_text
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 POSTCODE_NUMBER = re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\b\D{0,3}\d")
@@ -117,6 +118,9 @@ def test_public_nota_redacts_and_internal_lists_submitters(
     assert "[naam]" in html
     assert "Vier nieuwe gebieden." in html
     assert "Een kaart met alle regels." in html
+    # The formal conclusions, with the plain words the submitters read beside them.
+    assert "<td>Gehonoreerd</td><td>Overgenomen</td>" in html
+    assert "<td>Buiten reikwijdte</td><td>Gaat niet over dit plan</td>" in html
 
     p.reactions.write_nota(dossier, tmp_path / "intern.html", internal=True)
     internal = (tmp_path / "intern.html").read_text(encoding="utf-8")
@@ -143,7 +147,15 @@ def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> No
 
     p.reactions.write_nota(dossier, tmp_path / "nota.xlsx", fmt="xlsx", internal=True)
     workbook = load_workbook(tmp_path / "nota.xlsx", read_only=True)
-    assert workbook.sheetnames == ["Overzicht", "Beantwoording", "Wijzigingen", "Bijlage indieners"]
+    assert workbook.sheetnames == [
+        "Overzicht",
+        "Beantwoording",
+        "Wijzigingen",
+        "Betekenis conclusies",
+        "Bijlage indieners",
+    ]
+    legend = list(workbook["Betekenis conclusies"].iter_rows(values_only=True))
+    assert legend[1] == ("Gehonoreerd", "Overgenomen")
     annex = list(workbook["Bijlage indieners"].iter_rows(values_only=True))
     assert len(annex) == 1 + 3
     workbook.close()
@@ -157,10 +169,12 @@ def test_nota_formats(p: Participatie, dossier: uuid.UUID, tmp_path: Path) -> No
     cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
     assert "Vier nieuwe gebieden." in cells
     assert not any("karel@example.nl" in c for c in cells)
+    assert {"Deels gehonoreerd", "Deels overgenomen"} <= set(cells)
 
     digest = p.reactions.write_nota(dossier, tmp_path / "nota.pdf", fmt="pdf")
     assert (tmp_path / "nota.pdf").read_bytes().startswith(b"%PDF")
     assert len(digest) == 64
+    assert "Niet overgenomen" in " ".join(pdf_text((tmp_path / "nota.pdf").read_bytes()).split())
     with pytest.raises(InvalidInput) as info:
         p.reactions.write_nota(dossier, tmp_path / "nota.odt", fmt="odt")
     assert info.value.field == "format"

@@ -165,8 +165,10 @@ def test_assess_answer_and_publish_tells_the_submitter(p: Participatie, client: 
     feedback = p.outbox.messages(to="els@example.nl", template="reactions_feedback")
     assert len(feedback) == 1
     body = feedback[0].text_body
-    assert "Conclusie: Gehonoreerd - wij passen het plan aan (paragraaf 3.2)" in body
-    assert "Conclusie: Deels gehonoreerd" in body
+    # Plain words for the resident (B1); the formal terms are the nota's.
+    assert "Conclusie: Overgenomen - wij passen het plan aan (paragraaf 3.2)" in body
+    assert "Conclusie: Deels overgenomen" in body
+    assert "gehonoreerd" not in body.lower()
     assert "Er komt een losloopgebied in het Noorderplantsoen." in body
     assert "Langs het park komen twee afvalbakken, niet overal." in body
     assert _ok(client.get(f"{base}/stats"))["answered"] == 1

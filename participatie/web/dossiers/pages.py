@@ -19,8 +19,8 @@ from participatie.identity import normalize_email
 from participatie.reactions.errors import DossierNotFound
 from participatie.reactions.schemas import (
     DEFAULT_ROUND_LABEL,
-    OUTCOME_LABELS_EN,
-    OUTCOME_LABELS_NL,
+    OUTCOME_WORDS_EN,
+    OUTCOME_WORDS_NL,
     Document,
     Dossier,
     ReactionIn,
@@ -173,7 +173,7 @@ def result(request: Request, dossier: str) -> HTMLResponse:
     if not published(found):
         return render(request, "dossier_result.html", dossier=found, stats=None, themes=[])
     stats = p.reactions.stats(found.id)
-    labels = OUTCOME_LABELS_NL if t.lang == "nl" else OUTCOME_LABELS_EN
+    labels = OUTCOME_WORDS_NL if t.lang == "nl" else OUTCOME_WORDS_EN
     outcome_rows = [
         {"label": labels.get(key, key), "value": value}
         for key, value in stats.per_outcome.items()
