@@ -162,7 +162,7 @@ def test_dossier_import_with_bad_rows_and_late_reactions(
     button(page, "Importeren")
     check(page, "dossier-import-report")
     report = page.locator("#verslag").locator("..").inner_text()
-    assert "5 rij(en) gelezen: 2 ingelezen, 3 geweigerd" in report
+    assert "5 rijen gelezen: 2 ingelezen, 3 geweigerd" in report
     rows = page.locator("table tbody tr")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "4", "5"]
@@ -365,7 +365,7 @@ def test_dossier_split_theme_answer_approve_and_publish(site: Site, page: Any) -
     assert notices.count() == 3
     notices.nth(1).locator("summary").click()
     assert "Bankjes horen niet bij dit plan." in notices.nth(1).inner_text()
-    button(page, "3 antwoord(en) publiceren en 3 bericht(en) versturen")
+    button(page, "3 antwoorden publiceren en 3 berichten versturen")
     assert "De antwoorden zijn gepubliceerd (3)" in page.content()
     check(page, "dossier-outputs-published")
     assert {a.status for a in p.reactions.answers(dossier.id)} == {"published"}

@@ -194,3 +194,33 @@ def test_gettext_extraction_finds_only_catalogued_messages() -> None:
     for lang in ("nl", "en"):
         missing = sorted(k for k in found if k not in catalogue(lang))
         assert missing == [], f"{lang}: {missing}"
+
+
+def test_no_message_hedges_a_plural() -> None:
+    """A count picks its form ("1 reactie", "3 reacties"); no message writes
+    "reactie(s)", "antwoord(en)" or "signatory(ies)" instead. A sentence with several
+    counts takes each as a phrase of its own (``backoffice.n_reaction`` and the like)."""
+
+    from participatie.web.i18n import Translator
+
+    hedge = re.compile(r"\w\((?:s|en|n|es|ies|brieven)\)")
+    for lang in ("nl", "en"):
+        hedged = sorted(k for k, text in catalogue(lang).items() if hedge.search(text))
+        assert hedged == [], f"{lang}: {hedged}"
+    nl, en = Translator("nl"), Translator("en")
+    one = nl(
+        "dossier_assess.publish_button",
+        answers=nl("backoffice.n_answer", count=1),
+        notices=nl("backoffice.n_notice", count=1),
+    )
+    assert one == "1 antwoord publiceren en 1 bericht versturen"
+    many = en(
+        "dossier_outputs.stats_summary",
+        reactions=en("backoffice.n_reaction", count=3),
+        signatories=en("backoffice.n_signatory", count=1),
+        on_time=2,
+        late=1,
+        points=en("backoffice.n_point", count=4),
+        themes=en("backoffice.n_theme", count=1),
+    )
+    assert many == "3 reactions from 1 signatory; 2 on time, 1 late; 4 points in 1 theme."
