@@ -1,8 +1,9 @@
 """The message catalogues: gettext PO files in ``participatie/locale/<lang>/LC_MESSAGES/``
 (domain ``participatie`` for the resident pages, errors and mail labels, ``backoffice``
-for the staff's pages), read with Babel and without the web framework: the pages and the
-back office translate with them, and the mails take the labels of the pages' buttons from
-them, so a mail names the button the page shows.
+for the staff's pages, ``reports`` for the documents put before the college), read with
+Babel and without the web framework: the pages and the back office translate with them,
+the reports are written with them, and the mails take the labels of the pages' buttons
+from them, so a mail names the button the page shows.
 
 The message id is a stable key (``petition.confirm_button``); the text uses Python
 ``str.format`` fields (``{count}``). A message with plural forms is a gettext plural
@@ -27,7 +28,7 @@ from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: The gettext domains, one PO file each per language.
-DOMAINS = ("participatie", "backoffice")
+DOMAINS = ("participatie", "backoffice", "reports")
 
 
 @cache
@@ -112,6 +113,26 @@ def text(lang: str, key: str, count: int | None = None) -> str | None:
     return catalogue(lang).get(key)
 
 
+def say(lang: str, key: str, /, count: int | None = None, **params: Any) -> str:
+    """The message ``key`` in ``lang`` (else Dutch, else the key) with ``params`` filled
+    in; with ``count``, the plural form it asks for (``count`` is a parameter too).
+
+    Args:
+        lang: ``nl`` or ``en``.
+        key: the message id, for example ``tally.title``.
+        count: the number a plural message is about.
+        params: the message's ``str.format`` fields.
+
+    Returns:
+        The text.
+    """
+
+    found = text(lang, key, count) or text("nl", key, count) or key
+    if count is not None:
+        params = {"count": count, **params}
+    return found.format(**params) if params else found
+
+
 def install_gettext(environment: Any) -> None:
     """Give a Jinja2 environment gettext's calls through Jinja2's i18n extension:
     ``_("key", name=...)``, ``gettext`` and ``ngettext`` translate with the render
@@ -169,6 +190,7 @@ __all__ = [
     "plural_forms",
     "plural_keys",
     "po_catalogue",
+    "say",
     "text",
     "translations",
 ]

@@ -13,7 +13,7 @@ from participatie.cli.progress import counting, progress
 from participatie.config import ImportSettings
 from participatie.exports.files import open_private
 from participatie.imports_bounds import CSV_SUFFIXES, read_table
-from participatie.polls.report import FORMATS
+from participatie.polls.report import FORMATS, LANGS
 from participatie.polls.schemas import LetterAddress
 
 
@@ -95,13 +95,20 @@ def codes(
 @format_option(FORMATS, "html")
 @out_option()
 @click.option("--witness", help="Who witnessed a draw by lot (recorded in the report).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default="nl",
+    show_default=True,
+    help="The report's language: Dutch, or English as a rendering of its own.",
+)
 @pass_ctx
-def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None) -> None:
+def tally(ctx: Context, poll: str, fmt: str, out: Path, witness: str | None, lang: str) -> None:
     """Write the tally report of a closed poll (html, csv, json, xlsx or pdf)."""
 
     p = ctx.facade()
     result = p.polls.tally(poll, witness=witness)
-    p.polls.write_tally(result, out, fmt=fmt)
+    p.polls.write_tally(result, out, fmt=fmt, lang=lang)
     winners = ", ".join(result.winners) or "-"
     click.echo(
         f"{result.ballots} ballots of {result.eligible} eligible; winners: {winners}; "

@@ -202,9 +202,11 @@ def organisation_pdf(
     created: datetime,
     font: str | None = None,
     show_title: bool = True,
+    lang: str = "nl",
 ) -> PdfDocument:
     """A ``PdfDocument`` by the organisation: its name as author, its letterhead (logo,
-    name, postal address, website) on top of the first page."""
+    name, postal address, website) on top of the first page; ``lang`` is the document's
+    language."""
 
     lines = [organisation.name, *organisation.address_lines]
     if organisation.website:
@@ -217,6 +219,7 @@ def organisation_pdf(
         show_title=show_title,
         letterhead=lines,
         logo=organisation.logo_bytes(),
+        lang=lang,
     )
 
 

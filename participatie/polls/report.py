@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from participatie.catalogues import say
 from participatie.exports import deterministic_json, sha256_bytes, write_excel_csv, write_xlsx
 from participatie.exports.files import Output, binary_output
 from participatie.formatting import format_moment, format_number, format_share
@@ -21,15 +22,6 @@ if TYPE_CHECKING:
     from participatie.organisation import OrganisationSettings
 
 FORMATS = ("json", "csv", "html", "xlsx", "pdf")
-
-CHANNEL_NL = {"online": "online", "paper": "papier", "desk": "balie"}
-RULE_NL = {
-    "plurality": "meeste stemmen (één keuze per stembiljet)",
-    "approval": "goedkeuringsstemming (meerdere keuzes; de opties met de meeste stemmen winnen)",
-    "cumulative": "puntenverdeling (punten verdelen over de opties)",
-    "borda": "Borda-telling (rangorde; punten per plaats)",
-    "ranked": "overdraagbare stem (rangorde; STV volgens de Weighted Inclusive Gregory Method)",
-}
 
 
 def ballot_json_line(ballot: PublishedBallot) -> str:
@@ -54,71 +46,42 @@ def tally_json(tally: TallyResult) -> bytes:
     return deterministic_json(tally_data(tally))
 
 
-RECONCILIATION_NL = {
-    "credentials_issued": "Codes uitgegeven",
-    "credentials_revoked": "Codes ingetrokken",
-    "credentials_used": "Codes gebruikt",
-    "credential_uses": "Keren gestemd met een code",
-    "ballots_recorded": "Stembiljetten geregistreerd",
-    "ballots_superseded": "Vervangen stembiljetten (stem gewijzigd)",
-    "difference": "Verschil",
-    "channel_conflicts": "Code op twee kanalen gebruikt",
-    "matches": "Klopt",
-}
+#: The languages a report is written in: Dutch, and English as a rendering of its own.
+LANGS = ("nl", "en")
 
 
-def local_time(tally: TallyResult, value: datetime | None) -> str:
-    """A stored UTC time as the report shows it: Dutch notation in the poll's time zone."""
+def local_time(tally: TallyResult, value: datetime | None, lang: str = "nl") -> str:
+    """A stored UTC time as the report shows it, in the poll's time zone."""
 
     if value is None:
         return ""
-    return format_moment(value, "nl", ZoneInfo(tally.timezone))
+    return format_moment(value, lang, ZoneInfo(tally.timezone))
 
 
-def reconciliation_rows(tally: TallyResult) -> list[tuple[str, Any]]:
+def _yes_no(value: bool, lang: str) -> str:
+    return say(lang, "tally.yes" if value else "tally.no")
+
+
+def channel_name(channel: str, lang: str = "nl") -> str:
+    return say(lang, f"tally.channel_{channel}")
+
+
+def reconciliation_rows(tally: TallyResult, lang: str = "nl") -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     for key, value in tally.reconciliation.model_dump().items():
         if isinstance(value, bool):
-            value = "ja" if value else "nee"
-        rows.append((RECONCILIATION_NL.get(key, key), value))
+            value = _yes_no(value, lang)
+        rows.append((say(lang, f"tally.{key}"), value))
     return rows
 
 
-def _pct(value: float) -> str:
-    return format_share(value, "nl")
-
-
-#: The counting rules in words, with ``{seats}`` for the number of options chosen.
-RULE_WORDS = {
-    "plurality": "Meeste stemmen: op elk stembiljet één keuze; {chosen} met de meeste stemmen "
-    "{verb} gekozen.",
-    "approval": "Goedkeuringsstemming: op elk stembiljet meer keuzes; {chosen} met de meeste "
-    "stemmen {verb} gekozen.",
-    "cumulative": "Puntenverdeling: elk stembiljet verdeelt punten over de opties; {chosen} met "
-    "de meeste punten {verb} gekozen.",
-    "borda": "Borda-telling: elk stembiljet zet de opties op volgorde; een hogere plaats geeft "
-    "meer punten; {chosen} met de meeste punten {verb} gekozen.",
-    "ranked": "Overdraagbare stem: elk stembiljet zet de opties op volgorde; stemmen gaan over "
-    "naar de volgende keuze tot {chosen} {verb} gekozen (Weighted Inclusive Gregory Method).",
-}
-
-#: Paper sheets by how far their two typings got.
-PAPER_STATUS_NL = {
-    "pending": "wacht op de tweede invoer",
-    "mismatch": "twee invoeren verschillen",
-    "matched": "twee invoeren gelijk",
-    "resolved": "verschil opgelost",
-    "counted": "geteld",
-}
-
-
-def rule_text(tally: TallyResult) -> str:
+def rule_text(tally: TallyResult, lang: str = "nl") -> str:
     """The counting rule in words, for the report ("Goedkeuringsstemming: ... de 2 opties
     met de meeste stemmen zijn gekozen.")."""
 
-    chosen = "de optie" if tally.seats == 1 else f"de {tally.seats} opties"
-    verb = "is" if tally.seats == 1 else "zijn"
-    return RULE_WORDS[tally.rule].format(chosen=chosen, verb=verb)
+    chosen = say(lang, "tally.chosen_options", count=tally.seats)
+    verb = say(lang, "tally.chosen_verb", count=tally.seats)
+    return say(lang, f"tally.rule_{tally.rule}", chosen=chosen, verb=verb)
 
 
 def ranked_options(tally: TallyResult) -> list[OptionResult]:
@@ -127,7 +90,7 @@ def ranked_options(tally: TallyResult) -> list[OptionResult]:
     return sorted(tally.options, key=lambda o: (-o.votes, o.position))
 
 
-def option_rows(tally: TallyResult) -> list[list[Any]]:
+def option_rows(tally: TallyResult, lang: str = "nl") -> list[list[Any]]:
     """One row per option in order of votes: place, name, votes, per channel, chosen."""
 
     channels = list(tally.channels)
@@ -137,101 +100,117 @@ def option_rows(tally: TallyResult) -> list[list[Any]]:
             o.name,
             o.votes,
             *[o.channels.get(c, 0) for c in channels],
-            "gekozen" if o.elected else "",
+            say(lang, "tally.chosen") if o.elected else "",
         ]
         for place, o in enumerate(ranked_options(tally), start=1)
     ]
 
 
-def option_header(tally: TallyResult) -> list[str]:
+def option_header(tally: TallyResult, lang: str = "nl") -> list[str]:
     return [
-        "Plaats",
-        "Optie",
-        "Stemmen",
-        *[f"Waarvan {CHANNEL_NL.get(c, c)}" for c in tally.channels],
-        "Uitslag",
+        say(lang, "tally.place"),
+        say(lang, "tally.option"),
+        say(lang, "tally.votes"),
+        *[say(lang, "tally.of_which", channel=channel_name(c, lang)) for c in tally.channels],
+        say(lang, "tally.outcome"),
     ]
 
 
-def _summary_rows(tally: TallyResult) -> list[tuple[str, Any]]:
+def _summary_rows(tally: TallyResult, lang: str = "nl") -> list[tuple[str, Any]]:
+    def w(key: str) -> str:
+        return say(lang, f"tally.{key}")
+
     rows: list[tuple[str, Any]] = [
-        ("Peiling", tally.title),
-        ("Vraag", tally.question),
-        ("Telregel", rule_text(tally)),
-        ("Te kiezen", tally.seats),
-        ("Stemgerechtigd", tally.eligible),
-        ("Stembiljetten", tally.ballots),
-        ("Opkomst", _pct(tally.turnout)),
-        ("Blanco", tally.blank),
-        ("Ongeldig", tally.invalid),
+        (w("poll"), tally.title),
+        (w("question"), tally.question),
+        (w("rule"), rule_text(tally, lang)),
+        (w("seats"), tally.seats),
+        (w("eligible"), tally.eligible),
+        (w("ballots"), tally.ballots),
+        (w("turnout"), format_share(tally.turnout, lang)),
+        (w("blank_ballots"), tally.blank),
+        (w("invalid"), tally.invalid),
     ]
     for channel, n in tally.channels.items():
-        rows.append((f"Stembiljetten {CHANNEL_NL.get(channel, channel)}", n))
+        rows.append((say(lang, "tally.ballots_channel", channel=channel_name(channel, lang)), n))
     rows += [
-        ("Gekozen", ", ".join(tally.winners) or "geen"),
-        ("Open plaatsen door gelijke stand", tally.undecided_seats),
-        ("Geopend", local_time(tally, tally.opened_at)),
-        ("Gesloten", local_time(tally, tally.closed_at)),
-        ("SHA-256 van de stembiljetten", tally.ballots_sha256),
-        ("Software", f"participatie {tally.software_version}"),
+        (w("winners"), ", ".join(tally.winners) or w("none")),
+        (w("undecided"), tally.undecided_seats),
+        (w("opened"), local_time(tally, tally.opened_at, lang)),
+        (w("closed"), local_time(tally, tally.closed_at, lang)),
+        (w("ballots_sha256"), tally.ballots_sha256),
+        (w("software"), f"participatie {tally.software_version}"),
     ]
     if tally.indicative:
-        rows.append(("Let op", "open peiling zonder controle: de uitslag is indicatief"))
+        rows.append((w("attention"), w("indicative")))
     return rows
 
 
-def paper_rows(tally: TallyResult) -> list[tuple[str, Any]]:
+def paper_rows(tally: TallyResult, lang: str = "nl") -> list[tuple[str, Any]]:
     """The paper ballots' figures as label and value (the typists by name)."""
 
     paper = tally.paper
     counted = paper.envelopes_counted
     rows: list[tuple[str, Any]] = [
-        ("Enveloppen geteld", "niet geteld" if counted is None else counted),
-        ("Stembiljetten ingevoerd", paper.sheets_entered),
-        ("Geteld als papieren stem", paper.ballots_recorded),
-        ("Enveloppen en stembiljetten gelijk", "ja" if paper.envelopes_match else "nee"),
+        (
+            say(lang, "tally.envelopes_counted"),
+            say(lang, "tally.not_counted") if counted is None else counted,
+        ),
+        (say(lang, "tally.sheets_entered"), paper.sheets_entered),
+        (say(lang, "tally.paper_recorded"), paper.ballots_recorded),
+        (say(lang, "tally.envelopes_match"), _yes_no(paper.envelopes_match, lang)),
     ]
     for status, n in paper.status.items():
-        rows.append((f"Stembiljetten: {PAPER_STATUS_NL.get(status, status)}", n))
+        label = say(lang, f"tally.status_{status}")
+        rows.append((say(lang, "tally.sheets_status", status=label), n))
     for name, n in paper.typed_by.items():
-        rows.append((f"Ingevoerd door {name}", n))
+        rows.append((say(lang, "tally.typed_by", name=name), n))
     return rows
 
 
-def mismatch_rows(tally: TallyResult) -> list[list[str]]:
+def mismatch_rows(tally: TallyResult, lang: str = "nl") -> list[list[str]]:
     """Sheets whose two typings differed: sheet, each typing (who, what), resolved by."""
 
-    rows = []
-    for m in tally.paper.mismatches:
-        first = ", ".join(m.first.marks) or "blanco"
-        second = ", ".join(m.second.marks) or "blanco"
-        rows.append(
-            [
-                m.sheet,
-                f"{m.first_staff}: {'onleesbaar' if m.first.unreadable else first}",
-                f"{m.second_staff}: {'onleesbaar' if m.second.unreadable else second}",
-                m.resolved_by or "nog niet opgelost",
-            ]
-        )
-    return rows
+    def typing(marks: list[str], unreadable: bool) -> str:
+        if unreadable:
+            return say(lang, "tally.unreadable")
+        return ", ".join(marks) or say(lang, "tally.blank")
+
+    return [
+        [
+            m.sheet,
+            f"{m.first_staff}: {typing(m.first.marks, m.first.unreadable)}",
+            f"{m.second_staff}: {typing(m.second.marks, m.second.unreadable)}",
+            m.resolved_by or say(lang, "tally.not_resolved"),
+        ]
+        for m in tally.paper.mismatches
+    ]
 
 
-def _tie_text(tally: TallyResult) -> list[str]:
+def _tie_text(tally: TallyResult, lang: str = "nl") -> list[str]:
     lines = []
     for tie in tally.ties:
         names = ", ".join(tie.options)
-        seats = "1 plaats" if tie.seats == 1 else f"{tie.seats} plaatsen"
+        seats = say(lang, "tally.n_places", count=tie.seats)
         if tie.resolution == "lot":
+            witness = (
+                say(lang, "tally.tie_witness", witness=tally.lot_witness)
+                if tally.lot_witness
+                else ""
+            )
             lines.append(
-                f"Gelijke stand tussen {names} om {seats}: beslist door loting met zaad "
-                f"{tally.lot_seed}; volgorde: {', '.join(tie.drawn)}"
-                + (f"; getuige: {tally.lot_witness}" if tally.lot_witness else "")
+                say(
+                    lang,
+                    "tally.tie_lot",
+                    names=names,
+                    seats=seats,
+                    seed=tally.lot_seed,
+                    order=", ".join(tie.drawn),
+                )
+                + witness
             )
         else:
-            lines.append(
-                f"Gelijke stand tussen {names} om {seats}: niet beslist; ter beslissing "
-                "aan het college"
-            )
+            lines.append(say(lang, "tally.tie_open", names=names, seats=seats))
     return lines
 
 
@@ -247,82 +226,93 @@ def round_rows(tally: TallyResult) -> list[list[str]]:
     ]
 
 
-def write_csv(tally: TallyResult, out: Output) -> str:
-    """CSV for Dutch Excel, options in order of votes, to ``out`` (a path or a binary
-    file); returns its SHA-256."""
+def write_csv(tally: TallyResult, out: Output, lang: str = "nl") -> str:
+    """CSV for Excel, options in order of votes, to ``out`` (a path or a binary file);
+    returns its SHA-256."""
 
-    header = ["onderdeel", *option_header(tally)[1:]]
+    header = [say(lang, "tally.csv_part"), *option_header(tally, lang)[1:]]
     width = len(header)
 
     def rows() -> Iterator[list[Any]]:
-        for row in option_rows(tally):
-            yield ["optie", *row[1:]]
-        for label, value in _summary_rows(tally):
-            yield ["samenvatting", label, value, *[""] * (width - 3)]
-        for label, value in reconciliation_rows(tally):
-            yield ["controle", label, value, *[""] * (width - 3)]
-        for label, value in paper_rows(tally):
-            yield ["papier", label, value, *[""] * (width - 3)]
-        for line in _tie_text(tally):
-            yield ["gelijke stand", line, *[""] * (width - 2)]
+        def section(key: str, pairs: list[tuple[str, Any]]) -> Iterator[list[Any]]:
+            for label, value in pairs:
+                yield [say(lang, key), label, value, *[""] * (width - 3)]
+
+        for row in option_rows(tally, lang):
+            yield [say(lang, "tally.csv_option"), *row[1:]]
+        yield from section("tally.csv_summary", _summary_rows(tally, lang))
+        yield from section("tally.csv_checks", reconciliation_rows(tally, lang))
+        yield from section("tally.csv_paper", paper_rows(tally, lang))
+        for line in _tie_text(tally, lang):
+            yield [say(lang, "tally.csv_tie"), line, *[""] * (width - 2)]
 
     _, digest = write_excel_csv(out, header, rows())
     return digest
 
 
-def bar_chart_svg(tally: TallyResult, *, width: int = 640) -> str:
+def bar_chart_svg(tally: TallyResult, *, width: int = 640, lang: str = "nl") -> str:
     """An inline SVG bar chart (no script): one bar per option, winners darker."""
+
+    from markupsafe import escape
 
     bar_h, gap, label_w = 22, 8, 200
     top = max([o.votes for o in tally.options] + [1])
-    # The number drawn next to a bar is the report's own notation ("1.204").
     height = len(tally.options) * (bar_h + gap) + gap
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="Stemmen per optie">'
+        f'role="img" aria-label="{escape(say(lang, "tally.chart_label"))}">'
     ]
-    from markupsafe import escape
-
     for i, option in enumerate(ranked_options(tally)):
         y = gap + i * (bar_h + gap)
         w = int((width - label_w - 60) * option.votes / top)
         colour = "#1b5e20" if option.elected else "#90a4ae"
+        # The number drawn next to a bar is the report's own notation ("1.204").
         parts.append(
             f'<text x="0" y="{y + 16}" font-size="13">{escape(option.name[:28])}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>'
             f'<text x="{label_w + w + 6}" y="{y + 16}" font-size="13">'
-            f"{format_number(option.votes)}</text>"
+            f"{format_number(option.votes, lang)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _shown(rows: list[list[Any]]) -> list[list[Any]]:
-    """Rows as a page or PDF shows them: whole numbers in Dutch notation ("4.455")."""
+def _shown(rows: list[list[Any]], lang: str = "nl") -> list[list[Any]]:
+    """Rows as a page or PDF shows them: whole numbers in the language's notation
+    ("4.455", "4,455")."""
 
     return [
-        [format_number(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in row]
+        [
+            format_number(v, lang) if isinstance(v, int) and not isinstance(v, bool) else v
+            for v in row
+        ]
         for row in rows
     ]
 
 
-def render_html(p: Participatie, tally: TallyResult) -> str:
+def _pairs(rows: list[tuple[str, Any]], lang: str) -> list[list[Any]]:
+    return _shown([list(r) for r in rows], lang)
+
+
+def render_html(p: Participatie, tally: TallyResult, lang: str = "nl") -> str:
     from markupsafe import Markup
 
     return p.render(
         "polls/tally.html",
+        lang=lang,
         tally=tally,
-        chart=Markup(bar_chart_svg(tally)),  # noqa: S704 - built from escaped parts above
-        option_header=option_header(tally),
-        options=_shown(option_rows(tally)),
-        summary=_shown([list(r) for r in _summary_rows(tally)]),
-        ties=_tie_text(tally),
-        rule=rule_text(tally),
+        chart=Markup(bar_chart_svg(tally, lang=lang)),  # noqa: S704 - escaped parts above
+        option_header=option_header(tally, lang),
+        options=_shown(option_rows(tally, lang), lang),
+        summary=_pairs(_summary_rows(tally, lang), lang),
+        sha_label=say(lang, "tally.ballots_sha256"),
+        ties=_tie_text(tally, lang),
+        rule=rule_text(tally, lang),
         rounds=round_rows(tally),
-        reconciliation=_shown([list(r) for r in reconciliation_rows(tally)]),
-        paper=_shown([list(r) for r in paper_rows(tally)]),
-        mismatches=mismatch_rows(tally),
-        generated=local_time(tally, tally.generated_at),
+        reconciliation=_pairs(reconciliation_rows(tally, lang), lang),
+        paper=_pairs(paper_rows(tally, lang), lang),
+        mismatches=mismatch_rows(tally, lang),
+        generated=local_time(tally, tally.generated_at, lang),
     )
 
 
@@ -331,44 +321,58 @@ def write_xlsx_report(
     out: Output,
     *,
     organisation: OrganisationSettings | None = None,
+    lang: str = "nl",
 ) -> None:
     """The tally as a workbook: sheets Uitslag (options in order of votes), Samenvatting,
-    Controle and Papier, numbers as numbers, the organisation as author."""
+    Controle and Papier (in English: Result, Summary, Checks, Paper ballots), numbers as
+    numbers, the organisation as author."""
 
     from participatie.organisation import OrganisationSettings
 
+    def w(key: str) -> str:
+        return say(lang, f"tally.{key}")
+
     org = organisation or OrganisationSettings()
-    summary = [list(r) for r in _summary_rows(tally)]
-    summary += [["Gelijke stand", line] for line in _tie_text(tally)]
+    summary = [list(r) for r in _summary_rows(tally, lang)]
+    summary += [[w("ties"), line] for line in _tie_text(tally, lang)]
     summary += [
-        ["Vastgesteld door", org.college],
-        ["Naam", ""],
-        ["Datum", ""],
-        ["Handtekening", ""],
+        [say(lang, "tally.decided_by", college="").rstrip(". "), org.college],
+        [w("signature_name"), ""],
+        [w("signature_date"), ""],
+        [w("signature_sign"), ""],
     ]
+    pair = [w("part"), w("value")]
     sheets: list[tuple[str, list[str], list[list[Any]]]] = [
-        ("Uitslag", option_header(tally), option_rows(tally)),
-        ("Samenvatting", ["Onderdeel", "Waarde"], summary),
-        ("Controle", ["Controle", "Waarde"], [list(r) for r in reconciliation_rows(tally)]),
-        ("Papier", ["Papieren stembiljetten", "Waarde"], [list(r) for r in paper_rows(tally)]),
+        (w("sheet_result"), option_header(tally, lang), option_rows(tally, lang)),
+        (w("summary"), pair, summary),
+        (
+            w("checks"),
+            [w("checks"), w("value")],
+            [list(r) for r in reconciliation_rows(tally, lang)],
+        ),
+        (w("sheet_paper"), pair, [list(r) for r in paper_rows(tally, lang)]),
     ]
-    if mismatch_rows(tally):
-        sheets.append(
-            (
-                "Verschillen",
-                ["Stembiljet", "Eerste invoer", "Tweede invoer", "Opgelost door"],
-                [list(r) for r in mismatch_rows(tally)],
-            )
-        )
+    if tally.paper.mismatches:
+        sheets.append((w("sheet_differences"), _mismatch_header(lang), mismatch_rows(tally, lang)))
     if tally.rounds:
-        sheets.append(("Telrondes", ["Ronde", "Stand", "Gekozen", "Afgevallen"], round_rows(tally)))
+        sheets.append((w("rounds"), _round_header(lang), round_rows(tally)))
     write_xlsx(
         out,
         sheets,
         creator=org.name,
-        title=f"Uitslag: {tally.title}",
+        title=say(lang, "tally.title", title=tally.title),
         created=tally.generated_at,
     )
+
+
+def _mismatch_header(lang: str) -> list[str]:
+    return [
+        say(lang, f"tally.{k}") for k in ("sheet", "first_typing", "second_typing", "resolved_by")
+    ]
+
+
+def _round_header(lang: str) -> list[str]:
+    return [say(lang, f"tally.{k}") for k in ("round", "standing", "elected", "excluded")]
 
 
 def write_pdf(
@@ -377,6 +381,7 @@ def write_pdf(
     *,
     organisation: OrganisationSettings | None = None,
     font: str | None = None,
+    lang: str = "nl",
 ) -> None:
     """Write the report as PDF/A-2U (``exports.pdf``): the organisation's letterhead and
     name as author, the tally's time as creation date, every name as written."""
@@ -384,75 +389,79 @@ def write_pdf(
     from participatie.exports.pdf import organisation_pdf
     from participatie.organisation import OrganisationSettings
 
+    def w(key: str, **params: Any) -> str:
+        return say(lang, f"tally.{key}", **params)
+
     org = organisation or OrganisationSettings()
-    doc = organisation_pdf(org, f"Uitslag: {tally.title}", created=tally.generated_at, font=font)
+    doc = organisation_pdf(
+        org, w("title", title=tally.title), created=tally.generated_at, font=font, lang=lang
+    )
     doc.paragraph(tally.question)
-    doc.paragraph(rule_text(tally))
-    doc.heading("Stemmen per optie")
-    columns = len(option_header(tally))
+    doc.paragraph(rule_text(tally, lang))
+    doc.heading(w("votes_per_option"))
+    columns = len(option_header(tally, lang))
     doc.table(
-        option_header(tally),
-        _shown(option_rows(tally)),
+        option_header(tally, lang),
+        _shown(option_rows(tally, lang), lang),
         widths=[12, 60, *[20] * (columns - 3), 22],
         align=["R", "L", *["R"] * (columns - 3), "L"],
     )
-    doc.heading("Samenvatting")
-    doc.table(["Onderdeel", "Waarde"], _shown([list(r) for r in _summary_rows(tally)]), [60, 120])
+    pair = [w("part"), w("value")]
+    doc.heading(w("summary"))
+    doc.table(pair, _pairs(_summary_rows(tally, lang), lang), [60, 120])
     if tally.ties:
-        doc.heading("Gelijke stand")
-        for line in _tie_text(tally):
+        doc.heading(w("ties"))
+        for line in _tie_text(tally, lang):
             doc.paragraph(line)
     if tally.rounds:
-        doc.heading("Telrondes")
-        doc.table(["Ronde", "Stand", "Gekozen", "Afgevallen"], round_rows(tally), [15, 95, 35, 35])
-    doc.heading("Controle")
-    doc.table(
-        ["Controle", "Waarde"], _shown([list(r) for r in reconciliation_rows(tally)]), [120, 60]
-    )
-    doc.heading("Papieren stembiljetten")
-    doc.table(["Onderdeel", "Waarde"], _shown([list(r) for r in paper_rows(tally)]), [120, 60])
-    if mismatch_rows(tally):
-        doc.paragraph("Verschillen tussen de twee invoeren:")
-        doc.table(
-            ["Stembiljet", "Eerste invoer", "Tweede invoer", "Opgelost door"],
-            mismatch_rows(tally),
-            [20, 60, 60, 40],
-        )
-    doc.paragraph(f"Opgesteld op {local_time(tally, tally.generated_at)}.")
-    doc.heading("Ondertekening")
+        doc.heading(w("rounds"))
+        doc.table(_round_header(lang), round_rows(tally), [15, 95, 35, 35])
+    doc.heading(w("checks"))
+    doc.table([w("checks"), w("value")], _pairs(reconciliation_rows(tally, lang), lang), [120, 60])
+    doc.heading(w("paper_ballots"))
+    doc.table(pair, _pairs(paper_rows(tally, lang), lang), [120, 60])
+    if tally.paper.mismatches:
+        doc.paragraph(w("mismatches_intro"))
+        doc.table(_mismatch_header(lang), mismatch_rows(tally, lang), [20, 60, 60, 40])
+    doc.paragraph(w("generated", date=local_time(tally, tally.generated_at, lang)))
+    doc.heading(w("signing"))
     doc.paragraph(
-        f"Vastgesteld door {org.college}.\n\n"
-        "Naam: ______________________    Datum: ______________\n\n"
-        "Handtekening: ______________________"
+        f"{w('decided_by', college=org.college)}\n\n{w('name_date')}\n\n{w('signature_line')}"
     )
     doc.save(out)
 
 
-def write_tally(p: Participatie, tally: TallyResult, out: Output, fmt: str) -> str:
-    """Write ``tally`` as ``fmt`` (json, csv, html, xlsx, pdf) to ``out``, a path (mode
-    0600) or a binary file; returns the SHA-256 of what was written."""
+def write_tally(
+    p: Participatie, tally: TallyResult, out: Output, fmt: str, lang: str = "nl"
+) -> str:
+    """Write ``tally`` as ``fmt`` (json, csv, html, xlsx, pdf) in ``lang`` (``nl``, or
+    ``en`` as a rendering of its own) to ``out``, a path (mode 0600) or a binary file;
+    returns the SHA-256 of what was written."""
+
+    from participatie.errors import InvalidInput
 
     if fmt not in FORMATS:
-        from participatie.errors import InvalidInput
-
         raise InvalidInput(f"unknown format {fmt!r}: use {', '.join(FORMATS)}", field="format")
+    if lang not in LANGS:
+        raise InvalidInput(f"unknown language {lang!r}: use {', '.join(LANGS)}", field="lang")
     if fmt == "csv":
-        return write_csv(tally, out)
+        return write_csv(tally, out, lang)
     # The other formats are one small document: made whole, then written.
     if fmt == "json":
         data = tally_json(tally)
     elif fmt == "html":
-        data = render_html(p, tally).encode("utf-8")
+        data = render_html(p, tally, lang).encode("utf-8")
     else:
         buffer = io.BytesIO()
         if fmt == "xlsx":
-            write_xlsx_report(tally, buffer, organisation=p.settings.organisation)
+            write_xlsx_report(tally, buffer, organisation=p.settings.organisation, lang=lang)
         else:
             write_pdf(
                 tally,
                 buffer,
                 organisation=p.settings.organisation,
                 font=p.settings.polls.pdf_font,
+                lang=lang,
             )
         data = buffer.getvalue()
     with binary_output(out) as fh:
@@ -462,8 +471,10 @@ def write_tally(p: Participatie, tally: TallyResult, out: Output, fmt: str) -> s
 
 __all__ = [
     "FORMATS",
+    "LANGS",
     "ballot_json_line",
     "bar_chart_svg",
+    "channel_name",
     "render_html",
     "tally_data",
     "tally_json",

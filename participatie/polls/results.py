@@ -80,10 +80,13 @@ class Results(PollsPart):
             with binary_output(out) as fh:
                 return ballots.write_ballots(s, row, fh)
 
-    def write_tally(self, tally: TallyResult, out: Output, *, fmt: str = "html") -> str:
+    def write_tally(
+        self, tally: TallyResult, out: Output, *, fmt: str = "html", lang: str = "nl"
+    ) -> str:
         """Write the tally report: ``html`` (with an inline SVG chart), ``csv`` (Excel),
         ``json`` (deterministic: sorted keys), ``xlsx`` or ``pdf`` (PDF/A-2U on the
-        organisation's letterhead, with a signing block for the college).
+        organisation's letterhead, with a signing block for the college). One document
+        is in one language: Dutch, or English as a rendering of its own.
 
         Args:
             tally: from ``tally``.
@@ -91,13 +94,15 @@ class Results(PollsPart):
                 binary file (written to and flushed, not closed).
             fmt: ``json``, ``csv``, ``html``, ``xlsx`` or ``pdf`` (as ``participatie
                 polls tally --format``).
+            lang: ``nl`` (default) or ``en``; the JSON is the same in both.
 
         Returns:
             str: the file's SHA-256 (hex).
 
         Raises:
             InvalidInput: ``input.invalid``, field ``format``: another ``fmt``; field
-                ``out``: neither a path nor a binary file.
+                ``lang``: another language; field ``out``: neither a path nor a binary
+                file.
             MissingExtra: ``extra.missing``, ``xlsx`` or ``pdf`` without the
                 ``reports`` extra.
             OSError: the file could not be written.
@@ -105,7 +110,7 @@ class Results(PollsPart):
 
         from participatie.polls import report
 
-        return report.write_tally(self.context.p, tally, out, fmt)
+        return report.write_tally(self.context.p, tally, out, fmt, lang)
 
     def find_tracker(
         self, poll_id: uuid.UUID | str, tracker: str, *, session: Session | None = None

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from participatie.engine import Participatie
-from participatie.errors import InvalidState
+from participatie.errors import InvalidInput, InvalidState
 from participatie.polls.errors import InvalidBallot
 from participatie.polls.report import FORMATS, tally_json
 from participatie.polls.schemas import BallotIn, OptionIn, Poll
@@ -310,3 +310,41 @@ def test_reports_read_as_reports(p: Participatie, tmp_path: Path) -> None:
             for value in row:
                 if isinstance(value, str):
                     assert not SNAKE_OR_JSON.search(value), (name, value)
+
+
+DUTCH_WORDS = re.compile(
+    r"\b(Uitslag|Stemmen|Samenvatting|Controle|gekozen|Stembiljetten|Opkomst|Handtekening|"
+    r"Opgesteld|Vastgesteld|Telregel|Waarvan|Papier)\b"
+)
+
+
+def test_english_is_a_rendering_of_its_own(p: Participatie, tmp_path: Path) -> None:
+    """One document, one language: the English report has no Dutch words of the library
+    (the poll's own title, question and options stay as written)."""
+
+    from openpyxl import load_workbook
+
+    poll = make_poll(p, seats=1, options=[OptionIn(name="Noord"), OptionIn(name="Zuid")])
+    vote_all(p, poll, [BallotIn(choices=["Zuid"])] * 2 + [BallotIn(choices=["Noord"])])
+    tally = p.polls.tally(poll.id)
+    groningen = with_organisation(p)
+    for fmt in ("html", "pdf", "xlsx", "csv"):
+        groningen.polls.write_tally(tally, tmp_path / f"t.{fmt}", fmt=fmt, lang="en")
+    html = (tmp_path / "t.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html
+    body = " ".join(re.sub(r"<style>.*?</style>|<[^>]*>", " ", html, flags=re.S).split())
+    pdf = " ".join(pdf_text((tmp_path / "t.pdf").read_bytes()).split())
+    csv_text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    for text in (body, pdf, csv_text):
+        assert not DUTCH_WORDS.search(text), DUTCH_WORDS.findall(text)
+        assert "the option with the most votes is chosen" in text
+        assert not SNAKE_OR_JSON.search(text.replace(tally.ballots_sha256, ""))
+    assert "Result: " in body and "Votes per option" in body
+    assert "Adopted by" in pdf and "Eligible" in pdf
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames[:4] == ["Result", "Summary", "Checks", "Paper"]
+    assert [c.value for c in book["Result"][2]][-1] == "chosen"
+    with pytest.raises(InvalidInput) as info:
+        p.polls.write_tally(tally, tmp_path / "t.de.html", fmt="html", lang="de")
+    assert info.value.field == "lang"
+    assert not (tmp_path / "t.de.html").exists()
