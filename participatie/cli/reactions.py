@@ -4,15 +4,12 @@ package, overdue reactions and the bulk import of paper reactions from the comma
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import IO
 
 import click
 
 from participatie.cli import Context, pass_ctx
 from participatie.cli.options import folder_option, format_option, out_option
-from participatie.exports.files import open_private
 from participatie.reactions.report import FORMATS as NOTA_FORMATS
 
 
@@ -56,14 +53,6 @@ def nota(
     click.echo(f"{kind} nota of {found.title!r} written to {out} (sha256 {digest})")
 
 
-def _folder_or_zip(out: Path) -> contextlib.AbstractContextManager[Path | IO[bytes]]:
-    """A ``.zip`` path opened for one ZIP archive (mode 0600); any other path a folder."""
-
-    if out.suffix.lower() == ".zip":
-        return open_private(out)
-    return contextlib.nullcontext(out)
-
-
 @group.command("letters")
 @click.argument("dossier")
 @click.option(
@@ -80,8 +69,7 @@ def letters(ctx: Context, dossier: str, kind: str | None, pdf: bool, out: Path, 
 
     p = ctx.facade()
     found = p.reactions.find_dossier(dossier)
-    with _folder_or_zip(out) as target:
-        batch = p.reactions.write_letters(found.id, target, kind=kind, pdf=pdf, actor=actor)
+    batch = p.reactions.write_letters(found.id, out, kind=kind, pdf=pdf, actor=actor)
     click.echo(f"{batch.letters} letters written to {out}")
 
 
@@ -95,8 +83,7 @@ def archive(ctx: Context, dossier: str, out: Path, actor: str) -> None:
 
     p = ctx.facade()
     found = p.reactions.find_dossier(dossier)
-    with _folder_or_zip(out) as target:
-        manifest = p.reactions.write_archive(found.id, target, actor=actor)
+    manifest = p.reactions.write_archive(found.id, out, actor=actor)
     click.echo(f"{len(manifest.files)} files written to {out}")
 
 

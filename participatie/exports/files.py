@@ -73,10 +73,12 @@ def binary_output(out: Output) -> Iterator[IO[bytes]]:
 
     Raises:
         InvalidInput: ``input.invalid``, field ``out``: neither a path nor a binary file
-            (a text file, say).
+            (a text file, say), or the path of a folder.
     """
 
     if isinstance(out, str | os.PathLike):
+        if Path(out).is_dir():
+            raise InvalidInput(f"{os.fspath(out)!r} is a folder: give a file's path", field="out")
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         with open_private(out) as fh:
             yield fh
@@ -149,15 +151,19 @@ class OutputFiles:
 @contextlib.contextmanager
 def output_files(out: Output, *, when: datetime) -> Iterator[OutputFiles]:
     """Where a multi-file output goes: a folder path (made when missing; an existing one
-    must be empty) gets the files; a binary file gets one ZIP archive of the same files,
-    streamed (an unseekable stream works too), flushed and not closed. ``when`` is the
-    time the ZIP members carry.
+    must be empty) gets the files; a path ending in ``.zip``, or a binary file, gets one
+    ZIP archive of the same files, streamed (an unseekable stream works too; a file
+    object is flushed and not closed). ``when`` is the time the ZIP members carry.
 
     Raises:
         InvalidInput: ``input.invalid``, field ``out``: the folder is not empty, is a
             file, or ``out`` is neither a path nor a binary file.
     """
 
+    if isinstance(out, str | os.PathLike) and Path(out).suffix.lower() == ".zip":
+        with binary_output(out) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as archive:
+            yield OutputFiles(None, archive, when)
+        return
     if isinstance(out, str | os.PathLike):
         folder = Path(out)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):

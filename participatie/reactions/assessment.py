@@ -47,6 +47,8 @@ class Assessment(ReactionsPart):
             Theme: the theme, without points yet.
 
         Raises:
+            AlreadyPublished: ``reaction.already_published``, field ``dossier_id``: the
+                round's answers are published.
             DossierNotFound: ``dossier.not_found``, field ``dossier_id``.
             ThemeExists: ``reaction.theme_exists``, field ``code``.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
@@ -55,6 +57,7 @@ class Assessment(ReactionsPart):
 
         with self._ctx.p.unit_of_work(session) as s:
             dossier = self._ctx.dossier(s, dossier_id, lock=True)
+            self._ctx.check_unpublished(s, dossier.id, dossier.round, "dossier_id")
             exists = s.execute(
                 select(ThemeRow.id).where(
                     ThemeRow.dossier_id == dossier.id, ThemeRow.code == data.code
@@ -143,6 +146,8 @@ class Assessment(ReactionsPart):
             Point: the point with its position in the reaction.
 
         Raises:
+            AlreadyPublished: ``reaction.already_published``, field ``reaction_id``: the
+                round's answers are published.
             ReactionNotFound: ``reaction.not_found``, field ``reaction_id``.
             UnknownTheme: ``reaction.unknown_theme``, field ``theme``: none, or of another
                 round.
@@ -154,6 +159,7 @@ class Assessment(ReactionsPart):
             # Locked: two points split off one reaction at once each get their own position.
             reaction = self._ctx.reaction(s, reaction_id, lock=True)
             dossier_id = reaction.dossier_id
+            self._ctx.check_unpublished(s, dossier_id, reaction.round, "reaction_id")
             theme = (
                 self._ctx.theme(s, dossier_id, data.theme, reaction.round) if data.theme else None
             )
@@ -206,6 +212,8 @@ class Assessment(ReactionsPart):
             Point: the point as it is now.
 
         Raises:
+            AlreadyPublished: ``reaction.already_published``, field ``point_id``: the
+                round's answers are published, and a theme is given.
             NotFound: ``not_found``, field ``point_id``.
             ReactionNotFound: ``reaction.not_found``, the point's reaction is gone.
             UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
@@ -218,6 +226,8 @@ class Assessment(ReactionsPart):
             if row is None:
                 raise NotFound(f"no point {point_id}", field="point_id")
             reaction = self._ctx.reaction(s, row.reaction_id)
+            if theme:
+                self._ctx.check_unpublished(s, row.dossier_id, reaction.round, "point_id")
             theme_row = self._ctx.theme(s, row.dossier_id, theme, reaction.round) if theme else None
             before = {"theme_id": row.theme_id, "assessor": row.assessor}
             if theme_row is not None:
@@ -351,6 +361,8 @@ class Assessment(ReactionsPart):
             Theme: the theme with its counts.
 
         Raises:
+            AlreadyPublished: ``reaction.already_published``, field ``theme``: the
+                round's answers are published.
             InvalidInput: ``input.invalid``, field ``title``.
             UnknownTheme: ``reaction.unknown_theme``, field ``theme``.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
@@ -362,6 +374,7 @@ class Assessment(ReactionsPart):
             raise InvalidInput("a theme needs a title of at most 255 characters", field="title")
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.theme(s, dossier_id, theme)
+            self._ctx.check_unpublished(s, row.dossier_id, row.round, "theme")
             before = row.title
             row.title = title
             if summary is not None:

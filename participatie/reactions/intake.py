@@ -361,7 +361,7 @@ class Intake(ReactionsPart):
                 or stayed locked; nothing was written.
         """
 
-        if not reason.strip():
+        if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("give the reason for the decision", field="reason")
         with self._ctx.p.unit_of_work(session) as s:
             row = self._ctx.reaction(s, reaction_id, lock=True)

@@ -68,9 +68,7 @@ def generate(
         key=lambda r: (KIND_ORDER.get(r[0].kind, 9), r[1].number, r[2].position),
     )
     if not rows:
-        return LetterBatch(
-            kind=kind or "acknowledgement", letters=0, files=[], print_file=None, pdf_file=None
-        )
+        return LetterBatch(kind=kind, letters=0, files=[], print_file=None, pdf_file=None)
     now = ctx.now()
     today = ctx.local_date(now)
     # Made first: without typst (the reports extra) nothing is written.
@@ -142,8 +140,12 @@ def generate(
         pdf_name = f"brieven-{label}-{stamp}.pdf"
         files.write(pdf_name, document.to_bytes())
     s.flush()
+    per_kind: dict[str, int] = {}
+    for row in rows:
+        per_kind[row[0].kind] = per_kind.get(row[0].kind, 0) + 1
     return LetterBatch(
-        kind=rows[0][0].kind if kind is None else kind,
+        kind=kind,
+        per_kind=per_kind,
         letters=len(rows),
         files=names,
         print_file=print_name,

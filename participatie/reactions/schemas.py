@@ -464,7 +464,10 @@ class Dispatch(BaseModel):
 
 
 class LetterBatch(BaseModel):
-    kind: DispatchKind
+    #: The kind asked for; None when every waiting letter was printed (of any kind).
+    kind: DispatchKind | None
+    #: Letters per kind in this batch.
+    per_kind: dict[str, int] = Field(default_factory=dict)
     letters: int
     files: list[str]
     print_file: str | None

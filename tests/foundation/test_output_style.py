@@ -245,6 +245,40 @@ def test_letters_and_archive_to_a_folder_or_one_zip(p: Participatie, tmp_path: P
     assert on_disk["SHA256SUMS"].count(b"\n") == len(manifest.files)
 
 
+def test_a_zip_path_is_one_zip_archive_as_on_the_command_line(
+    p: Participatie, tmp_path: Path
+) -> None:
+    dossier = postal_dossier(p)
+    with rolled_back(p) as session:
+        batch = p.reactions.write_letters(
+            dossier, tmp_path / "brieven.ZIP", actor="post", session=session
+        )
+    assert (tmp_path / "brieven.ZIP").is_file() and is_private(tmp_path / "brieven.ZIP")
+    assert (batch.kind, batch.per_kind, batch.letters) == (None, {"acknowledgement": 2}, 2)
+    with zipfile.ZipFile(tmp_path / "brieven.ZIP") as archive:
+        assert archive.namelist() == [*batch.files, batch.print_file, batch.pdf_file]
+    manifest = p.reactions.write_archive(dossier, tmp_path / "archief.zip", actor="archivaris")
+    with zipfile.ZipFile(tmp_path / "archief.zip") as archive:
+        assert set(archive.namelist()) == {*manifest.files, "SHA256SUMS", "manifest.json"}
+
+
+def test_a_folder_is_no_file(p: Participatie, tmp_path: Path) -> None:
+    """A one-file writer given a folder's path says so, naming ``out``; nothing is written."""
+
+    dossier = postal_dossier(p)
+    (tmp_path / "map").mkdir()
+    writers: list[Callable[[], Any]] = [
+        lambda: p.audit.write_events(tmp_path / "map"),
+        lambda: p.reactions.write_nota(dossier, tmp_path / "map", fmt="csv"),
+        lambda: p.reactions.write_nota(dossier, str(tmp_path / "map"), fmt="pdf"),
+    ]
+    for write in writers:
+        with pytest.raises(InvalidInput) as caught:
+            write()
+        assert caught.value.field == "out" and "folder" in caught.value.message
+    assert list((tmp_path / "map").iterdir()) == []
+
+
 def test_a_folder_must_be_new_or_empty(p: Participatie, tmp_path: Path) -> None:
     dossier = postal_dossier(p)
     (tmp_path / "bezet").mkdir()
@@ -315,7 +349,7 @@ def test_every_writer_takes_out_as_a_path_or_binary_file(facade: Participatie) -
             writers.add(where)
             annotation = params["out"].annotation
             if isinstance(annotation, str):
-                annotation = eval(annotation, function.__globals__)  # noqa: S307
+                annotation = eval(annotation, inspect.unwrap(function).__globals__)  # noqa: S307
             assert annotation == Output, f"{where}: out is {annotation}, not Output"
             assert name.startswith("write_") or (room, name) in NAMED_OTHERWISE, where
         if "fmt" in params:

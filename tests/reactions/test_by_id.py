@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import inspect
+import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
-from participatie.reactions.errors import ReactionNotFound
-from participatie.reactions.schemas import AnswerIn, PointIn
+from participatie.errors import InvalidInput
+from participatie.reactions.errors import AlreadyPublished, DossierNotFound, ReactionNotFound
+from participatie.reactions.schemas import AnswerIn, PointIn, ThemeIn
 from tests.reactions.conftest import new_dossier, web
 
 
@@ -113,3 +117,89 @@ def test_no_call_but_the_lookup_takes_a_reaction_number(p: Participatie) -> None
         if {"number", "numbers", "reaction_number"} & set(params):
             takes_number.append(name)
     assert takes_number == ["reaction_by_number"]
+
+
+def test_ids_as_text_work_and_anything_else_is_not_found_on_every_database(
+    p: Participatie, dossier: uuid.UUID, tmp_path: Path
+) -> None:
+    """Every call reads ``dossier_id``, ``reaction_id`` and ``reaction_ids`` alike: a UUID
+    or its text; anything else is not found by name, never a database error."""
+
+    reaction = p.reactions.submit(dossier, web()).reaction
+    text = str(dossier)
+    assert p.reactions.reaction_by_number(text, 1).id == reaction.id  # type: ignore[arg-type]
+    assert [r.id for r in p.reactions.reactions(text)] == [reaction.id]  # type: ignore[arg-type]
+    assert p.reactions.stats(f" {text} ").reactions == 1  # type: ignore[arg-type]
+    assert p.reactions.reaction(str(reaction.id)).id == reaction.id  # type: ignore[arg-type]
+    calls: list[Callable[[object], object]] = [
+        lambda d: p.reactions.write_nota(d, io.BytesIO()),  # type: ignore[arg-type]
+        lambda d: p.reactions.write_letters(d, tmp_path / "l", actor="a"),  # type: ignore[arg-type]
+        lambda d: p.reactions.reaction_by_number(d, 1),  # type: ignore[arg-type]
+        lambda d: list(p.reactions.reactions(d)),  # type: ignore[arg-type]
+        lambda d: p.reactions.stats(d),  # type: ignore[arg-type]
+        lambda d: p.reactions.create_theme(d, ThemeIn(code="x", title="X"), actor="a"),  # type: ignore[arg-type]
+        lambda d: p.reactions.submit(d, web()),  # type: ignore[arg-type]
+        lambda d: p.reactions.pending_letters(d),  # type: ignore[arg-type]
+        lambda d: p.reactions.overdue(d),  # type: ignore[arg-type]
+    ]
+    for wrong in ("abc", b"\x00" * 16, 7, 1.5):
+        for call in calls:
+            with pytest.raises(DossierNotFound) as info:
+                call(wrong)
+            assert info.value.field == "dossier_id", (wrong, info.value)
+    with pytest.raises(ReactionNotFound) as found:
+        p.reactions.preview_extension(
+            dossier,
+            new_due=date(2026, 6, 1),
+            reason="R",
+            reaction_ids=["abc"],  # type: ignore[list-item]
+        )
+    assert found.value.field == "reaction_ids"
+    for number in ("1", True, 1.0):
+        with pytest.raises(ReactionNotFound) as found:
+            p.reactions.reaction_by_number(dossier, number)  # type: ignore[arg-type]
+        assert found.value.field == "number"
+    with pytest.raises(InvalidInput) as refused:
+        p.reactions.decide_admissibility(
+            reaction.id,
+            admissible=False,
+            reason=None,  # type: ignore[arg-type]
+            actor="a",
+        )
+    assert refused.value.field == "reason"
+
+
+def test_no_change_to_points_or_themes_once_the_answers_are_out(
+    p: Participatie, dossier: uuid.UUID
+) -> None:
+    """The nota and the letters were made from the round's points and themes: a point,
+    theme or move added afterwards would never be answered, so it is refused."""
+
+    reaction = p.reactions.submit(dossier, web()).reaction
+    point = p.reactions.add_point(reaction.id, PointIn(text="Losloop", theme="losloop"), actor="a")
+    p.reactions.draft_answer(
+        dossier, AnswerIn(theme="losloop", outcome="honoured", motivation="Ja."), actor="a"
+    )
+    p.reactions.publish_answers(dossier, actor="lead")
+    refused: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: p.reactions.add_point(reaction.id, PointIn(text="Later"), actor="a"),
+            "reaction_id",
+        ),
+        (
+            lambda: p.reactions.create_theme(
+                dossier, ThemeIn(code="laat", title="Laat"), actor="a"
+            ),
+            "dossier_id",
+        ),
+        (lambda: p.reactions.assign_point(point.id, theme="opruim", actor="a"), "point_id"),
+        (lambda: p.reactions.rename_theme(dossier, "losloop", title="Anders", actor="a"), "theme"),
+    ]
+    for call, field in refused:
+        with pytest.raises(AlreadyPublished) as info:
+            call()
+        assert info.value.field == field
+    assert [pt.id for pt in p.reactions.points(dossier)] == [point.id]
+    assert {th.code for th in p.reactions.themes(dossier)} == {"losloop", "opruim"}
+    # Who assesses a point may still be recorded.
+    assert p.reactions.assign_point(point.id, assessor="b", actor="a").assessor == "b"
