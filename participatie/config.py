@@ -302,9 +302,11 @@ class Settings(BaseSettings):
 
         try:
             return cls.load(**overrides), False
-        except ConfigurationError as exc:
-            if exc.field != "secret_keys":
+        except ConfigurationError:
+            if "secret_keys" in overrides:
                 raise
+        # With a throw-away key: either the key was the only problem, or the problems
+        # left are reported without it (this caller needs no key of its own).
         overrides = {**overrides, "secret_keys": (secrets.token_urlsafe(32),)}
         return cls.load(**overrides), True
 

@@ -128,6 +128,11 @@ def test_db_commands_need_no_secret_and_offer_downgrade_and_history(tmp_path: Pa
     refused = run("--database-url", url, "polls", "list", secret=False)
     assert refused.returncode == 2
     assert "PARTICIPATIE_SECRET_KEYS" in refused.stderr
+    # A migration's error names only what it needs: not the key it does without.
+    wrong = run("--database-url", "foo://x", "db", "upgrade", secret=False)
+    assert wrong.returncode == 2
+    assert "unsupported database 'foo'" in wrong.stderr
+    assert "more problem" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
