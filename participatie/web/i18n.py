@@ -12,7 +12,7 @@ from participatie.catalogues import catalogue
 from participatie.catalogues import text as catalogue_text
 from participatie.config import SUPPORTED_LOCALES
 from participatie.errors import ParticipatieError
-from participatie.formatting import format_day, format_moment
+from participatie.formatting import format_day, format_moment, format_number
 
 DEFAULT_LOCALE = "nl"
 #: The Jinja2 extensions of the pages: ``do``, and ``i18n`` so templates translate with
@@ -36,7 +36,8 @@ class Translator:
     def __call__(self, key: str, /, **params: Any) -> str:
         """The message ``key`` with ``params`` filled in. A message with plural forms
         takes the form its ``count`` asks for in this language (CLDR plural rules,
-        through Babel): "1 handtekening", "2 handtekeningen"."""
+        through Babel): "1 handtekening", "2 handtekeningen". Whole numbers are written
+        in the language's notation by Babel: "4.455 handtekeningen", "4,455 signatures"."""
 
         count: int | None = None
         if "count" in params:
@@ -49,7 +50,15 @@ class Translator:
             text = catalogue_text(DEFAULT_LOCALE, key, count)
         if text is None:
             return key
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        shown = {
+            name: format_number(value, self.lang)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for name, value in params.items()
+        }
+        return text.format(**shown)
 
     def gettext(self, key: str, /, **params: Any) -> str:
         """The same as calling the translator: what ``_()`` in a template calls (Jinja2's

@@ -161,7 +161,8 @@ def test_a_count_takes_its_plural_form() -> None:
         "1 handtekening",
         "2 handtekeningen",
     ]
-    assert [en("petition.count", count=n) for n in (1, 4455)] == ["1 signature", "4455 signatures"]
+    assert [en("petition.count", count=n) for n in (1, 4455)] == ["1 signature", "4,455 signatures"]
+    assert nl("petition.count", count=4455) == "4.455 handtekeningen"
     assert nl("backoffice.done_invalidated", count="1") == "1 handtekening is ongeldig verklaard."
     hedged = re.compile(r"\((s|en|ten|nen|brieven|ies)\)")
     for lang in ("nl", "en"):
