@@ -67,7 +67,7 @@ def petition_key(petition_id: uuid.UUID | str) -> uuid.UUID:
     try:
         return petition_id if isinstance(petition_id, uuid.UUID) else uuid.UUID(str(petition_id))
     except ValueError:
-        raise PetitionNotFound("no such petition", field="petition") from None
+        raise PetitionNotFound(f"no petition {petition_id!r}", field="petition") from None
 
 
 def sum_of(s: Session, column: Any, where: Any) -> int:
@@ -109,7 +109,7 @@ class PetitionCore:
         key = petition_key(petition_id)
         row = s.get(PetitionRow, key, with_for_update=lock or None)
         if row is None:
-            raise PetitionNotFound("no such petition", field="petition")
+            raise PetitionNotFound(f"no petition {key}", field="petition")
         return row
 
     def snapshot(self, s: Session, petition_id: uuid.UUID | str) -> Any:

@@ -54,7 +54,7 @@ class PollsContext:
             query = query.with_for_update(read=True, key_share=True)
         row = s.execute(query).scalar_one_or_none()
         if row is None:
-            raise PollNotFound(f"no poll {poll_id!r}", field="poll")
+            raise PollNotFound(f"no poll {key}", field="poll")
         return row
 
     def audit(

@@ -101,8 +101,9 @@ def test_bad_ip_and_unknown_petition(areas: Participatie) -> None:
     with pytest.raises(InvalidInput) as info:
         p.petitions.sign(petition.id, signer(1), ip="999.1.1.1")
     assert info.value.field == "ip"
-    with pytest.raises(PetitionNotFound):
+    with pytest.raises(PetitionNotFound) as missing:
         p.petitions.sign("nope", signer(1))  # type: ignore[arg-type]
+    assert missing.value.message == "no petition 'nope'"
     assert signature_rows(p) == 0
 
 

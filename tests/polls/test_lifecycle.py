@@ -3,6 +3,7 @@ closes on time (idempotently), cancel and publish guard their states."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -68,6 +69,11 @@ def test_unknown_poll(p: Participatie) -> None:
     with pytest.raises(PollNotFound) as info:
         p.polls.get("not-a-uuid")
     assert info.value.code == "poll.not_found"
+    missing = uuid.uuid4()
+    with pytest.raises(PollNotFound) as info:
+        p.polls.get(missing)
+    # The id as it is written, never its Python repr.
+    assert info.value.message == f"no poll {missing}"
 
 
 def test_edits_lock_when_open(p: Participatie) -> None:
