@@ -93,17 +93,6 @@ def plural_keys(lang: str) -> frozenset[str]:
     )
 
 
-def plural_forms(lang: str, key: str) -> tuple[str, ...]:
-    """The forms of a plural message in the order of the file's ``Plural-Forms``;
-    empty when ``key`` has none in ``lang``."""
-
-    for domain in DOMAINS:
-        message = po_catalogue(lang, domain).get(key)
-        if message is not None and message.pluralizable:
-            return tuple(str(s) for s in message.string or ())
-    return ()
-
-
 def text(lang: str, key: str, count: int | None = None) -> str | None:
     """The text of ``key`` in ``lang`` (the form ``count`` asks for, when it has plural
     forms), or None when ``lang`` lacks it."""
@@ -187,7 +176,6 @@ __all__ = [
     "catalogue",
     "install_gettext",
     "label",
-    "plural_forms",
     "plural_keys",
     "po_catalogue",
     "say",

@@ -151,9 +151,6 @@ def render(
             "request": request,
             "lang": t.lang,
             "t": t,
-            # Jinja2's i18n extension: _() and ngettext() in templates.
-            "gettext": t.gettext,
-            "ngettext": t.ngettext,
             "link": lambda name, **params: link(request, name, **params),
             "local": lambda path: local(request, path),
             "csrf_field": lambda: csrf_field(request),

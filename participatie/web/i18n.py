@@ -17,7 +17,7 @@ from participatie.formatting import format_day, format_moment, format_number
 DEFAULT_LOCALE = "nl"
 #: The Jinja2 extensions of the pages: ``do``, and ``i18n`` so templates translate with
 #: ``_("key", name=...)`` and ``ngettext``, gettext's calls, which ``pybabel extract``
-#: finds (the render context binds them to the request's translator).
+#: finds (``catalogues.install_gettext`` binds them to the render context's ``t``).
 TEMPLATE_EXTENSIONS = ("jinja2.ext.do", "jinja2.ext.i18n")
 LANG_COOKIE = "participatie_lang"
 
@@ -59,18 +59,6 @@ class Translator:
             for name, value in params.items()
         }
         return text.format(**shown)
-
-    def gettext(self, key: str, /, **params: Any) -> str:
-        """The same as calling the translator: what ``_()`` in a template calls (Jinja2's
-        i18n extension)."""
-
-        return self(key, **params)
-
-    def ngettext(self, singular: str, plural: str, count: int, /, **params: Any) -> str:
-        """gettext's plural call: the form of ``singular`` that ``count`` asks for (the
-        catalogue key is the message id, so ``plural`` is the same key)."""
-
-        return self(singular, count=count, **params)
 
     def error(self, exc: ParticipatieError | type[ParticipatieError] | str) -> str:
         """The resident's message for an error: its own code, else its nearest parent's."""

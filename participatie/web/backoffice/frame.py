@@ -331,9 +331,6 @@ def render(
             "request": request,
             "lang": t.lang,
             "t": t,
-            # Jinja2's i18n extension: _() and ngettext() in templates.
-            "gettext": t.gettext,
-            "ngettext": t.ngettext,
             "url": lambda path: url(request, path),
             "csrf_field": lambda: csrf_field(request),
             "date": lambda value, time=True: (
