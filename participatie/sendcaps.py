@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import Index, Integer, String, delete, func, insert, select, update
+from sqlalchemy import (
+    Index,
+    Integer,
+    String,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participatie.db import Base
@@ -81,16 +94,23 @@ class SendCaps:
             with contextlib.suppress(ValueError):  # no IP address: the address cap alone
                 keys.append(("network", self._p.hasher.subnet(ip), self.settings.per_network))
         start = self._window_start()
-        taken: list[tuple[Scope, str]] = []
-        for scope, key, cap in keys:
-            if not self._take(s, scope, key, cap, start):
-                # Give back what this request took on the other scopes, count the refusal.
-                for done_scope, done_key in taken:
-                    self._change(s, done_scope, done_key, start, sent=-1)
+        dialect = s.get_bind().dialect.name
+        self._purge(s, start)
+        if dialect in ("postgresql", "sqlite"):
+            taken = self._take_all(s, dialect, keys, start)
+        else:
+            taken = {scope for scope, key, cap in keys if self._take(s, scope, key, cap, start)}
+        if len(taken) == len(keys):
+            return True
+        # Over a cap: give back what this request took on the other scopes, and count
+        # the refusal on the first scope that said no.
+        refused = next(scope for scope, _, _ in keys if scope not in taken)
+        for scope, key, _ in keys:
+            if scope in taken:
+                self._change(s, scope, key, start, sent=-1)
+            elif scope == refused:
                 self._change(s, scope, key, start, suppressed=1)
-                return False
-            taken.append((scope, key))
-        return True
+        return False
 
     def stats(self, *, since: datetime | None = None) -> SendCapStats:
         """Counts since ``since`` (default: the counts still kept, ``keep``)."""
@@ -125,15 +145,40 @@ class SendCaps:
     def _window_start(self) -> datetime:
         return self._floor(self._p.clock.now())
 
-    def _take(self, s: Session, scope: Scope, key: str, cap: int, start: datetime) -> bool:
-        # The same statements whether or not the key was seen in this window: how long a
-        # request takes must not tell whether an address got mail lately.
-        self._ensure_row(s, scope, key, start)
-        where = (_C.scope == scope, _C.key_hash == key, _C.window_start == start)
-        taken = s.execute(update(SendCapRow).where(*where, _C.sent < cap).values(sent=_C.sent + 1))
-        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+    def _take_all(
+        self, s: Session, dialect: str, keys: list[tuple[Scope, str, int]], start: datetime
+    ) -> set[str]:
+        """PostgreSQL and SQLite: every scope's slot in one statement, an upsert that adds
+        one only below the cap (``sent < cap`` in the conflict's WHERE); the scopes it
+        returns are the ones taken. The same statement whether or not a key was seen in
+        this window: how long a request takes must not tell whether an address got mail
+        lately. Rows are locked in the order given (address first), the same for every
+        request, so two requests cannot wait on each other.
+        """
 
-    def _ensure_row(self, s: Session, scope: Scope, key: str, start: datetime) -> None:
+        rows = [
+            {"scope": scope, "key_hash": key, "window_start": start, "sent": 1, "suppressed": 0}
+            for scope, key, _ in keys
+        ]
+        caps = {scope: cap for scope, _, cap in keys}
+        limit = case(
+            *((_C.scope == scope, literal(cap)) for scope, cap in caps.items()), else_=literal(0)
+        )
+        conflict: dict[str, Any] = {
+            "index_elements": [_C.scope, _C.key_hash, _C.window_start],
+            "set_": {"sent": _C.sent + 1},
+            "where": _C.sent < limit,
+        }
+        statement: Any
+        if dialect == "postgresql":
+            statement = pg_insert(SendCapRow).values(rows).on_conflict_do_update(**conflict)
+        else:
+            statement = sqlite_insert(SendCapRow).values(rows).on_conflict_do_update(**conflict)
+        return set(s.connection().execute(statement.returning(_C.scope)).scalars())
+
+    def _take(self, s: Session, scope: Scope, key: str, cap: int, start: datetime) -> bool:
+        # MariaDB: make sure the row exists, then add one below the cap. The same
+        # statements whether or not the key was seen in this window.
         values = {
             "scope": scope,
             "key_hash": key,
@@ -141,21 +186,23 @@ class SendCaps:
             "sent": 0,
             "suppressed": 0,
         }
-        dialect = s.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+        conn = s.connection()
+        # ON DUPLICATE KEY takes the row's exclusive lock at once (INSERT IGNORE would
+        # take a shared one, and two requests raising theirs to update it deadlock).
+        conn.execute(mysql_insert(SendCapRow).values(values).on_duplicate_key_update(sent=_C.sent))
+        where = (_C.scope == scope, _C.key_hash == key, _C.window_start == start)
+        taken = conn.execute(
+            update(SendCapRow).where(*where, _C.sent < cap).values(sent=_C.sent + 1)
+        )
+        return bool(taken.rowcount == 1)
 
-            s.execute(pg_insert(SendCapRow).values(values).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            s.execute(sqlite_insert(SendCapRow).values(values).on_conflict_do_nothing())
-        else:  # MariaDB / MySQL
-            s.execute(insert(SendCapRow).values(values).prefix_with("IGNORE"))
+    def _purge(self, s: Session, start: datetime) -> None:
         if self._purged != start:
             # Once per window and process: counts older than ``keep`` go.
             self._purged = start
-            s.execute(delete(SendCapRow).where(_C.window_start < start - self.settings.keep))
+            s.connection().execute(
+                delete(SendCapRow).where(_C.window_start < start - self.settings.keep)
+            )
 
     def _change(
         self,
@@ -168,7 +215,7 @@ class SendCaps:
         suppressed: int = 0,
     ) -> None:
         where = (_C.scope == scope, _C.key_hash == key, _C.window_start == start)
-        s.execute(
+        s.connection().execute(
             update(SendCapRow)
             .where(*where)
             .values(sent=_C.sent + sent, suppressed=_C.suppressed + suppressed)

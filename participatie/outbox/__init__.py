@@ -159,9 +159,9 @@ class Outbox:
             "next_attempt_at": available_at or now,
         }
         if dedupe_key is None:
-            # The id is known up front, so the row can wait for the caller's flush and be
-            # inserted together with the others (one round trip per batch, not per mail).
-            session.add(OutboxMessageRow(**values))
+            # One Core INSERT on the transaction's connection: no unit of work to flush.
+            # A page of mails goes through ``enqueue_many`` (one statement per page).
+            session.connection().execute(insert(OUTBOX), values)
             return values["id"]  # type: ignore[return-value]
         # "Never twice": the unique index on dedupe_key decides, also between concurrent
         # transactions, without an error that would spoil the caller's transaction.
@@ -215,7 +215,7 @@ class Outbox:
                 ctx = {**globals_, **(mail.context or {})}
                 rendered = self._p.render_mail(mail.template, locale, ctx)
             rows.append(row_values(mail, locale, rendered, now))
-        # The caller's pending ORM rows (enqueue without a key) go first, in order.
+        # The caller's pending ORM rows go first, in order.
         session.flush()
         inserted = insert_rows(session, rows)
         return [row["id"] if row["id"] in inserted else None for row in rows]

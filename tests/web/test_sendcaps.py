@@ -84,3 +84,33 @@ def test_petition_creation_flood_for_one_creator_address(
     for _ in range(8):
         assert client.post("/api/petitions", json=body).status_code == 201
     assert _mails(p, "anna@example.nl") == p.settings.send_caps.per_address
+
+
+def test_racing_requests_cannot_share_the_last_slot(p: Participatie, clock: FixedClock) -> None:
+    """Sixteen requests at once for one address (cap 3), each in its own transaction on
+    its own connection: exactly three are let through, the rest counted as held back."""
+
+    import threading
+
+    from participatie.identity import normalize_email
+
+    q = make_participatie(
+        p.settings.database_url, engine=p.engine, clock=clock, send_caps={"per_address": 3}
+    )
+    email = normalize_email("race@example.nl")
+    start = threading.Barrier(16)
+    answers: list[bool] = []
+
+    def request(n: int) -> None:
+        start.wait()
+        with q.session_scope() as s:
+            answers.append(q.send_caps.allow(s, email=email, ip=f"198.51.{n}.7"))
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [False] * 13 + [True] * 3
+    stats = q.send_caps.stats()
+    assert (stats.sent, stats.suppressed_by_address, stats.suppressed_by_network) == (3, 13, 0)
