@@ -8,12 +8,13 @@ to the raw driver issuing the same SQL with the same durability, and a 1,000,000
 Workers are processes (each with its own facade or connection), so Python runs on every
 core. Phase one: every worker signs its share; phase two: every worker presses the button
 in its confirmation mails. The rate is signers / (wall time of signing + of confirming);
-reading the links out of the outbox between the phases is not timed, for either side. The
-raw side runs the statements the API sends to the database for the same work (including
-the tally's upserts: one count on signing, four on confirming). The minimal side does the
-least a cycle needs: one transaction inserting the signature, one marking it confirmed and
-adding one to one counter row. ``--rounds N`` alternates the three sides N times and ends
-with their medians and the ratios API/raw and API/minimal.
+reading the links out of the outbox between the phases is not timed, for either side.
+The raw side runs the statements the API sends to the database for the same work
+(including the tally's upserts, one count on signing and four on confirming, and the
+send caps' upsert). The minimal side does the least a cycle needs: one transaction
+inserting the signature, one marking it confirmed and adding one to one counter row.
+``--rounds N`` alternates the three sides N times and ends with their medians and the
+ratios API/raw and API/minimal.
 """
 
 from __future__ import annotations
@@ -248,6 +249,16 @@ TALLY_SQL = (
     "DO UPDATE SET n = participatie_petition_tally.n + excluded.n"
 )
 
+#: The send caps: a slot for the address and one for the network, in one upsert.
+CAP_SQL = (
+    "INSERT INTO participatie_send_cap (scope, key_hash, window_start, sent, suppressed) "
+    "VALUES (%s, %s, %s, 1, 0), (%s, %s, %s, 1, 0) "
+    "ON CONFLICT (scope, key_hash, window_start) "
+    "DO UPDATE SET sent = participatie_send_cap.sent + 1 "
+    "WHERE participatie_send_cap.sent < CASE WHEN participatie_send_cap.scope = 'address' "
+    "THEN 5 ELSE 200 END RETURNING scope"
+)
+
 
 def raw_worker(url: str, petition: str, ids: range, barrier: Any) -> None:
     raw = Raw(url)
@@ -306,6 +317,11 @@ def raw_worker(url: str, petition: str, ids: range, barrier: Any) -> None:
         )
         raw.cur.fetchone()
         raw.cur.executemany(raw.q(TALLY_SQL), [(pid, "state", "pending", random.randrange(16), 1)])
+        window = raw.ts(START.replace(minute=0))
+        raw.cur.execute(
+            raw.q(CAP_SQL), ("address", email_hash, window, "network", subnet_hash, window)
+        )
+        raw.cur.fetchall()
         body = f"Beste {data['name']},\n/petitions/confirm/{sig_id.hex}\n"
         raw.cur.execute(
             raw.q(INSERT_MAIL),
