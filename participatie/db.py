@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
@@ -203,7 +204,24 @@ def make_engine(
     sqlite_busy_timeout_ms: int = 30_000,
     **kwargs: Any,
 ) -> Engine:
-    """Create an engine with the library's settings for each dialect."""
+    """Create an engine with the library's settings for each dialect.
+
+    Args:
+        url: the database URL (``sqlite:///...``, ``postgresql+psycopg://...``,
+            ``mysql+pymysql://...``).
+        sqlite_synchronous: SQLite's ``synchronous`` pragma (``FULL`` by default).
+        sqlite_busy_timeout_ms: how long a SQLite writer waits for the lock, in ms.
+        **kwargs: passed to ``sqlalchemy.create_engine``; ``ping_after_idle`` (seconds,
+            default ``PING_AFTER_IDLE``) for the server databases, see
+            ``watch_connections``. ``pool_pre_ping=True`` tests every checkout instead.
+
+    Returns:
+        Engine: the engine.
+
+    Raises:
+        ConfigurationError: ``config.invalid``, field ``database_url``: the folder of a
+            SQLite file does not exist.
+    """
 
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -238,10 +256,64 @@ def make_engine(
         url_query = dict(parsed.query)
         url_query.setdefault("charset", "utf8mb4")
         parsed = parsed.set(query=url_query)
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_after = kwargs.pop("ping_after_idle", PING_AFTER_IDLE)
+    # The most recently used connection goes out first: connections the load does not
+    # need stay idle (and are tested before their next use, see ``watch_connections``).
+    kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(parsed, **kwargs)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
+    if not kwargs.get("pool_pre_ping"):
+        watch_connections(engine, ping_after)
     return engine
+
+
+#: Seconds a pooled connection may sit unused before it is tested (one round trip) on
+#: its next checkout. A busy server's connections go back to work without a test.
+PING_AFTER_IDLE = 5.0
+#: ``DBAPIError`` attribute: the connection was lost before this checkout sent any
+#: statement that succeeded, so nothing was written and the call can be repeated.
+LOST_BEFORE_WORK = "participatie_lost_before_work"
+
+
+def watch_connections(engine: Engine, ping_after: float = PING_AFTER_IDLE) -> None:
+    """Instead of a test round trip on every checkout (``pool_pre_ping``): test only a
+    connection that sat idle ``ping_after`` seconds or more (replacing it when the test
+    fails), and mark a connection lost before its checkout did any work
+    (``LOST_BEFORE_WORK``) so that ``retry.retry_transient`` may repeat the call: a
+    server restart, an idle timeout or a killed backend costs no request an error.
+    """
+
+    def checkin(dbapi_conn: Any, record: Any) -> None:
+        record.info["participatie_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        record.info["participatie_worked"] = False
+        since = record.info.get("participatie_idle_since")
+        if since is None or time.monotonic() - since < ping_after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                # The pool drops this connection and checks out another.
+                raise DisconnectionError(str(exc)) from exc
+            raise
+
+    def worked(conn: Any, *args: Any) -> None:
+        conn.info["participatie_worked"] = True
+
+    def failed(context: Any) -> None:
+        conn = context.connection
+        if not context.is_disconnect or conn is None or context.sqlalchemy_exception is None:
+            return
+        with contextlib.suppress(Exception):  # the connection may be gone entirely
+            if not conn.info.get("participatie_worked", True):
+                setattr(context.sqlalchemy_exception, LOST_BEFORE_WORK, True)
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "after_cursor_execute", worked)
+    event.listen(engine, "handle_error", failed)
 
 
 def supports_skip_locked(engine_or_dialect: Engine | Dialect) -> bool:
@@ -252,7 +324,9 @@ def supports_skip_locked(engine_or_dialect: Engine | Dialect) -> bool:
 
 
 __all__ = [
+    "LOST_BEFORE_WORK",
     "NAMING_CONVENTION",
+    "PING_AFTER_IDLE",
     "TABLE_PREFIX",
     "VERSION_TABLE",
     "Base",
@@ -265,4 +339,5 @@ __all__ = [
     "metadata",
     "new_id",
     "supports_skip_locked",
+    "watch_connections",
 ]

@@ -145,6 +145,9 @@ class DatabaseUnavailable(ParticipatieError):
     status = 503
     #: Seconds after which trying again is reasonable (the web's Retry-After).
     retry_after: ClassVar[int] = 60
+    #: The connection was lost before the call sent anything that succeeded: the
+    #: facade may repeat the call at once (``retry.retry_transient`` does, once).
+    lost_before_work: bool = False
 
 
 class DeliveryError(ParticipatieError):

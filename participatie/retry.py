@@ -13,6 +13,7 @@ from typing import Literal, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from participatie.db import LOST_BEFORE_WORK
 from participatie.errors import DatabaseUnavailable
 
 log = logging.getLogger("participatie.db")
@@ -110,13 +111,27 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     kind = classify(exc)
     if kind is None:
         return None
+    lost_before_work = kind == "connection" and _lost_before_work(exc)
     message = (
         "the database could not finish this now (deadlock or conflicting change); "
         "nothing was written, try again"
         if kind == "conflict"
         else "the database is not reachable right now; nothing was written, try again later"
     )
-    return DatabaseUnavailable(message, reason=kind)
+    translated = DatabaseUnavailable(message, reason=kind)
+    translated.lost_before_work = lost_before_work
+    return translated
+
+
+def _lost_before_work(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, LOST_BEFORE_WORK, False):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def retry_transient(method: Callable[P, T]) -> Callable[P, T]:
@@ -125,7 +140,9 @@ def retry_transient(method: Callable[P, T]) -> Callable[P, T]:
     Only when the facade owns the transaction (no ``session=`` passed): a host's own
     session is rolled back as a whole, so the host decides what to repeat. Only for
     methods whose whole effect is inside the transaction, which the rollback undid. A
-    lost connection is not repeated (a commit may or may not have reached the server).
+    lost connection is repeated once only when it was lost before the call sent anything
+    that succeeded (``db.LOST_BEFORE_WORK``); otherwise a commit may or may not have
+    reached the server, and the error goes to the caller.
     """
 
     @functools.wraps(method)
@@ -137,6 +154,13 @@ def retry_transient(method: Callable[P, T]) -> Callable[P, T]:
             try:
                 return method(*args, **kwargs)
             except DatabaseUnavailable as exc:
+                if exc.lost_before_work and attempt == 1:
+                    # A pooled connection had died before this call sent anything that
+                    # succeeded (a server restart, an idle timeout): the pool has dropped
+                    # it, so the call goes again at once, on a new connection.
+                    log.info("%s: connection lost before any work, again", method.__qualname__)
+                    attempt += 1
+                    continue
                 if exc.details.get("reason") != "conflict" or attempt >= ATTEMPTS:
                     raise
                 pause = BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random())

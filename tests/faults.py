@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Executable, event
+from sqlalchemy import Connection, Executable, create_engine, event
+from sqlalchemy.pool import NullPool
 
 from participatie.engine import Participatie
 
@@ -23,13 +24,35 @@ def backend_id(conn: Connection) -> int:
 
 
 def kill(p: Participatie, backend: int) -> None:
-    with p.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
-        if other.dialect.name == "postgresql":
-            # The second argument waits (ms) until the backend has really gone.
-            other.exec_driver_sql(f"SELECT pg_terminate_backend({backend}, 5000)")
-        else:
-            other.exec_driver_sql(f"KILL CONNECTION {backend}")
+    """Kill one server connection from a connection of another engine (the facade's pool
+    may hold the very connection being killed)."""
+
+    killer = create_engine(p.engine.url, poolclass=NullPool)
+    try:
+        with killer.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
+            if other.dialect.name == "postgresql":
+                # The second argument waits (ms) until the backend has really gone.
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({backend}, 5000)")
+            else:
+                other.exec_driver_sql(f"KILL CONNECTION {backend}")
+    finally:
+        killer.dispose()
     time.sleep(0.2)
+
+
+def kill_pool(p: Participatie) -> int:
+    """Kill every server connection the facade's pool holds (a server restart, as the
+    pool sees it); returns how many. The test database is the facade's alone."""
+
+    with p.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        else:
+            query = "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
+        backends = [int(n) for n in conn.exec_driver_sql(query).scalars()]
+    for backend in backends:
+        kill(p, backend)
+    return len(backends)
 
 
 @contextmanager

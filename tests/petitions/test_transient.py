@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from participatie.db import make_engine
 from participatie.engine import Participatie
 from participatie.errors import DatabaseUnavailable
 from participatie.outbox.models import OutboxMessageRow
 from participatie.petitions.models import CounterShardRow, MilestoneRow, SignatureRow
-from tests.faults import deadlock_at, outage_at
+from tests.faults import backend_id, deadlock_at, kill, kill_pool, outage_at
 from tests.petitions.conftest import links, open_petition, signer
 
 
@@ -126,3 +127,37 @@ def test_confirmations_crossing_thresholds_together_do_not_deadlock(
     # catches such a crossing records the rest (docs/petitions/desk.md).
     p.jobs.run_due(only="petitions.thresholds")
     assert _rows(p, MilestoneRow.petition_id == petition.id, model=MilestoneRow) == signers // 3
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"], indirect=True)
+def test_a_pooled_connection_killed_while_idle_costs_no_request(
+    areas: Participatie, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server restart or an idle timeout kills connections waiting in the pool. No test
+    round trip precedes every checkout; the first call after the kill finds its
+    connection dead before anything was sent, and is repeated once on a new one."""
+
+    p = areas
+    petition = open_petition(p)
+    assert kill_pool(p) >= 1
+    with caplog.at_level(logging.INFO, logger="participatie.db"):
+        p.petitions.sign(petition.id, signer(1), ip="10.0.0.1")
+    assert _rows(p) == 1
+    assert [r for r in caplog.records if "lost before any work" in r.getMessage()]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"], indirect=True)
+def test_a_connection_idle_for_long_is_tested_and_replaced(areas: Participatie) -> None:
+    """After ``ping_after_idle`` seconds unused, a pooled connection is tested on
+    checkout and a dead one replaced, so even a read without retries gets through."""
+
+    engine = make_engine(areas.engine.url, ping_after_idle=0.0)
+    try:
+        with engine.connect() as conn:
+            backend = backend_id(conn)
+        kill(areas, backend)
+        with engine.connect() as conn:
+            assert conn.execute(select(1)).scalar_one() == 1
+            assert backend_id(conn) != backend
+    finally:
+        engine.dispose()
