@@ -2,10 +2,15 @@
 
     python benchmarks/web_bench.py --signers 1000 --concurrency 8
     python benchmarks/web_bench.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/web_bench.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        --server-workers 1,2,4 --rounds 3
 
-The server runs in its own process (one uvicorn worker), the client in this one with a
-pool of threads; each signature is one POST to sign and, once its token has been read
-from the outbox (not timed), one POST to confirm. Rates and latency percentiles per step.
+The server runs in processes of its own (``--server-workers``: uvicorn worker processes
+over the one database, as ``participatie serve --workers N`` runs them), the client in
+this one with a pool of threads; each signature is one POST to sign and, once its token
+has been read from the outbox (not timed), one POST to confirm. Rates and latency
+percentiles per step, and the cycle rate (sign + confirm) next to the Python API's in the
+same round; ``--rounds`` alternates them and ends with the medians.
 """
 
 from __future__ import annotations
@@ -37,8 +42,12 @@ from participatie.testing import make_participatie, temporary_database
 
 TOKEN = re.compile(r"/petitions/confirm/([A-Za-z0-9_.\-]+)")
 #: Every request comes from 127.0.0.1: exempt loopback from the per-address limits, as a
-#: municipality exempts a known shared network, or all but ten signatures turn fraudulent.
-OPTIONS: dict[str, Any] = {"petitions": {"allow_networks": ["127.0.0.0/8"]}}
+#: municipality exempts a known shared network, or all but ten signatures turn fraudulent;
+#: and the send cap per network, or only 200 confirmation mails a window go out.
+OPTIONS: dict[str, Any] = {
+    "petitions": {"allow_networks": ["127.0.0.0/8"]},
+    "send_caps": {"per_network": 10_000_000},
+}
 
 
 def facade(url: str) -> Participatie:
@@ -180,21 +189,36 @@ def free_port() -> int:
         return port
 
 
-def serve(url: str, port: int) -> None:
-    """The server process: the app on uvicorn, one worker, access log off."""
-
-    import uvicorn
+def app() -> Any:
+    """The app of one server process (uvicorn's factory), on ``BENCH_DATABASE_URL``."""
 
     from participatie.web import create_app
 
-    p = facade(url)
-    uvicorn.run(create_app(p), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return create_app(facade(os.environ["BENCH_DATABASE_URL"]))
 
 
-def start_server(url: str, stack: ExitStack) -> str:
+def serve(url: str, port: int, workers: int) -> None:
+    """The server: the app on uvicorn with ``workers`` processes, access log off."""
+
+    import uvicorn
+
+    os.environ["BENCH_DATABASE_URL"] = url
+    uvicorn.run(
+        "benchmarks.web_bench:app",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def start_server(url: str, stack: ExitStack, workers: int = 1) -> str:
     port = free_port()
+    command = [sys.executable, __file__, "--serve", "--url", url, "--port", str(port)]
     process = subprocess.Popen(  # noqa: S603  (this very script, as the server)
-        [sys.executable, __file__, "--serve", "--url", url, "--port", str(port)],
+        [*command, "--server-workers", str(workers)],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
 
@@ -214,10 +238,17 @@ def start_server(url: str, stack: ExitStack) -> str:
             raise RuntimeError("the server process exited")
         try:
             if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                time.sleep(2 if workers > 1 else 0)  # every process up, not just the first
                 return base
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError("the server did not answer within 60 s")
+
+
+def cycles(result: dict[str, Any]) -> float:
+    """Sign + confirm cycles per second: signers over the time of both steps."""
+
+    return float(round(1 / (1 / result["sign"]["per_s"] + 1 / result["confirm"]["per_s"]), 1))
 
 
 def main() -> None:
@@ -225,36 +256,48 @@ def main() -> None:
     parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--signers", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--server-workers", default="1", help="server processes, e.g. 1,2,4 (one run each)"
+    )
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    counts = [int(n) for n in str(args.server_workers).split(",")]
     if args.serve:
-        serve(args.url, args.port)
+        serve(args.url, args.port, counts[0])
         return
-    with ExitStack() as stack:
-        url = args.url
-        if url is None:
-            folder = stack.enter_context(tempfile.TemporaryDirectory())
-            url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        elif not url.startswith("sqlite"):
-            url = stack.enter_context(temporary_database(url, prefix="participatie_bench"))
-        petition = prepare(url)
-        python = run_python(url, petition, args.signers, args.concurrency)
-        base = start_server(url, stack)
-        http = run_http(url, petition, args.signers, args.concurrency, base)
-        dialect = url.split(":", 1)[0].split("+", 1)[0]
-        print(
-            json.dumps(
-                {
-                    "dialect": dialect,
-                    "signers": args.signers,
-                    "concurrency": args.concurrency,
-                    "python_api": python,
-                    "http": http,
-                },
-                indent=2,
-            )
-        )
+    rates: dict[str, list[float]] = {"python_api": [], **{f"http_{n}": [] for n in counts}}
+    for _ in range(args.rounds):
+        for workers in [0, *counts]:  # 0: the Python API
+            with ExitStack() as stack:
+                url = args.url
+                if url is None:
+                    folder = stack.enter_context(tempfile.TemporaryDirectory())
+                    url = f"sqlite:///{Path(folder) / 'bench.db'}"
+                elif not url.startswith("sqlite"):
+                    url = stack.enter_context(temporary_database(url, prefix="participatie_bench"))
+                petition = prepare(url)
+                if workers == 0:
+                    result = run_python(url, petition, args.signers, args.concurrency)
+                    name = "python_api"
+                else:
+                    base = start_server(url, stack, workers)
+                    result = run_http(url, petition, args.signers, args.concurrency, base)
+                    name = f"http_{workers}"
+            if result["counted"] != args.signers:
+                raise SystemExit(f"{name}: counted {result['counted']} of {args.signers}")
+            rates[name].append(cycles(result))
+            dialect = url.split(":", 1)[0].split("+", 1)[0]
+            line = {"dialect": dialect, "run": name, "cycles_per_s": cycles(result), **result}
+            print(json.dumps(line), flush=True)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    ratios = {
+        f"{name}_vs_python_api": round(value / medians["python_api"], 2)
+        for name, value in medians.items()
+        if name != "python_api"
+    }
+    print(json.dumps({"median_cycles_per_s": medians, **ratios}))
 
 
 if __name__ == "__main__":
