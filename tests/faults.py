@@ -107,7 +107,7 @@ def outage_at(p: Participatie, prefix: str, sqlite_path: str | None = None) -> I
 
 @contextmanager
 def deadlock_at(
-    p: Participatie, prefix: str, hold: Executable, wants: Executable
+    p: Participatie, prefix: str, hold: Executable, wants: Executable, *, inside: bool = False
 ) -> Iterator[list[str]]:
     """A real deadlock between the facade's unit of work and a second connection.
 
@@ -116,6 +116,8 @@ def deadlock_at(
     facade's transaction is the one rolled back). Just before the facade runs its first
     statement starting with ``prefix`` (one that needs a row ``hold`` locked), the
     second connection asks, from a thread, for a row the facade holds (``wants``).
+    ``inside``: the facade's statement itself first locks the row ``wants`` needs (a
+    statement with CTEs), so the second connection asks half a second after it started.
     """
 
     other = p.engine.connect()
@@ -127,6 +129,8 @@ def deadlock_at(
 
     def second() -> None:
         try:
+            if inside:
+                time.sleep(0.5)  # the facade's statement has the row and waits for ours
             other.execute(wants)
         except BaseException as exc:  # the test says which side lost
             errors.append(exc)
@@ -137,7 +141,8 @@ def deadlock_at(
 
     def start(_conn: Connection) -> None:
         thread.start()
-        time.sleep(0.5)  # the second connection now waits for the facade's row
+        if not inside:
+            time.sleep(0.5)  # the second connection now waits for the facade's row
 
     try:
         with on_statement(p, prefix, start) as fired:

@@ -93,6 +93,31 @@ CONFIRM = (
     .where(_S.id == bindparam("sid"), _S.status == PENDING)
     .values(status=VERIFIED, confirmed_at=bindparam("now"), confirmed_day=bindparam("day"))
 )
+_CONFIRMED = (
+    _S.id,
+    _S.petition_id,
+    _S.email_hash,
+    _S.area_code,
+    (_S.show_name.is_(True) & _S.name.is_not(None)).label("named"),
+)
+#: PostgreSQL and SQLite: confirming a pending signature and reading what the rest of the
+#: confirmation needs, in one statement (no row: not pending, or not there).
+CONFIRM_RETURNING = CONFIRM.returning(*_CONFIRMED)
+_CONFIRMED_CTE = CONFIRM_RETURNING.cte("confirmed")
+#: PostgreSQL: the same, with the count's shard raised in the same statement.
+CONFIRM_AND_BUMP = (
+    select(*_CONFIRMED_CTE.c)
+    .add_cte(_CONFIRMED_CTE)
+    .add_cte(
+        update(COUNTERS)
+        .where(
+            _C.petition_id == select(_CONFIRMED_CTE.c.petition_id).scalar_subquery(),
+            _C.shard == bindparam("shard_no"),
+        )
+        .values(verified=_C.verified + 1)
+        .cte("bumped")
+    )
+)
 BUMP = (
     update(COUNTERS)
     .where(_C.petition_id == bindparam("pid"), _C.shard == bindparam("shard_no"))
