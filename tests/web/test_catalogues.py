@@ -22,6 +22,7 @@ DYNAMIC = {
     "petition.status_": ["closed", "handed_over", "answered"],
     "dossier.phase_": ["planned", "current", "done", "delayed"],
     "dossier.status_": ["in_progress", "answers", "decided"],
+    "poll.state_": ["scheduled", "closed", "published", "cancelled", "result_pending"],
     "petition.form_error.": ["name", "email", "postcode", "house_number", "form"],
     "dossier.form_error.": ["name", "email", "text"],
     "poll.ballot_error.": ["plurality", "approval", "cumulative", "ranked"],
