@@ -17,6 +17,7 @@ from participatie.engine import Participatie
 from participatie.petitions.schemas import SignatureIn
 from participatie.testing import make_participatie
 from participatie.web import create_app
+from tests.backoffice.conftest import default_host, host_app
 from tests.web.conftest import allow_all, csrf_token
 from tests.web.helpers import open_code_poll, tokens
 from tests.web.test_catalogues import _Languages
@@ -26,6 +27,7 @@ from tests.web.whole_site import WholeSite, build
 @dataclass
 class Site:
     client: TestClient
+    staff: TestClient
     p: Participatie
     s: WholeSite
     closed_poll: str
@@ -40,8 +42,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         whole = build(p)
         closed, _ = open_code_poll(p, title="Parkeren Centrum")
         p.polls.close(closed.id, actor="projectleider")
-        with TestClient(create_app(p, authorize=allow_all)) as client:
-            yield Site(client=client, p=p, s=whole, closed_poll=str(closed.id))
+        with (
+            TestClient(create_app(p, authorize=allow_all)) as client,
+            TestClient(host_app(p, default_host())) as staff,
+        ):
+            staff.headers["x-test-staff"] = "beheerder"
+            yield Site(client=client, staff=staff, p=p, s=whole, closed_poll=str(closed.id))
     finally:
         p.dispose()
 
@@ -112,24 +118,49 @@ def test_a_done_action_says_so_in_the_title(site: Site) -> None:
     assert after and after.group(1).startswith("Handtekening intrekken (gelukt) – ")
 
 
+WRITTEN = {
+    "Groot scherm op de Grote Markt",
+    "Bankjes langs het Reitdiep",
+    "Bankjes in het park",
+    "Speelplekken Paddepoel",
+    "Hondenbeleid 2026",
+    "Hoog Paddepoel",
+    "Ecozone",
+    "Siriusstraat",
+    "Paddepoel",
+    "Kaart losloopgebieden",
+    "Losloopgebieden",
+}
+
+
+def unmarked(client: TestClient, paths: list[str]) -> tuple[set[str], list[str]]:
+    """The names found alone in a text, and the texts of English pages that hold one of
+    them without ``lang="nl"``."""
+
+    found: set[str] = set()
+    wrong: list[str] = []
+    for path in paths:
+        page = client.get(path, params={"lang": "en"})
+        assert page.status_code == 200, path
+        parser = _Languages()
+        parser.feed(page.text)
+        for text, declared in parser.texts:
+            inside = {w for w in WRITTEN if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)}
+            if not inside:
+                continue
+            bare = re.sub(r"^\d+\.\s*", "", text).strip("‘’'\"():,.= ")
+            if bare in WRITTEN:
+                found.add(bare)
+            if declared != "nl":
+                wrong.append(f"{path}: {text!r} ({declared})")
+    return found, wrong
+
+
 def test_titles_inside_english_sentences_are_marked_dutch(site: Site) -> None:
     """On English pages a title, option or wijk name inside a sentence ("Back to ‘…’")
     is in an element of its own with ``lang="nl"``; no text node mixes it with English."""
 
-    client, s = site.client, site.s
-    written = {
-        "Groot scherm op de Grote Markt",
-        "Bankjes langs het Reitdiep",
-        "Bankjes in het park",
-        "Speelplekken Paddepoel",
-        "Hondenbeleid 2026",
-        "Hoog Paddepoel",
-        "Ecozone",
-        "Siriusstraat",
-        "Paddepoel",
-        "Kaart losloopgebieden",
-        "de gemeenteraad",
-    }
+    s = site.s
     paths = [
         f"/petitions/{s.answered.id}",
         f"/polls/{s.poll.id}/vote",
@@ -143,21 +174,25 @@ def test_titles_inside_english_sentences_are_marked_dutch(site: Site) -> None:
         "/subscriptions",
         "/",
     ]
-    found: set[str] = set()
-    for path in paths:
-        page = client.get(path, params={"lang": "en"})
-        assert page.status_code == 200, path
-        parser = _Languages()
-        parser.feed(page.text)
-        for text, declared in parser.texts:
-            inside = {w for w in written if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)}
-            if not inside:
-                continue
-            if text.strip("‘’'\"():,. ") in written:
-                found.add(text.strip("‘’'\"():,. "))
-                assert declared == "nl", (path, text, declared)
-            else:
-                # A text that holds a name and more is the page's own sentence: the name
-                # must not be in it unmarked.
-                assert declared == "nl", f"{path}: {text!r} mixes Dutch into English"
-    assert found >= written - {"de gemeenteraad"}, written - found
+    found, wrong = unmarked(site.client, paths)
+    assert wrong == [], "\n".join(wrong)
+    assert found >= WRITTEN, WRITTEN - found
+
+
+def test_the_back_office_in_english_marks_what_staff_wrote(site: Site) -> None:
+    s = site.s
+    paths = [
+        "/beheer/petities",
+        f"/beheer/petities/{s.answered.id}",
+        "/beheer/stemmingen",
+        f"/beheer/stemmingen/{s.ended.id}",
+        f"/beheer/stemmingen/{s.ended.id}/uitslag",
+        "/beheer/dossiers",
+        f"/beheer/dossiers/{s.dossier.id}",
+        f"/beheer/dossiers/{s.dossier.id}/themas",
+        f"/beheer/dossiers/{s.dossier.id}/uitvoer",
+        f"/beheer/dossiers/{s.dossier.id}/termijnen",
+    ]
+    found, wrong = unmarked(site.staff, paths)
+    assert wrong == [], "\n".join(wrong)
+    assert {"Bankjes langs het Reitdiep", "Bankjes in het park", "Hondenbeleid 2026"} <= found
