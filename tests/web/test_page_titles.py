@@ -196,3 +196,33 @@ def test_the_back_office_in_english_marks_what_staff_wrote(site: Site) -> None:
     found, wrong = unmarked(site.staff, paths)
     assert wrong == [], "\n".join(wrong)
     assert {"Bankjes langs het Reitdiep", "Bankjes in het park", "Hondenbeleid 2026"} <= found
+
+
+def test_the_log_on_staff_pages_says_what_happened_in_words(site: Site) -> None:
+    """The history on a petition's, poll's and dossier's back-office page names each
+    event in words ("antwoord geschreven"), not by its code (``reactions.answer_drafted``):
+    no internal key in any text of those pages, in either language."""
+
+    from participatie.catalogues import catalogue
+
+    s = site.s
+    actions = {e.action for e in site.p.audit.events() if e.subject_type != "area"}
+    assert {"petition.answered", "poll.published", "reactions.answers_published"} <= actions
+    for lang in ("nl", "en"):
+        missing = sorted(a for a in actions if f"audit.{a}" not in catalogue(lang))
+        assert missing == [], f"{lang}: {missing}"
+    key = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z]+_[a-z_]+\b")
+    for path in (
+        f"/beheer/petities/{s.answered.id}",
+        f"/beheer/stemmingen/{s.ended.id}",
+        f"/beheer/dossiers/{s.dossier.id}",
+    ):
+        for lang in ("nl", "en"):
+            page = site.staff.get(path, params={"lang": lang})
+            assert page.status_code == 200, path
+            parser = _Languages()
+            parser.feed(page.text)
+            keys = [text for text, _ in parser.texts if key.search(text)]
+            assert keys == [], (path, lang, keys)
+    english = site.staff.get(f"/beheer/dossiers/{s.dossier.id}", params={"lang": "en"}).text
+    assert "answers published" in english and "reactions.answers_published" not in english
