@@ -36,7 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     p = make_participatie(f"sqlite:///{folder / 'site.db'}")
     p.create_all()
     try:
-        whole = build(p)
+        whole = build(p, folder)
         with TestClient(host_app(p, default_host())) as client:
             client.headers["x-test-staff"] = "beheerder"
             yield client, whole

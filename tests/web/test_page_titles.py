@@ -39,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     p = make_participatie(f"sqlite:///{folder / 'site.db'}")
     p.create_all()
     try:
-        whole = build(p)
+        whole = build(p, folder)
         closed, _ = open_code_poll(p, title="Parkeren Centrum")
         p.polls.close(closed.id, actor="projectleider")
         with (

@@ -40,7 +40,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     p = make_participatie(f"sqlite:///{tmp_path / 'phone.db'}")
     p.create_all()
     try:
-        whole = build(p)
+        whole = build(p, tmp_path)
         with serve(create_app(p, frame_ancestors=["'self'"])) as base:
             yield Site(p=p, base=base, whole=whole)
     finally:

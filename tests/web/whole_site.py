@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from participatie.engine import Participatie
 from participatie.petitions.schemas import Petition, SignatureIn
@@ -18,6 +19,7 @@ from participatie.reactions.schemas import (
     SubmitterIn,
     ThemeIn,
 )
+from participatie.storage import LocalStore
 from tests.web.helpers import open_code_poll, open_dossier, open_petition, seed_areas, tokens
 
 #: A PDF small enough to store as a dossier's document (its type is read from the content).
@@ -38,9 +40,11 @@ class WholeSite:
     document: uuid.UUID
 
 
-def build(p: Participatie) -> WholeSite:
-    """Fill ``p`` (an empty, created database) with the site's contents."""
+def build(p: Participatie, folder: Path) -> WholeSite:
+    """Fill ``p`` (an empty, created database) with the site's contents; its stored
+    documents go to ``folder`` (a test's temporary folder)."""
 
+    p.document_store = LocalStore(folder / "documenten")
     seed_areas(p)
     petition = open_petition(p)
     answered = open_petition(p, title="Bankjes langs het Reitdiep", creator_email="bert@example.nl")
