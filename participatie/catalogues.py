@@ -138,7 +138,8 @@ def install_gettext(environment: Any) -> None:
         if callable(translator):
             if count is not None:
                 params = {"count": count, **params}
-            return str(translator(key, **params))
+            found: str = translator(key, **params)
+            return found
         lang = context.get("lang") if context.get("lang") in ("nl", "en") else "nl"
         found = text(lang, key, count) or text("nl", key, count) or key
         return found.format(**({"count": count} if count is not None else {}), **params)

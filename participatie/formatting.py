@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
 from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 #: The languages the library writes; anything else is written as Dutch.
 LOCALES = ("nl", "en")
@@ -84,6 +85,30 @@ def format_share(value: float | None, locale: str | None = "nl", digits: int = 1
     return str(format_percent(value, pattern, locale=_locale(locale)))
 
 
+def format_size(size: int | None, locale: str | None = "nl") -> str:
+    """A file's size as people read it: ``"850 kB"``, ``"1,2 MB"`` (nl) or ``"1.2 MB"``
+    (en), in decimal units (1 kB = 1,000 bytes); "" for None.
+
+    Args:
+        size: the number of bytes.
+        locale: ``nl`` or ``en``.
+
+    Returns:
+        The size with its unit, written by Babel.
+    """
+
+    if size is None:
+        return ""
+    loc = _locale(locale)
+    if size < 1000:
+        return str(format_unit(size, "digital-byte", length="short", locale=loc))
+    kilo = -(-size // 1000)
+    if kilo < 1000:
+        return str(format_unit(kilo, "digital-kilobyte", length="short", locale=loc))
+    mega = round(size / 1_000_000, 1)
+    return str(format_unit(mega, "digital-megabyte", length="short", locale=loc, format="#,##0.0"))
+
+
 def plural(count: int, one: str, other: str, locale: str | None = "nl") -> str:
     """``"1 reactie"``, ``"3 reacties"``: the count (as ``format_number``) and the word in
     the form the language's plural rule (CLDR) asks for."""
@@ -103,10 +128,14 @@ def template_locale(context: Any) -> str:
 
 
 def install_filters(environment: Any) -> None:
-    """Add the filters ``date``, ``datetime``, ``number``, ``percent`` and ``plural`` to a
-    Jinja2 environment; each writes in the template's language (``template_locale``)."""
+    """Add the filters ``date``, ``datetime``, ``number``, ``percent``, ``plural`` and
+    ``filesize`` to a Jinja2 environment; each writes in the template's language
+    (``template_locale``). ``written`` puts what staff or residents wrote inside a sentence
+    of the page in an element that says its language (the render context's
+    ``content_lang``, empty when page and text share their language)."""
 
     from jinja2 import pass_context
+    from markupsafe import Markup, escape
 
     @pass_context
     def date_filter(context: Any, value: Any) -> str:
@@ -128,8 +157,21 @@ def install_filters(environment: Any) -> None:
     def plural_filter(context: Any, count: int, one: str, other: str) -> str:
         return plural(count, one, other, template_locale(context))
 
+    @pass_context
+    def filesize_filter(context: Any, value: Any) -> str:
+        return format_size(value, template_locale(context))
+
+    @pass_context
+    def written_filter(context: Any, value: Any) -> Markup:
+        attribute = context.get("content_lang")
+        if not attribute:
+            return escape(value)
+        return Markup("<span{}>{}</span>").format(attribute, value)
+
     environment.filters.update(
         {
+            "filesize": filesize_filter,
+            "written": written_filter,
             "date": date_filter,
             "datetime": datetime_filter,
             "number": number_filter,
@@ -145,6 +187,7 @@ __all__ = [
     "format_moment",
     "format_number",
     "format_share",
+    "format_size",
     "install_filters",
     "plural",
     "template_locale",

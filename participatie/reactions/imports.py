@@ -212,6 +212,18 @@ def _error_nl(exc: ParticipatieError) -> str:
 
     if exc.code == "reaction.unknown_theme":
         return "dit thema bestaat niet in het dossier"
+    known = _REASONS_NL.get(_field(exc.field) or "")
+    if known:
+        return known
+    # Else the resident's message for the error's code (or its nearest parent's): never
+    # the English text meant for the log, under the file's Dutch header.
+    from participatie.catalogues import text
+
+    for cls in type(exc).__mro__:
+        code = getattr(cls, "code", None)
+        said = text("nl", f"errors.{code}") if isinstance(code, str) else None
+        if said:
+            return said
     return exc.message
 
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 from participatie.catalogues import catalogue
 from participatie.catalogues import text as catalogue_text
 from participatie.config import SUPPORTED_LOCALES
@@ -37,7 +39,9 @@ class Translator:
         """The message ``key`` with ``params`` filled in. A message with plural forms
         takes the form its ``count`` asks for in this language (CLDR plural rules,
         through Babel): "1 handtekening", "2 handtekeningen". Whole numbers are written
-        in the language's notation by Babel: "4.455 handtekeningen", "4,455 signatures"."""
+        in the language's notation by Babel: "4.455 handtekeningen", "4,455 signatures".
+        When a parameter is ``Markup`` (a title in an element marked ``lang="nl"``), the
+        message is escaped and returned as ``Markup`` with that parameter kept as it is."""
 
         count: int | None = None
         if "count" in params:
@@ -58,6 +62,10 @@ class Translator:
             else value
             for name, value in params.items()
         }
+        if any(isinstance(value, Markup) for value in shown.values()):
+            # A page passes what staff wrote as markup that says its language
+            # (the ``written`` filter): the sentence is escaped, that part is kept.
+            return escape(text).format(**shown)
         return text.format(**shown)
 
     def error(self, exc: ParticipatieError | type[ParticipatieError] | str) -> str:

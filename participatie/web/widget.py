@@ -44,6 +44,7 @@ def open_widget(request: Request, area: str | None = None, kind: str | None = No
         request,
         "widget_list.html",
         title=title,
+        area_name=area_name,
         sections=found,
         area=area.lower() if area else None,
     )

@@ -189,7 +189,7 @@ def test_dossier_extend_a_deadline_with_the_delay_notice(site: Site, page: Any) 
     page.fill("#verleng-new_due", new_due)
     page.fill("#verleng-reason", "Er kwamen veel meer reacties dan verwacht.")
     click(page, button_of(page, "verleng-reason"))
-    assert "4 reacties krijgen" in page.inner_text("main")
+    assert "voor 4 reacties" in page.inner_text("main")
     assert "komt later" in page.inner_text("main")
     check(page, "extension preview")
     assert p.outbox.messages(template="reactions_delay") == []

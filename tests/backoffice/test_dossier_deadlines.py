@@ -122,7 +122,7 @@ def test_dossier_dashboard_and_extension_with_delay_notice(
         f"/beheer/dossiers/{dossier}/termijnen/verlengen", headers=H, data=form
     )
     assert preview.status_code == 200
-    assert "3 reacties krijgen" in preview.text and "3 e-mails" in preview.text
+    assert "voor 3 reacties" in preview.text and "3 e-mails" in preview.text
     assert "komt later" in preview.text and "Er kwamen veel meer reacties" in preview.text
     assert p.outbox.messages(template="reactions_delay") == []
 

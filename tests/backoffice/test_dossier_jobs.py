@@ -402,18 +402,18 @@ def test_dossier_download_nota_letters_and_archive(site: Site, page: Any) -> Non
     assert "Punten per uitkomst" in page.content()
     assert page.locator("svg[role=img]").count() == 4
     for label, start in (
-        ("Openbare nota (HTML)", b"<!doctype html"),
-        ("Openbare nota (PDF)", b"%PDF"),
-        ("Interne nota (DOCX)", b"PK"),
-        ("Interne nota (CSV)", b"\xef\xbb\xbf"),
+        ("Openbare nota (download, HTML)", b"<!doctype html"),
+        ("Openbare nota (download, PDF)", b"%PDF"),
+        ("Interne nota (download, DOCX)", b"PK"),
+        ("Interne nota (download, CSV)", b"\xef\xbb\xbf"),
     ):
         with page.expect_download() as info:
             page.click(f"text={label}")
         body = Path(info.value.path()).read_bytes()
         assert body[: len(start)].lower() == start.lower(), label
-    public = _download(page, "text=Openbare nota (HTML)")
+    public = _download(page, "text=Openbare nota (download, HTML)")
     assert b"Anna" not in public and b"Bert" not in public
-    internal = _download(page, "text=Interne nota (HTML)")
+    internal = _download(page, "text=Interne nota (download, HTML)")
     assert b"Bert" in internal
 
     # The letters waiting: acknowledgement and answer for the postal-only submitter.
@@ -433,7 +433,7 @@ def test_dossier_download_nota_letters_and_archive(site: Site, page: Any) -> Non
     }
     visit(page, base + "/uitvoer")
     check(page, "dossier-outputs-printed")
-    dispatch_csv = _download(page, "text=Verzendlijst downloaden (CSV)").decode("utf-8-sig")
+    dispatch_csv = _download(page, "text=Verzendlijst (download, CSV)").decode("utf-8-sig")
     assert len(dispatch_csv.strip().splitlines()) == 1 + len(p.reactions.dispatches(dossier.id))
     with page.expect_download() as info:
         page.click("button:text-is('Archiefpakket downloaden (ZIP)')")

@@ -147,8 +147,8 @@ def test_hand_over_and_answer(site: Site, page: Any, tmp_path: Path) -> None:
 
     for link, suffix in (
         ("Lijst met handtekeningen", ".csv"),
-        ("Document voor de aanbieding (HTML)", ".html"),
-        ("Document voor de aanbieding (PDF)", ".pdf"),
+        ("Document voor de aanbieding, als webpagina (download, HTML)", ".html"),
+        ("Document voor de aanbieding (download, PDF)", ".pdf"),
     ):
         with page.expect_download() as info:
             page.click(f"text={link}")

@@ -127,7 +127,7 @@ def test_issue_codes_once_and_reissue_a_letter(site: Site, page: Any) -> None:
     assert "maar één keer downloaden" in page.content()
     page.fill("#codes-count", "23")
     with page.expect_download() as info:
-        page.click("button:text-is('Stemcodes maken en downloaden')")
+        page.click("button:text-is('Stemcodes maken en downloaden (CSV)')")
     letters = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()[1:]
     codes = [row.split(";")[2] for row in letters]
     assert len(codes) == 23
@@ -276,7 +276,7 @@ def test_close_publish_and_download(site: Site, page: Any) -> None:
     assert (tally.ballots, tally.channels.get("paper")) == (2, 1)
     for fmt in ("HTML", "PDF", "CSV", "XLSX", "JSON"):
         with page.expect_download() as info:
-            page.click(f"text=Rapport ({fmt})")
+            page.click(f"text=Rapport (download, {fmt})")
         assert Path(info.value.path()).stat().st_size > 100, fmt
     with page.expect_download() as info:
         page.click("text=Bestand met alle stembiljetten")

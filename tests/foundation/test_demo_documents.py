@@ -20,6 +20,9 @@ from tests.archive_pdf import check_archival_pdf, pdf_text, xmp
 
 #: A date as YYYY-MM-DD (with or without a time after it).
 ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
+#: An internal key (``max_choices``, ``honoured_partially``), not part of an address,
+#: a file name or an e-mail address.
+SNAKE_KEY = re.compile(r"(?<![\w./@-])[a-z]+(?:_[a-z0-9]+)+(?![\w./@-])")
 
 
 def people_text(path: Path) -> str:
@@ -84,11 +87,18 @@ def test_demo_must_show(tmp_path: Path) -> None:
     assert created < datetime(2027, 1, 1, tzinfo=UTC)
     for name in ("grote-markt/handover.pdf", "hondenbeleid/nota.pdf"):
         assert "<pdfaid:part>2</pdfaid:part>" in xmp((out / name).read_bytes()), name
-    # No date written as YYYY-MM-DD for people, in any page, letter, report or mail.
+    # No date written as YYYY-MM-DD and no internal key for people, in any page, letter,
+    # report or mail.
     found: dict[str, list[str]] = {}
+    keys: dict[str, list[str]] = {}
     for path in sorted(out.rglob("*")):
         if path.is_file():
-            dates = ISO_DATE.findall(people_text(path))
+            text = people_text(path)
+            dates = ISO_DATE.findall(text)
             if dates:
                 found[str(path.relative_to(out))] = dates[:3]
+            named = SNAKE_KEY.findall(text)
+            if named:
+                keys[str(path.relative_to(out))] = named[:3]
     assert not found, dict(list(found.items())[:10])
+    assert not keys, dict(list(keys.items())[:10])

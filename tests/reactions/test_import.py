@@ -70,6 +70,9 @@ def _check(p: Participatie, dossier: uuid.UUID, path: Path) -> None:
     assert report.imported == 3
     assert [(e.row, e.field) for e in report.errors] == EXPECTED_ERRORS
     assert all(e.reason for e in report.errors)
+    # The reasons are Dutch, as the file's header is: not the log's English message.
+    assert report.errors[1].reason.startswith("geen geldig e-mailadres"), report.errors[1]
+    assert not any("invalid" in e.reason for e in report.errors), report.errors
     reactions = list(p.reactions.reactions(dossier))
     assert [r.external_ref for r in reactions] == ["F1", "F2", "F8"]
     assert [r.channel for r in reactions] == ["paper"] * 3

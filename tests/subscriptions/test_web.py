@@ -139,6 +139,7 @@ def test_change_choices_on_the_manage_page(p: Participatie, client: TestClient) 
     path = urlsplit(p.subscriptions.manage_link(sub.id)).path
     page = client.get(path)
     assert page.status_code == 200 and 'id="wijk-paddepoel" name="areas"' in page.text
+    assert "<title>Uw berichten – " in page.text
     changed = client.post(
         path + "/change",
         data={
@@ -149,8 +150,11 @@ def test_change_choices_on_the_manage_page(p: Participatie, client: TestClient) 
         },
     )
     assert changed.status_code == 200
+    # The title names the page's state once the change is saved.
+    assert "<title>Uw berichten (gelukt) – " in changed.text
     now = p.subscriptions.get(path.rsplit("/", 1)[1])
     assert now.frequency == "weekly"
     assert sorted(f.target for f in now.follows) == ["centrum", "paddepoel"]
     refused = client.post(path + "/change", data={"csrf_token": csrf(page.text), "areas": "x"})
     assert refused.status_code == 422 and 'href="#veld-areas"' in refused.text
+    assert "<title>Fout: Uw berichten – " in refused.text

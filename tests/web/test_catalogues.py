@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from participatie.catalogues import catalogue
+from participatie.catalogues import catalogue, plural_keys
 from participatie.engine import Participatie
 from tests.web.helpers import open_petition
 
@@ -22,6 +22,7 @@ DYNAMIC = {
     "petition.status_": ["closed", "handed_over", "answered"],
     "dossier.phase_": ["planned", "current", "done", "delayed"],
     "dossier.status_": ["in_progress", "answers", "decided"],
+    "poll.state_": ["scheduled", "closed", "published", "cancelled", "result_pending"],
     "petition.form_error.": ["name", "email", "postcode", "house_number", "form"],
     "dossier.form_error.": ["name", "email", "text"],
     "poll.ballot_error.": ["plurality", "approval", "cumulative", "ranked"],
@@ -225,3 +226,32 @@ def test_no_message_hedges_a_plural() -> None:
         themes=en("backoffice.n_theme", count=1),
     )
     assert many == "3 reactions from 1 signatory; 2 on time, 1 late; 4 points in 1 theme."
+
+
+def test_no_number_stands_before_a_fixed_plural() -> None:
+    """A number written before a plural noun ("{reactions} reacties") reads "1 reacties"
+    when it is 1: such a number is a plural phrase of its own (``common.n_reaction``),
+    in the resident pages' and the back office's messages alike."""
+
+    nouns = (
+        "reacties|punten|onderwerpen|antwoorden|brieven|e-mails|handtekeningen|stemmen|"
+        "reactions|points|topics|answers|letters|e-mails|signatures|votes"
+    )
+    fixed = re.compile(r"\{\w+\} (?:" + nouns + r")\b")
+    for lang in ("nl", "en"):
+        plural = plural_keys(lang)
+        found = sorted(
+            k for k, text in catalogue(lang).items() if k not in plural and fixed.search(text)
+        )
+        assert found == [], f"{lang}: {found}"
+    from participatie.web.i18n import Translator
+
+    nl = Translator("nl")
+    one = nl(
+        "dossier.result_counts",
+        reactions=nl("common.n_reaction", count=1),
+        themes=nl("common.n_topic", count=1),
+        changes=nl("common.n_point", count=0),
+    )
+    said = "De gemeente kreeg 1 reactie, verdeeld over 1 onderwerp."
+    assert one == said + " Het plan is op 0 punten veranderd."

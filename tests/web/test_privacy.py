@@ -34,6 +34,7 @@ def test_see_and_erase_personal_data(p: Participatie, client: TestClient) -> Non
     link = mail.split("/privacy/")[1].split()[0]
 
     shown = client.get(f"/privacy/{link}")
+    assert "<title>Uw gegevens – " in shown.text
     assert shown.status_code == 200
     assert "Ilse Mulder" in shown.text
     assert "Groot scherm op de Grote Markt" in shown.text
@@ -42,6 +43,8 @@ def test_see_and_erase_personal_data(p: Participatie, client: TestClient) -> Non
     erased = client.post(f"/privacy/{link}", data={"csrf_token": csrf_token(shown.text)})
     assert erased.status_code == 200
     assert "Uw gegevens zijn gewist" in erased.text
+    # The title says it is done, as the page does.
+    assert "<title>Uw gegevens (gelukt) – " in erased.text
     assert "Ilse Mulder" not in erased.text
     left = p.petitions.personal_data("ilse@example.nl")
     assert all(s.name is None for s in left.signatures)

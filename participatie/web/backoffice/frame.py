@@ -29,7 +29,7 @@ from participatie.engine import Participatie
 from participatie.errors import NotFound, ParticipatieError
 from participatie.staff import staff_key
 from participatie.web.backoffice.forms import FormCheck, FormProblems
-from participatie.web.common import check_csrf, csrf_field, root, translator
+from participatie.web.common import check_csrf, content_lang, csrf_field, root, translator
 from participatie.web.i18n import LANG_COOKIE
 from participatie.web.security import CSRF_FIELD
 
@@ -339,6 +339,8 @@ def render(
             "local_input": lambda value: _local_input(value, p),
             "switch_url": "?" + str(request.url.include_query_params(lang=other).query),
             "stylesheets": state.stylesheets,
+            # What staff wrote is in the content's language (the written filter).
+            "content_lang": content_lang(p.settings.locale, t.lang),
             "staff": staff,
             "may": may,
             "logout_url": state.logout_url,

@@ -48,7 +48,8 @@ def _petition_page(
         stats = p.petitions.public_stats(petition.id, session=s)
         signers = p.petitions.public_signers(petition.id, limit=50, session=s)
     area_rows = [
-        {"label": a.name or t("petition.area_unknown"), "value": a.total} for a in stats.per_area
+        {"label": a.name or t("petition.area_unknown"), "value": a.total, "written": bool(a.name)}
+        for a in stats.per_area
     ]
     next_threshold = next((n for n in stats.thresholds if n > stats.total), None)
     return render(

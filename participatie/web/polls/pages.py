@@ -192,7 +192,11 @@ def _ballot_error(t: Translator, poll: Poll, exc: ParticipatieError) -> str:
     if exc.code not in ("poll.invalid_ballot", "input.invalid"):
         return t.error(exc)
     rule = "ranked" if poll.rule == "borda" else poll.rule
-    return t(f"poll.ballot_error.{rule}", max=poll.max_choices, points=poll.points)
+    return t(
+        f"poll.ballot_error.{rule}",
+        max=t("common.n_answer", count=poll.max_choices or 0),
+        points=t("common.n_point", count=poll.points or 0),
+    )
 
 
 @pages.get("/polls/confirm/{token}", response_class=HTMLResponse)
