@@ -4,6 +4,7 @@ driven by Playwright, and axe-core (as shipped by axe-playwright-python) to audi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -117,3 +118,15 @@ def screenshot(page: Any, name: str, tmp: Path) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(target, SCREENSHOTS / f"{name}.png")
     return target
+
+
+def focused_after_autofocus(page: Any, element_id: str, timeout_ms: int = 5000) -> str:
+    """The id of the focused element once ``element_id`` took the focus, or after
+    ``timeout_ms``: Chromium applies ``autofocus`` at its next rendering update, which on
+    a busy machine can come after the load event."""
+
+    script = f"document.activeElement && document.activeElement.id === {element_id!r}"
+    # A timeout is no error here: the caller's assertion says what was focused instead.
+    with contextlib.suppress(Exception):
+        page.wait_for_function(script, timeout=timeout_ms)
+    return str(page.evaluate("document.activeElement && document.activeElement.id") or "")

@@ -12,7 +12,7 @@ import pytest
 from participatie.engine import Participatie
 from participatie.testing import make_participatie
 from participatie.web import create_app
-from tests.web.browser import serve
+from tests.web.browser import focused_after_autofocus, serve
 from tests.web.helpers import open_dossier, open_petition, seed_areas
 
 
@@ -39,7 +39,7 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 def summary_in_view(page: Any) -> None:
-    assert page.evaluate("document.activeElement.id") == "foutmeldingen"
+    assert focused_after_autofocus(page, "foutmeldingen") == "foutmeldingen"
     top = page.evaluate("document.getElementById('foutmeldingen').getBoundingClientRect().top")
     assert 0 <= top < 640, top
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.browser import audit, describe
+from tests.web.browser import audit, describe, focused_after_autofocus
 from tests.web.test_accessibility import Site
 from tests.web.test_accessibility import site as site
 
@@ -92,7 +92,7 @@ def test_a_refused_form_shows_every_error_at_once_in_view(
     assert response.status == form.status
     prefix = {"nl": "Fout:", "en": "Error:"}[lang]
     assert page.title().startswith(prefix), page.title()
-    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    focused = focused_after_autofocus(page, "foutmeldingen")
     assert focused == "foutmeldingen", f"{name}: focus on {focused!r}"
     top = page.evaluate("document.getElementById('foutmeldingen').getBoundingClientRect().top")
     assert 0 <= top < PHONE["height"], f"{name}: the summary is {top}px down"
