@@ -132,6 +132,7 @@ def install_gettext(environment: Any) -> None:
     """
 
     from jinja2 import pass_context
+    from markupsafe import Markup, escape
 
     def translate(context: Any, key: str, count: int | None, params: dict[str, Any]) -> str:
         translator = context.get("t")
@@ -142,7 +143,13 @@ def install_gettext(environment: Any) -> None:
             return found
         lang = context.get("lang") if context.get("lang") in ("nl", "en") else "nl"
         found = text(lang, key, count) or text("nl", key, count) or key
-        return found.format(**({"count": count} if count is not None else {}), **params)
+        values = {**({"count": count} if count is not None else {}), **params}
+        if any(isinstance(value, Markup) for value in values.values()):
+            # A marked-up part (a name marked with its language) keeps its markup; the
+            # message and the other parts are escaped.
+            marked: str = escape(found).format(**values)
+            return marked
+        return found.format(**values)
 
     @pass_context
     def gettext(context: Any, key: str, /, **params: Any) -> str:

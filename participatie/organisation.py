@@ -50,8 +50,10 @@ class OrganisationSettings(BaseModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        text = " ".join(value.split())
-        if text.casefold() in {"gemeente", "de gemeente"}:
+        # The name stands inside sentences ("de raad van Gemeente Groningen."): no
+        # trailing punctuation of its own, and more than the word "gemeente".
+        text = " ".join(value.split()).rstrip(" .,;:")
+        if not any(ch.isalpha() for ch in text) or text.casefold() in {"gemeente", "de gemeente"}:
             raise ValueError(
                 f"give the municipality's full name, e.g. 'Gemeente Groningen', not just {value!r}"
             )

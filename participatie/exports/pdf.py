@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from participatie.errors import MissingExtra
 from participatie.exports.files import Output, binary_output
 from participatie.exports.pdftext import covered, printable_data
+from participatie.formatting import format_number
 
 if TYPE_CHECKING:
     from participatie.organisation import OrganisationSettings
@@ -120,16 +121,25 @@ class PdfDocument:
     ) -> None:
         """A table with a bold, shaded header row repeated on each page. ``widths`` are
         relative (millimetres of the old layouts do); ``align`` per column, "L" or "R"
-        (numbers right)."""
+        (numbers right). A whole number is written in the document's language by Babel
+        ("4.455" in Dutch, "4,455" in English); pass text for a number that is a name
+        (a sheet or reaction number)."""
 
         columns = len(header)
+
+        def text(cell: Any) -> str:
+            if cell is None:
+                return ""
+            if isinstance(cell, int) and not isinstance(cell, bool):
+                return format_number(cell, self.lang)
+            return str(cell)
+
         self._blocks.append(
             {
                 "kind": "table",
                 "header": [str(cell) for cell in header],
                 "rows": [
-                    [("" if cell is None else str(cell)) for cell in row][:columns]
-                    + [""] * (columns - len(row))
+                    [text(cell) for cell in row][:columns] + [""] * (columns - len(row))
                     for row in rows
                 ],
                 "widths": list(widths) if widths else [1] * columns,

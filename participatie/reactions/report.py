@@ -346,17 +346,24 @@ def write(p: Participatie, nota: Nota, out: Output, fmt: str) -> str:
                 buffer,
                 _sheets(nota),
                 creator=p.settings.organisation.name,
-                title=f"Nota van beantwoording: {nota.title}",
+                title=nota_title(nota),
                 created=p.clock.now(),
             )
         elif fmt == "docx":
-            _write_docx(nota, buffer)
+            _write_docx(p, nota, buffer)
         else:
             _write_pdf(p, nota, buffer)
         data = buffer.getvalue()
     with binary_output(out) as fh:
         fh.write(data)
     return sha256_bytes(data)
+
+
+def nota_title(nota: Nota) -> str:
+    """The document's title in its metadata: the internal version says so."""
+
+    title = f"Nota van beantwoording: {nota.title}"
+    return f"{title} (intern)" if nota.internal else title
 
 
 #: The legend under the answers: the nota's formal conclusion and the plain words the
@@ -487,7 +494,7 @@ def _sheets(nota: Nota) -> Any:
         yield "Bijlage indieners", ANNEX_HEADER, _annex_rows(nota)
 
 
-def _write_docx(nota: Nota, out: IO[bytes]) -> None:
+def _write_docx(p: Participatie, nota: Nota, out: IO[bytes]) -> None:
     try:
         import docx
     except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -495,6 +502,24 @@ def _write_docx(nota: Nota, out: IO[bytes]) -> None:
             "DOCX output needs the 'reports' extra: pip install participatie[reports]"
         ) from exc
     document = docx.Document()
+    organisation = p.settings.organisation
+    # The document's own properties name the municipality, not the library that wrote it
+    # (python-docx's template says "python-docx" and a date in 2013).
+    now = p.clock.now()
+    properties = document.core_properties
+    properties.author = organisation.name
+    properties.last_modified_by = organisation.name
+    properties.title = nota_title(nota)
+    properties.subject = nota.title
+    properties.comments = ""
+    properties.keywords = "nota van beantwoording"
+    properties.language = "nl-NL"
+    properties.created = now.replace(tzinfo=None)
+    properties.modified = now.replace(tzinfo=None)
+    properties.revision = 1
+    document.add_paragraph(organisation.name)
+    if organisation.postal_address:
+        document.add_paragraph(organisation.postal_address)
     document.add_heading(f"Nota van beantwoording: {nota.title}", level=0)
     if nota.internal:
         document.add_paragraph("Interne versie: bevat persoonsgegevens. Niet openbaar maken.")
@@ -568,7 +593,7 @@ def _write_pdf(p: Participatie, nota: Nota, out: IO[bytes]) -> None:
 
     pdf = organisation_pdf(
         p.settings.organisation,
-        f"Nota van beantwoording: {nota.title}",
+        nota_title(nota),
         created=p.clock.now(),
         font=p.settings.polls.pdf_font,
     )

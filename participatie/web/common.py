@@ -38,6 +38,9 @@ class HomeItem:
     link_name: str
     params: dict[str, str]
     meta: str = ""
+    #: Text written by staff shown before ``meta`` (a poll's question): marked with the
+    #: content's language on a page in another language.
+    meta_content: str = ""
     summary: str = ""
     updated: datetime | None = None
     #: Wijk codes the item is for; empty: the whole municipality.

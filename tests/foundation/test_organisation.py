@@ -59,6 +59,8 @@ def test_names_as_letters_use_them() -> None:
     [
         ("name", "Gemeente", "full name"),
         ("name", " gemeente ", "full name"),
+        ("name", "Gemeente.", "full name"),
+        ("name", "...", "full name"),
         ("website", "gemeente.nl", "https://"),
         ("logo_file", "/nonexistent/logo.png", "does not exist"),
         ("logo_file", "logo.gif", ".png or .jpg"),

@@ -45,7 +45,7 @@ def test_internal_nota_pdf_keeps_every_name(p: Participatie, tmp_path: Path) -> 
     p.reactions.write_nota(dossier, path, fmt="pdf", internal=True)
     text = check_archival_pdf(
         path.read_bytes(),
-        title="Nota van beantwoording: Hondenbeleid",
+        title="Nota van beantwoording: Hondenbeleid (intern)",  # the internal version says so
         author="Gemeente Groningen",
         created=p.clock.now(),
     )

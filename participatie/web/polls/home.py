@@ -20,10 +20,10 @@ def section(request: Request) -> HomeSection:
     for poll in p.polls.list(state="open"):
         if not is_open(request, poll):
             continue
-        meta = poll.question
+        meta = ""
         if poll.closes_at:
-            meta += " · " + t("common.open_until", date=t.date(poll.closes_at, p.settings.zone))
-        items.append(_item(poll, meta))
+            meta = t("common.open_until", date=t.date(poll.closes_at, p.settings.zone))
+        items.append(_item(poll, meta, question=poll.question))
     return HomeSection(key="polls", title=t("home.polls"), items=items)
 
 
@@ -41,13 +41,14 @@ def results_section(request: Request) -> HomeSection:
     return HomeSection(key="results", title=t("home.results"), items=items)
 
 
-def _item(poll: Poll, meta: str) -> HomeItem:
+def _item(poll: Poll, meta: str, *, question: str = "") -> HomeItem:
     updated: datetime | None = poll.published_at or poll.opened_at or poll.opens_at
     return HomeItem(
         title=poll.title,
         link_name="poll",
         params={"poll": str(poll.id)},
         meta=meta,
+        meta_content=question,
         summary=poll.question,
         updated=updated,
         areas=tuple(poll.area_codes),
