@@ -30,8 +30,9 @@ SHORT_PATH = "/k/{code}"
 #: Codes shorter than this are refused before any look-up.
 MIN_LENGTH = 4
 MAX_LENGTH = 8
-#: Pages that can have a short code, and the parameter their path takes.
-TARGETS = {"dossier": "dossier", "poll": "poll", "petition": "petition"}
+#: Pages that can have a short code, and the parameter their path takes. A code poll's
+#: letters use ``poll.vote``: the code opens the page where the voting code is typed.
+TARGETS = {"dossier": "dossier", "poll": "poll", "poll.vote": "poll", "petition": "petition"}
 
 
 class ShortCodeRow(Base):
@@ -63,8 +64,8 @@ class ShortCodes:
         self._p = p
 
     def code_for(self, link: str, target: object, *, session: Session | None = None) -> str:
-        """The code of the page ``link`` (``"dossier"``, ``"poll"`` or ``"petition"``) with
-        id ``target``; made on first use, the same ever after.
+        """The code of the page ``link`` (``"dossier"``, ``"poll"``, ``"poll.vote"`` or
+        ``"petition"``) with id ``target``; made on first use, the same ever after.
 
         Raises:
             ValueError: ``link`` is not a page that can have a short code.

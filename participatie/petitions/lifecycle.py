@@ -112,6 +112,7 @@ class Lifecycle(Part):
                     "name": row.creator_name,
                     "confirm_url": self._p.url("petition.creator", token=token),
                     "min_coinitiators": self.settings.min_coinitiators,
+                    "days": self._p.settings.tokens.confirm.days,
                 },
                 dedupe_key=f"petition:{row.id}:creator-confirm",
                 subject_type=PETITION,
@@ -233,6 +234,7 @@ class Lifecycle(Part):
                     "name": name,
                     "creator": row.creator_name,
                     "confirm_url": self._p.url("petition.coinitiator", token=token),
+                    "days": self._p.settings.tokens.confirm.days,
                 },
                 dedupe_key=f"petition:{row.id}:coinitiator:{co.id}",
                 subject_type=PETITION,
@@ -287,6 +289,48 @@ class Lifecycle(Part):
                 if row.status == COINITIATORS:
                     self._advance_to_moderation(s, row)
             return self.core.public(s, row)
+
+    def confirmation_link(
+        self, token: str, *, role: str, session: Session | None = None
+    ) -> tuple[Petition | None, bool]:
+        """What the page behind a creator's or co-initiator's link shows, changing nothing
+        (mail scanners open links): the petition, and whether this link's holder has
+        confirmed already (then the page says so instead of asking again).
+
+        Args:
+            token: the last part of the link (``petition.creator`` or
+                ``petition.coinitiator``).
+            role: ``"creator"`` or ``"coinitiator"``.
+            session: the host's SQLAlchemy session to read in; without it the call uses
+                its own.
+
+        Returns:
+            tuple[Petition | None, bool]: the petition (None when it or the invitation
+            is gone) and True when confirmed before.
+
+        Raises:
+            ValueError: ``role`` is neither ``"creator"`` nor ``"coinitiator"``.
+            TokenExpired: ``token.expired``, the link is older than
+                ``Settings.tokens.confirm``.
+            TokenInvalid: ``token.invalid``, the link was altered.
+            TokenWrongPurpose: ``token.wrong_purpose``, a link made for something else.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached.
+        """
+
+        if role not in ("creator", "coinitiator"):
+            raise ValueError(f"no confirmation link for {role!r}")
+        subject = self.core.subject(f"petition.{role}", token, self._p.settings.tokens.confirm)
+        with self._p.unit_of_work(session) as s:
+            if role == "coinitiator":
+                co = s.get(CoinitiatorRow, subject)
+                row = s.get(PetitionRow, co.petition_id) if co is not None else None
+                confirmed = co is not None and co.confirmed_at is not None
+            else:
+                row = s.get(PetitionRow, subject)
+                confirmed = row is not None and row.creator_confirmed_at is not None
+            if row is None:
+                return None, False
+            return self.core.public(s, row), confirmed
 
     @retry_transient
     def withdraw_petition(

@@ -42,6 +42,10 @@ class CodeLetters(PollsPart):
     ) -> IssueResult:
         """Make the codes and write the letters' CSV (serial, address, code, voting URL).
 
+        The voting URL is the poll's short URL as a letter prints it
+        (``meedoen.gemeente.nl/k/K7QF``, without ``https://``): made once per poll, the
+        same on every letter and reissue, it opens the poll's voting page.
+
         The only moment plaintext codes exist; a second issue for the same poll is
         refused. Only each code's keyed hash is stored (an address only as a keyed hash
         per poll). The CSV is for Dutch Excel (UTF-8 with BOM, semicolons, CRLF); when
@@ -110,7 +114,7 @@ class CodeLetters(PollsPart):
                     letters.append((f"{address.line.strip()}, {pc}", pc))
             else:
                 letters = [("", "")] * total
-            url = p.url("poll.vote", poll=row.id)
+            url = p.short_codes.printed(p.short_codes.code_for("poll.vote", row.id, session=s))
             now = p.clock.now()
 
             def rows() -> Iterator[list[Any]]:
@@ -254,7 +258,8 @@ class CodeLetters(PollsPart):
 
         Returns:
             IssuedCode: the new letter number, the code as printed (``K7QF-M2XW-9PQR``)
-            and the voting URL; the code is not stored and cannot be shown again.
+            and the voting URL (the poll's short URL as printed, as on the letters); the
+            code is not stored and cannot be shown again.
 
         Raises:
             PollNotFound: ``poll.not_found``.
@@ -294,7 +299,7 @@ class CodeLetters(PollsPart):
             return IssuedCode(
                 serial=new_serial,
                 code=codes_mod.format_code(code),
-                url=p.url("poll.vote", poll=row.id),
+                url=p.short_codes.printed(p.short_codes.code_for("poll.vote", row.id, session=s)),
             )
 
 

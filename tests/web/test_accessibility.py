@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from participatie.engine import Participatie
-from participatie.petitions.schemas import Petition
+from participatie.petitions.schemas import Petition, PetitionIn
 from participatie.polls.schemas import BallotIn, Poll
 from participatie.reactions.schemas import Dossier
 from participatie.testing import make_participatie
@@ -296,3 +296,26 @@ def test_start_a_petition_page(site: Site, page: Any, tmp_path: Path) -> None:
     page.focus("form button[type=submit]")
     press_and_wait(page, "Enter")
     check(page, "petition-new-errors", tmp_path, status=422)
+
+
+def test_starting_a_petition_confirmed_by_keyboard(site: Site, page: Any, tmp_path: Path) -> None:
+    site.p.petitions.create(
+        PetitionIn(
+            title="Bankjes langs het Reitdiep",
+            summary="Meer bankjes.",
+            body="Wij vragen om tien bankjes.",
+            creator_name="Bert Bos",
+            creator_email="bert@example.nl",
+        )
+    )
+    url = f"{site.base}/petitions/creator/{tokens(site.p, 'bert@example.nl')['creator']}"
+    visit(page, url)
+    check(page, "petition-creator", tmp_path)
+    focus_order(page, "BUTTON")
+    press_and_wait(page, "Enter")
+    assert "Uw petitie is bevestigd" in page.content()
+    check(page, "petition-creator-done", tmp_path)
+    visit(page, url)
+    assert "U heeft deze petitie al bevestigd" in page.content()
+    assert page.locator("form button").count() == 0
+    check(page, "petition-creator-already", tmp_path)

@@ -40,7 +40,9 @@ def used_keys() -> set[str]:
     for stem, values in DYNAMIC.items():
         keys |= {stem + value for value in values}
     for role in ("creator", "coinitiator"):
-        keys |= {f"petition.{role}_{part}" for part in ("title", "explain", "button", "done")}
+        keys |= {
+            f"petition.{role}_{part}" for part in ("title", "explain", "button", "done", "already")
+        }
     return keys
 
 

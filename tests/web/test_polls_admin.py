@@ -189,7 +189,11 @@ def test_lost_letter_gets_a_new_code(p: Participatie, staff: TestClient) -> None
     issued = new.json()
     assert issued["serial"] == 4
     assert parse_code(issued["code"])  # a well-formed code with its check character
-    assert issued["url"].endswith(f"/polls/{poll.id}/vote")
+    # The poll's short URL, as the letters print it; it opens the voting page.
+    short = issued["url"].split("/k/")
+    assert short[0] == p.settings.public_base_url.split("://", 1)[1] and len(short) == 2
+    opened = staff.get(f"/k/{short[1]}", follow_redirects=False)
+    assert opened.headers["location"] == f"/polls/{poll.id}/vote"
     assert issued["code"] not in codes
 
     old = staff.post(f"/api/polls/{poll.id}/ballots", json={"code": codes[0], "choices": ["1"]})

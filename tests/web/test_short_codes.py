@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from participatie.engine import Participatie
 from participatie.reactions.schemas import ReactionIn, SubmitterIn
 from participatie.shortcodes import ALPHABET, normalise
+from tests.polls.conftest import make_poll
 from tests.web.helpers import open_dossier
 
 
@@ -75,3 +76,28 @@ def test_a_letter_prints_the_code(p: Participatie, tmp_path: Path) -> None:
     assert found, letter
     assert p.short_codes.resolve(found.group(1)) == f"/dossiers/{dossier.id}"
     assert str(dossier.id) not in letter
+
+
+def test_the_code_letters_print_the_polls_short_url(
+    p: Participatie, client: TestClient, tmp_path: Path
+) -> None:
+    poll = make_poll(p)
+    letters = tmp_path / "letters.csv"
+    p.polls.issue_codes(poll.id, letters, count=3, actor="projectleider")
+    p.polls.open(poll.id, actor="projectleider")
+    rows = [line.split(";") for line in letters.read_text(encoding="utf-8-sig").splitlines()]
+    assert rows[0] == ["volgnummer", "adres", "stemcode", "stemadres"]
+    addresses = {row[3] for row in rows[1:]}
+    assert len(rows) == 4 and len(addresses) == 1
+    (printed,) = addresses
+    host = p.settings.public_base_url.split("://", 1)[1]
+    found = re.fullmatch(re.escape(host) + r"/k/([A-Z0-9]{4,8})", printed)
+    assert found, printed
+    assert str(poll.id) not in printed
+    response = client.get(f"/k/{found.group(1)}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/polls/{poll.id}/vote"
+    page = client.get(f"/k/{found.group(1)}")
+    assert page.status_code == 200 and poll.title in page.text
+    # A reissued letter carries the same short URL.
+    assert p.polls.reissue_code(poll.id, 2, actor="balie").url == printed

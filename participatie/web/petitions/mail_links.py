@@ -27,8 +27,6 @@ def _token_page(
     max_age = {
         "petition.withdraw": lifetimes.withdraw,
         "petition.unsubscribe": lifetimes.unsubscribe,
-        "petition.creator": lifetimes.confirm,
-        "petition.coinitiator": lifetimes.confirm,
     }[purpose]
     payload = p.tokens.load(purpose, token, max_age=max_age)
     petition: Petition | None
@@ -65,41 +63,39 @@ def unsubscribe(request: Request, token: str) -> HTMLResponse:
     )
 
 
+def _confirmation_page(request: Request, role: str, token: str, *, done: bool) -> HTMLResponse:
+    """The creator's or a co-initiator's page: asks to confirm, or says it is confirmed
+    (just now, or before: opening the link again does not ask again)."""
+
+    petition, confirmed = facade(request).petitions.confirmation_link(token, role=role)
+    return render(
+        request,
+        "petition_creator.html",
+        token=token,
+        petition=petition,
+        role=role,
+        done=done,
+        already=confirmed and not done,
+    )
+
+
 @pages.get("/petitions/creator/{token}", response_class=HTMLResponse)
 def creator_page(request: Request, token: str) -> HTMLResponse:
-    return _token_page(
-        request, "petition_creator.html", "petition.creator", token, done=False, role="creator"
-    )
+    return _confirmation_page(request, "creator", token, done=False)
 
 
 @pages.post("/petitions/creator/{token}", response_class=HTMLResponse)
 def creator_confirm(request: Request, token: str) -> HTMLResponse:
     facade(request).petitions.confirm_creator(token)
-    return _token_page(
-        request, "petition_creator.html", "petition.creator", token, done=True, role="creator"
-    )
+    return _confirmation_page(request, "creator", token, done=True)
 
 
 @pages.get("/petitions/coinitiator/{token}", response_class=HTMLResponse)
 def coinitiator_page(request: Request, token: str) -> HTMLResponse:
-    return _token_page(
-        request,
-        "petition_creator.html",
-        "petition.coinitiator",
-        token,
-        done=False,
-        role="coinitiator",
-    )
+    return _confirmation_page(request, "coinitiator", token, done=False)
 
 
 @pages.post("/petitions/coinitiator/{token}", response_class=HTMLResponse)
 def coinitiator_confirm(request: Request, token: str) -> HTMLResponse:
     facade(request).petitions.confirm_coinitiator(token)
-    return _token_page(
-        request,
-        "petition_creator.html",
-        "petition.coinitiator",
-        token,
-        done=True,
-        role="coinitiator",
-    )
+    return _confirmation_page(request, "coinitiator", token, done=True)
