@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from participatie.exports.files import Output, output_files
@@ -136,6 +136,10 @@ def send_email(
     return True
 
 
+#: A delay letter never printed because the answer went out first.
+SUPERSEDED = "superseded"
+
+
 def pending_letter(
     ctx: ReactionContext,
     s: Session,
@@ -153,6 +157,18 @@ def pending_letter(
 
     if s.execute(select(DispatchRow.id).where(DispatchRow.dedupe_key == key)).first():
         return False
+    if kind == "feedback":
+        # The answer replaces a delay notice still waiting to be printed: the resident
+        # gets the answer, not "our answer comes later" in the same envelope.
+        s.execute(
+            update(DispatchRow)
+            .where(
+                DispatchRow.reaction_id == reaction.id,
+                DispatchRow.kind == "delay",
+                DispatchRow.status == "pending",
+            )
+            .values(status=SUPERSEDED)
+        )
     now = ctx.now()
     s.add(
         _dispatch(

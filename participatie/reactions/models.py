@@ -303,7 +303,8 @@ class DispatchRow(IdMixin, Base):
     )
     kind: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
-    #: "pending" for a letter still to print, "sent" once generated or queued.
+    #: "pending" for a letter still to print, "sent" once generated or queued,
+    #: "superseded" for a delay letter the answer replaced before it was printed.
     status: Mapped[str] = mapped_column(String(16), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]

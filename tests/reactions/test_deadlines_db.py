@@ -10,8 +10,10 @@ from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import InvalidInput
 from participatie.reactions.schemas import (
+    AnswerIn,
     DossierUpdate,
     PhaseIn,
+    PointIn,
     ReactionIn,
     SubmitterIn,
 )
@@ -212,3 +214,40 @@ def test_above_the_mass_threshold_postal_submitters_are_told_by_publication(
         assert info.value.field == "areas"
     finally:
         p.dispose()
+
+
+def test_an_answer_replaces_a_delay_letter_not_yet_printed(
+    p: Participatie, dossier: uuid.UUID, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A postal submitter whose answer was postponed and then published before the
+    letters were printed gets the answer, not a delay notice in the same batch."""
+
+    postal = p.reactions.register(
+        dossier,
+        ReactionIn(
+            channel="paper",
+            text="Per brief",
+            submitters=[
+                SubmitterIn(name="Piet", street="Laan", house_number="2", postcode="9742 AB")
+            ],
+            points=[PointIn(text="Meer losloopgebieden")],
+        ),
+        actor="desk",
+    ).reaction
+    clock.set(datetime(2026, 5, 6, 9, 0, tzinfo=UTC))
+    p.reactions.extend_answer_deadline(
+        dossier, new_due=date(2026, 6, 1), reason="Veel reacties.", actor="lead"
+    )
+    assert p.reactions.pending_letters(dossier)["delay"] == 1
+    [point] = p.reactions.points(dossier, reaction_id=postal.id)
+    p.reactions.draft_answer(
+        dossier,
+        AnswerIn(point_id=point.id, outcome="honoured", motivation="Twee nieuwe gebieden."),
+        actor="a",
+    )
+    p.reactions.publish_answers(dossier, actor="lead")
+    waiting = p.reactions.pending_letters(dossier)
+    assert (waiting["delay"], waiting["feedback"]) == (0, 1)
+    batch = p.reactions.write_letters(dossier, tmp_path / "brieven", actor="desk")
+    assert batch.per_kind.get("delay", 0) == 0 and batch.per_kind["feedback"] == 1
+    assert not any("-delay-" in name for name in batch.files)
