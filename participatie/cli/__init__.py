@@ -47,6 +47,17 @@ DEMO_ORGANISATION = {
 MODULES = ("polls", "petitions", "reactions", "subscriptions", "web")
 
 
+def demo_organisation() -> dict[str, str]:
+    """The demo's organisation (``demo`` and ``serve --demo`` alike): Groningen's, as its
+    cases are; each ``PARTICIPATIE_ORGANISATION__*`` set by the caller wins."""
+
+    return {
+        key: value
+        for key, value in DEMO_ORGANISATION.items()
+        if f"PARTICIPATIE_ORGANISATION__{key.upper()}" not in os.environ
+    }
+
+
 class Context:
     def __init__(self, database_url: str | None, verbose: bool = False) -> None:
         self.database_url = database_url
@@ -436,12 +447,7 @@ def demo(out: Path, force: bool) -> None:
     base: dict[str, Any] = (
         {} if os.environ.get("PARTICIPATIE_PUBLIC_BASE_URL") else {"public_base_url": DEMO_URL}
     )
-    # The demo's case is Groningen's; PARTICIPATIE_ORGANISATION__* set by the caller win.
-    base["organisation"] = {
-        key: value
-        for key, value in DEMO_ORGANISATION.items()
-        if f"PARTICIPATIE_ORGANISATION__{key.upper()}" not in os.environ
-    }
+    base["organisation"] = demo_organisation()
     settings, generated = Settings.for_demo(
         database_url=f"sqlite:///{out / 'participatie.db'}",
         sqlite_synchronous="NORMAL",

@@ -71,6 +71,7 @@ class DemoLoad:
 
     @classmethod
     def prepare(cls, folder: Path, base_url: str, force: bool, full: bool) -> DemoLoad:
+        from participatie.cli import demo_organisation
         from participatie.demo import prepare_output
 
         prepare_output(folder, force=force)
@@ -78,6 +79,7 @@ class DemoLoad:
             database_url=f"sqlite:///{(folder / 'participatie.db').resolve()}",
             sqlite_synchronous="NORMAL",
             public_base_url=base_url,
+            organisation=demo_organisation(),
         )
         if generated:
             click.echo("no PARTICIPATIE_SECRET_KEYS set: generated a throw-away key for the demo")

@@ -115,6 +115,7 @@ def test_home_is_dutch_and_links_to_the_demo_cases(served: Served) -> None:
     status, html = fetch(served.base + "/")
     assert status == 200
     assert '<html lang="nl"' in html
+    assert "Gemeente Groningen" in html  # the demo's organisation, as `participatie demo`'s
     links = set(re.findall(r'href="(/(?:petitions|polls|dossiers)/[^"?#]+)"', html))
     kinds = {link.split("/")[1] for link in links}
     assert kinds == {"petitions", "polls", "dossiers"}, f"links on the home page: {links}"
