@@ -122,6 +122,27 @@ def say(lang: str, key: str, /, count: int | None = None, **params: Any) -> str:
     return found.format(**params) if params else found
 
 
+def fill(message: str, values: dict[str, Any]) -> str:
+    """``message`` with its ``{name}`` placeholders filled in. When a value is ``Markup``
+    (what staff wrote, in an element that says its language), the message and the other
+    values are escaped and the result is ``Markup`` with that value kept as it is.
+
+    Args:
+        message: a catalogue's text.
+        values: the placeholders' values.
+
+    Returns:
+        str: the filled-in message (``Markup`` when a value was).
+    """
+
+    from markupsafe import Markup, escape
+
+    if any(isinstance(value, Markup) for value in values.values()):
+        marked: str = escape(message).format(**values)
+        return marked
+    return message.format(**values)
+
+
 def install_gettext(environment: Any) -> None:
     """Give a Jinja2 environment gettext's calls through Jinja2's i18n extension:
     ``_("key", name=...)``, ``gettext`` and ``ngettext`` translate with the render
@@ -132,7 +153,6 @@ def install_gettext(environment: Any) -> None:
     """
 
     from jinja2 import pass_context
-    from markupsafe import Markup, escape
 
     def translate(context: Any, key: str, count: int | None, params: dict[str, Any]) -> str:
         translator = context.get("t")
@@ -143,13 +163,7 @@ def install_gettext(environment: Any) -> None:
             return found
         lang = context.get("lang") if context.get("lang") in ("nl", "en") else "nl"
         found = text(lang, key, count) or text("nl", key, count) or key
-        values = {**({"count": count} if count is not None else {}), **params}
-        if any(isinstance(value, Markup) for value in values.values()):
-            # A marked-up part (a name marked with its language) keeps its markup; the
-            # message and the other parts are escaped.
-            marked: str = escape(found).format(**values)
-            return marked
-        return found.format(**values)
+        return fill(found, {**({"count": count} if count is not None else {}), **params})
 
     @pass_context
     def gettext(context: Any, key: str, /, **params: Any) -> str:
@@ -182,6 +196,7 @@ __all__ = [
     "DOMAINS",
     "LOCALE_DIR",
     "catalogue",
+    "fill",
     "install_gettext",
     "label",
     "plural_keys",

@@ -153,6 +153,18 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A tab the size of a phone (360 x 640 CSS pixels)."""
+
+    context = browser.new_context(locale="nl-NL", viewport={"width": 360, "height": 640})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="nl-NL", viewport={"width": 1000, "height": 800})
     context.set_default_timeout(15_000)

@@ -320,7 +320,7 @@ class Lifecycle(Part):
         if role not in ("creator", "coinitiator"):
             raise ValueError(f"no confirmation link for {role!r}")
         subject = self.core.subject(f"petition.{role}", token, self._p.settings.tokens.confirm)
-        with self._p.unit_of_work(session) as s:
+        with self._p.unit_of_work(session, readonly=True) as s:
             if role == "coinitiator":
                 co = s.get(CoinitiatorRow, subject)
                 row = s.get(PetitionRow, co.petition_id) if co is not None else None

@@ -287,23 +287,36 @@ class Signing(Part):
                 confirmed = self._confirm_at_once(s, subject, now, day, token)
                 if confirmed is not None:
                     return confirmed
-            sig = s.connection().execute(CONFIRM_LOOKUP, {"sid": subject}).first()
-            if sig is None or sig.email_hash is None:
-                raise TokenInvalid("this link is no longer valid", field="token")
-            self._p.tokens.load("petition.confirm", token, max_age=max_age, bound_to=sig.email_hash)
-            row = self.core.snapshot(s, sig.petition_id)
+            sig: Any = s.connection().execute(CONFIRM_LOOKUP, {"sid": subject}).first()
+            row = self._checked(s, sig, token, confirming=sig is not None and sig.status == PENDING)
             if sig.status == PENDING:
-                if not self.core.confirmable(row):
-                    raise PetitionClosed("this petition has closed", field="token")
                 done = s.connection().execute(CONFIRM, {"sid": sig.id, "now": now, "day": day})
                 if done.rowcount == 1:
-                    self.core.bump(s, row.id, 1)
-                    moved = tally.moves(
-                        PENDING, VERIFIED, area=sig.area_code, day=day, named=bool(sig.named)
-                    )
-                    self._tally(s, row.id, moved)
-                    self.core.check_thresholds(s, row)
+                    self._counted(s, row, sig, day, bump=True)
             return Confirmation(petition_id=row.id, petition_title=row.title)
+
+    def _checked(self, s: Session, sig: Any, token: str, *, confirming: bool) -> Any:
+        """The petition of a confirmation link's signature once the link is its own
+        (bound to the address) and, when ``confirming``, the petition still confirmable."""
+
+        if sig is None or sig.email_hash is None:
+            raise TokenInvalid("this link is no longer valid", field="token")
+        max_age = self._p.settings.tokens.confirm
+        self._p.tokens.load("petition.confirm", token, max_age=max_age, bound_to=sig.email_hash)
+        row = self.core.snapshot(s, sig.petition_id)
+        if confirming and not self.core.confirmable(row):
+            raise PetitionClosed("this petition has closed", field="token")
+        return row
+
+    def _counted(self, s: Session, row: Any, sig: Any, day: date, *, bump: bool) -> None:
+        """A signature just confirmed: the count's shard (unless the statement raised it),
+        the tally, and the thresholds it may have crossed."""
+
+        if bump:
+            self.core.bump(s, row.id, 1)
+        moved = tally.moves(PENDING, VERIFIED, area=sig.area_code, day=day, named=bool(sig.named))
+        self._tally(s, row.id, moved)
+        self.core.check_thresholds(s, row)
 
     def _confirm_at_once(
         self, s: Session, subject: uuid.UUID, now: datetime, day: date, token: str
@@ -328,18 +341,8 @@ class Signing(Part):
             return None
         if sig is None:
             return None
-        if sig.email_hash is None:
-            raise TokenInvalid("this link is no longer valid", field="token")
-        max_age = self._p.settings.tokens.confirm
-        self._p.tokens.load("petition.confirm", token, max_age=max_age, bound_to=sig.email_hash)
-        row = self.core.snapshot(s, sig.petition_id)
-        if not self.core.confirmable(row):
-            raise PetitionClosed("this petition has closed", field="token")
-        if dialect != "postgresql":
-            self.core.bump(s, row.id, 1)
-        moved = tally.moves(PENDING, VERIFIED, area=sig.area_code, day=day, named=bool(sig.named))
-        self._tally(s, row.id, moved)
-        self.core.check_thresholds(s, row)
+        row = self._checked(s, sig, token, confirming=True)
+        self._counted(s, row, sig, day, bump=dialect != "postgresql")
         return Confirmation(petition_id=row.id, petition_title=row.title)
 
     @retry_transient

@@ -27,6 +27,12 @@ from participatie.polls.schemas import IssuedCode, IssueResult, LetterAddress
 from participatie.retention import text_digest
 
 
+def _voting_address(p: Any, poll_id: uuid.UUID, s: Session) -> str:
+    """The poll's short URL as a letter prints it; it opens the voting page."""
+
+    return str(p.short_codes.printed(p.short_codes.code_for("poll.vote", poll_id, session=s)))
+
+
 class CodeLetters(PollsPart):
     """Codes of code polls: ``issue_codes``, ``revoke_code``, ``reissue_code``."""
 
@@ -114,7 +120,7 @@ class CodeLetters(PollsPart):
                     letters.append((f"{address.line.strip()}, {pc}", pc))
             else:
                 letters = [("", "")] * total
-            url = p.short_codes.printed(p.short_codes.code_for("poll.vote", row.id, session=s))
+            url = _voting_address(p, row.id, s)
             now = p.clock.now()
 
             def rows() -> Iterator[list[Any]]:
@@ -299,7 +305,7 @@ class CodeLetters(PollsPart):
             return IssuedCode(
                 serial=new_serial,
                 code=codes_mod.format_code(code),
-                url=p.short_codes.printed(p.short_codes.code_for("poll.vote", row.id, session=s)),
+                url=_voting_address(p, row.id, s),
             )
 
 

@@ -8,9 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup, escape
-
-from participatie.catalogues import catalogue
+from participatie.catalogues import catalogue, fill
 from participatie.catalogues import text as catalogue_text
 from participatie.config import SUPPORTED_LOCALES
 from participatie.errors import ParticipatieError
@@ -62,11 +60,8 @@ class Translator:
             else value
             for name, value in params.items()
         }
-        if any(isinstance(value, Markup) for value in shown.values()):
-            # A page passes what staff wrote as markup that says its language
-            # (the ``written`` filter): the sentence is escaped, that part is kept.
-            return escape(text).format(**shown)
-        return text.format(**shown)
+        # What staff wrote may come as markup that says its language (``written``).
+        return fill(text, shown)
 
     def error(self, exc: ParticipatieError | type[ParticipatieError] | str) -> str:
         """The resident's message for an error: its own code, else its nearest parent's."""

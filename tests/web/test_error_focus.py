@@ -28,16 +28,6 @@ def site(tmp_path: Path) -> Iterator[tuple[Participatie, str]]:
         p.dispose()
 
 
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="nl-NL", viewport={"width": 360, "height": 640})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def summary_in_view(page: Any) -> None:
     assert focused_after_autofocus(page, "foutmeldingen") == "foutmeldingen"
     top = page.evaluate("document.getElementById('foutmeldingen').getBoundingClientRect().top")

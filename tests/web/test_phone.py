@@ -47,16 +47,6 @@ def site(tmp_path: Path) -> Iterator[Site]:
         p.dispose()
 
 
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="nl-NL", viewport={"width": 360, "height": 640})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 MEASURE = """() => {
   const width = document.documentElement.clientWidth;
   const texts = [];
