@@ -34,7 +34,6 @@ from participatie.petitions.models import (
     CoinitiatorRow,
     CounterShardRow,
     MilestoneRow,
-    PaperBatchRow,
     PetitionRow,
 )
 from participatie.petitions.schemas import (
@@ -45,6 +44,7 @@ from participatie.petitions.settings import PetitionSettings
 from participatie.petitions.statements import (
     AREA_CACHE_SIZE,
     BUMP,
+    NUMBERS,
     PETITION,
     PETITIONS,
     RULES_CACHE_SECONDS,
@@ -54,6 +54,7 @@ from participatie.petitions.statements import (
     TOTAL,
     AreaRef,
     Cap,
+    Numbers,
     TrendCallback,
 )
 
@@ -292,9 +293,6 @@ class PetitionCore:
     def verified(self, s: Session, petition_id: uuid.UUID) -> int:
         return sum_of(s, CounterShardRow.verified, CounterShardRow.petition_id == petition_id)
 
-    def paper(self, s: Session, petition_id: uuid.UUID) -> int:
-        return sum_of(s, PaperBatchRow.count, PaperBatchRow.petition_id == petition_id)
-
     def total(self, s: Session, petition_id: uuid.UUID) -> int:
         return int(s.connection().execute(TOTAL, {"pid": petition_id}).scalar_one())
 
@@ -415,7 +413,18 @@ class PetitionCore:
 
                 logging.getLogger("participatie.petitions").exception("trend callback failed")
 
-    def public(self, s: Session, row: PetitionRow) -> Petition:
+    def numbers(self, s: Session, petition_id: uuid.UUID) -> Numbers:
+        """The confirmed co-initiators, the verified count and the paper count, in one
+        round trip."""
+
+        found = s.connection().execute(NUMBERS, {"pid": petition_id}).one()
+        return Numbers(int(found[0]), int(found[1]), int(found[2]))
+
+    def public(self, s: Session, row: PetitionRow, numbers: Numbers | None = None) -> Petition:
+        """The petition as callers see it; ``numbers`` when the caller read them already."""
+
+        if numbers is None:
+            numbers = self.numbers(s, row.id)
         return Petition(
             id=row.id,
             title=row.title,
@@ -442,9 +451,9 @@ class PetitionCore:
             answer_text=row.answer_text,
             answer_url=row.answer_url,
             answered_at=row.answered_at,
-            coinitiators_confirmed=self.coinitiators(s, row.id),
-            verified=self.verified(s, row.id),
-            paper=self.paper(s, row.id),
+            coinitiators_confirmed=numbers.coinitiators,
+            verified=numbers.verified,
+            paper=numbers.paper,
             url=self._p.url("petition", petition=row.id),
         )
 

@@ -5,6 +5,7 @@ the desk's statistics and what the public pages may show.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from participatie.petitions.schemas import (
     CountCheck,
     DeskStats,
     Petition,
+    PublicPage,
     PublicSigner,
     PublicSigners,
     PublicStats,
@@ -233,6 +235,63 @@ class Reads(Part):
             raise InvalidInput("offset cannot be negative", field="offset")
         with self._p.unit_of_work(session, readonly=True) as s:
             row = self._public_row(s, petition_id)
+            return self._signers(s, row, tally.named_count(s, row.id), limit, offset, None)
+
+    def public_page(
+        self, petition_id: uuid.UUID, *, names: int = 50, session: Session | None = None
+    ) -> PublicPage:
+        """What the petition's public page shows, read together: the petition, its
+        statistics and the newest names. The same as :meth:`get`, :meth:`public_stats`
+        and :meth:`public_signers` (``limit=names``), in one read-only transaction and
+        three to six statements, none of which reads more as signatures come in.
+
+        Args:
+            petition_id: the petition's id.
+            names: how many of the newest names, 1 to 500.
+            session: the host's SQLAlchemy session to read in; without it, one of its own.
+
+        Returns:
+            PublicPage: ``petition``, ``stats`` and ``signers``.
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``names``.
+            PetitionNotFound: ``petition.not_found``, also for a petition the public may
+                not see.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
+        from participatie.petitions import report
+
+        if not 1 <= names <= 500:
+            raise InvalidInput("names must be between 1 and 500", field="names")
+        with self._p.unit_of_work(session, readonly=True) as s:
+            row = self._public_row(s, petition_id)
+            numbers = self.core.numbers(s, row.id)
+            counted = tally.read(s, row.id)
+            full = report.desk_stats(self._p, s, row, numbers, counted)
+            known = {a.area: a.name for a in full.per_area if a.area and a.name}
+            return PublicPage(
+                petition=self.core.public(s, row, numbers),
+                stats=PublicStats(**full.model_dump(include=set(PublicStats.model_fields))),
+                signers=self._signers(s, row, counted.named, names, 0, known),
+            )
+
+    def _signers(
+        self,
+        s: Session,
+        row: PetitionRow,
+        total: int,
+        limit: int,
+        offset: int,
+        known: dict[str, str] | None,
+    ) -> PublicSigners:
+        """One page of the public list of names; ``known`` wijk names when read already."""
+
+        from participatie.petitions.report import area_names
+
+        result: list[Any] = []
+        if total > offset:
             # The count comes from the tally and the page from the index on (petition,
             # state, show_name, confirmed_at): neither reads more rows as the petition
             # grows. ``show_name == true`` (not ``IS true``) lets the index serve it.
@@ -242,26 +301,29 @@ class Reads(Part):
                 & (SignatureRow.show_name == true())
                 & SignatureRow.name.is_not(None)
             )
-            total = tally.named_count(s, row.id)
-            names = {a.code: a.name for a in self._p.areas.list(session=s)}
-            result = s.execute(
-                select(SignatureRow.name, SignatureRow.area_code, SignatureRow.confirmed_day)
-                .where(shown)
-                .order_by(SignatureRow.confirmed_at.desc(), SignatureRow.id.desc())
-                .limit(limit)
-                .offset(offset)
-            ).all()
-            return PublicSigners(
-                total=int(total),
-                signers=[
-                    PublicSigner(
-                        name=str(name),
-                        area=names.get(area) if area else None,
-                        confirmed_on=day,
-                    )
-                    for name, area, day in result
-                ],
+            result = list(
+                s.execute(
+                    select(SignatureRow.name, SignatureRow.area_code, SignatureRow.confirmed_day)
+                    .where(shown)
+                    .order_by(SignatureRow.confirmed_at.desc(), SignatureRow.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                ).all()
             )
+        names = known or {}
+        if any(area and area not in names for _, area, _ in result):
+            names = area_names(s)
+        return PublicSigners(
+            total=int(total),
+            signers=[
+                PublicSigner(
+                    name=str(name),
+                    area=names.get(area) if area else None,
+                    confirmed_on=day,
+                )
+                for name, area, day in result
+            ],
+        )
 
     def _public_row(self, s: Session, petition_id: uuid.UUID) -> PetitionRow:
         # Hidden, or not yet (or never) public: to a public page it does not exist.

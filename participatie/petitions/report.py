@@ -36,6 +36,7 @@ from participatie.petitions.schemas import (
     Petition,
     PublicStats,
 )
+from participatie.petitions.statements import Numbers
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -45,33 +46,52 @@ CSV_HEADER = ("nr", "naam", "postcode", "wijk", "bevestigd_op", "naam_openbaar")
 STREAM_BATCH = 2000
 
 
-def desk_stats(p: Participatie, s: Session, row: PetitionRow) -> DeskStats:
+def desk_stats(
+    p: Participatie,
+    s: Session,
+    row: PetitionRow,
+    numbers: Numbers | None = None,
+    counted: tally.Tallies | None = None,
+) -> DeskStats:
+    """The petition's counts from the counter shards, the tally and the paper batches.
+
+    ``numbers`` and ``counted`` when the caller read them already (the public page reads
+    them once for several parts); a part with nothing in it (no paper, no wijk, no
+    threshold reached) is not asked for at all.
+    """
+
     pid = row.id
     # The tally (counts per state, wijk and day kept in step with the rows) serves the
     # states, the wijken and the days; the headline figure comes from the counter shards.
     # Neither reads a signature, so the page costs the same at 100 or 100,000 of them.
-    counted = tally.read(s, pid)
+    if counted is None:
+        counted = tally.read(s, pid)
     states = dict.fromkeys(SIGNATURE_STATES, 0)
     states.update(counted.states)
     online = counted.areas
     days = counted.days
-    verified = int(
-        s.execute(
-            select(func.coalesce(func.sum(CounterShardRow.verified), 0)).where(
-                CounterShardRow.petition_id == pid
-            )
-        ).scalar_one()
-    )
-    paper: dict[str | None, int] = {
-        code: int(n or 0)
-        for code, n in s.execute(
-            select(PaperBatchRow.area_code, func.sum(PaperBatchRow.count))
-            .where(PaperBatchRow.petition_id == pid)
-            .group_by(PaperBatchRow.area_code)
+    if numbers is None:
+        verified = int(
+            s.execute(
+                select(func.coalesce(func.sum(CounterShardRow.verified), 0)).where(
+                    CounterShardRow.petition_id == pid
+                )
+            ).scalar_one()
         )
-    }
-    names = dict(s.execute(select(AreaRow.code, AreaRow.name)).all())
+    else:
+        verified = numbers.verified
+    paper: dict[str | None, int] = {}
+    if numbers is None or numbers.paper:
+        paper = {
+            code: int(n or 0)
+            for code, n in s.execute(
+                select(PaperBatchRow.area_code, func.sum(PaperBatchRow.count))
+                .where(PaperBatchRow.petition_id == pid)
+                .group_by(PaperBatchRow.area_code)
+            )
+        }
     codes = sorted(set(online) | set(paper), key=lambda c: (c is None, c or ""))
+    names = area_names(s) if any(codes) else {}
     per_area = [
         AreaCount(
             area=code,
@@ -83,13 +103,17 @@ def desk_stats(p: Participatie, s: Session, row: PetitionRow) -> DeskStats:
         for code in codes
     ]
     per_day = [DayCount(day=day, verified=n) for day, n in sorted(days.items())]
-    reached = list(
-        s.execute(
-            select(MilestoneRow.threshold)
-            .where(MilestoneRow.petition_id == pid)
-            .order_by(MilestoneRow.threshold)
-        ).scalars()
-    )
+    # A milestone is recorded in the transaction that raises ``reached_threshold``:
+    # while that is 0, there is none to read.
+    reached: list[int] = []
+    if row.reached_threshold:
+        reached = list(
+            s.execute(
+                select(MilestoneRow.threshold)
+                .where(MilestoneRow.petition_id == pid)
+                .order_by(MilestoneRow.threshold)
+            ).scalars()
+        )
     paper_total = sum(paper.values())
     return DeskStats(
         petition_id=pid,
@@ -108,6 +132,12 @@ def desk_stats(p: Participatie, s: Session, row: PetitionRow) -> DeskStats:
         invalidated=states["invalidated"],
         withdrawn=states["withdrawn"],
     )
+
+
+def area_names(s: Session) -> dict[str, str]:
+    """Every wijk's code and name (the ranges are not read)."""
+
+    return {str(code): str(name) for code, name in s.execute(select(AreaRow.code, AreaRow.name))}
 
 
 def public_json(stats: PublicStats) -> bytes:

@@ -184,6 +184,14 @@ class PublicStats(BaseModel):
     closes_at: datetime | None
 
 
+class PublicPage(BaseModel):
+    """What the petition's public page shows (``p.petitions.public_page``)."""
+
+    petition: Petition
+    stats: PublicStats
+    signers: PublicSigners
+
+
 class DeskStats(PublicStats):
     """Adds the counts the desk needs to judge abuse."""
 
@@ -373,6 +381,7 @@ __all__ = [
     "Petition",
     "PetitionIn",
     "PetitionStatus",
+    "PublicPage",
     "PublicSigner",
     "PublicSigners",
     "PublicStats",

@@ -18,6 +18,7 @@ from participatie.identity import (
 from participatie.petitions.models import (
     PENDING,
     VERIFIED,
+    CoinitiatorRow,
     CounterShardRow,
     PaperBatchRow,
     PetitionRow,
@@ -134,6 +135,20 @@ TOTAL = select(
     .where(_B.petition_id == bindparam("pid"))
     .scalar_subquery()
 )
+_K = cast(Table, CoinitiatorRow.__table__).c
+#: What a petition's public record adds to its row, in one round trip: the confirmed
+#: co-initiators, the verified count (the counter shards) and the paper count.
+NUMBERS = select(
+    select(func.count())
+    .where(_K.petition_id == bindparam("pid"), _K.confirmed_at.is_not(None))
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(_C.verified), 0))
+    .where(_C.petition_id == bindparam("pid"))
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(_B.count), 0))
+    .where(_B.petition_id == bindparam("pid"))
+    .scalar_subquery(),
+)
 _INSERTS: dict[str, Any] = {}
 
 
@@ -162,6 +177,14 @@ class SigRef(NamedTuple):
     email_hash: str | None
     name: str | None
     locale: str
+
+
+class Numbers(NamedTuple):
+    """What :data:`NUMBERS` reads for one petition."""
+
+    coinitiators: int
+    verified: int
+    paper: int
 
 
 class AreaRef(NamedTuple):

@@ -4,6 +4,7 @@ that says a mail is on its way, and the confirmation button behind the mail's li
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
 from participatie.identity import normalize_email, normalize_postcode
-from participatie.petitions.schemas import Petition, SignatureIn
+from participatie.petitions.schemas import SignatureIn
 from participatie.web.common import (
     check_fields,
     facade,
@@ -26,7 +27,7 @@ from participatie.web.common import (
     translator,
     with_form,
 )
-from participatie.web.petitions.lookup import is_open, public_petition
+from participatie.web.petitions.lookup import is_open, parse_id, public_petition
 
 SIGN_FIELDS = ("name", "email", "postcode", "house_number")
 
@@ -35,18 +36,16 @@ pages = page_router()
 
 def _petition_page(
     request: Request,
-    petition: Petition,
+    petition_id: uuid.UUID,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    p = facade(request)
     t = translator(request)
-    # One read-only transaction for the page's reads, not one per read.
-    with p.session_scope(readonly=True) as s:
-        stats = p.petitions.public_stats(petition.id, session=s)
-        signers = p.petitions.public_signers(petition.id, limit=50, session=s)
+    # The petition, its statistics and the newest names in one read.
+    page = facade(request).petitions.public_page(petition_id, names=50)
+    petition, stats, signers = page.petition, page.stats, page.signers
     area_rows = [
         {"label": a.name or t("petition.area_unknown"), "value": a.total, "written": bool(a.name)}
         for a in stats.per_area
@@ -70,7 +69,7 @@ def _petition_page(
 
 @pages.get("/petitions/{petition}", response_class=HTMLResponse)
 def petition_page(request: Request, petition: str) -> HTMLResponse:
-    return _petition_page(request, public_petition(request, petition))
+    return _petition_page(request, parse_id(petition))
 
 
 def _signature_from_form(form: FormData, lang: str) -> tuple[dict[str, Any], SignatureIn]:
@@ -130,7 +129,7 @@ def _sign(request: Request, petition: str, form: FormData) -> Response:
             generic = exc.code in ("input.invalid",)
             errors[name] = t(specific) if generic and t.has(specific) else t.error(exc)
     if errors:
-        return _petition_page(request, found, values=values, errors=errors, status=422)
+        return _petition_page(request, found.id, values=values, errors=errors, status=422)
     return plain_redirect(link(request, "petition", petition=found.id) + "/signed")
 
 
