@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput
 from participatie.petitions import counts, tally
-from participatie.petitions.core import Part
+from participatie.petitions.core import Part, petition_key
 from participatie.petitions.errors import (
     PetitionNotFound,
 )
@@ -21,9 +21,7 @@ from participatie.petitions.models import (
     DRAFT,
     REJECTED,
     SUBMITTED,
-    VERIFIED,
     PetitionRow,
-    SignatureRow,
 )
 from participatie.petitions.schemas import (
     CountCheck,
@@ -34,6 +32,7 @@ from participatie.petitions.schemas import (
     PublicSigners,
     PublicStats,
 )
+from participatie.petitions.statements import NAMES_PAGE, PUBLIC_ROW
 
 
 class Reads(Part):
@@ -265,8 +264,12 @@ class Reads(Part):
 
         if not 1 <= names <= 500:
             raise InvalidInput("names must be between 1 and 500", field="names")
+        key = petition_key(petition_id)
         with self._p.unit_of_work(session, readonly=True) as s:
-            row = self._public_row(s, petition_id)
+            # The row's columns, not an ORM object: the page only reads them.
+            row: Any = s.connection().execute(PUBLIC_ROW, {"pid": key}).first()
+            if row is None or not self._public(row):
+                raise PetitionNotFound("no such petition", field="petition")
             numbers = self.core.numbers(s, row.id)
             counted = tally.read(s, row.id)
             full = report.desk_stats(self._p, s, row, numbers, counted)
@@ -292,24 +295,10 @@ class Reads(Part):
 
         result: list[Any] = []
         if total > offset:
-            # The count comes from the tally and the page from the index on (petition,
-            # state, show_name, confirmed_at): neither reads more rows as the petition
-            # grows. ``show_name == true`` (not ``IS true``) lets the index serve it.
-            shown = (
-                (SignatureRow.petition_id == row.id)
-                & (SignatureRow.status == VERIFIED)
-                & (SignatureRow.show_name == true())
-                & SignatureRow.name.is_not(None)
-            )
-            result = list(
-                s.execute(
-                    select(SignatureRow.name, SignatureRow.area_code, SignatureRow.confirmed_day)
-                    .where(shown)
-                    .order_by(SignatureRow.confirmed_at.desc(), SignatureRow.id.desc())
-                    .limit(limit)
-                    .offset(offset)
-                ).all()
-            )
+            # The count comes from the tally and the page from an index: neither reads
+            # more rows as the petition grows.
+            params = {"pid": row.id, "limit": limit, "offset": offset}
+            result = list(s.connection().execute(NAMES_PAGE, params))
         names = known or {}
         if any(area and area not in names for _, area, _ in result):
             names = area_names(s)
@@ -328,6 +317,13 @@ class Reads(Part):
     def _public_row(self, s: Session, petition_id: uuid.UUID) -> PetitionRow:
         # Hidden, or not yet (or never) public: to a public page it does not exist.
         row = self.core.petition(s, petition_id)
-        if row.hidden or row.status in (DRAFT, COINITIATORS, SUBMITTED, REJECTED):
+        if not self._public(row):
             raise PetitionNotFound("no such petition", field="petition")
         return row
+
+    @staticmethod
+    def _public(row: Any) -> bool:
+        """Whether the public may see the petition: not hidden, and past draft,
+        co-initiators and moderation, and not rejected."""
+
+        return not row.hidden and row.status not in (DRAFT, COINITIATORS, SUBMITTED, REJECTED)

@@ -134,10 +134,13 @@ def desk_stats(
     )
 
 
+_AREA_NAMES = select(AreaRow.code, AreaRow.name)
+
+
 def area_names(s: Session) -> dict[str, str]:
     """Every wijk's code and name (the ranges are not read)."""
 
-    return {str(code): str(name) for code, name in s.execute(select(AreaRow.code, AreaRow.name))}
+    return {str(code): str(name) for code, name in s.connection().execute(_AREA_NAMES)}
 
 
 def public_json(stats: PublicStats) -> bytes:

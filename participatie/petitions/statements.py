@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Integer, Table, bindparam, func, select, text, true, update
 from sqlalchemy.orm import Session
 
 from participatie.identity import (
@@ -148,6 +148,23 @@ NUMBERS = select(
     select(func.coalesce(func.sum(_B.count), 0))
     .where(_B.petition_id == bindparam("pid"))
     .scalar_subquery(),
+)
+#: A petition's row as the public pages read it (a Core row, no ORM object).
+PUBLIC_ROW = select(PETITIONS).where(_P.id == bindparam("pid"))
+#: One page of the public list of names, newest first. ``show_name == true`` (not ``IS
+#: true``) lets the index on (petition, state, show_name, confirmed_at) serve it in order,
+#: so the page reads no more rows as the petition grows.
+NAMES_PAGE = (
+    select(_S.name, _S.area_code, _S.confirmed_day)
+    .where(
+        _S.petition_id == bindparam("pid"),
+        _S.status == VERIFIED,
+        _S.show_name == true(),
+        _S.name.is_not(None),
+    )
+    .order_by(_S.confirmed_at.desc(), _S.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
 )
 _INSERTS: dict[str, Any] = {}
 

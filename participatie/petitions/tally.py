@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -151,6 +152,13 @@ def _upsert(dialect: str) -> Any:
     return _UPSERTS[dialect]
 
 
+_READ = (
+    select(_T.kind, _T.label, func.sum(_T.n))
+    .where(_T.petition_id == bindparam("pid"))
+    .group_by(_T.kind, _T.label)
+)
+
+
 def read(s: Session, petition_id: uuid.UUID) -> Tallies:
     """The petition's counts, from the tally rows (a few per wijk and day; no signatures)."""
 
@@ -158,11 +166,7 @@ def read(s: Session, petition_id: uuid.UUID) -> Tallies:
     areas: dict[str | None, int] = {}
     days: dict[date, int] = {}
     named = 0
-    for kind, label, n in s.execute(
-        select(_T.kind, _T.label, func.sum(_T.n))
-        .where(_T.petition_id == petition_id)
-        .group_by(_T.kind, _T.label)
-    ):
+    for kind, label, n in s.connection().execute(_READ, {"pid": petition_id}):
         count = int(n or 0)
         if kind == STATE:
             states[str(label)] = count
