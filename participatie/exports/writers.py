@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -87,26 +88,46 @@ class CountingSha256Writer:
         return self._hash.hexdigest()
 
 
+#: Rows written per batch: the csv module writes a batch into memory in one call, and the
+#: batch's bytes are hashed and written together.
+CSV_BATCH = 1000
+
+
 def write_excel_csv(
     out: Output,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
+    *,
+    escaped: bool = False,
 ) -> tuple[int, str]:
     """CSV for Dutch Excel: UTF-8 with BOM, semicolons, CRLF, formula cells escaped;
     streamed to ``out``, a path (mode 0600) or a binary file (``binary_output``).
+
+    ``escaped``: the rows' cells are text already made safe with :func:`csv_cell`, or
+    whole numbers, or text that cannot start a formula (a long list's producer does this
+    for the few cells that need it, not for every cell).
 
     Returns (number of data rows, SHA-256 of the file's bytes).
     """
 
     with binary_output(out) as raw:
         sink = CountingSha256Writer(raw)
-        sink.write("\ufeff")
-        writer = csv.writer(sink, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow([csv_cell(h) for h in header])
         count = 0
-        for row in rows:
-            writer.writerow(list(map(csv_cell, row)))
-            count += 1
+        source = iter(rows)
+        while batch := list(itertools.islice(source, CSV_BATCH)):
+            if escaped:
+                writer.writerows(batch)
+            else:
+                writer.writerows([list(map(csv_cell, row)) for row in batch])
+            count += len(batch)
+            sink.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        sink.write(buffer.getvalue())
         return count, sink.hexdigest()
 
 

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, func, select, type_coerce
+from sqlalchemy import DateTime, String, func, select, type_coerce
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
 from participatie.errors import InvalidInput
-from participatie.exports import deterministic_json, sha256_bytes, write_excel_csv
+from participatie.exports import csv_cell, deterministic_json, sha256_bytes, write_excel_csv
 from participatie.exports.files import Output, binary_output
 from participatie.formatting import format_day, format_moment
 from participatie.petitions import tally
@@ -160,7 +161,7 @@ def _cell_time(zone: tzinfo, moment: datetime) -> str:
     return moment.astimezone(zone).isoformat(sep=" ", timespec="minutes")[:16]
 
 
-def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[list[Any]]:
+def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[tuple[Any, ...]]:
     """The verified signatures in order, streamed from the database.
 
     A million rows go through here, so per row only what must happen happens: the rows
@@ -169,28 +170,48 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[li
     worked out once per minute and remembered, not per row.
     """
 
-    signatures = SignatureRow.__table__.c
-    confirmed = type_coerce(signatures.confirmed_at, DateTime(timezone=True))
-    result = s.connection().execute(
-        select(
-            signatures.name,
-            signatures.postcode,
-            signatures.area_code,
-            confirmed,
-            signatures.show_name,
+    conn = s.connection()
+    rows: Iterator[Any]
+    if conn.dialect.name == "postgresql":
+        rows = _copied_signatures(conn, petition_id)
+    else:
+        signatures = SignatureRow.__table__.c
+        sqlite = conn.dialect.name == "sqlite"
+        # SQLite keeps the time as text: read it as text (no parsing per row) and parse
+        # once per minute below.
+        kind = String() if sqlite else DateTime(timezone=True)
+        query = (
+            select(
+                signatures.name,
+                signatures.postcode,
+                signatures.area_code,
+                type_coerce(signatures.confirmed_at, kind),
+                signatures.show_name,
+            )
+            .where(signatures.petition_id == petition_id, signatures.status == VERIFIED)
+            .order_by(signatures.created_at, signatures.id)
         )
-        .where(signatures.petition_id == petition_id, signatures.status == VERIFIED)
-        .order_by(signatures.created_at, signatures.id)
-        .execution_options(yield_per=STREAM_BATCH)
-    )
+        if sqlite:
+            # sqlite3 steps through the rows as they are fetched: its own cursor, no
+            # result row objects.
+            rows = _fetched(conn.execute(query))
+        else:
+            # MariaDB: a server-side cursor (the driver's default cursor would load the
+            # whole list), ``STREAM_BATCH`` rows per fetch.
+            result = conn.execute(query.execution_options(yield_per=STREAM_BATCH))
+            rows = (row for part in result.partitions() for row in part)
     zone = p.settings.zone
     # The time zone and fold are part of the key: the hour that repeats when summer time
     # ends is two different minutes.
-    minutes: dict[tuple[Any, ...], str] = {}
-    rows = (row for part in result.partitions() for row in part)  # fetchmany, not one by one
+    minutes: dict[Any, str] = {}
     for number, (name, postcode, area, confirmed_at, show_name) in enumerate(rows, 1):
         if confirmed_at is None:
             when = ""
+        elif type(confirmed_at) is str:  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", UTC
+            when = minutes.get(confirmed_at[:16], "")
+            if not when:
+                moment = datetime.fromisoformat(confirmed_at).replace(tzinfo=UTC)
+                when = minutes[confirmed_at[:16]] = _cell_time(zone, moment)
         else:
             key = (
                 confirmed_at.year,
@@ -203,24 +224,63 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[li
             )
             when = minutes.get(key, "")
             if not when:
-                if confirmed_at.tzinfo is None:  # SQLite and MariaDB keep naive UTC
+                if confirmed_at.tzinfo is None:  # MariaDB keeps naive UTC
                     confirmed_at = confirmed_at.replace(tzinfo=UTC)
                 when = _cell_time(zone, confirmed_at)
                 minutes[key] = when
-        yield [
+        # Cells for ``write_excel_csv(escaped=True)``: what a person typed or an
+        # administrator named goes through ``csv_cell``; the number, the time and
+        # ja/nee cannot start a formula.
+        yield (
             number,
-            name or "(geanonimiseerd)",
-            postcode or "",
-            area or "",
+            csv_cell(name) if name else "(geanonimiseerd)",
+            csv_cell(postcode) if postcode else "",
+            csv_cell(area) if area else "",
             when,
             "ja" if show_name else "nee",
-        ]
+        )
+
+
+def _fetched(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows as the driver's cursor gives them, ``STREAM_BATCH`` per fetch: no result
+    row objects, no type processing (the loop above reads text, whole numbers and the
+    driver's own dates). Only for a result that has not fetched rows itself (one
+    without ``yield_per``, which buffers ahead)."""
+
+    cursor = result.cursor
+    try:
+        while batch := cursor.fetchmany(STREAM_BATCH):
+            yield from batch
+    finally:
+        result.close()
+
+
+def _copied_signatures(conn: Connection, petition_id: Any) -> Iterator[tuple[Any, ...]]:
+    """PostgreSQL: the same rows through ``COPY (SELECT ..) TO STDOUT``. The server sends
+    them as one stream while they are written out, instead of waiting for a fetch every
+    ``STREAM_BATCH`` rows; in the transaction (and so the snapshot) of the rest."""
+
+    from psycopg import sql
+
+    statement = sql.SQL(
+        "COPY (SELECT name, postcode, area_code, confirmed_at, show_name FROM {table}"
+        " WHERE petition_id = {petition} AND status = {status}"
+        " ORDER BY created_at, id) TO STDOUT"
+    ).format(
+        table=sql.Identifier(SignatureRow.__tablename__),
+        petition=sql.Literal(petition_id),
+        status=sql.Literal(VERIFIED),
+    )
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(["text", "text", "text", "timestamptz", "bool"])
+        yield from copy.rows()
 
 
 def write_signatures_csv(
     p: Participatie, s: Session, row: PetitionRow, out: Output
 ) -> ExportResult:
-    count, digest = write_excel_csv(out, CSV_HEADER, signature_rows(p, s, row.id))
+    count, digest = write_excel_csv(out, CSV_HEADER, signature_rows(p, s, row.id), escaped=True)
     return ExportResult(rows=count, sha256=digest)
 
 
@@ -230,7 +290,9 @@ def handover_document(
     stats = desk_stats(p, s, row)
     # The document names the list by its SHA-256: stream it once to compute that.
     with open(os.devnull, "wb") as sink:
-        count, digest = write_excel_csv(sink, CSV_HEADER, signature_rows(p, s, row.id))
+        count, digest = write_excel_csv(
+            sink, CSV_HEADER, signature_rows(p, s, row.id), escaped=True
+        )
     return HandoverDocument(
         petition=petition,
         generated_at=p.clock.now(),

@@ -168,3 +168,36 @@ def test_handover_csv_gives_each_confirmation_in_local_time(
     # One in winter time, one in summer time: the offset moved by an hour.
     first, last = (clock.now() - timedelta(days=27)), clock.now()
     assert first.astimezone(zone).utcoffset() != last.astimezone(zone).utcoffset()
+
+
+def test_handover_csv_rows_cell_by_cell(areas: Participatie) -> None:
+    """Every column of the list, an anonymised signer included, as each database streams
+    it (PostgreSQL through COPY, the others through a cursor)."""
+
+    from sqlalchemy import update
+
+    from participatie.petitions.models import SignatureRow
+
+    p = areas
+    petition = open_petition(p)
+    sign_and_confirm(p, petition, 1, show_name=True)
+    sign_and_confirm(p, petition, 2)
+    sign_and_confirm(p, petition, 3, name="=1+1")
+    p.petitions.sign(petition.id, signer(4), ip="10.9.9.9")  # never confirmed: not listed
+    with p.session_scope() as s:
+        s.execute(
+            update(SignatureRow)
+            .where(SignatureRow.email == "inwoner2@example.nl")
+            .values(name=None, postcode=None)
+        )
+    out = io.BytesIO()
+    result = p.petitions.write_signatures(petition.id, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig")), delimiter=";"))
+    when = p.clock.now().astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%Y-%m-%d %H:%M")
+    assert rows[1:] == [
+        ["1", "Inwoner 1", "9711 AB", "centrum", when, "ja"],
+        ["2", "(geanonimiseerd)", "", "paddepoel", when, "nee"],
+        ["3", "'=1+1", "9711 AB", "centrum", when, "nee"],
+    ]
+    assert result.rows == 3
+    assert out.getvalue().endswith(b"\r\n") and b"\r\n\r\n" not in out.getvalue()
