@@ -153,6 +153,44 @@ def test_json_api_sign_and_confirm(p: Participatie, client: TestClient) -> None:
     assert form_post.status_code == 415
 
 
+def test_json_api_hides_what_the_public_may_not_see(p: Participatie, client: TestClient) -> None:
+    """Signing, the statistics and the names of a draft, a hidden or an unknown petition
+    are "not found" through the JSON API; a closed public one is "closed". Nothing is
+    written for any of them."""
+
+    body = {"name": "Cor", "email": "cor@example.nl", "postcode": "9711AB"}
+    draft = p.petitions.create(
+        open_petition.__globals__["PetitionIn"].model_validate(
+            {
+                "title": "Nog niet goedgekeurd",
+                "summary": "x",
+                "body": "y",
+                "creator_name": "C",
+                "creator_email": "c@example.nl",
+            }
+        )
+    )
+    hidden = open_petition(p)
+    p.petitions.hide(hidden.id, actor="griffie", reason="test")
+    closed = open_petition(p)
+    p.petitions.close(closed.id, actor="griffie")
+    unknown = "0190f0a0-0000-7000-8000-000000000000"
+    for petition_id in (draft.id, hidden.id, unknown, "not-a-uuid"):
+        for path in ("", "/stats", "/names"):
+            answer = client.get(f"/api/petitions/{petition_id}{path}")
+            assert answer.status_code == 404, (petition_id, path, answer.text)
+        signed = client.post(f"/api/petitions/{petition_id}/signatures", json=body)
+        assert signed.status_code == 404, (petition_id, signed.text)
+        assert signed.json()["code"] == "petition.not_found"
+    for path in ("", "/stats", "/names"):  # the same paths answer for a public petition
+        assert client.get(f"/api/petitions/{closed.id}{path}").status_code == 200, path
+    late = client.post(f"/api/petitions/{closed.id}/signatures", json=body)
+    assert (late.status_code, late.json()["code"]) == (409, "petition.closed")
+    assert p.outbox.messages(to="cor@example.nl") == []
+    for petition in (hidden, closed):
+        assert p.petitions.stats(petition.id).pending == 0
+
+
 def test_rate_limit_uses_the_client_address(p: Participatie) -> None:
     limit = p.settings.petitions.ip_limit
     petition = open_petition(p)

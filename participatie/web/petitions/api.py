@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from participatie.petitions.errors import PetitionClosed
 from participatie.petitions.schemas import (
     Confirmation,
     Petition,
@@ -19,7 +20,7 @@ from participatie.petitions.schemas import (
     SignReceipt,
 )
 from participatie.web.common import api_router, facade, remote_ip
-from participatie.web.petitions.lookup import PUBLIC, public_petition
+from participatie.web.petitions.lookup import PUBLIC, parse_id, public_petition
 from participatie.web.petitions.schemas import PetitionOut
 from participatie.web.schemas import TokenIn
 
@@ -46,7 +47,8 @@ def get_petition(request: Request, petition: str) -> PetitionOut:
 
 @api.get("/{petition}/stats", summary="Signature counts per wijk and per day (no personal data)")
 def petition_stats(request: Request, petition: str) -> PublicStats:
-    return facade(request).petitions.public_stats(public_petition(request, petition).id)
+    # public_stats finds only what the public may see: no lookup of its own first.
+    return facade(request).petitions.public_stats(parse_id(petition))
 
 
 @api.get(
@@ -59,9 +61,7 @@ def petition_names(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> PublicSigners:
-    return facade(request).petitions.public_signers(
-        public_petition(request, petition).id, limit=limit, offset=offset
-    )
+    return facade(request).petitions.public_signers(parse_id(petition), limit=limit, offset=offset)
 
 
 @api.post(
@@ -72,8 +72,14 @@ def petition_names(
     "so nobody can learn who signed. The client address counts towards the rate limits.",
 )
 def sign_json(request: Request, petition: str, data: SignatureIn) -> SignReceipt:
-    found = public_petition(request, petition)
-    return facade(request).petitions.sign(found.id, data, ip=remote_ip(request))
+    # sign checks the petition itself (from a short per-process cache); only a refusal
+    # asks whether the public may see the petition at all, so that a hidden or not yet
+    # public one is "not found" here as everywhere, not "closed".
+    try:
+        return facade(request).petitions.sign(parse_id(petition), data, ip=remote_ip(request))
+    except PetitionClosed:
+        public_petition(request, petition)
+        raise
 
 
 @api.post("/confirm", summary="Confirm a signature with the token from the e-mail")
