@@ -5,6 +5,7 @@ subnet, and trending detection; everything on keyed hashes, never on plain IP ad
 from __future__ import annotations
 
 import ipaddress
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,6 +111,27 @@ class Assessment:
     trends: list[tuple[str, str, int]] = field(default_factory=list)
 
 
+class KnownTrends:
+    """The trends this process knows are recorded, as (petition, kind, key, hour). Within
+    the hour nothing more about them needs asking: neither whether the trend is recorded
+    nor, for a domain, how many signatures it has (that count only serves the trend, and
+    it grows with every signature from the domain). At most ``size`` are kept."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._seen: set[tuple[uuid.UUID, str, str, datetime]] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, item: tuple[uuid.UUID, str, str, datetime]) -> bool:
+        return item in self._seen
+
+    def add(self, item: tuple[uuid.UUID, str, str, datetime]) -> None:
+        with self._lock:
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            self._seen.add(item)
+
+
 def assess(
     session: Session,
     settings: PetitionSettings,
@@ -122,12 +144,16 @@ def assess(
     subnet_hash: str | None,
     domain: str,
     email_hash: str,
+    known: KnownTrends | None = None,
 ) -> Assessment:
     """Decide, before a signature is written, whether it is silently fraudulent and
-    whether it makes an IP address or domain trend."""
+    whether it makes an IP address or domain trend (one ``known`` already is not
+    counted again: ``trends`` leaves it out)."""
 
     result = Assessment(fraud_reason=rules.blocked(domain=domain, email_hash=email_hash, ip=ip))
     since = now - settings.rate_window
+    bucket = hour_bucket(now)
+    known_trends = known if known is not None else KnownTrends()
     if ip is not None and ip_hash is not None and subnet_hash is not None:
         # One index range (petition, subnet, time) gives both the subnet and IP counts.
         subnet_count, ip_count = (
@@ -143,8 +169,11 @@ def assess(
                 result.fraud_reason = "rate_ip"
             elif result.fraud_reason is None and subnet_count >= settings.subnet_limit:
                 result.fraud_reason = "rate_subnet"
-            if ip_count + 1 >= settings.trending_ip_per_hour:
+            trending = ip_count + 1 >= settings.trending_ip_per_hour
+            if trending and (petition_id, "ip", ip_hash, bucket) not in known_trends:
                 result.trends.append(("ip", ip_hash, int(ip_count) + 1))
+    if (petition_id, "domain", domain, bucket) in known_trends:
+        return result
     if not rules.domain_allowed(domain):
         domain_count = session.execute(
             select(func.count()).where(

@@ -88,6 +88,8 @@ class PetitionCore:
         self._area_cache: dict[str, tuple[float, AreaRef | None]] = {}
         self._snapshots: dict[uuid.UUID, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        #: Trends known to be recorded (committed), so signing asks no more about them.
+        self.known_trends = abuse.KnownTrends()
 
     @property
     def settings(self) -> PetitionSettings:

@@ -111,6 +111,7 @@ class Signing(Part):
         email_hash = self._p.hasher.email(email)
         mailbox_hash = self.core.mailbox_hash(email)
         trends: list[Trend] = []
+        recorded: list[tuple[uuid.UUID, str, str, datetime]] = []
         now = self._p.clock.now()
         with self._p.unit_of_work(session) as s:
             row = self.core.snapshot(s, petition_id)
@@ -176,6 +177,7 @@ class Signing(Part):
                 subnet_hash=subnet_hash,
                 domain=email.domain,
                 email_hash=email_hash,
+                known=self.core.known_trends,
             )
             sig = SigRef(new_id(), email.address, email_hash, data.name, data.locale)
             values = {
@@ -214,6 +216,7 @@ class Signing(Part):
                 trend = abuse.raise_trend(
                     s, petition_id=row.id, kind=kind, key=key, count=count, now=now
                 )
+                recorded.append((row.id, kind, key, abuse.hour_bucket(now)))
                 if trend is not None:
                     self.core.audit(
                         s,
@@ -223,6 +226,9 @@ class Signing(Part):
                         {"kind": kind, "key": key, "count": count},
                     )
                     trends.append(trend)
+        if session is None:  # committed: known from now on (a host's session may roll back)
+            for seen in recorded:
+                self.core.known_trends.add(seen)
         for trend in trends:
             self.core.notify_trend(trend)
         return receipt

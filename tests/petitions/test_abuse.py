@@ -124,6 +124,54 @@ def test_domain_trending_skips_large_providers(p: Participatie, clock: FixedCloc
     assert [(t.kind, t.key) for t in seen] == [("domain", "botfarm.example")]
 
 
+def test_a_recorded_trend_is_not_counted_again_within_its_hour(
+    p: Participatie, clock: FixedClock
+) -> None:
+    """Once a domain's trend for this hour is recorded, signing from that domain neither
+    counts its signatures (a count that grows with every one) nor asks for the trend; a
+    second facade (another process) learns it from the database once. The next hour
+    counts again and records a trend of its own."""
+
+    from sqlalchemy import event
+
+    options = {"trending_domain_per_hour": 3}
+    q = make_participatie(p.settings.database_url, engine=p.engine, clock=clock, petitions=options)
+    other = make_participatie(
+        p.settings.database_url, engine=p.engine, clock=clock, petitions=options
+    )
+    petition = open_petition(q)
+    seen: list[Trend] = []
+    q.petitions.subscribe_trending(seen.append)
+    other.petitions.subscribe_trending(seen.append)
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    def reads_of_the_domain(facade: Participatie, n: int) -> list[str]:
+        sent.clear()
+        event.listen(p.engine, "before_cursor_execute", record)
+        try:
+            facade.petitions.sign(petition.id, signer(n, email=f"x{n}@botfarm.example"))
+        finally:
+            event.remove(p.engine, "before_cursor_execute", record)
+        counts = [sql for sql in sent if "count(" in sql.lower() and "email_domain" in sql]
+        return counts + [sql for sql in sent if "participatie_petition_trend" in sql]
+
+    for n in range(3):
+        reads_of_the_domain(q, n)
+    assert [(t.kind, t.key) for t in seen] == [("domain", "botfarm.example")]
+    assert reads_of_the_domain(q, 3) == []  # known here: nothing asked
+    assert len(reads_of_the_domain(other, 4)) == 2  # not known there: count, then the trend
+    assert reads_of_the_domain(other, 5) == []  # now it is
+    assert len(seen) == 1 and len(q.petitions.trends(petition.id)) == 1
+    clock.advance(timedelta(hours=1))
+    for n in range(6, 9):
+        reads_of_the_domain(q, n)
+    assert len(seen) == 2 and len(q.petitions.trends(petition.id)) == 2
+    assert q.petitions.stats(petition.id).pending == 9
+
+
 def test_bulk_invalidation_preview_confirm_audit(areas: Participatie) -> None:
     p = areas
     petition = open_petition(p)
