@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse
 
 from participatie.areas import Area
-from participatie.web.common import check_csrf, facade, render, require, sections
+from participatie.web.common import JsonRouter, check_csrf, facade, render, require, sections
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+# The home page and the general JSON routes (wijken, health, the audit check).
+router = JsonRouter(dependencies=[Depends(check_csrf)])
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)

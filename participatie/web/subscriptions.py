@@ -23,6 +23,7 @@ from participatie.subscriptions.schemas import (
     SubscriptionStats,
 )
 from participatie.web.common import (
+    api_router,
     check_csrf,
     check_fields,
     facade,
@@ -32,13 +33,11 @@ from participatie.web.common import (
     require,
     translator,
 )
-from participatie.web.schemas import ERRORS, TokenIn
+from participatie.web.schemas import TokenIn
 
 pages = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-api = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"], responses=ERRORS)
-admin = APIRouter(
-    prefix="/api/admin/subscriptions", tags=["admin: subscriptions"], responses=ERRORS
-)
+api = api_router("/api/subscriptions", "subscriptions")
+admin = api_router("/api/admin/subscriptions", "admin: subscriptions")
 LABELS = ("email", "areas", "topics", "frequency")
 
 

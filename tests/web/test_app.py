@@ -374,3 +374,36 @@ def test_the_longest_text_a_form_allows_is_not_refused_at_the_edge(p: Participat
         assert huge.status_code == 413
     texts = [r.text for r in p.reactions.reactions(dossier.id)]
     assert reaction_text in texts
+
+
+def test_json_routes_hand_over_to_a_thread_once(p: Participatie) -> None:
+    """Every JSON route is a coroutine on the event loop: a plain route runs in the thread
+    pool once (``in_threadpool``), not once for itself and once more for checking its
+    answer, and its answer is still checked against the documented model."""
+
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    def routes(listed: list[Any]) -> Iterator[APIRoute]:
+        for route in listed:
+            if isinstance(route, APIRoute):
+                yield route
+            included = getattr(route, "original_router", None)  # FastAPI 0.16x keeps routers
+            if included is not None:
+                yield from routes(included.routes)
+
+    app = create_app(p)
+    json_routes = [r for r in routes(app.routes) if r.path.startswith("/api/")]
+    assert len(json_routes) > 20
+    plain = [r.path for r in json_routes if not inspect.iscoroutinefunction(r.endpoint)]
+    assert plain == []
+    petition = open_petition(p)
+    with TestClient(app) as client:
+        answer = client.get(f"/api/petitions/{petition.id}")
+        assert answer.status_code == 200
+        # The model filters what the route returned: the desk's fields stay out.
+        assert "hidden" not in answer.json() and answer.json()["id"] == str(petition.id)
+        schema = client.get("/openapi.json").json()
+        sign = schema["paths"]["/api/petitions/{petition}/signatures"]["post"]
+        assert "SignReceipt" in json.dumps(sign["responses"]["202"])
