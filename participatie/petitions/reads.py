@@ -17,13 +17,10 @@ from participatie.petitions.errors import (
     PetitionNotFound,
 )
 from participatie.petitions.models import (
-    COINITIATORS,
-    DRAFT,
-    REJECTED,
-    SUBMITTED,
     PetitionRow,
 )
 from participatie.petitions.schemas import (
+    PUBLIC_STATUSES,
     CountCheck,
     DeskStats,
     Petition,
@@ -173,7 +170,7 @@ class Reads(Part):
         self, petition_id: uuid.UUID, *, session: Session | None = None
     ) -> PublicStats:
         """Statistics without personal data (hidden petitions are not found, nor those in
-        draft, waiting for co-initiators or moderation, or rejected).
+        draft, waiting for co-initiators or moderation, rejected or withdrawn).
 
         Args:
             petition_id: the petition's id.
@@ -207,8 +204,8 @@ class Reads(Part):
     ) -> PublicSigners:
         """Names of verified signers who agreed to be shown (newest first), with their wijk.
 
-        Only signers who ticked the box; never an address; nothing of a hidden or not yet
-        public petition, and nothing once the personal data is anonymised.
+        Only signers who ticked the box; never an address; nothing of a hidden, withdrawn
+        or not yet public petition, and nothing once the personal data is anonymised.
 
         Args:
             petition_id: the petition's id.
@@ -242,7 +239,8 @@ class Reads(Part):
         """What the petition's public page shows, read together: the petition, its
         statistics and the newest names. The same as :meth:`get`, :meth:`public_stats`
         and :meth:`public_signers` (``limit=names``), in one read-only transaction and
-        three to six statements, none of which reads more as signatures come in.
+        three to seven statements (one more when a signer's wijk is no longer listed),
+        none of which reads more as signatures come in.
 
         Args:
             petition_id: the petition's id.
@@ -323,7 +321,8 @@ class Reads(Part):
 
     @staticmethod
     def _public(row: Any) -> bool:
-        """Whether the public may see the petition: not hidden, and past draft,
-        co-initiators and moderation, and not rejected."""
+        """Whether the public may see the petition: not hidden, and open, closed, handed
+        over or answered (``PUBLIC_STATUSES``; not a draft, not waiting for co-initiators
+        or moderation, not rejected, not withdrawn), as the web pages decide."""
 
-        return not row.hidden and row.status not in (DRAFT, COINITIATORS, SUBMITTED, REJECTED)
+        return not row.hidden and row.status in PUBLIC_STATUSES

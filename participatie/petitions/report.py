@@ -57,8 +57,9 @@ def desk_stats(
     """The petition's counts from the counter shards, the tally and the paper batches.
 
     ``numbers`` and ``counted`` when the caller read them already (the public page reads
-    them once for several parts); a part with nothing in it (no paper, no wijk, no
-    threshold reached) is not asked for at all.
+    them once for several parts). The wijken's names are not asked for when no count has
+    a wijk, the milestones not while no threshold was reached, and, when ``numbers`` is
+    given, the paper per wijk not when there is no paper.
     """
 
     pid = row.id
@@ -165,9 +166,11 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[tu
     """The verified signatures in order, streamed from the database.
 
     A million rows go through here, so per row only what must happen happens: the rows
-    come through SQLAlchemy Core as the driver gives them (the confirmation time not
-    normalised to UTC first; it is made local at once), and the local time's text is
-    worked out once per minute and remembered, not per row.
+    come as the driver gives them (PostgreSQL: a ``COPY`` stream; SQLite: the driver's
+    cursor, the time as its stored text; MariaDB: a server-side cursor through
+    SQLAlchemy Core), the confirmation time is not normalised to UTC first but made
+    local at once, and the local time's text is worked out once per minute and
+    remembered, not per row.
     """
 
     conn = s.connection()
@@ -258,7 +261,7 @@ def _fetched(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
 def _copied_signatures(conn: Connection, petition_id: Any) -> Iterator[tuple[Any, ...]]:
     """PostgreSQL: the same rows through ``COPY (SELECT ..) TO STDOUT``. The server sends
     them as one stream while they are written out, instead of waiting for a fetch every
-    ``STREAM_BATCH`` rows; in the transaction (and so the snapshot) of the rest."""
+    ``STREAM_BATCH`` rows; on the export's connection, in its transaction."""
 
     from psycopg import sql
 

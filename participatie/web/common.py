@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 import uuid
+from collections import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import GenericAlias
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -275,8 +278,8 @@ def in_threadpool(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     FastAPI runs a plain route in the pool, and then, because the route is plain, also
     checks its answer against the response model in the pool: two hand-overs between
     the event loop and a thread per request. Wrapped, the route runs there once and the
-    answer is checked on the loop (it is small and quick to check). FastAPI reads the
-    parameters, the answer's type and the docs from the wrapped function.
+    answer is checked on the loop. FastAPI reads the parameters, the answer's type and
+    the docs from the wrapped function.
     """
 
     @functools.wraps(endpoint)
@@ -286,11 +289,27 @@ def in_threadpool(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return route
 
 
+def answers_a_list(endpoint: Callable[..., Any], response_model: Any = None) -> bool:
+    """Whether a route's answer is a list (of any length), by its response model or its
+    return annotation; an answer whose type cannot be read counts as a list."""
+
+    answer = response_model if isinstance(response_model, type | GenericAlias) else None
+    if answer is None:
+        try:
+            answer = typing.get_type_hints(endpoint).get("return")
+        except (NameError, TypeError):
+            return True
+    return typing.get_origin(answer) in (list, tuple, set, frozenset, abc.Sequence)
+
+
 class JsonRouter(APIRouter):
-    """JSON routes: every plain route runs through :func:`in_threadpool`."""
+    """JSON routes: a plain route whose answer is one record runs through
+    :func:`in_threadpool`. A route answering a list stays plain: checking a long list
+    takes long enough that it belongs in a worker thread, not on the event loop."""
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        plain = not inspect.iscoroutinefunction(endpoint)
+        if plain and not answers_a_list(endpoint, kwargs.get("response_model")):
             endpoint = in_threadpool(endpoint)
         super().add_api_route(path, endpoint, **kwargs)
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from participatie.engine import Participatie
+from participatie.petitions.schemas import Petition, PetitionIn
 from participatie.web import create_app
 from tests.web.conftest import csrf_token
-from tests.web.helpers import open_petition, seed_areas, tokens
+from tests.web.helpers import TOKEN, open_petition, seed_areas, tokens
 
 
 def _sign(client: TestClient, petition_id: object, **fields: str) -> object:
@@ -96,6 +97,20 @@ def test_form_errors_are_said_plainly_and_keep_what_was_typed(
     assert p.outbox.messages(to="bram@example.nl") == []
 
 
+def draft_petition(p: Participatie) -> Petition:
+    """A petition its creator has not confirmed yet: not public."""
+
+    return p.petitions.create(
+        PetitionIn(
+            title="Nog niet goedgekeurd",
+            summary="x",
+            body="y",
+            creator_name="C",
+            creator_email="c@example.nl",
+        )
+    )
+
+
 def test_bad_links_closed_and_hidden_petitions(p: Participatie, client: TestClient) -> None:
     petition = open_petition(p)
     bad = client.get("/petitions/confirm/not-a-token")
@@ -114,17 +129,7 @@ def test_bad_links_closed_and_hidden_petitions(p: Participatie, client: TestClie
     )
     assert late.status_code == 409
     assert "Dit kan nu niet meer" in late.text or "gesloten" in late.text
-    draft = p.petitions.create(
-        open_petition.__globals__["PetitionIn"].model_validate(
-            {
-                "title": "Nog niet goedgekeurd",
-                "summary": "x",
-                "body": "y",
-                "creator_name": "C",
-                "creator_email": "c@example.nl",
-            }
-        )
-    )
+    draft = draft_petition(p)
     assert client.get(f"/petitions/{draft.id}").status_code == 404
     assert client.get(f"/api/petitions/{draft.id}").status_code == 404
 
@@ -159,23 +164,21 @@ def test_json_api_hides_what_the_public_may_not_see(p: Participatie, client: Tes
     written for any of them."""
 
     body = {"name": "Cor", "email": "cor@example.nl", "postcode": "9711AB"}
-    draft = p.petitions.create(
-        open_petition.__globals__["PetitionIn"].model_validate(
-            {
-                "title": "Nog niet goedgekeurd",
-                "summary": "x",
-                "body": "y",
-                "creator_name": "C",
-                "creator_email": "c@example.nl",
-            }
-        )
-    )
+    draft = draft_petition(p)
     hidden = open_petition(p)
     p.petitions.hide(hidden.id, actor="griffie", reason="test")
+    withdrawn = open_petition(p, creator_email="wil@example.nl")
+    wim = {"name": "Wim", "email": "wim@example.nl", "postcode": "9711AB", "show_name": True}
+    assert client.post(f"/api/petitions/{withdrawn.id}/signatures", json=wim).status_code == 202
+    p.petitions.confirm(tokens(p, "wim@example.nl")["confirm"])
+    assert client.get(f"/api/petitions/{withdrawn.id}/names").json()["total"] == 1
+    creator = p.outbox.messages(to="wil@example.nl", template="petitions_creator_confirm")
+    creator_token = TOKEN.findall(creator[-1].text_body)[0][2]
+    p.petitions.withdraw_petition(creator_token)
     closed = open_petition(p)
     p.petitions.close(closed.id, actor="griffie")
     unknown = "0190f0a0-0000-7000-8000-000000000000"
-    for petition_id in (draft.id, hidden.id, unknown, "not-a-uuid"):
+    for petition_id in (draft.id, hidden.id, withdrawn.id, unknown, "not-a-uuid"):
         for path in ("", "/stats", "/names"):
             answer = client.get(f"/api/petitions/{petition_id}{path}")
             assert answer.status_code == 404, (petition_id, path, answer.text)
@@ -186,6 +189,7 @@ def test_json_api_hides_what_the_public_may_not_see(p: Participatie, client: Tes
         assert client.get(f"/api/petitions/{closed.id}{path}").status_code == 200, path
     late = client.post(f"/api/petitions/{closed.id}/signatures", json=body)
     assert (late.status_code, late.json()["code"]) == (409, "petition.closed")
+    assert client.get(f"/petitions/{withdrawn.id}").status_code == 404
     assert p.outbox.messages(to="cor@example.nl") == []
     for petition in (hidden, closed):
         assert p.petitions.stats(petition.id).pending == 0
