@@ -22,7 +22,6 @@ from participatie.petitions import tally
 from participatie.petitions.models import (
     SIGNATURE_STATES,
     VERIFIED,
-    CounterShardRow,
     MilestoneRow,
     PaperBatchRow,
     PetitionRow,
@@ -72,16 +71,7 @@ def desk_stats(
     states.update(counted.states)
     online = counted.areas
     days = counted.days
-    if numbers is None:
-        verified = int(
-            s.execute(
-                select(func.coalesce(func.sum(CounterShardRow.verified), 0)).where(
-                    CounterShardRow.petition_id == pid
-                )
-            ).scalar_one()
-        )
-    else:
-        verified = numbers.verified
+    verified = p.petitions.core.verified(s, pid) if numbers is None else numbers.verified
     paper: dict[str | None, int] = {}
     if numbers is None or numbers.paper:
         paper = {

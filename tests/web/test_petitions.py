@@ -190,6 +190,12 @@ def test_json_api_hides_what_the_public_may_not_see(p: Participatie, client: Tes
     late = client.post(f"/api/petitions/{closed.id}/signatures", json=body)
     assert (late.status_code, late.json()["code"]) == (409, "petition.closed")
     assert client.get(f"/petitions/{withdrawn.id}").status_code == 404
+    # The form on the page refuses the same way as the JSON route.
+    still_open = open_petition(p, creator_email="o@example.nl")
+    form = {**body, "csrf_token": csrf_token(client.get(f"/petitions/{still_open.id}").text)}
+    for petition_id in (draft.id, hidden.id, withdrawn.id):
+        assert client.post(f"/petitions/{petition_id}", data=form).status_code == 404
+    assert client.post(f"/petitions/{closed.id}", data=form).status_code == 409
     assert p.outbox.messages(to="cor@example.nl") == []
     for petition in (hidden, closed):
         assert p.petitions.stats(petition.id).pending == 0

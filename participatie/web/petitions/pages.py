@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
 from participatie.identity import normalize_email, normalize_postcode
+from participatie.petitions.errors import PetitionClosed
 from participatie.petitions.schemas import SignatureIn
 from participatie.web.common import (
     check_fields,
@@ -108,7 +109,7 @@ async def sign(request: Request, petition: str) -> Response:
 
 def _sign(request: Request, petition: str, form: FormData) -> Response:
     t = translator(request)
-    found = public_petition(request, petition)
+    key = parse_id(petition)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     try:
@@ -122,15 +123,20 @@ def _sign(request: Request, petition: str, form: FormData) -> Response:
     check_fields(t, errors, values, {"email": normalize_email, "postcode": normalize_postcode})
     if data is not None and not errors:
         try:
-            facade(request).petitions.sign(found.id, data, ip=remote_ip(request))
+            facade(request).petitions.sign(key, data, ip=remote_ip(request))
+        except PetitionClosed:
+            # As the JSON route: only a refusal asks whether the public may see the
+            # petition, so a hidden or not yet public one is "not found", not "closed".
+            public_petition(request, petition)
+            raise
         except InvalidInput as exc:
             name = exc.field or "form"
             specific = f"petition.form_error.{name}"
             generic = exc.code in ("input.invalid",)
             errors[name] = t(specific) if generic and t.has(specific) else t.error(exc)
     if errors:
-        return _petition_page(request, found.id, values=values, errors=errors, status=422)
-    return plain_redirect(link(request, "petition", petition=found.id) + "/signed")
+        return _petition_page(request, key, values=values, errors=errors, status=422)
+    return plain_redirect(link(request, "petition", petition=key) + "/signed")
 
 
 @pages.get("/petitions/{petition}/signed", response_class=HTMLResponse)
