@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, String, select
+from sqlalchemy import BigInteger, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -50,6 +50,21 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+_EVENTS = cast(Table, AuditEventRow.__table__)
+_HEADS = cast(Table, AuditHeadRow.__table__)
+_HEAD = select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.id == 1).with_for_update()
+_APPEND = insert(_EVENTS)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == 1)
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+)
+#: PostgreSQL: the event's insert as a CTE of the head's update, one statement.
+_APPEND_AND_MOVE = _MOVE_HEAD.add_cte(
+    insert(_EVENTS).values({c.name: bindparam(c.name) for c in _EVENTS.columns}).cte("appended")
+)
 
 
 class AuditEvent(BaseModel):
@@ -149,11 +164,14 @@ class AuditLog:
     ) -> AuditEvent:
         """Append an event in the caller's transaction (locks the head row until commit)."""
 
-        head = self._locked_head(session)
+        # The caller's pending changes go first, as the event's own insert once took them.
+        session.flush()
+        conn = session.connection()
+        last_seq, last_hash = self._locked_head(session)
         # Stored at microsecond precision, which every dialect keeps.
         occurred_at = self._p.clock.now().astimezone(UTC)
         payload = canonical_json(data or {})
-        seq = head.last_seq + 1
+        seq = last_seq + 1
         fields = {
             "seq": seq,
             "occurred_at": occurred_at,
@@ -162,33 +180,52 @@ class AuditLog:
             "subject_type": subject_type,
             "subject_id": str(subject_id),
             "data": payload,
-            "prev_hash": head.last_hash,
+            "prev_hash": last_hash,
         }
         digest = event_hash(**fields)  # type: ignore[arg-type]
-        row = AuditEventRow(**fields, hash=digest)
-        session.add(row)
-        head.last_seq = seq
-        head.last_hash = digest
-        session.flush()
-        event = _to_event(row)
+        fields["hash"] = digest
+        # Core statements built once: an event is appended for every vote and every
+        # staff action, and the ORM's unit of work buys nothing here.
+        if conn.dialect.name == "postgresql":
+            conn.execute(_APPEND_AND_MOVE, fields)  # one round trip: insert, move the head
+        else:
+            conn.execute(_APPEND, fields)
+            conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=occurred_at,
+            actor=fields["actor"],
+            action=action,
+            subject_type=subject_type,
+            subject_id=fields["subject_id"],
+            data=json.loads(payload),
+            prev_hash=last_hash,
+            hash=digest,
+        )
         for listener in self._listeners:
             listener(session, event)
         return event
 
     @staticmethod
-    def _locked_head(session: Session) -> AuditHeadRow:
-        query = select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-        head = session.execute(query).scalar_one_or_none()
+    def _locked_head(session: Session) -> tuple[int, str]:
+        """The head's last sequence number and hash, locked until the transaction ends."""
+
+        conn = session.connection()
+        head = conn.execute(_HEAD).first()
         if head is not None:
-            return head
+            return int(head[0]), str(head[1])
         # First event ever: two writers may race to create the head; one insert wins,
         # the other waits for it, fails on the key and then locks the winner's row.
         try:
             with session.begin_nested():
-                session.add(AuditHeadRow(id=1, last_seq=0, last_hash=GENESIS))
+                # Through the session: that is what sets the savepoint.
+                session.connection().execute(
+                    insert(_HEADS).values(id=1, last_seq=0, last_hash=GENESIS)
+                )
         except IntegrityError:
             pass
-        return session.execute(query.execution_options(populate_existing=True)).scalar_one()
+        head = conn.execute(_HEAD).one()
+        return int(head[0]), str(head[1])
 
     def events(
         self,

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, String, func, select, type_coerce
-from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRow
 from participatie.errors import InvalidInput
 from participatie.exports import csv_cell, deterministic_json, sha256_bytes, write_excel_csv
 from participatie.exports.files import Output, binary_output
+from participatie.exports.rows import raw_rows
 from participatie.formatting import format_day, format_moment
 from participatie.petitions import tally
 from participatie.petitions.models import (
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 CSV_HEADER = ("nr", "naam", "postcode", "wijk", "bevestigd_op", "naam_openbaar")
-#: Rows fetched per round trip while streaming the list.
-STREAM_BATCH = 2000
 
 
 def desk_stats(
@@ -156,43 +154,30 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[tu
     """The verified signatures in order, streamed from the database.
 
     A million rows go through here, so per row only what must happen happens: the rows
-    come as the driver gives them (PostgreSQL: a ``COPY`` stream; SQLite: the driver's
-    cursor, the time as its stored text; MariaDB: a server-side cursor through
-    SQLAlchemy Core), the confirmation time is not normalised to UTC first but made
+    come as the driver gives them (``exports.rows.raw_rows``: PostgreSQL a ``COPY``
+    stream; SQLite the driver's cursor, the time as its stored text; MariaDB the
+    driver's server-side cursor), the confirmation time is not normalised to UTC first but made
     local at once, and the local time's text is worked out once per minute and
     remembered, not per row.
     """
 
     conn = s.connection()
-    rows: Iterator[Any]
-    if conn.dialect.name == "postgresql":
-        rows = _copied_signatures(conn, petition_id)
-    else:
-        signatures = SignatureRow.__table__.c
-        sqlite = conn.dialect.name == "sqlite"
-        # SQLite keeps the time as text: read it as text (no parsing per row) and parse
-        # once per minute below.
-        kind = String() if sqlite else DateTime(timezone=True)
-        query = (
-            select(
-                signatures.name,
-                signatures.postcode,
-                signatures.area_code,
-                type_coerce(signatures.confirmed_at, kind),
-                signatures.show_name,
-            )
-            .where(signatures.petition_id == petition_id, signatures.status == VERIFIED)
-            .order_by(signatures.created_at, signatures.id)
+    signatures = SignatureRow.__table__.c
+    # SQLite keeps the time as text: read it as text (no parsing per row) and parse once
+    # per minute below.
+    kind = String() if conn.dialect.name == "sqlite" else DateTime(timezone=True)
+    query = (
+        select(
+            signatures.name,
+            signatures.postcode,
+            signatures.area_code,
+            type_coerce(signatures.confirmed_at, kind),
+            signatures.show_name,
         )
-        if sqlite:
-            # sqlite3 steps through the rows as they are fetched: its own cursor, no
-            # result row objects.
-            rows = _fetched(conn.execute(query))
-        else:
-            # MariaDB: a server-side cursor (the driver's default cursor would load the
-            # whole list), ``STREAM_BATCH`` rows per fetch.
-            result = conn.execute(query.execution_options(yield_per=STREAM_BATCH))
-            rows = (row for part in result.partitions() for row in part)
+        .where(signatures.petition_id == petition_id, signatures.status == VERIFIED)
+        .order_by(signatures.created_at, signatures.id)
+    )
+    rows = raw_rows(conn, query, copy_types=("text", "text", "text", "timestamptz", "bool"))
     zone = p.settings.zone
     # The time zone and fold are part of the key: the hour that repeats when summer time
     # ends is two different minutes.
@@ -232,42 +217,6 @@ def signature_rows(p: Participatie, s: Session, petition_id: Any) -> Iterator[tu
             when,
             "ja" if show_name else "nee",
         )
-
-
-def _fetched(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
-    """The rows as the driver's cursor gives them, ``STREAM_BATCH`` per fetch: no result
-    row objects, no type processing (the loop above reads text, whole numbers and the
-    driver's own dates). Only for a result that has not fetched rows itself (one
-    without ``yield_per``, which buffers ahead)."""
-
-    cursor = result.cursor
-    try:
-        while batch := cursor.fetchmany(STREAM_BATCH):
-            yield from batch
-    finally:
-        result.close()
-
-
-def _copied_signatures(conn: Connection, petition_id: Any) -> Iterator[tuple[Any, ...]]:
-    """PostgreSQL: the same rows through ``COPY (SELECT ..) TO STDOUT``. The server sends
-    them as one stream while they are written out, instead of waiting for a fetch every
-    ``STREAM_BATCH`` rows; on the export's connection, in its transaction."""
-
-    from psycopg import sql
-
-    statement = sql.SQL(
-        "COPY (SELECT name, postcode, area_code, confirmed_at, show_name FROM {table}"
-        " WHERE petition_id = {petition} AND status = {status}"
-        " ORDER BY created_at, id) TO STDOUT"
-    ).format(
-        table=sql.Identifier(SignatureRow.__tablename__),
-        petition=sql.Literal(petition_id),
-        status=sql.Literal(VERIFIED),
-    )
-    driver: Any = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.set_types(["text", "text", "text", "timestamptz", "bool"])
-        yield from copy.rows()
 
 
 def write_signatures_csv(

@@ -14,7 +14,9 @@ from sqlalchemy import (
     Column,
     MetaData,
     Select,
+    String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -39,27 +41,53 @@ def day_of(moment: datetime, zone: tzinfo) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=zone).astimezone(UTC)
 
 
-def claim_credential(s: Session, which: Any, day: datetime | None, channel: str) -> bool:
+def _claim(which: Any) -> Any:
+    """Use one ballot of the credential ``which`` picks, if it is active and has one left."""
+
+    c = _CREDENTIALS.c
+    return (
+        update(_CREDENTIALS)
+        .where(which, c.uses < c.max_uses, c.status == "active")
+        .values(
+            uses=c.uses + 1,
+            used_at=func.coalesce(c.used_at, bindparam("day", type_=c.used_at.type)),
+            first_channel=func.coalesce(c.first_channel, bindparam("channel", type_=String())),
+        )
+    )
+
+
+# Built once: one of these runs for every ballot.
+_CLAIM_BY_KEY = _claim(
+    (_CREDENTIALS.c.poll_id == bindparam("poll")) & (_CREDENTIALS.c.key_hash == bindparam("key"))
+)
+_CLAIM_BY_ID = _claim(_CREDENTIALS.c.id == bindparam("credential_id"))
+
+
+def claim_credential(
+    s: Session,
+    day: datetime | None,
+    channel: str,
+    *,
+    poll_id: uuid.UUID | None = None,
+    key: str | None = None,
+    credential_id: uuid.UUID | None = None,
+) -> bool:
     """Use one ballot of an active credential, if one is left; True when this call got it.
 
-    ``day`` (from :func:`day_of`, or None for paper) is all the credential keeps of when.
+    The credential is the one with ``credential_id``, or the poll's one with keyed hash
+    ``key``. ``day`` (from :func:`day_of`, or None for paper) is all the credential keeps
+    of when.
     """
 
-    result = s.execute(
-        update(CredentialRow)
-        .where(
-            which,
-            CredentialRow.uses < CredentialRow.max_uses,
-            CredentialRow.status == "active",
-        )
-        .values(
-            uses=CredentialRow.uses + 1,
-            used_at=func.coalesce(CredentialRow.used_at, day),
-            first_channel=func.coalesce(CredentialRow.first_channel, channel),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    params: dict[str, Any] = {"day": day, "channel": channel}
+    if credential_id is not None:
+        params["credential_id"] = credential_id
+        statement = _CLAIM_BY_ID
+    else:
+        params.update(poll=poll_id, key=key)
+        statement = _CLAIM_BY_KEY
+    result = s.connection().execute(statement, params)
+    return result.rowcount == 1
 
 
 def reseal(s: Session, poll_id: uuid.UUID, zone: tzinfo, *, links_kept: bool) -> None:

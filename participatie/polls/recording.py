@@ -44,16 +44,14 @@ def record_ballot(
     # to the typed sheet: it keeps no day at all.
     settings = context.p.settings
     day = None if channel == "paper" else day_of(context.p.clock.now(), settings.zone)
-    if row.link_secret is None:
-        # The common case in one statement: claim an unused, active credential by key.
-        by_key = (CredentialRow.poll_id == row.id) & (CredentialRow.key_hash == key)
-        if claim_credential(s, by_key, day, channel):
-            return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
+    # The common case in one statement: claim an unused, active credential by key.
+    if row.link_secret is None and claim_credential(s, day, channel, poll_id=row.id, key=key):
+        return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
     # Not claimed: find out why (unknown, revoked, used) or create it (e-mail, host).
     cred_id = _credential(context, s, row, key, kind)
     # The conditional UPDATE is the referee: of racing transactions exactly one finds
     # uses < max_uses; the others wait for its row lock and then match no row.
-    if claim_credential(s, CredentialRow.id == cred_id, day, channel):
+    if claim_credential(s, day, channel, credential_id=cred_id):
         link = None
         if row.link_secret is not None:
             use = s.execute(
