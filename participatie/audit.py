@@ -54,7 +54,8 @@ class AuditHeadRow(Base):
 
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _HEADS = cast(Table, AuditHeadRow.__table__)
-_HEAD = select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.id == 1).with_for_update()
+_HEAD_NOW = select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.id == 1)
+_HEAD = _HEAD_NOW.with_for_update()
 _APPEND = insert(_EVENTS)
 _MOVE_HEAD = (
     update(_HEADS)
@@ -295,9 +296,11 @@ class AuditLog:
                 prev = row.hash
                 expected_seq += 1
                 checked += 1
-            head = s.get(AuditHeadRow, 1)
-            last_seq = head.last_seq if head else 0
-            last_hash = head.last_hash if head else GENESIS
+            # From the table, not the session's identity map: ``record`` moves the head
+            # with a statement, so a head object the session holds may be older.
+            head = s.connection().execute(_HEAD_NOW).first()
+            last_seq = int(head[0]) if head else 0
+            last_hash = str(head[1]) if head else GENESIS
             if last_seq != checked or last_hash != prev:
                 return VerifyResult(
                     False,

@@ -3,7 +3,7 @@
 An export that touches every row of a large table (the hand-over list of signatures,
 the published ballots of a poll and their SHA-256) reads them here, not as SQLAlchemy
 result rows: on PostgreSQL as one ``COPY (SELECT ..) TO STDOUT`` stream, on SQLite from
-the driver's own cursor, on MariaDB from the driver's server-side cursor. No result row objects and
+the driver's own cursor, on MariaDB from PyMySQL's unbuffered cursor. No result row objects and
 no type processing per row: the caller reads what the driver gives (text, whole
 numbers, ``bool`` or 0/1, the driver's own dates), in the order the query asks for.
 """
@@ -11,10 +11,12 @@ numbers, ``bool`` or 0/1, the driver's own dates), in the order the query asks f
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.exc import DBAPIError
 
 #: Rows per fetch from a cursor (SQLite, MariaDB).
 STREAM_BATCH = 2000
@@ -27,9 +29,9 @@ def raw_rows(
 
     Args:
         conn: the connection whose transaction the export reads in.
-        query: a Core ``SELECT``. On PostgreSQL and MariaDB its parameters are written
-            into the statement (``COPY`` takes none), so they must be values the library chose
-            (ids, states), never text a person typed.
+        query: a Core ``SELECT``. On PostgreSQL and with PyMySQL its parameters are
+            written into the statement (``COPY`` takes none), so they must be values
+            the library chose (ids, states), never text a person typed.
         copy_types: PostgreSQL type names of the columns in order (``"text"``,
             ``"bool"``, ``"int4"``, ``"timestamptz"``), for the ``COPY`` stream.
 
@@ -37,14 +39,25 @@ def raw_rows(
         Iterator[tuple]: one tuple per row; on PostgreSQL typed by ``copy_types``, on
         SQLite and MariaDB as the driver gives them (booleans as 0/1, MariaDB times naive
         UTC, SQLite times as their stored text).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the driver's error, wrapped as SQLAlchemy wraps it (a
+            lost connection is invalidated); the facade's calls make it
+            ``db.unavailable``.
     """
 
     dialect = conn.dialect.name
+    if not conn.in_transaction():
+        # The driver's statements below do not begin SQLAlchemy's transaction: begin it,
+        # so that a rollback after an error reaches the driver.
+        conn.begin()
     if dialect == "postgresql":
         yield from _copied(conn, query, copy_types)
     elif dialect == "sqlite":
         # sqlite3 steps through the rows as they are fetched.
-        yield from _fetched(conn.execute(query))
+        result = conn.execute(query)
+        with _driver_errors(conn, str(result.context.statement)):
+            yield from _fetched(result)
     else:
         yield from _server_side(conn, query)
 
@@ -62,9 +75,11 @@ def _fetched(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
 
 
 def _server_side(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ...]]:
-    """MariaDB: a server-side cursor (the driver's default cursor would load every row
-    first). PyMySQL's own unbuffered cursor runs the statement; another driver streams
-    through SQLAlchemy."""
+    """MariaDB: PyMySQL's unbuffered cursor (``SSCursor``; the default cursor would load
+    every row first). The rows are read off the connection as they come; the connection
+    carries nothing else until the last is read, so the caller runs no other statement
+    on it meanwhile (PyMySQL would drop the rest). Another driver streams through
+    SQLAlchemy with its parameters bound."""
 
     driver: Any = conn.connection.driver_connection
     if not type(driver).__module__.startswith("pymysql"):
@@ -74,16 +89,45 @@ def _server_side(conn: Connection, query: Select[Any]) -> Iterator[tuple[Any, ..
         return
     from pymysql.cursors import SSCursor
 
-    with driver.cursor(SSCursor) as cursor:
-        cursor.execute(_literal(conn, query))  # no arguments: nothing is %-formatted
+    statement = _literal(conn, query)
+    with _driver_errors(conn, statement), driver.cursor(SSCursor) as cursor:
+        cursor.execute(statement)  # no arguments: nothing is %-formatted
         while batch := cursor.fetchmany(STREAM_BATCH):
             yield from batch
 
 
 def _literal(conn: Connection, query: Select[Any]) -> str:
-    """The statement with its parameters written in, as the dialect writes literals."""
+    """The statement with its parameters written in, as the dialect writes literals. The
+    driver gets no parameters, so it reads no ``%`` placeholders: the ``%%`` the compiler
+    writes for a driver that does is made ``%`` again."""
 
-    return str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    compiled = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        compiled = compiled.replace("%%", "%")
+    return compiled
+
+
+@contextmanager
+def _driver_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """A driver's error on its own connection, as SQLAlchemy would have raised it: a
+    ``DBAPIError`` (so ``db.unavailable`` and the retries recognise a lost connection or
+    a deadlock), with a lost connection invalidated in the pool."""
+
+    dbapi: Any = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        lost = bool(conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None))
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            dbapi.Error,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from exc
 
 
 def _copied(
@@ -95,7 +139,11 @@ def _copied(
 
     driver: Any = conn.connection.driver_connection
     statement = f"COPY ({_literal(conn, query)}) TO STDOUT"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    with (
+        _driver_errors(conn, statement),
+        driver.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
         copy.set_types(list(types))
         yield from copy.rows()
 

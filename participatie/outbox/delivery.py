@@ -11,12 +11,14 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from participatie.db import supports_skip_locked
 from participatie.errors import (
@@ -27,11 +29,13 @@ from participatie.errors import (
 )
 from participatie.outbox.mailers import Mailer, OutgoingMessage
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
+from participatie.retry import ATTEMPTS, BACKOFF, classify, retry_transient, unavailable
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 log = logging.getLogger("participatie.outbox")
+_T = TypeVar("_T")
 _ADDRESS = re.compile(r"[^\s<>@'\"]+@[^\s<>'\"]+")
 
 
@@ -130,8 +134,22 @@ class Delivery:
 
     # -- claim ----------------------------------------------------------------------
 
+    @retry_transient
     def claim(self, limit: int, now: datetime | None = None) -> list[_Claimed]:
+        """Take up to ``limit`` due messages for this batch, in one transaction of their
+        own: a deadlock with another deliverer's claim (MariaDB locks the index range it
+        reads) undoes all of it, and the claim is made again."""
+
         now = now or self._p.clock.now()
+        try:
+            return self._claim_due(limit, now)
+        except SQLAlchemyError as exc:
+            translated = unavailable(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _claim_due(self, limit: int, now: datetime) -> list[_Claimed]:
         c = OUTBOX.c
         due = or_(
             (c.status == PENDING) & (c.next_attempt_at <= now),
@@ -228,10 +246,32 @@ class Delivery:
         self.report.lost_claim = True
         log.warning("claim %s was taken over; this deliverer stops", self._claim)
 
+    def _again_on_conflict(self, step: Callable[[], _T]) -> _T:
+        """Run ``step`` (one transaction, or one statement in autocommit) again when a
+        deadlock undid it, with the outcome it was to record put back: the message was
+        sent, and its outcome must not be lost to another deliverer's lock. MariaDB's
+        lease renewal locks the rows it reads, so two deliverers can deadlock here."""
+
+        outcome = self._outcome
+        attempt = 1
+        while True:
+            try:
+                return step()
+            except DBAPIError as exc:
+                if classify(exc) != "conflict" or attempt >= ATTEMPTS:
+                    raise
+                self._outcome = outcome
+                log.info("outbox: deadlock, attempt %d of %d again", attempt + 1, ATTEMPTS)
+                time.sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
+                attempt += 1
+
     def _take(self, conn: Connection, item: _Claimed) -> bool:
         """Commit the previous outcome, renew the lease when due, and fence the next
         message: it is sent only if this claim still holds it."""
 
+        return self._again_on_conflict(lambda: self._take_once(conn, item))
+
+    def _take_once(self, conn: Connection, item: _Claimed) -> bool:
         if conn.dialect.name == "postgresql":
             return self._take_in_one_statement(conn, item)
         c = OUTBOX.c
@@ -409,6 +449,9 @@ class Delivery:
     def _finish(self, conn: Connection) -> None:
         """Record the last outcome and release what was claimed but not tried."""
 
+        self._again_on_conflict(lambda: self._finish_once(conn))
+
+    def _finish_once(self, conn: Connection) -> None:
         c = OUTBOX.c
         values: dict[str, Any] = {"status": PENDING, "claim_token": None, "claimed_until": None}
         if self.report.unavailable is not None:

@@ -1,15 +1,22 @@
 """The published ballots file, written from the driver's rows, is byte for byte the file of
 ``ballot_line`` per published ballot: names that need escaping, marks in ballot order,
-blank, invalid and paper ballots, cumulative points sorted by name, an empty poll."""
+blank, invalid and paper ballots, cumulative points sorted by name, an empty poll; and a
+connection lost under the driver's stream is ``db.unavailable``."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event
 
 from participatie.engine import Participatie
+from participatie.errors import DatabaseUnavailable
 from participatie.polls.ballots import ballot_line
 from participatie.polls.schemas import BallotIn, OptionIn, PaperEntry, Poll
+from tests.faults import backend_id, kill
 from tests.polls.conftest import issue, make_poll
 
 #: Quotes, a backslash, letters past ASCII and an emoji; "B" sorts before "a" and "Ω".
@@ -99,3 +106,35 @@ def test_a_poll_without_ballots_has_an_empty_list(p: Participatie) -> None:
     data, digest = written(p, poll)
     assert data == b"[\n]\n" == expected(p, poll)
     assert digest == hashlib.sha256(b"[\n]\n").hexdigest()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"], indirect=True)
+def test_a_connection_lost_while_streaming_is_db_unavailable(p: Participatie) -> None:
+    """The ballots come off the driver's own stream (COPY, PyMySQL's unbuffered cursor):
+    a connection killed just before it starts is ``db.unavailable``, the pool drops the
+    dead connection, and the next call writes the whole file."""
+
+    poll = make_poll(p)
+    codes = issue(p, poll, 2)
+    p.polls.open(poll.id, actor="a")
+    for code in codes:
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code)
+    p.polls.close(poll.id, actor="a")
+    killed: list[int] = []
+
+    def after(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        # The options are the last thing read through SQLAlchemy before the stream.
+        if not killed and "FROM participatie_polls_option" in statement:
+            killed.append(backend_id(conn))
+            kill(p, killed[0])
+
+    event.listen(p.engine, "after_cursor_execute", after)
+    try:
+        with pytest.raises(DatabaseUnavailable) as info:
+            p.polls.write_ballots(poll.id, io.BytesIO())
+    finally:
+        event.remove(p.engine, "after_cursor_execute", after)
+    assert killed and info.value.code == "db.unavailable"
+    data, digest = written(p, poll)
+    assert data == expected(p, poll) and data.count(b'"tracker"') == 2
+    assert digest == p.polls.tally(poll.id).ballots_sha256
