@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from participatie import Participatie
 from participatie.audit import AuditEventRow
+from participatie.errors import DatabaseUnavailable
 
 
 def _record(p: Participatie, n: int) -> None:
@@ -121,13 +122,30 @@ def test_concurrent_appends_keep_one_chain(p: Participatie) -> None:
 
     errors: list[BaseException] = []
 
+    conflicts: list[DatabaseUnavailable] = []
+
     def worker(k: int) -> None:
         try:
             for i in range(10):
-                with p.unit_of_work() as s:
-                    p.audit.record(
-                        s, actor=f"w{k}", action="x", subject_type="t", subject_id=f"{k}-{i}"
-                    )
+                # The documented contract: a deadlock comes out as ``db.unavailable``
+                # (reason ``conflict``), nothing written, to be repeated (as the facade's
+                # own calls do). MariaDB's racing first appends can deadlock on the head
+                # row none of them found.
+                for _attempt in range(5):
+                    try:
+                        with p.unit_of_work() as s:
+                            p.audit.record(
+                                s,
+                                actor=f"w{k}",
+                                action="x",
+                                subject_type="t",
+                                subject_id=f"{k}-{i}",
+                            )
+                        break
+                    except DatabaseUnavailable as exc:
+                        if exc.details.get("reason") != "conflict":
+                            raise
+                        conflicts.append(exc)
         except BaseException as exc:
             errors.append(exc)
 
@@ -140,3 +158,5 @@ def test_concurrent_appends_keep_one_chain(p: Participatie) -> None:
     result = p.audit.verify()
     assert result.ok
     assert result.checked == 40
+    if p.engine.dialect.name != "mariadb":
+        assert not conflicts
