@@ -84,5 +84,5 @@ def test_a_deadlock_recording_an_outcome_is_repeated(
     assert [m.to for m in mailer.sent] == ["r0@example.nl", "r1@example.nl"]
     assert report.sent == 2
     with p.session_scope(readonly=True) as s:
-        states = dict(s.execute(select(row.to_address, row.status)).tuples().all())
+        states = {r.to_address: r.status for r in s.execute(select(row.to_address, row.status))}
     assert states["r0@example.nl"] == SENT and states["r1@example.nl"] == SENT
