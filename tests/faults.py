@@ -57,19 +57,15 @@ def kill_pool(p: Participatie) -> int:
 
 @contextmanager
 def on_statement(
-    p: Participatie, prefix: str, action: Callable[[Connection], None], *, skip: int = 0
+    p: Participatie, prefix: str, action: Callable[[Connection], None]
 ) -> Iterator[list[str]]:
     """Run ``action`` once, on the facade's connection, just before the first statement
-    that starts with ``prefix`` (case-insensitive), after ``skip`` such statements."""
+    that starts with ``prefix`` (case-insensitive)."""
 
     fired: list[str] = []
-    passed: list[str] = []
 
     def listener(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
         if not fired and statement.lstrip().upper().startswith(prefix.upper()):
-            if len(passed) < skip:
-                passed.append(statement)
-                return
             fired.append(statement)
             action(conn)
 
@@ -111,13 +107,7 @@ def outage_at(p: Participatie, prefix: str, sqlite_path: str | None = None) -> I
 
 @contextmanager
 def deadlock_at(
-    p: Participatie,
-    prefix: str,
-    hold: Executable,
-    wants: Executable,
-    *,
-    inside: bool = False,
-    skip: int = 0,
+    p: Participatie, prefix: str, hold: Executable, wants: Executable, *, inside: bool = False
 ) -> Iterator[list[str]]:
     """A real deadlock between the facade's unit of work and a second connection.
 
@@ -128,7 +118,6 @@ def deadlock_at(
     second connection asks, from a thread, for a row the facade holds (``wants``).
     ``inside``: the facade's statement itself first locks the row ``wants`` needs (a
     statement with CTEs), so the second connection asks half a second after it started.
-    ``skip``: let this many statements with ``prefix`` pass first.
     """
 
     other = p.engine.connect()
@@ -156,7 +145,7 @@ def deadlock_at(
             time.sleep(0.5)  # the second connection now waits for the facade's row
 
     try:
-        with on_statement(p, prefix, start, skip=skip) as fired:
+        with on_statement(p, prefix, start) as fired:
             yield fired
     finally:
         if thread.is_alive() or fired:

@@ -247,20 +247,27 @@ class Delivery:
         log.warning("claim %s was taken over; this deliverer stops", self._claim)
 
     def _again_on_conflict(self, step: Callable[[], _T]) -> _T:
-        """Run ``step`` (one transaction, or one statement in autocommit) again when a
-        deadlock undid it, with the outcome it was to record put back: the message was
-        sent, and its outcome must not be lost to another deliverer's lock. MariaDB's
-        lease renewal locks the rows it reads, so two deliverers can deadlock here."""
+        """Run ``step`` again when a deadlock undid it. MariaDB's lease renewal locks the
+        rows it reads, so two deliverers can deadlock here.
 
-        outcome = self._outcome
+        Whenever ``step`` raises, the outcome it was to record (of a message already
+        sent) is put back, and so is the time of the last lease renewal: the next try,
+        or the release at the end of the batch, records the outcome, so the message is
+        not sent again. Recording an outcome twice changes nothing the second time: the
+        first clears the claim token the statement matches on.
+        """
+
+        outcome, renewed = self._outcome, self._renewed
         attempt = 1
         while True:
             try:
                 return step()
-            except DBAPIError as exc:
-                if classify(exc) != "conflict" or attempt >= ATTEMPTS:
+            except Exception as exc:
+                self._outcome, self._renewed = outcome, renewed
+                if not isinstance(exc, DBAPIError) or classify(exc) != "conflict":
                     raise
-                self._outcome = outcome
+                if attempt >= ATTEMPTS:
+                    raise
                 log.info("outbox: deadlock, attempt %d of %d again", attempt + 1, ATTEMPTS)
                 time.sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
                 attempt += 1
@@ -447,7 +454,8 @@ class Delivery:
             log.warning("claim on %s was lost before its outcome was recorded", outcome["id"])
 
     def _finish(self, conn: Connection) -> None:
-        """Record the last outcome and release what was claimed but not tried."""
+        """Record the last outcome and release what was claimed but not tried (one
+        transaction; on PostgreSQL, in autocommit, two statements)."""
 
         self._again_on_conflict(lambda: self._finish_once(conn))
 

@@ -13,17 +13,22 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event, select, update
 
-from participatie import Participatie
-from participatie.outbox.mailers import RecordingMailer
+from participatie import Participatie, SmtpSettings
+from participatie.outbox.mailers import Mailer, RecordingMailer, SmtpMailer
 from participatie.outbox.models import SENT, OutboxMessageRow
+from participatie.testing import SmtpSink
 
 FENCE = "UPDATE PARTICIPATIE_OUTBOX_MESSAGE SET ATTEMPTS"
 
 
 @pytest.mark.parametrize("dialect", ["mariadb"], indirect=True)
+@pytest.mark.parametrize("over_smtp", [False, True], ids=["recording", "smtp-overlapped"])
 def test_a_deadlock_recording_an_outcome_is_repeated(
-    p: Participatie, caplog: pytest.LogCaptureFixture
+    p: Participatie, smtp: SmtpSink, caplog: pytest.LogCaptureFixture, over_smtp: bool
 ) -> None:
+    """With the SMTP mailer the fence runs in a worker thread while the envelope goes out
+    (the production path); with the recording mailer, before the message is sent."""
+
     row = OutboxMessageRow
     later = p.clock.now() + timedelta(days=1)
     with p.unit_of_work() as s:
@@ -70,7 +75,11 @@ def test_a_deadlock_recording_an_outcome_is_repeated(
             time.sleep(0.5)
 
     caplog.set_level(logging.INFO, logger="participatie.outbox")
-    mailer = RecordingMailer()
+    recording = RecordingMailer()
+    mailer: Mailer = recording
+    if over_smtp:
+        settings = SmtpSettings(host=smtp.host, port=smtp.port, from_address="noreply@gemeente.nl")
+        mailer = SmtpMailer(settings)
     event.listen(p.engine, "before_cursor_execute", listener)
     try:
         report = p.outbox.deliver(10, mailer=mailer)
@@ -81,7 +90,8 @@ def test_a_deadlock_recording_an_outcome_is_repeated(
     assert not errors, f"the second connection was rolled back instead: {errors[0]!r}"
     assert len(fences) >= 3, "the fence was not repeated"
     assert any("deadlock" in r.getMessage() for r in caplog.records), "nothing was repeated"
-    assert [m.to for m in mailer.sent] == ["r0@example.nl", "r1@example.nl"]
+    sent_to = [m["To"] for m in smtp.messages] if over_smtp else [m.to for m in recording.sent]
+    assert sent_to == ["r0@example.nl", "r1@example.nl"]
     assert report.sent == 2
     with p.session_scope(readonly=True) as s:
         states = {r.to_address: r.status for r in s.execute(select(row.to_address, row.status))}
