@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from participatie.exports import CountingSha256Writer
@@ -44,25 +44,27 @@ def ballot_line(
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def _counted(row: PollRow) -> Select[Any]:
+    """(tracker, channel, invalid, option position, points) of the counted ballots' marks,
+    one row per mark (a ballot without marks: one row, its mark columns empty), by tracker and
+    then the marks in ballot order."""
+
+    return (
+        select(_B.tracker, _B.channel, _B.invalid, _C.option_position, _C.points)
+        .outerjoin(_CHOICES, _C.ballot_id == _B.id)
+        .where(_B.poll_id == row.id, _B.superseded.is_(False))
+        .order_by(_B.tracker, _C.rank, _C.option_position)
+    )
+
+
 def _ballot_rows(s: Session, row: PollRow, tracker: str | None = None) -> Iterator[_BallotTuple]:
     """(tracker, channel, invalid, choices, points) per counted ballot, by tracker."""
 
     names = {o.position: o.name for o in row.options}
     cumulative = row.rule == "cumulative"
-    query = (
-        select(
-            BallotRow.tracker,
-            BallotRow.channel,
-            BallotRow.invalid,
-            BallotChoiceRow.option_position,
-            BallotChoiceRow.points,
-        )
-        .outerjoin(BallotChoiceRow, BallotChoiceRow.ballot_id == BallotRow.id)
-        .where(BallotRow.poll_id == row.id, BallotRow.superseded.is_(False))
-        .order_by(BallotRow.tracker, BallotChoiceRow.rank, BallotChoiceRow.option_position)
-    )
+    query = _counted(row)
     if tracker is not None:
-        query = query.where(BallotRow.tracker == tracker)
+        query = query.where(_B.tracker == tracker)
     # Core execution, streamed: a million ballots pass without ORM bookkeeping.
     result = s.connection().execute(query.execution_options(yield_per=10000))
     for key, group in itertools.groupby(result, key=lambda r: r[0]):
@@ -125,19 +127,9 @@ def _file_lines(s: Session, row: PollRow) -> Iterator[str]:
     # The points are written sorted by name, as ``json.dumps(sort_keys=True)`` does.
     order = {o.position: o.name for o in row.options} if row.rule == "cumulative" else None
     channels: dict[str, str] = {}
-    query = (
-        select(
-            _B.tracker,
-            _B.channel,
-            _B.invalid,
-            _C.option_position,
-            _C.points,
-        )
-        .outerjoin(_CHOICES, _C.ballot_id == _B.id)
-        .where(_B.poll_id == row.id, _B.superseded.is_(False))
-        .order_by(_B.tracker, _C.rank, _C.option_position)
+    rows = raw_rows(
+        s.connection(), _counted(row), copy_types=("text", "text", "bool", "int4", "int4")
     )
-    rows = raw_rows(s.connection(), query, copy_types=("text", "text", "bool", "int4", "int4"))
     current: str | None = None
     head = ""
     invalid = False
