@@ -19,6 +19,7 @@ from participatie.engine import Participatie
 from participatie.polls.schemas import BallotIn, PaperEntry, PollIn
 from participatie.testing import make_participatie
 from tests.backoffice.pages import Site, check, press_and_wait, served, sign_in, submit, visit
+from tests.web.browser import focused_after_autofocus
 from tests.web.helpers import open_code_poll, seed_areas
 
 SHEETS = 20
@@ -181,7 +182,7 @@ def test_paper_entry_by_two_typists_with_the_keyboard_alone(site: Site, page: An
         for n in range(1, SHEETS + 1):
             sheet = f"P{n:03d}"
             # Enter saved the last sheet; the next one is ready, the focus in its first field.
-            assert page.evaluate("document.activeElement.id") == "papier-sheet"
+            assert focused_after_autofocus(page, "papier-sheet") == "papier-sheet"
             page.keyboard.type(sheet)
             page.keyboard.press("Tab")
             page.keyboard.type(codes[n - 1])
