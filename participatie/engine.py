@@ -38,7 +38,7 @@ from participatie.jobs import Jobs
 from participatie.links import build_path
 from participatie.outbox import Outbox
 from participatie.outbox.mailers import Mailer, SmtpMailer
-from participatie.retry import unavailable
+from participatie.retry import database_errors
 from participatie.sendcaps import SendCaps
 from participatie.shortcodes import ShortCodes
 from participatie.storage import DocumentStore, open_store
@@ -127,16 +127,10 @@ class Participatie:
         """A new session in its own transaction: commit on success, roll back on error."""
 
         factory = self._readonly_sessions if readonly else self._sessions
-        try:
-            with factory() as session, session.begin():
-                yield session
-        except Exception as exc:
-            # A lost connection, a shutdown, a deadlock: one documented error, and the
-            # transaction is rolled back (or was never committed), so nothing is written.
-            translated = unavailable(exc)
-            if translated is None or translated is exc:
-                raise
-            raise translated from exc
+        # A lost connection, a shutdown, a deadlock: one documented error, and the
+        # transaction is rolled back (or was never committed), so nothing is written.
+        with database_errors(), factory() as session, session.begin():
+            yield session
 
     @contextmanager
     def unit_of_work(
@@ -153,15 +147,10 @@ class Participatie:
         """
 
         if session is not None:
-            try:
+            with database_errors():
                 yield session
                 if not readonly:
                     session.flush()
-            except Exception as exc:
-                translated = unavailable(exc)
-                if translated is None or translated is exc:
-                    raise
-                raise translated from exc
             return
         with self.session_scope(readonly=readonly) as own:
             yield own

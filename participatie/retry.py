@@ -8,7 +8,8 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -123,6 +124,27 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     return translated
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Raise a database failure in the block (lost connection, shutdown, deadlock) as the
+    one documented error, ``DatabaseUnavailable``; other errors pass unchanged."""
+
+    try:
+        yield
+    except Exception as exc:
+        translated = unavailable(exc)
+        if translated is None or translated is exc:
+            raise
+        raise translated from exc
+
+
+def pause(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: ``BACKOFF`` doubled per attempt,
+    with jitter (0.5 to 1.5 times), so racing callers do not meet again at once."""
+
+    return float(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
+
+
 def _lost_before_work(exc: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -163,15 +185,15 @@ def retry_transient(method: Callable[P, T]) -> Callable[P, T]:
                     continue
                 if exc.details.get("reason") != "conflict" or attempt >= ATTEMPTS:
                     raise
-                pause = BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random())
+                wait = pause(attempt)
                 log.info(
                     "%s: deadlock or serialization failure, attempt %d of %d again in %.0f ms",
                     method.__qualname__,
                     attempt + 1,
                     ATTEMPTS,
-                    pause * 1000,
+                    wait * 1000,
                 )
-                time.sleep(pause)
+                time.sleep(wait)
                 attempt += 1
 
     return wrapper
@@ -182,6 +204,8 @@ __all__ = [
     "BACKOFF",
     "Kind",
     "classify",
+    "database_errors",
+    "pause",
     "retry_transient",
     "unavailable",
 ]

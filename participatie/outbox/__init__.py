@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment
 from pydantic import BaseModel
 from sqlalchemy import Table, case, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from participatie.db import new_id
@@ -39,7 +39,7 @@ from participatie.outbox.mailers import (
 )
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
 from participatie.retention import ERASED_ADDRESSES, OWN_ERRORS
-from participatie.retry import unavailable
+from participatie.retry import database_errors
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -254,14 +254,8 @@ class Outbox:
             A mail server that cannot be reached is reported, not raised.
         """
 
-        try:
+        with database_errors():  # what the batch's own repeats could not get through
             return Delivery(self._p, mailer or self._p.mailer, stop).run(limit, now)
-        except SQLAlchemyError as exc:
-            # What the batch's own repeats could not get through, as documented.
-            translated = unavailable(exc)
-            if translated is None:
-                raise
-            raise translated from exc
 
     def work(
         self,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, or_, select, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
 from participatie.db import supports_skip_locked
 from participatie.errors import (
@@ -29,7 +29,7 @@ from participatie.errors import (
 )
 from participatie.outbox.mailers import Mailer, OutgoingMessage
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
-from participatie.retry import ATTEMPTS, BACKOFF, classify, retry_transient, unavailable
+from participatie.retry import ATTEMPTS, classify, database_errors, pause, retry_transient
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -140,14 +140,8 @@ class Delivery:
         own: a deadlock with another deliverer's claim (MariaDB locks the index range it
         reads) undoes all of it, and the claim is made again."""
 
-        now = now or self._p.clock.now()
-        try:
-            return self._claim_due(limit, now)
-        except SQLAlchemyError as exc:
-            translated = unavailable(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+        with database_errors():
+            return self._claim_due(limit, now or self._p.clock.now())
 
     def _claim_due(self, limit: int, now: datetime) -> list[_Claimed]:
         c = OUTBOX.c
@@ -269,7 +263,7 @@ class Delivery:
                 if attempt >= ATTEMPTS:
                     raise
                 log.info("outbox: deadlock, attempt %d of %d again", attempt + 1, ATTEMPTS)
-                time.sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
+                time.sleep(pause(attempt))
                 attempt += 1
 
     def _take(self, conn: Connection, item: _Claimed) -> bool:

@@ -139,9 +139,9 @@ def _file_lines(s: Session, row: PollRow) -> Iterator[str]:
             if current is not None:
                 yield _line(head, marks, invalid, current, quoted, order)
             current = tracker
-            head = channels.get(channel) or channels.setdefault(
-                channel, '{"channel":' + _quoted(channel) + ',"choices":['
-            )
+            if channel not in channels:
+                channels[channel] = '{"channel":' + _quoted(channel) + ',"choices":['
+            head = channels[channel]
             invalid = bool(is_invalid)
             marks = []
         if position is not None:

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from participatie.petitions.errors import PetitionClosed
 from participatie.petitions.schemas import (
     Confirmation,
     Petition,
@@ -20,7 +19,7 @@ from participatie.petitions.schemas import (
     SignReceipt,
 )
 from participatie.web.common import api_router, facade, remote_ip
-from participatie.web.petitions.lookup import PUBLIC, parse_id, public_petition
+from participatie.web.petitions.lookup import PUBLIC, parse_id, public_petition, sign_publicly
 from participatie.web.petitions.schemas import PetitionOut
 from participatie.web.schemas import TokenIn
 
@@ -72,14 +71,7 @@ def petition_names(
     "so nobody can learn who signed. The client address counts towards the rate limits.",
 )
 def sign_json(request: Request, petition: str, data: SignatureIn) -> SignReceipt:
-    # sign checks the petition itself (from a short per-process cache); only a refusal
-    # asks whether the public may see the petition at all, so that a hidden or not yet
-    # public one is "not found" here as everywhere, not "closed".
-    try:
-        return facade(request).petitions.sign(parse_id(petition), data, ip=remote_ip(request))
-    except PetitionClosed:
-        public_petition(request, petition)
-        raise
+    return sign_publicly(request, petition, data)
 
 
 @api.post("/confirm", summary="Confirm a signature with the token from the e-mail")

@@ -8,9 +8,9 @@ import uuid
 
 from fastapi import Request
 
-from participatie.petitions.errors import PetitionNotFound
-from participatie.petitions.schemas import PUBLIC_STATUSES, Petition
-from participatie.web.common import facade, parse_key
+from participatie.petitions.errors import PetitionClosed, PetitionNotFound
+from participatie.petitions.schemas import PUBLIC_STATUSES, Petition, SignatureIn, SignReceipt
+from participatie.web.common import facade, parse_key, remote_ip
 
 #: States in which a petition is shown to the public.
 PUBLIC = PUBLIC_STATUSES
@@ -25,6 +25,18 @@ def public_petition(request: Request, value: str) -> Petition:
     if petition.hidden or petition.status not in PUBLIC:
         raise PetitionNotFound("no such petition", field="petition")
     return petition
+
+
+def sign_publicly(request: Request, value: str, data: SignatureIn) -> SignReceipt:
+    """Sign the petition ``value`` names, without reading it first (``sign`` checks it).
+    Only a refusal asks whether the public may see the petition, so a hidden or not yet
+    public one is "not found", never "closed"."""
+
+    try:
+        return facade(request).petitions.sign(parse_id(value), data, ip=remote_ip(request))
+    except PetitionClosed:
+        public_petition(request, value)
+        raise
 
 
 def is_open(request: Request, petition: Petition) -> bool:

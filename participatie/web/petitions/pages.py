@@ -14,7 +14,6 @@ from starlette.responses import HTMLResponse, Response
 
 from participatie.errors import InvalidInput
 from participatie.identity import normalize_email, normalize_postcode
-from participatie.petitions.errors import PetitionClosed
 from participatie.petitions.schemas import SignatureIn
 from participatie.web.common import (
     check_fields,
@@ -23,12 +22,11 @@ from participatie.web.common import (
     link,
     page_router,
     plain_redirect,
-    remote_ip,
     render,
     translator,
     with_form,
 )
-from participatie.web.petitions.lookup import is_open, parse_id, public_petition
+from participatie.web.petitions.lookup import is_open, parse_id, public_petition, sign_publicly
 
 SIGN_FIELDS = ("name", "email", "postcode", "house_number")
 
@@ -123,12 +121,7 @@ def _sign(request: Request, petition: str, form: FormData) -> Response:
     check_fields(t, errors, values, {"email": normalize_email, "postcode": normalize_postcode})
     if data is not None and not errors:
         try:
-            facade(request).petitions.sign(key, data, ip=remote_ip(request))
-        except PetitionClosed:
-            # As the JSON route: only a refusal asks whether the public may see the
-            # petition, so a hidden or not yet public one is "not found", not "closed".
-            public_petition(request, petition)
-            raise
+            sign_publicly(request, petition, data)
         except InvalidInput as exc:
             name = exc.field or "form"
             specific = f"petition.form_error.{name}"
