@@ -150,7 +150,11 @@ def cast(dialect: str, url: str | None, ballots: int, block: int = 250) -> dict[
     }
 
 
-def tally(dialect: str, url: str | None, ballots: int) -> dict[str, Any]:
+def tally(dialect: str, url: str | None, ballots: int, waiting: int | None) -> dict[str, Any]:
+    """Load ``ballots`` as casting would leave them: the ``polls.mix`` job mixes each
+    ``mix_size`` while voting goes on, the last ``waiting`` (default: one short of a mix,
+    the most a closing meets) are left for closing to mix."""
+
     with database(dialect, url) as db_url:
         p = make_participatie(db_url, sqlite_synchronous="NORMAL")
         p.create_all()
@@ -169,7 +173,9 @@ def tally(dialect: str, url: str | None, ballots: int) -> dict[str, Any]:
         p.polls.open(poll.id, actor="bench")
         now = p.clock.now()
         started = time.perf_counter()
-        batch = 50_000
+        batch = p.settings.polls.mix_size
+        left = min(ballots, batch - 1 if waiting is None else waiting)
+        mixing = 0.0
         for start in range(0, ballots, batch):
             creds: list[dict[str, Any]] = []
             rows: list[dict[str, Any]] = []
@@ -221,9 +227,13 @@ def tally(dialect: str, url: str | None, ballots: int) -> dict[str, Any]:
                 s.execute(insert(CredentialRow), creds)
                 s.execute(insert(BallotRow), rows)
                 s.execute(insert(BallotChoiceRow), choices)
+            if start + batch <= ballots - left:
+                begun = time.perf_counter()
+                p.polls.mix_due()
+                mixing += time.perf_counter() - begun
         with p.session_scope() as s:
             s.execute(update(PollRow).where(PollRow.id == poll.id).values(codes_issued_at=now))
-        load = time.perf_counter() - started
+        load = time.perf_counter() - started - mixing
         with p.session_scope(readonly=True) as s:
             # What closing adds to a poll of this size: the ballots file's SHA-256 alone.
             started = time.perf_counter()
@@ -239,6 +249,7 @@ def tally(dialect: str, url: str | None, ballots: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder, open(Path(folder) / "b.json", "wb") as fh:
             p.polls.write_ballots(poll.id, fh)
         written = time.perf_counter() - started
+        mixed_at_closing = p.audit.events(action="poll.closed")[-1].data["ballots_mixed"]
         p.dispose()
     return {
         "benchmark": "tally",
@@ -247,6 +258,8 @@ def tally(dialect: str, url: str | None, ballots: int) -> dict[str, Any]:
         "choices": sum(o.votes for o in result.options),
         "winners": result.winners,
         "load_seconds": round(load, 1),
+        "mixing_while_voting_seconds": round(mixing, 1),
+        "mixed_at_closing": mixed_at_closing,
         "ballots_hash_seconds": round(hashed, 2),
         "close_seconds_incl_ballots_hash": round(close, 2),
         "tally_seconds": round(counted, 2),
@@ -287,13 +300,14 @@ def main() -> None:
     t.add_argument("--dialect", choices=["sqlite", "postgresql", "mariadb"], default="sqlite")
     t.add_argument("--url")
     t.add_argument("--ballots", type=int, default=1_000_000)
+    t.add_argument("--waiting", type=int, help="ballots left for closing to mix")
     k = sub.add_parser("codes")
     k.add_argument("--codes", type=int, default=100_000)
     args = parser.parse_args()
     if args.what == "cast":
         out = cast(args.dialect, args.url, args.ballots)
     elif args.what == "tally":
-        out = tally(args.dialect, args.url, args.ballots)
+        out = tally(args.dialect, args.url, args.ballots, args.waiting)
     else:
         out = codes(args.codes)
     print(json.dumps(out))

@@ -177,6 +177,8 @@ class CodeLetters(PollsPart):
             "uses": 0,
             "changes": 0,
             "created_at": now,
+            # No vote wrote it: nothing for a mix to hide (``polls.at_rest``).
+            "mixed": True,
         }
 
     def revoke_code(

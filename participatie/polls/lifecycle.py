@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.identity import normalize_postcode
 from participatie.polls import tallying
-from participatie.polls.at_rest import reseal
+from participatie.polls.at_rest import mix, pending
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import PollsPart, row_to_poll
 from participatie.polls.errors import PollClosed, PollLocked
@@ -418,7 +418,8 @@ class Lifecycle(PollsPart):
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> Poll:
         """End voting. Keyed links for vote changing are destroyed here, and the ballots
-        are rewritten so no order or id pairs a voter with a ballot.
+        cast since the last mix (``mix_due``) are rewritten so no order or id pairs a
+        voter with a ballot.
 
         Args:
             poll_id: the poll's id.
@@ -449,27 +450,34 @@ class Lifecycle(PollsPart):
         s.flush()
         # Ballots change no more (paper typed in later clears this): hash the file once.
         row.ballots_sha256 = hash_ballots(s, row)
+        # What this transaction mixes below: the ballots cast since the last mix.
+        waiting = pending(s, row.id)
         self.context.audit(
             s,
             actor,
             "poll.closed",
             row,
-            {"closed_at": row.closed_at, "ballots_sha256": row.ballots_sha256},
+            {
+                "closed_at": row.closed_at,
+                "ballots_sha256": row.ballots_sha256,
+                "ballots_mixed": waiting,
+            },
         )
         # Paper precedence needs the links until the last paper ballot is typed in.
         if row.precedence == "first":
             self._destroy_links(s, row, actor)
         self._reseal(s, row)
 
-    def _reseal(self, s: Session, row: PollRow) -> None:
+    def _reseal(self, s: Session, row: PollRow, *, everything: bool = False) -> int:
         links_kept = row.link_secret is not None
-        reseal(s, row.id, self.context.p.settings.zone, links_kept=links_kept)
+        zone = self.context.p.settings.zone
+        return mix(s, row.id, zone, links_kept=links_kept, everything=everything)
 
     def reseal(
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> None:
-        """Rewrite an ended poll's tables as closing does now (``polls.at_rest``): for polls
-        that ended before closing did so. Idempotent.
+        """Rewrite all of an ended poll's ballots and credentials in one mix
+        (``polls.at_rest``): for polls that ended before closing did so. Idempotent.
 
         Args:
             poll_id: the poll's id (a UUID or its text).
@@ -492,8 +500,44 @@ class Lifecycle(PollsPart):
             row = self.context.load(s, poll_id, lock=True)
             if row.state not in (CLOSED, PUBLISHED, CANCELLED):
                 raise InvalidState("only an ended poll can be resealed", field="state")
-            self._reseal(s, row)
+            self._reseal(s, row, everything=True)
             self.context.audit(s, actor, "poll.resealed", row, {})
+
+    def mix_due(self, *, session: Session | None = None) -> dict[str, int]:
+        """Mix the ballots of every open poll where at least ``PollSettings.mix_size`` wait
+        (the job ``polls.mix``, every minute): their rows are rewritten so that a copy of
+        the database places each among the others of its mix (``polls.at_rest.mix``), and
+        closing has only the rest to rewrite. Casting in that poll waits meanwhile.
+
+        Args:
+            session: the host's SQLAlchemy session to work in (the library only
+                flushes); without it the call commits on its own.
+
+        Returns:
+            dict[str, int]: ``{"polls": n, "ballots": m}``, the polls mixed and their
+            ballots rewritten.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
+        """
+
+        size = self.context.p.settings.polls.mix_size
+        polls = ballots = 0
+        with self.context.p.unit_of_work(session) as s:
+            open_ids = s.execute(select(PollRow.id).where(PollRow.state == OPEN)).scalars()
+            for poll_id in list(open_ids):
+                if pending(s, poll_id) < size:
+                    continue
+                row = self.context.load(s, poll_id, lock=True)
+                # Counted again under the lock: a vote may have come in between.
+                if row.state != OPEN or pending(s, poll_id) < size:
+                    continue
+                moved = self._reseal(s, row)
+                self.context.audit(s, "system", "poll.mixed", row, {"ballots": moved})
+                polls += 1
+                ballots += moved
+        return {"polls": polls, "ballots": ballots}
 
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
         if row.link_secret is None and row.links_destroyed_at is not None:

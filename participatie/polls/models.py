@@ -2,8 +2,10 @@
 
 Secrecy by construction: credentials (who voted) and ballots (what was voted) share no
 foreign key, ballots carry random ids and no timestamps; only ``BallotRow.link`` ties them,
-as a keyed hash, while vote changing or paper precedence needs it. At closing both tables
-are rewritten so their row order follows nothing (``polls.at_rest``).
+as a keyed hash, while vote changing or paper precedence needs it. While voting goes on,
+and at closing for the rest, both tables are rewritten in mixes so their row order follows
+nothing (``polls.at_rest``); ``mixed`` marks the rows a mix has rewritten since a vote
+last wrote them.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ class CredentialRow(IdMixin, Base):
         UniqueConstraint("poll_id", "serial"),
         # Covers the reconciliation: codes issued, revoked and used per poll.
         Index("ix_participatie_polls_credential_use", "poll_id", "status", "uses"),
+        # Finds the rows a vote wrote since the last mix.
+        Index("ix_participatie_polls_credential_mix", "poll_id", "mixed"),
     )
 
     # Explicit constraint names: the conventional ones pass MariaDB's 64-character limit.
@@ -137,6 +141,9 @@ class CredentialRow(IdMixin, Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     replaced_by_serial: Mapped[int | None] = mapped_column(Integer)
+    #: False once a vote wrote the row (its order and transaction then follow the
+    #: casting), until a mix rewrites it; codes are issued mixed, having no vote.
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class BallotRow(Base):
@@ -155,6 +162,7 @@ class BallotRow(Base):
             "blank",
             "invalid",
         ),
+        Index("ix_participatie_polls_ballot_mix", "poll_id", "mixed"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
@@ -167,6 +175,8 @@ class BallotRow(Base):
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     link: Mapped[str | None] = mapped_column(String(64))
+    #: False from the vote that wrote the row (and its marks) until a mix rewrites them.
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class BallotChoiceRow(Base):

@@ -117,7 +117,7 @@ def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel
     s.execute(
         update(CredentialRow)
         .where(CredentialRow.id == cred_id)
-        .values(changes=CredentialRow.changes + 1)
+        .values(changes=CredentialRow.changes + 1, mixed=False)
         .execution_options(synchronize_session=False)
     )
     old = s.execute(
@@ -135,7 +135,8 @@ def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel
     s.execute(
         update(BallotRow)
         .where(BallotRow.id == old.id)
-        .values(superseded=True, link=None)
+        # Written now, in this vote's transaction: the next mix rewrites it again.
+        .values(superseded=True, link=None, mixed=False)
         .execution_options(synchronize_session=False)
     )
     s.execute(
@@ -179,6 +180,7 @@ def _insert_ballot(
             "invalid": marks.invalid,
             "superseded": False,
             "link": link,
+            "mixed": False,
         },
     )
     if marks.items and not marks.invalid:

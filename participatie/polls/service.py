@@ -29,6 +29,12 @@ def _job_open_close(p: Participatie, session: Session, now: datetime) -> dict[st
     return p.polls.open_and_close_due(now, session=session)
 
 
+def _job_mix(p: Participatie, session: Session, now: datetime) -> dict[str, int]:
+    """The ``polls.mix`` job: rewrites the ballots of open polls a mix's worth at a time."""
+
+    return p.polls.mix_due(session=session)
+
+
 class Polls(Lifecycle, CodeLetters, Casting, PaperBallots, Results):
     """The facade's ``polls`` attribute."""
 
@@ -39,6 +45,12 @@ class Polls(Lifecycle, CodeLetters, Casting, PaperBallots, Results):
             _job_open_close,
             every=timedelta(minutes=1),
             description="open scheduled polls and close polls whose closing time has come",
+        )
+        p.jobs.register(
+            "polls.mix",
+            _job_mix,
+            every=timedelta(minutes=1),
+            description="rewrite the ballots cast in open polls once a mix's worth waits",
         )
         retention.register(p)
 

@@ -59,3 +59,94 @@ def test_check_reports_a_difference(empty_database_url: str) -> None:
     assert any("participatie_job_state" in str(diff) for diff in result.differences)
     engine.dispose()
     p.dispose()
+
+
+def test_0015_marks_what_closing_mixed_and_leaves_open_votes_waiting(
+    empty_database_url: str,
+) -> None:
+    """Rows of ended polls were rewritten at closing and unused codes carry no vote: both
+    count as mixed. The votes of a poll still open wait for its next mix."""
+
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, Column, MetaData, Table, Uuid, select
+
+    def reflect(name: str, *ids: str) -> Table:
+        # Types as the models declare them (a Uuid is CHAR(32) on SQLite and MariaDB).
+        columns = [Column(i, Uuid(), primary_key=i == "id") for i in ids]
+        if name == "poll":
+            columns += [Column("area_codes", JSON()), Column("postcodes", JSON())]
+        return Table(f"participatie_polls_{name}", MetaData(), *columns, autoload_with=p.engine)
+
+    p = make_participatie(empty_database_url)
+    migrations.upgrade(p.engine, "0014")
+    poll = reflect("poll", "id")
+    cred, ballot = (reflect(name, "id", "poll_id") for name in ("credential", "ballot"))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = {"open": uuid.uuid4(), "closed": uuid.uuid4()}
+    with p.engine.begin() as conn:
+        for state, poll_id in ids.items():
+            conn.execute(
+                poll.insert(),
+                {
+                    "id": poll_id,
+                    "title": state,
+                    "question": "?",
+                    "explanation": "",
+                    "rule": "approval",
+                    "seats": 1,
+                    "max_choices": 1,
+                    "points": 0,
+                    "allow_blank": True,
+                    "eligibility": "codes",
+                    "ballots_per_code": 1,
+                    "allow_change": False,
+                    "precedence": "first",
+                    "tie_break": "report",
+                    "area_codes": [],
+                    "postcodes": [],
+                    "state": state,
+                    "created_at": now,
+                    "created_by": "test",
+                    "conflicts": 0,
+                },
+            )
+            for serial, uses in ((1, 1), (2, 0)):
+                conn.execute(
+                    cred.insert(),
+                    {
+                        "id": uuid.uuid4(),
+                        "poll_id": poll_id,
+                        "kind": "code",
+                        "key_hash": f"{state}{serial}",
+                        "serial": serial,
+                        "status": "active",
+                        "max_uses": 1,
+                        "uses": uses,
+                        "changes": 0,
+                        "created_at": now,
+                    },
+                )
+            conn.execute(
+                ballot.insert(),
+                {
+                    "id": uuid.uuid4(),
+                    "poll_id": poll_id,
+                    "tracker": f"t-{state}",
+                    "channel": "online",
+                    "blank": False,
+                    "invalid": False,
+                    "superseded": False,
+                },
+            )
+    migrations.upgrade(p.engine)
+    cred, ballot = (reflect(name, "id", "poll_id") for name in ("credential", "ballot"))
+    with p.engine.connect() as conn:
+        creds = {r.key_hash: bool(r.mixed) for r in conn.execute(select(cred))}
+        ballots = {r.tracker: bool(r.mixed) for r in conn.execute(select(ballot))}
+    assert creds == {"open1": False, "open2": True, "closed1": True, "closed2": True}
+    assert ballots == {"t-open": False, "t-closed": True}
+    migrations.downgrade(p.engine, "0014")
+    assert "mixed" not in {c["name"] for c in inspect(p.engine).get_columns(ballot.name)}
+    p.dispose()
