@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from participatie.engine import Participatie
-from participatie.polls.ballots import hash_ballots
+from participatie.polls.ballots import ballot_line, hash_ballots
 from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow, PollRow
 from participatie.polls.schemas import BallotIn, OptionIn, PollIn
 from participatie.testing import TEST_SECRET, make_participatie, temporary_database
@@ -208,9 +208,13 @@ def tally(dialect: str, url: str | None, ballots: int, waiting: int | None) -> d
                         "superseded": False,
                     }
                 )
-                if blank:
-                    continue
-                picks = {i % 5 + 1, (i * 7 // 3) % 5 + 1}
+                picks = set() if blank else {i % 5 + 1, (i * 7 // 3) % 5 + 1}
+                rows[-1]["line"] = ballot_line(
+                    rows[-1]["tracker"],
+                    rows[-1]["channel"],
+                    [OPTIONS[pos - 1] for pos in sorted(picks)],
+                    False,
+                )
                 for pos in picks:
                     choices.append(
                         {

@@ -22,6 +22,7 @@ from participatie.identity import normalize_postcode
 from participatie.polls import codes as codes_mod
 from participatie.polls.context import PollsPart, postcode_allowed
 from participatie.polls.errors import CodesAlreadyIssued, NotEligible, PollClosed
+from participatie.polls.mixing import NO_VOTE
 from participatie.polls.models import DRAFT, OPEN, SCHEDULED, CredentialRow, PollRow
 from participatie.polls.schemas import IssuedCode, IssueResult, LetterAddress
 from participatie.retention import text_digest
@@ -177,8 +178,8 @@ class CodeLetters(PollsPart):
             "uses": 0,
             "changes": 0,
             "created_at": now,
-            # No vote wrote it: nothing for a mix to hide (``polls.at_rest``).
-            "mixed": True,
+            # No vote wrote it: nothing for a mix to hide (``polls.mixing``).
+            "mix": NO_VOTE,
         }
 
     def revoke_code(

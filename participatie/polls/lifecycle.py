@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.identity import normalize_postcode
-from participatie.polls import tallying
-from participatie.polls.at_rest import mix, pending
+from participatie.polls import mixing, tallying
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import PollsPart, row_to_poll
 from participatie.polls.errors import PollClosed, PollLocked
@@ -450,8 +449,9 @@ class Lifecycle(PollsPart):
         s.flush()
         # Ballots change no more (paper typed in later clears this): hash the file once.
         row.ballots_sha256 = hash_ballots(s, row)
-        # What this transaction mixes below: the ballots cast since the last mix.
-        waiting = pending(s, row.id)
+        # What this transaction mixes below: per channel, what waits, with earlier mixes
+        # taken in until each holds a mix's worth.
+        plans = self._plans(s, row)
         self.context.audit(
             s,
             actor,
@@ -460,24 +460,32 @@ class Lifecycle(PollsPart):
             {
                 "closed_at": row.closed_at,
                 "ballots_sha256": row.ballots_sha256,
-                "ballots_mixed": waiting,
+                "ballots_mixed": sum(p.live for p in plans),
             },
         )
         # Paper precedence needs the links until the last paper ballot is typed in.
         if row.precedence == "first":
             self._destroy_links(s, row, actor)
-        self._reseal(s, row)
+        self._reseal(s, row, plans)
 
-    def _reseal(self, s: Session, row: PollRow, *, everything: bool = False) -> int:
+    def _plans(self, s: Session, row: PollRow) -> Sequence[mixing.Plan]:
+        size = self.context.p.settings.polls.mix_size
+        plans = [mixing.plan(s, row.id, ch, at_least=size) for ch in mixing.CHANNELS]
+        return [p for p in plans if p.waiting]
+
+    def _reseal(self, s: Session, row: PollRow, plans: Sequence[mixing.Plan] | None = None) -> int:
+        """Mix what waits in each channel (``plans``, or made now); the ballots rewritten."""
+
         links_kept = row.link_secret is not None
         zone = self.context.p.settings.zone
-        return mix(s, row.id, zone, links_kept=links_kept, everything=everything)
+        chosen = self._plans(s, row) if plans is None else plans
+        return sum(mixing.mix(s, row.id, zone, p, links_kept=links_kept) for p in chosen)
 
     def reseal(
         self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
     ) -> None:
         """Rewrite all of an ended poll's ballots and credentials in one mix
-        (``polls.at_rest``): for polls that ended before closing did so. Idempotent.
+        (``polls.mixing``): for polls that ended before closing did so. Idempotent.
 
         Args:
             poll_id: the poll's id (a UUID or its text).
@@ -500,14 +508,17 @@ class Lifecycle(PollsPart):
             row = self.context.load(s, poll_id, lock=True)
             if row.state not in (CLOSED, PUBLISHED, CANCELLED):
                 raise InvalidState("only an ended poll can be resealed", field="state")
-            self._reseal(s, row, everything=True)
+            zone = self.context.p.settings.zone
+            links_kept = row.link_secret is not None
+            mixing.mix_everything(s, row.id, zone, links_kept=links_kept)
             self.context.audit(s, actor, "poll.resealed", row, {})
 
     def mix_due(self, *, session: Session | None = None) -> dict[str, int]:
-        """Mix the ballots of every open poll where at least ``PollSettings.mix_size`` wait
-        (the job ``polls.mix``, every minute): their rows are rewritten so that a copy of
-        the database places each among the others of its mix (``polls.at_rest.mix``), and
-        closing has only the rest to rewrite. Casting in that poll waits meanwhile.
+        """Mix each channel of an open poll where at least ``PollSettings.mix_size`` live
+        ballots wait (the job ``polls.mix``, every minute): their rows are rewritten so
+        that a copy of the database places each among the others of its mix
+        (``polls.mixing``), and closing has only the rest to rewrite. Casting in that poll
+        waits meanwhile.
 
         Args:
             session: the host's SQLAlchemy session to work in (the library only
@@ -523,20 +534,33 @@ class Lifecycle(PollsPart):
         """
 
         size = self.context.p.settings.polls.mix_size
+        zone = self.context.p.settings.zone
         polls = ballots = 0
         with self.context.p.unit_of_work(session) as s:
-            open_ids = s.execute(select(PollRow.id).where(PollRow.state == OPEN)).scalars()
+            open_ids = s.execute(
+                select(PollRow.id).where(PollRow.state == OPEN).order_by(PollRow.id)
+            ).scalars()
             for poll_id in list(open_ids):
-                if pending(s, poll_id) < size:
+                due = [ch for ch in mixing.CHANNELS if mixing.waiting(s, poll_id, ch) >= size]
+                if not due:
                     continue
                 row = self.context.load(s, poll_id, lock=True)
-                # Counted again under the lock: a vote may have come in between.
-                if row.state != OPEN or pending(s, poll_id) < size:
+                if row.state != OPEN:
                     continue
-                moved = self._reseal(s, row)
-                self.context.audit(s, "system", "poll.mixed", row, {"ballots": moved})
-                polls += 1
-                ballots += moved
+                links_kept = row.link_secret is not None
+                mixed = False
+                for channel in due:
+                    # Planned under the lock: a vote may have come in since the count.
+                    chosen = mixing.plan(s, poll_id, channel, at_least=None)
+                    if chosen.live < size:
+                        continue
+                    moved = mixing.mix(s, poll_id, zone, chosen, links_kept=links_kept)
+                    self.context.audit(
+                        s, "system", "poll.mixed", row, {"channel": channel, "ballots": moved}
+                    )
+                    ballots += moved
+                    mixed = True
+                polls += int(mixed)
         return {"polls": polls, "ballots": ballots}
 
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:

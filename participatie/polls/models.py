@@ -4,8 +4,8 @@ Secrecy by construction: credentials (who voted) and ballots (what was voted) sh
 foreign key, ballots carry random ids and no timestamps; only ``BallotRow.link`` ties them,
 as a keyed hash, while vote changing or paper precedence needs it. While voting goes on,
 and at closing for the rest, both tables are rewritten in mixes so their row order follows
-nothing (``polls.at_rest``); ``mixed`` marks the rows a mix has rewritten since a vote
-last wrote them.
+nothing (``polls.mixing``); ``mix`` numbers the mix that last rewrote a row, and is empty
+while a row waits for one.
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ class CredentialRow(IdMixin, Base):
         UniqueConstraint("poll_id", "serial"),
         # Covers the reconciliation: codes issued, revoked and used per poll.
         Index("ix_participatie_polls_credential_use", "poll_id", "status", "uses"),
-        # Finds the rows a vote wrote since the last mix.
-        Index("ix_participatie_polls_credential_mix", "poll_id", "mixed"),
+        # Finds the rows waiting for a mix, and the rows of a mix.
+        Index("ix_participatie_polls_credential_mix", "poll_id", "mix"),
     )
 
     # Explicit constraint names: the conventional ones pass MariaDB's 64-character limit.
@@ -141,9 +141,10 @@ class CredentialRow(IdMixin, Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     replaced_by_serial: Mapped[int | None] = mapped_column(Integer)
-    #: False once a vote wrote the row (its order and transaction then follow the
-    #: casting), until a mix rewrites it; codes are issued mixed, having no vote.
-    mixed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The mix that last rewrote the row; None from a vote that wrote it (its order and
+    #: transaction then follow the casting) until a mix does. Codes are issued with
+    #: ``polls.mixing.NO_VOTE`` (0): no vote, nothing to hide.
+    mix: Mapped[int | None] = mapped_column(Integer)
 
 
 class BallotRow(Base):
@@ -162,7 +163,8 @@ class BallotRow(Base):
             "blank",
             "invalid",
         ),
-        Index("ix_participatie_polls_ballot_mix", "poll_id", "mixed"),
+        # Per channel: the ballots waiting for a mix, and the channel's newest mixes.
+        Index("ix_participatie_polls_ballot_mix", "poll_id", "channel", "mix"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
@@ -175,8 +177,13 @@ class BallotRow(Base):
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     link: Mapped[str | None] = mapped_column(String(64))
-    #: False from the vote that wrote the row (and its marks) until a mix rewrites them.
-    mixed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The mix that last rewrote the row (and its marks); None from the vote that wrote
+    #: it until a mix does.
+    mix: Mapped[int | None] = mapped_column(Integer)
+    #: The ballot's line in the published ballots file (``polls.ballots.ballot_line``),
+    #: written with the ballot: the file and its SHA-256 are read off these in tracker
+    #: order, without joining a million ballots to their marks at closing.
+    line: Mapped[str] = mapped_column(LongText)
 
 
 class BallotChoiceRow(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from participatie.polls.at_rest import claim_credential, day_of
+from participatie.polls.ballots import ballot_line
 from participatie.polls.context import PollsContext
 from participatie.polls.counters import count_conflict
 from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
@@ -117,7 +118,7 @@ def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel
     s.execute(
         update(CredentialRow)
         .where(CredentialRow.id == cred_id)
-        .values(changes=CredentialRow.changes + 1, mixed=False)
+        .values(changes=CredentialRow.changes + 1, mix=None)
         .execution_options(synchronize_session=False)
     )
     old = s.execute(
@@ -136,7 +137,7 @@ def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel
         update(BallotRow)
         .where(BallotRow.id == old.id)
         # Written now, in this vote's transaction: the next mix rewrites it again.
-        .values(superseded=True, link=None, mixed=False)
+        .values(superseded=True, link=None, mix=None)
         .execution_options(synchronize_session=False)
     )
     s.execute(
@@ -167,6 +168,8 @@ def _insert_ballot(
 ) -> Receipt:
     ballot_id = uuid.uuid4()
     tracker = _new_tracker()
+    names = {o.position: o.name for o in row.options}
+    marked = [] if marks.invalid else sorted(marks.items, key=lambda m: (m[1], m[0]))
     # Core inserts on the session's connection: the ORM's bookkeeping buys nothing here.
     conn = s.connection()
     conn.execute(
@@ -180,7 +183,14 @@ def _insert_ballot(
             "invalid": marks.invalid,
             "superseded": False,
             "link": link,
-            "mixed": False,
+            "mix": None,
+            "line": ballot_line(
+                tracker,
+                channel,
+                [names[pos] for pos, _, _ in marked],
+                marks.invalid,
+                {names[pos]: pts for pos, _, pts in marked} if row.rule == "cumulative" else None,
+            ),
         },
     )
     if marks.items and not marks.invalid:

@@ -64,17 +64,21 @@ def test_check_reports_a_difference(empty_database_url: str) -> None:
 def test_0015_marks_what_closing_mixed_and_leaves_open_votes_waiting(
     empty_database_url: str,
 ) -> None:
-    """Rows of ended polls were rewritten at closing and unused codes carry no vote: both
-    count as mixed. The votes of a poll still open wait for its next mix."""
+    """Rows of published and cancelled polls were rewritten at their end and unused codes
+    carry no vote: both count as mixed (0). The votes of a poll still open wait for its
+    next mix, and so do a closed poll's (paper typed in after closing is rewritten at
+    publication). Every ballot gets its line of the ballots file."""
 
     import uuid
     from datetime import UTC, datetime
 
     from sqlalchemy import JSON, Column, MetaData, Table, Uuid, select
 
+    from participatie.polls.ballots import ballot_line
+
     def reflect(name: str, *ids: str) -> Table:
         # Types as the models declare them (a Uuid is CHAR(32) on SQLite and MariaDB).
-        columns = [Column(i, Uuid(), primary_key=i == "id") for i in ids]
+        columns = [Column(i, Uuid(), primary_key=i in ("id", "ballot_id")) for i in ids]
         if name == "poll":
             columns += [Column("area_codes", JSON()), Column("postcodes", JSON())]
         return Table(f"participatie_polls_{name}", MetaData(), *columns, autoload_with=p.engine)
@@ -83,8 +87,10 @@ def test_0015_marks_what_closing_mixed_and_leaves_open_votes_waiting(
     migrations.upgrade(p.engine, "0014")
     poll = reflect("poll", "id")
     cred, ballot = (reflect(name, "id", "poll_id") for name in ("credential", "ballot"))
+    option = reflect("option", "id", "poll_id")
+    choice = reflect("ballot_choice", "ballot_id", "poll_id")
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    ids = {"open": uuid.uuid4(), "closed": uuid.uuid4()}
+    ids = {"open": uuid.uuid4(), "closed": uuid.uuid4(), "published": uuid.uuid4()}
     with p.engine.begin() as conn:
         for state, poll_id in ids.items():
             conn.execute(
@@ -128,10 +134,23 @@ def test_0015_marks_what_closing_mixed_and_leaves_open_votes_waiting(
                         "created_at": now,
                     },
                 )
+            names = ['Plein "Noord"', "Zoë 🌳", "B"]
+            for position, name in enumerate(names, start=1):
+                conn.execute(
+                    option.insert(),
+                    {
+                        "id": uuid.uuid4(),
+                        "poll_id": poll_id,
+                        "position": position,
+                        "name": name,
+                        "description": "",
+                    },
+                )
+            ballot_id = uuid.uuid4()
             conn.execute(
                 ballot.insert(),
                 {
-                    "id": uuid.uuid4(),
+                    "id": ballot_id,
                     "poll_id": poll_id,
                     "tracker": f"t-{state}",
                     "channel": "online",
@@ -140,13 +159,39 @@ def test_0015_marks_what_closing_mixed_and_leaves_open_votes_waiting(
                     "superseded": False,
                 },
             )
+            # Marked in ballot order: "B" first, then the quoted name.
+            for position, rank in ((3, 1), (1, 2)):
+                conn.execute(
+                    choice.insert(),
+                    {
+                        "ballot_id": ballot_id,
+                        "poll_id": poll_id,
+                        "option_position": position,
+                        "channel": "online",
+                        "counted": True,
+                        "rank": rank,
+                        "points": 1,
+                    },
+                )
     migrations.upgrade(p.engine)
     cred, ballot = (reflect(name, "id", "poll_id") for name in ("credential", "ballot"))
     with p.engine.connect() as conn:
-        creds = {r.key_hash: bool(r.mixed) for r in conn.execute(select(cred))}
-        ballots = {r.tracker: bool(r.mixed) for r in conn.execute(select(ballot))}
-    assert creds == {"open1": False, "open2": True, "closed1": True, "closed2": True}
-    assert ballots == {"t-open": False, "t-closed": True}
+        creds = {r.key_hash: r.mix for r in conn.execute(select(cred))}
+        ballots = {r.tracker: (r.mix, r.line) for r in conn.execute(select(ballot))}
+    assert creds == {
+        "open1": None,
+        "open2": 0,
+        "closed1": None,
+        "closed2": 0,
+        "published1": 0,
+        "published2": 0,
+    }
+    line = ballot_line("t", "online", ["B", 'Plein "Noord"'], False)
+    assert ballots == {
+        "t-open": (None, line.replace('"t"', '"t-open"')),
+        "t-closed": (None, line.replace('"t"', '"t-closed"')),
+        "t-published": (0, line.replace('"t"', '"t-published"')),
+    }
     migrations.downgrade(p.engine, "0014")
-    assert "mixed" not in {c["name"] for c in inspect(p.engine).get_columns(ballot.name)}
+    assert {"mix", "line"}.isdisjoint(c["name"] for c in inspect(p.engine).get_columns(ballot.name))
     p.dispose()

@@ -1,12 +1,13 @@
-"""Mixes while voting goes on: the ``polls.mix`` job rewrites the ballots cast since the
-last mix once ``PollSettings.mix_size`` wait, so closing rewrites only the rest.
+"""Mixes while voting goes on: the ``polls.mix`` job rewrites a channel's ballots cast
+since its last mix once ``PollSettings.mix_size`` live ones wait, so closing rewrites only
+the rest, taking in the channel's newest mixes until no mix holds fewer.
 
 What a copy of the database taken after closing can tell is then the mix a ballot went
 into, no more: pairing credentials with ballots by any order the tables show does no
-better than pairing at random within each mix (and channel). With three mixes of 100 and
-three channels, a random pairing within each of the nine groups has about nine correct
-pairs (one fixed point per group); P(Poisson(9) >= 35) < 4e-11 per ordering. Without
-the mixes, the rowid order pairs all 300.
+better than pairing at random within each mix. With at most four mixes (each of one
+channel), a random pairing within each has about four correct pairs (one fixed point per
+mix); P(Poisson(4) >= 35) < 1e-17 per ordering. Without the mixes, the rowid order pairs
+all 300.
 """
 
 from __future__ import annotations
@@ -43,14 +44,58 @@ def _mixing(p: Participatie, size: int = MIX) -> Participatie:
 
 
 def _flags(p: Participatie, model: Any, poll_id: Any) -> dict[bool, int]:
+    """Rows mixed (True: a mix number, or 0 for codes no vote used) and waiting (False)."""
+
     table = cast(Table, model.__table__)
+    mixed = table.c.mix.is_not(None)
     with p.engine.connect() as conn:
         rows = conn.execute(
-            select(table.c.mixed, func.count())
-            .where(table.c.poll_id == poll_id)
-            .group_by(table.c.mixed)
+            select(mixed, func.count()).where(table.c.poll_id == poll_id).group_by(mixed)
         ).all()
-    return {bool(mixed): int(n) for mixed, n in rows}
+    return {bool(m): int(n) for m, n in rows}
+
+
+def _mixes(
+    p: Participatie, poll_id: Any, *, closed: bool = True
+) -> dict[int, tuple[set[str], int, int]]:
+    """Mix number -> (channels, live ballots, credentials); once ``closed``, no row may
+    wait for a mix any more."""
+
+    b = cast(Table, BallotRow.__table__).c
+    c = cast(Table, CredentialRow.__table__).c
+    out: dict[int, tuple[set[str], int, int]] = {}
+    with p.engine.connect() as conn:
+        for number, channel, superseded in conn.execute(
+            select(b.mix, b.channel, b.superseded).where(b.poll_id == poll_id)
+        ):
+            assert number is not None or not closed, "a ballot still waits for a mix"
+            if number is None:
+                continue
+            channels, live, creds = out.get(number, (set(), 0, 0))
+            out[number] = (channels | {channel}, live + (not superseded), creds)
+        for (number,) in conn.execute(select(c.mix).where(c.poll_id == poll_id, c.uses > 0)):
+            assert number is not None or not closed, "a credential still waits for a mix"
+            if number is None:
+                continue
+            channels, live, creds = out.get(number, (set(), 0, 0))
+            out[number] = (channels, live, creds + 1)
+    return out
+
+
+def _every_mix_is_a_crowd(p: Participatie, poll_id: Any, size: int = MIX) -> None:
+    """Each mix holds one channel and at least ``size`` live ballots, or all of its
+    channel's: no ballot hides among fewer."""
+
+    mixes = _mixes(p, poll_id)
+    per_channel: dict[str, int] = {}
+    for channels, live, _ in mixes.values():
+        assert len(channels) <= 1, channels
+        for channel in channels:
+            per_channel[channel] = per_channel.get(channel, 0) + live
+    for number, (channels, live, _) in mixes.items():
+        if channels:
+            (channel,) = channels
+            assert live >= min(size, per_channel[channel]), (number, channel, live)
 
 
 def _contents(p: Participatie, poll_id: Any) -> list[tuple[Any, ...]]:
@@ -87,7 +132,8 @@ def test_mixes_while_voting_leave_pairing_no_closer_than_the_mix(
     p: Participatie, clock: FixedClock
 ) -> None:
     """300 of 330 letters vote online and at the desk; the job runs every 25 votes and
-    mixes at 100; closing rewrites the last 100 and nothing mixed before."""
+    mixes a channel at 100; closing mixes the rest, taking in the newest online mix, and
+    leaves the first online mix as it was."""
 
     q = _mixing(p)
     rng = random.Random(4242)
@@ -98,9 +144,10 @@ def test_mixes_while_voting_leave_pairing_no_closer_than_the_mix(
     assert _flags(q, CredentialRow, poll.id) == {True: 330}
     orders = _orders()
     truth: dict[str, Content] = {}
-    for n, code in enumerate(codes[:300]):
+    channels = ["online"] * 240 + ["desk"] * 60
+    rng.shuffle(channels)
+    for n, (code, channel) in enumerate(zip(codes[:300], channels, strict=True)):
         clock.advance(timedelta(minutes=rng.randint(1, 40), seconds=rng.randint(0, 59)))
-        channel = rng.choice(["online", "online", "online", "desk"])
         q.polls.cast(
             poll.id,
             BallotIn(choices=_names(orders[n])),
@@ -111,32 +158,55 @@ def test_mixes_while_voting_leave_pairing_no_closer_than_the_mix(
         truth[q.hasher.code(codes_mod.parse_code(code))] = orders[n]
         if (n + 1) % 25 == 0:
             run = q.jobs.run_due(clock.now(), only="polls.mix")[0]
-            mixed = {"polls": 1, "ballots": MIX} if (n + 1) in (100, 200, 300) else None
-            assert run.result == (mixed or {"polls": 0, "ballots": 0}), n
-    # The third hundred was mixed by the job too; cast ten more for closing to mix.
-    assert _flags(q, BallotRow, poll.id) == {True: 300}
-    for n, code in enumerate(codes[300:310], start=300):
-        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
-        truth[q.hasher.code(codes_mod.parse_code(code))] = orders[n]
-    assert _flags(q, BallotRow, poll.id) == {True: 300, False: 10}
-    assert _flags(q, CredentialRow, poll.id) == {True: 320, False: 10}
+            assert run.result["ballots"] in (0, *range(MIX, MIX + 25)), run.result
+    # Two online mixes by the job; 40-odd online and all 60 desk ballots wait.
+    made = _audit(q, "poll.mixed")
+    assert [d["channel"] for d in made] == ["online", "online"]
+    assert all(d["ballots"] >= MIX for d in made)
+    first = min(n for n in _mixes(q, poll.id, closed=False) if n)
+    before = {n: v for n, v in _mixes(q, poll.id, closed=False).items() if n == first}
     q.polls.close(poll.id, actor="projectleider")
-    assert [d["ballots"] for d in _audit(q, "poll.mixed")] == [100, 100, 100]
-    assert _audit(q, "poll.closed")[0]["ballots_mixed"] == 10
-    assert _flags(q, BallotRow, poll.id) == {True: 310}
+    # The newest online mix is taken in (40-odd is too few); the first stays as it was.
+    closing = _audit(q, "poll.closed")[0]["ballots_mixed"]
+    assert closing == 300 - made[0]["ballots"]
+    assert {n: v for n, v in _mixes(q, poll.id).items() if n == first} == before
+    assert _flags(q, BallotRow, poll.id) == {True: 300}
     assert _flags(q, CredentialRow, poll.id) == {True: 330}
+    _every_mix_is_a_crowd(q, poll.id)
+    assert len(_mixes(q, poll.id)) == 3  # two online, one desk
     scores = _attack(q, poll.id, truth)
     worst = max(scores, key=lambda k: scores[k])
     assert scores[worst] < BOUND_MIXED, f"{worst}: {scores[worst]} correct pairs"
     tally = q.polls.tally(poll.id)
-    assert tally.ballots == 310 and tally.reconciliation.matches
+    assert tally.ballots == 300 and tally.reconciliation.matches
 
 
-def test_the_job_waits_for_a_mix_worth_and_skips_ended_polls(
+def test_one_vote_after_the_last_mix_hides_in_a_crowd(p: Participatie) -> None:
+    """A single vote cast after the job's last mix is not mixed alone at closing: the
+    channel's newest mix is taken in, so the voter hides among a mix's worth."""
+
+    q = _mixing(p)
+    poll = _ranked_poll(q)
+    codes = issue(q, poll, 101)
+    q.polls.open(poll.id, actor="projectleider")
+    orders = _orders()
+    for n, code in enumerate(codes[:100]):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    assert q.polls.mix_due() == {"polls": 1, "ballots": 100}
+    q.polls.cast(poll.id, BallotIn(choices=_names(orders[100])), code=codes[100])
+    q.polls.close(poll.id, actor="projectleider")
+    assert _audit(q, "poll.closed")[0]["ballots_mixed"] == 101
+    mixes = _mixes(q, poll.id)
+    assert sorted((live, creds) for _, live, creds in mixes.values() if live) == [(101, 101)]
+    _every_mix_is_a_crowd(q, poll.id)
+
+
+def test_changed_votes_neither_fill_a_mix_nor_escape_one(
     p: Participatie, clock: FixedClock
 ) -> None:
-    """Below ``mix_size`` nothing is rewritten; a re-vote makes the ballot it replaces
-    wait for the next mix again; an ended poll is closing's business, not the job's."""
+    """Only live ballots count towards ``mix_size``: one voter changing their vote 99
+    times cannot force a mix of two. A changed vote makes the ballot it replaces, and the
+    credential, wait for the next mix again. An ended poll is closing's business."""
 
     q = _mixing(p)
     poll = _ranked_poll(q, allow_change=True)
@@ -157,15 +227,22 @@ def test_the_job_waits_for_a_mix_worth_and_skips_ended_polls(
     q.polls.cast(poll.id, BallotIn(choices=_names(orders[200])), code=codes[0])
     assert _flags(q, BallotRow, poll.id) == {True: 99, False: 2}
     assert _flags(q, CredentialRow, poll.id) == {True: 119, False: 1}
+    # A victim votes, an attacker changes their vote again and again: two live ballots.
+    q.polls.cast(poll.id, BallotIn(choices=_names(orders[300])), code=codes[100])
+    for n in range(99):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[400 + n])), code=codes[101])
+    assert q.polls.mix_due() == {"polls": 0, "ballots": 0}
     q.polls.close(poll.id, actor="projectleider")
-    assert _audit(q, "poll.closed")[0]["ballots_mixed"] == 2
-    assert _flags(q, BallotRow, poll.id) == {True: 101}
-    for code in codes[100:]:
+    # Three live ballots wait: the mix of 100 is taken in (one of its ballots moved out).
+    assert _audit(q, "poll.closed")[0]["ballots_mixed"] == 102
+    assert _flags(q, BallotRow, poll.id) == {True: 201}
+    _every_mix_is_a_crowd(q, poll.id)
+    for code in codes[102:]:
         with pytest.raises(PollClosed):
             q.polls.cast(poll.id, BallotIn(choices=["A"]), code=code)
     assert q.polls.mix_due() == {"polls": 0, "ballots": 0}
     result = q.polls.tally(poll.id)
-    assert result.ballots == 100 and result.reconciliation.matches
+    assert result.ballots == 102 and result.reconciliation.matches
 
 
 def test_votes_racing_a_mix_are_all_kept(p: Participatie) -> None:
@@ -215,8 +292,8 @@ def test_votes_racing_a_mix_are_all_kept(p: Participatie) -> None:
     assert errors == []
     assert sum(mixes) >= MIX  # mixes ran while the votes came in
     q.polls.close(poll.id, actor="projectleider")
-    closing = _audit(q, "poll.closed")[0]["ballots_mixed"]
-    assert sum(mixes) + closing == 240
+    assert _flags(q, BallotRow, poll.id) == {True: 240}
+    _every_mix_is_a_crowd(q, poll.id)
     result = q.polls.tally(poll.id)
     assert result.ballots == 240 and result.reconciliation.matches
     published = sorted(tuple(b.choices) for b in q.polls.published_ballots(poll.id))
