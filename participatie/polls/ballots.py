@@ -103,9 +103,13 @@ def write_ballots(s: Session, row: PollRow, out: IO[bytes]) -> str:
     sink = CountingSha256Writer(out)
     sink.write("[")
     separator = "\n"
-    query = (
-        select(_B.line).where(_B.poll_id == row.id, _B.superseded.is_(False)).order_by(_B.tracker)
-    )
+    tracker: Any = _B.tracker
+    if s.get_bind().dialect.name == "postgresql":
+        # Byte order: for trackers (hex and dashes) the order of every collation, and on
+        # PostgreSQL a sort several times faster than the database's collation (a
+        # million lines: 0.65 s against 2 s).
+        tracker = tracker.collate("C")
+    query = select(_B.line).where(_B.poll_id == row.id, _B.superseded.is_(False)).order_by(tracker)
     batch: list[str] = []
     for (line,) in raw_rows(s.connection(), query, copy_types=("text",)):
         batch.append(line)

@@ -164,7 +164,7 @@ class BallotRow(Base):
             "invalid",
         ),
         # Per channel: the ballots waiting for a mix, and the channel's newest mixes.
-        Index("ix_participatie_polls_ballot_mix", "poll_id", "channel", "mix"),
+        Index("ix_participatie_polls_ballot_mix", "poll_id", "channel", "mix", "superseded"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)

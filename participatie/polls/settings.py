@@ -26,11 +26,13 @@ class PollSettings(BaseModel):
     #: identities) and the voting links mailed are removed this long after a poll closed
     #: or was cancelled.
     personal_data_after: timedelta = timedelta(days=183)
-    #: Fewest ballots the ``polls.mix`` job rewrites together while a poll is open: a copy
-    #: of the database places a ballot in its mix and no closer, so this is the smallest
-    #: crowd a ballot hides in (a polling station's box holds 1,000 to 2,000). Closing
-    #: mixes the rest, so a poll with fewer ballots is one mix.
-    mix_size: int = Field(default=10_000, ge=100)
+    #: Fewest live ballots of one channel a mix holds (``polls.mixing``): a copy of the
+    #: database places a ballot in its mix and no closer, so this is the smallest crowd
+    #: a ballot hides in (a polling station's box holds 1,000 to 2,000). The job
+    #: ``polls.mix`` mixes a channel once this many wait; closing mixes the rest, with
+    #: the channel's newest mixes taken in, so it rewrites up to about twice this many
+    #: per channel. A channel with fewer ballots is one mix, made at closing.
+    mix_size: int = Field(default=5_000, ge=100)
 
 
 __all__ = [

@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _TABLES = {
-    'participatie_polls_ballot': ('ix_participatie_polls_ballot_mix', ['poll_id', 'channel', 'mix']),
+    'participatie_polls_ballot': ('ix_participatie_polls_ballot_mix', ['poll_id', 'channel', 'mix', 'superseded']),
     'participatie_polls_credential': ('ix_participatie_polls_credential_mix', ['poll_id', 'mix']),
 }
 
