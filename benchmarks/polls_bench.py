@@ -12,7 +12,8 @@ statements, the tally of a million approval ballots, and generating voting codes
 A cast through the API parses and checks the code, validates the ballot, claims the
 credential with a conditional UPDATE, inserts ballot and choices and appends an audit event,
 one transaction per ballot. The raw driver runs the same UPDATE and INSERTs (HMAC of the
-code included, no audit event, no validation) and commits per ballot too.
+code and the ballot's line of the ballots file included, no audit event, no validation)
+and commits per ballot too.
 """
 
 from __future__ import annotations
@@ -117,11 +118,22 @@ def cast(dialect: str, url: str | None, ballots: int, block: int = 250) -> dict[
                 assert cursor.rowcount == 1
                 ballot = uuid.uuid4()
                 ballot_param: Any = ballot.hex if dialect == "sqlite" else ballot
+                tracker = secrets.token_hex(8)
+                line = json.dumps(
+                    {
+                        "channel": "online",
+                        "choices": [OPTIONS[i % 5], OPTIONS[(i + 1) % 5]],
+                        "invalid": False,
+                        "tracker": tracker,
+                    },
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
                 cursor.execute(
                     "INSERT INTO participatie_polls_ballot "
-                    "(id, poll_id, tracker, channel, blank, invalid, superseded) "
-                    f"VALUES ({mark}, {mark}, {mark}, 'online', {mark}, {mark}, {mark})",
-                    (ballot_param, poll_param, secrets.token_hex(8), False, False, False),
+                    "(id, poll_id, tracker, channel, blank, invalid, superseded, line) "
+                    f"VALUES ({mark}, {mark}, {mark}, 'online', {mark}, {mark}, {mark}, {mark})",
+                    (ballot_param, poll_param, tracker, False, False, False, line),
                 )
                 cursor.executemany(
                     "INSERT INTO participatie_polls_ballot_choice "
