@@ -28,6 +28,7 @@ class PollsContext:
     def __init__(self, p: Participatie) -> None:
         self.p = p
         self._options: dict[uuid.UUID, dict[str, int]] = {}
+        self._names: dict[uuid.UUID, dict[int, str]] = {}
 
     def load(
         self,
@@ -75,6 +76,17 @@ class PollsContext:
         if row.state not in (DRAFT, SCHEDULED):
             self._options[row.id] = positions
         return positions
+
+    def option_names(self, row: PollRow) -> dict[int, str]:
+        """Position -> option name as written, kept in memory as ``option_positions``."""
+
+        cached = self._names.get(row.id)
+        if cached is not None:
+            return cached
+        names = {o.position: o.name for o in row.options}
+        if row.state not in (DRAFT, SCHEDULED):
+            self._names[row.id] = names
+        return names
 
 
 def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:

@@ -39,15 +39,17 @@ def record_ballot(
     (``code``, ``email``, ``host``).
     """
 
+    # The ballot's line of the ballots file is written with it (``BallotRow.line``).
+    names = context.option_names(row)
     if key is None:
-        return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
+        return _insert_ballot(s, row, marks, channel, names=names, link=None, replaced=False)
     # A paper ballot's use is the day it was typed in, which would tie the credential
     # to the typed sheet: it keeps no day at all.
     settings = context.p.settings
     day = None if channel == "paper" else day_of(context.p.clock.now(), settings.zone)
     # The common case in one statement: claim an unused, active credential by key.
     if row.link_secret is None and claim_credential(s, day, channel, poll_id=row.id, key=key):
-        return _insert_ballot(s, row, marks, channel, link=None, replaced=False)
+        return _insert_ballot(s, row, marks, channel, names=names, link=None, replaced=False)
     # Not claimed: find out why (unknown, revoked, used) or create it (e-mail, host).
     cred_id = _credential(context, s, row, key, kind)
     # The conditional UPDATE is the referee: of racing transactions exactly one finds
@@ -59,8 +61,8 @@ def record_ballot(
                 select(CredentialRow.uses).where(CredentialRow.id == cred_id)
             ).scalar_one()
             link = _link(row, cred_id, use)
-        return _insert_ballot(s, row, marks, channel, link=link, replaced=False)
-    return _replace(s, row, cred_id, marks, channel)
+        return _insert_ballot(s, row, marks, channel, names=names, link=link, replaced=False)
+    return _replace(s, row, cred_id, marks, channel, names)
 
 
 def _link(poll: PollRow, credential_id: uuid.UUID, use: int) -> str | None:
@@ -110,7 +112,14 @@ def _credential(context: PollsContext, s: Session, row: PollRow, key: str, kind:
     return credential_id
 
 
-def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel: str) -> Receipt:
+def _replace(
+    s: Session,
+    row: PollRow,
+    cred_id: uuid.UUID,
+    marks: Marks,
+    channel: str,
+    names: dict[int, str],
+) -> Receipt:
     link = _link(row, cred_id, 1)
     if link is None or row.ballots_per_code != 1:
         raise AlreadyVoted("this code has been used to vote already", field="code")
@@ -149,7 +158,7 @@ def _replace(s: Session, row: PollRow, cred_id: uuid.UUID, marks: Marks, channel
     if conflict:
         count_conflict(s, row)
     s.expire(old)
-    return _insert_ballot(s, row, marks, channel, link=link, replaced=True)
+    return _insert_ballot(s, row, marks, channel, names=names, link=link, replaced=True)
 
 
 def _new_tracker() -> str:
@@ -163,12 +172,12 @@ def _insert_ballot(
     marks: Marks,
     channel: str,
     *,
+    names: dict[int, str],
     link: str | None,
     replaced: bool,
 ) -> Receipt:
     ballot_id = uuid.uuid4()
     tracker = _new_tracker()
-    names = {o.position: o.name for o in row.options}
     marked = [] if marks.invalid else sorted(marks.items, key=lambda m: (m[1], m[0]))
     # Core inserts on the session's connection: the ORM's bookkeeping buys nothing here.
     conn = s.connection()

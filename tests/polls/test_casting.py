@@ -327,3 +327,38 @@ def test_failed_issue_leaves_no_letters_file(
     monkeypatch.undo()
     p.polls.issue_codes(poll.id, out, count=3, actor="a")  # a clean second try works
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 4
+
+
+def test_a_cast_reads_no_options_once_the_poll_is_open(
+    p: Participatie, code_poll: CodePoll
+) -> None:
+    """The options of an open poll are kept in memory: checking the ballot and writing its
+    line of the ballots file read them there, not from the database on every vote."""
+
+    from sqlalchemy import event
+
+    poll, codes = code_poll(count=3)
+    p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=codes[0])
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(p.engine, "before_cursor_execute", record)
+    try:
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone", "Hoog Paddepoel"]), code=codes[1])
+    finally:
+        event.remove(p.engine, "before_cursor_execute", record)
+    assert seen, "the cast ran no statement"
+    assert not [q for q in seen if "participatie_polls_option" in q]
+    lines = [b.line for b in _ballots(p, poll.id)]
+    # Approval marks go in ballot order, which is the options' order.
+    assert any('"choices":["Hoog Paddepoel","Ecozone"]' in line for line in lines)
+
+
+def _ballots(p: Participatie, poll_id: object) -> list[BallotRow]:
+    with p.session_scope(readonly=True) as s:
+        rows = s.execute(select(BallotRow).where(BallotRow.poll_id == poll_id)).scalars()
+        found = list(rows)
+        s.expunge_all()
+        return found
