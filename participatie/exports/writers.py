@@ -83,6 +83,14 @@ class CountingSha256Writer:
         self._hash.update(data)
         self.bytes_written += len(data)
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write UTF-8 bytes as they are, after the text gathered so far."""
+
+        self.flush()
+        self._raw.write(data)
+        self._hash.update(data)
+        self.bytes_written += len(data)
+
     def hexdigest(self) -> str:
         self.flush()
         return self._hash.hexdigest()

@@ -51,3 +51,17 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(p: Participatie) -> No
             list(raw_rows(conn, select(missing.c.n), copy_types=("int4",)))
         conn.rollback()
         assert conn.execute(select(1)).scalar_one() == 1
+
+
+@pytest.mark.parametrize("cut", range(1, 12))
+def test_copy_escapes_are_undone_across_any_cut(monkeypatch: pytest.MonkeyPatch, cut: int) -> None:
+    """``COPY`` doubles each backslash; the blocks undo it wherever the stream is cut,
+    also between the two halves of a doubled backslash and inside a run of them."""
+
+    from participatie.exports import rows
+
+    monkeypatch.setattr(rows, "COPY_BLOCK", 3)
+    original = b'{"a":"x\\\\y\\"z"}\n\\\\\\\n{"b":"\\\\"}\n'
+    escaped = original.replace(b"\\", b"\\\\")
+    chunks = [escaped[i : i + cut] for i in range(0, len(escaped), cut)]
+    assert b"".join(rows.unescaped_blocks(chunks)) == original

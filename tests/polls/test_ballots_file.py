@@ -38,7 +38,12 @@ def written(p: Participatie, poll: Poll) -> tuple[bytes, str]:
     return buffer.getvalue(), digest
 
 
-def test_ballots_file_is_ballot_line_per_ballot(p: Participatie) -> None:
+def test_ballots_file_is_ballot_line_per_ballot(
+    p: Participatie, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL also with ``COPY`` read in blocks of every message and of 7 bytes
+    (blocks ending inside lines and between the two backslashes of an escape)."""
+
     poll = make_poll(p, options=[OptionIn(name=n) for n in NAMES], seats=2, max_choices=3)
     codes = issue(p, poll, 9)
     p.polls.open(poll.id, actor="a")
@@ -64,6 +69,10 @@ def test_ballots_file_is_ballot_line_per_ballot(p: Participatie) -> None:
     data, digest = written(p, poll)
     assert data == expected(p, poll)
     assert digest == hashlib.sha256(data).hexdigest() == p.polls.tally(poll.id).ballots_sha256
+    if p.engine.dialect.name == "postgresql":
+        for block in (1, 7):
+            monkeypatch.setattr("participatie.exports.rows.COPY_BLOCK", block)
+            assert written(p, poll) == (data, digest), block
     ballots = list(p.polls.published_ballots(poll.id))
     assert len(ballots) == 9
     assert sum(b.invalid for b in ballots) == 1
