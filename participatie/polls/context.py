@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from participatie.areas import area_for_postcode
 from participatie.polls.errors import PollNotFound
@@ -27,6 +27,7 @@ class PollsContext:
 
     def __init__(self, p: Participatie) -> None:
         self.p = p
+        # Filled once the transaction that read them commits (``_keep_once_committed``).
         self._options: dict[uuid.UUID, dict[str, int]] = {}
         self._names: dict[uuid.UUID, dict[int, str]] = {}
 
@@ -73,8 +74,7 @@ class PollsContext:
         if cached is not None:
             return cached
         positions = {o.name.lower(): o.position for o in row.options}
-        if row.state not in (DRAFT, SCHEDULED):
-            self._options[row.id] = positions
+        self._keep_once_committed(row, self._options, positions)
         return positions
 
     def option_names(self, row: PollRow) -> dict[int, str]:
@@ -84,9 +84,31 @@ class PollsContext:
         if cached is not None:
             return cached
         names = {o.position: o.name for o in row.options}
-        if row.state not in (DRAFT, SCHEDULED):
-            self._names[row.id] = names
+        self._keep_once_committed(row, self._names, names)
         return names
+
+    @staticmethod
+    def _keep_once_committed(row: PollRow, store: dict[uuid.UUID, Any], value: Any) -> None:
+        """Keep ``value`` for an open poll once the transaction that read it commits: an
+        opening rolled back in a host's transaction (the options then edited) is never
+        kept."""
+
+        session = object_session(row)
+        if row.state in (DRAFT, SCHEDULED) or session is None:
+            return
+        poll_id = row.id
+        rolled_back = False
+
+        def forget(_: Session) -> None:
+            nonlocal rolled_back
+            rolled_back = True
+
+        def keep(_: Session) -> None:
+            if not rolled_back:
+                store[poll_id] = value
+
+        event.listen(session, "after_rollback", forget, once=True)
+        event.listen(session, "after_commit", keep, once=True)
 
 
 def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -518,7 +518,8 @@ class Lifecycle(PollsPart):
         ballots wait (the job ``polls.mix``, every minute): their rows are rewritten so
         that a copy of the database places each among the others of its mix
         (``polls.mixing``), and closing has only the rest to rewrite. Casting in that poll
-        waits meanwhile.
+        waits meanwhile. In a closed poll, what waits (paper typed in after closing) is
+        mixed as closing mixes it, within the minute instead of at publication.
 
         Args:
             session: the host's SQLAlchemy session to work in (the library only
@@ -537,31 +538,49 @@ class Lifecycle(PollsPart):
         zone = self.context.p.settings.zone
         polls = ballots = 0
         with self.context.p.unit_of_work(session) as s:
-            open_ids = s.execute(
-                select(PollRow.id).where(PollRow.state == OPEN).order_by(PollRow.id)
-            ).scalars()
-            for poll_id in list(open_ids):
-                due = [ch for ch in mixing.CHANNELS if mixing.waiting(s, poll_id, ch) >= size]
-                if not due:
-                    continue
-                row = self.context.load(s, poll_id, lock=True)
-                if row.state != OPEN:
-                    continue
-                links_kept = row.link_secret is not None
-                mixed = False
-                for channel in due:
-                    # Planned under the lock: a vote may have come in since the count.
-                    chosen = mixing.plan(s, poll_id, channel, at_least=None)
-                    if chosen.live < size:
-                        continue
-                    moved = mixing.mix(s, poll_id, zone, chosen, links_kept=links_kept)
-                    self.context.audit(
-                        s, "system", "poll.mixed", row, {"channel": channel, "ballots": moved}
-                    )
-                    ballots += moved
-                    mixed = True
-                polls += int(mixed)
+            current = s.execute(
+                select(PollRow.id, PollRow.state)
+                .where(PollRow.state.in_((OPEN, CLOSED)))
+                .order_by(PollRow.id)
+            ).all()
+            for poll_id, state in current:
+                moved = self._mix_due_poll(s, poll_id, state, size, zone)
+                polls += moved > 0
+                ballots += moved
         return {"polls": polls, "ballots": ballots}
+
+    def _mix_due_poll(
+        self, s: Session, poll_id: uuid.UUID, state: str, size: int, zone: tzinfo
+    ) -> int:
+        """An open poll: each channel with a mix's worth waiting. A closed poll: whatever
+        waits (paper typed in after closing), as closing mixes it."""
+
+        due = [ch for ch in mixing.CHANNELS if mixing.waiting(s, poll_id, ch) >= size]
+        idle = not due if state == OPEN else not mixing.anything_waits(s, poll_id)
+        if idle:
+            return 0
+        row = self.context.load(s, poll_id, lock=True)
+        if row.state != state:
+            return 0
+        links_kept = row.link_secret is not None
+        moved = 0
+        if row.state == CLOSED:
+            plans = list(self._plans(s, row))
+        else:
+            # Planned under the lock: a vote may have come in since the count.
+            plans = [mixing.plan(s, poll_id, ch, at_least=None) for ch in due]
+            plans = [p for p in plans if p.live >= size]
+        for chosen in plans:
+            rewritten = mixing.mix(s, poll_id, zone, chosen, links_kept=links_kept)
+            self.context.audit(
+                s,
+                "system",
+                "poll.mixed",
+                row,
+                {"channel": chosen.channel, "ballots": rewritten},
+            )
+            moved += rewritten
+        return moved
 
     def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
         if row.link_secret is None and row.links_destroyed_at is not None:

@@ -11,11 +11,13 @@ transaction: they share its transaction and go back in the order of a random key
 Mixes are made per channel (online, desk, paper): ballots and credentials carry their
 channel, so a mix of several channels would let a desk ballot hide only among that mix's
 desk ballots. The ``polls.mix`` job mixes a channel of an open poll once
-``PollSettings.mix_size`` live ballots wait; closing, publication and cancelling mix what
-waits, taking in the channel's newest earlier mixes until the mix holds ``mix_size`` live
-ballots, so no ballot ever hides among fewer (a channel with fewer is one mix: every
-ballot of it). Rows mixed before and not taken in are not touched, so closing rewrites at
-most about two mixes' worth whatever the poll's size.
+``PollSettings.mix_size`` live ballots wait. Closing, publication and cancelling mix what
+waits (and so does the job in a closed poll, for paper typed in after closing): every
+earlier mix of the channel that changed votes left with fewer live ballots is taken in,
+and the newest others until the mix holds ``mix_size``, so afterwards no ballot hides
+among fewer (a channel with fewer is one mix: every ballot of it). Rows mixed before and
+not taken in are not touched, so closing rewrites about two mixes' worth whatever the
+poll's size, more only where changed votes emptied mixes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    case,
     delete,
     func,
     insert,
@@ -75,28 +78,35 @@ def waiting(s: Session, poll_id: uuid.UUID, channel: str) -> int:
 
 
 def plan(s: Session, poll_id: uuid.UUID, channel: str, *, at_least: int | None) -> Plan:
-    """The mix of ``channel``'s waiting rows; with ``at_least`` (closing), the channel's
-    earlier mixes are taken in, newest first, until it holds that many live ballots."""
+    """The mix of ``channel``'s waiting rows. With ``at_least`` (closing, publication,
+    cancelling, a closed poll's late paper) every earlier mix of the channel that changed
+    votes left with fewer live ballots is taken in, and then the newest others until the
+    mix holds that many: afterwards no mix of the channel holds fewer, unless the channel
+    has fewer in all."""
 
-    b = _BALLOTS.c
     result = Plan(channel, live=waiting(s, poll_id, channel))
     result.waiting = result.live > 0 or _any_waiting(s, poll_id, channel)
-    if not result.waiting or at_least is None:
+    if at_least is None:
         return result
-    below: int | None = None
-    while result.live < at_least:
-        newest = select(func.max(b.mix)).where(
-            b.poll_id == poll_id, b.channel == channel, b.mix > NO_VOTE
-        )
-        if below is not None:
-            newest = newest.where(b.mix < below)
-        number = s.execute(newest).scalar_one_or_none()
-        if number is None:
+    mixes = _mixes(s, poll_id, channel)
+    hollow = [number for number, live in mixes.items() if live < at_least]
+    if not result.waiting and not hollow:
+        return result
+    result.waiting = True
+    for number in [*hollow, *sorted(set(mixes) - set(hollow), reverse=True)]:
+        if number not in hollow and result.live >= at_least:
             break
-        result.taken_in.append(int(number))
-        result.live += _live(s, poll_id, channel, int(number))
-        below = int(number)
+        result.taken_in.append(number)
+        result.live += mixes[number]
     return result
+
+
+def anything_waits(s: Session, poll_id: uuid.UUID) -> bool:
+    """Whether a row of any channel of the poll waits for a mix."""
+
+    return any(
+        waiting(s, poll_id, channel) or _any_waiting(s, poll_id, channel) for channel in CHANNELS
+    )
 
 
 def mix(s: Session, poll_id: uuid.UUID, zone: tzinfo, chosen: Plan, *, links_kept: bool) -> int:
@@ -142,6 +152,19 @@ def _live(s: Session, poll_id: uuid.UUID, channel: str, number: int | None) -> i
         .where(b.poll_id == poll_id, b.channel == channel, which, b.superseded.is_(False))
     )
     return int(s.execute(query).scalar_one())
+
+
+def _mixes(s: Session, poll_id: uuid.UUID, channel: str) -> dict[int, int]:
+    """The channel's mixes (number -> live ballots), read off the mix index."""
+
+    b = _BALLOTS.c
+    live = func.sum(case((b.superseded.is_(False), 1), else_=0))
+    query = (
+        select(b.mix, live)
+        .where(b.poll_id == poll_id, b.channel == channel, b.mix > NO_VOTE)
+        .group_by(b.mix)
+    )
+    return {int(number): int(count or 0) for number, count in s.execute(query)}
 
 
 def _any_waiting(s: Session, poll_id: uuid.UUID, channel: str) -> bool:
@@ -287,4 +310,13 @@ def _random_ids_for_vote_made_credentials(s: Session, mine: Any) -> None:
         s.execute(update(_CREDENTIALS).where(_CREDENTIALS.c.id == old).values(id=uuid.uuid4()))
 
 
-__all__ = ["CHANNELS", "NO_VOTE", "Plan", "mix", "mix_everything", "plan", "waiting"]
+__all__ = [
+    "CHANNELS",
+    "NO_VOTE",
+    "Plan",
+    "anything_waits",
+    "mix",
+    "mix_everything",
+    "plan",
+    "waiting",
+]

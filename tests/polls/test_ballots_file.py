@@ -10,11 +10,12 @@ import io
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, select
 
 from participatie.engine import Participatie
 from participatie.errors import DatabaseUnavailable
 from participatie.polls.ballots import ballot_line
+from participatie.polls.models import BallotRow
 from participatie.polls.schemas import BallotIn, OptionIn, PaperEntry, Poll
 from tests.faults import backend_id, kill
 from tests.polls.conftest import issue, make_poll
@@ -147,3 +148,96 @@ def test_a_connection_lost_while_streaming_is_db_unavailable(p: Participatie) ->
     data, digest = written(p, poll)
     assert data == expected(p, poll) and data.count(b'"tracker"') == 2
     assert digest == p.polls.tally(poll.id).ballots_sha256
+
+
+RULES = {
+    "approval": {"rule": "approval", "seats": 2, "max_choices": 3},
+    "plurality": {"rule": "plurality", "seats": 1, "max_choices": None},
+    "ranked": {"rule": "ranked", "seats": 1, "max_choices": None},
+    "stv": {"rule": "ranked", "seats": 2, "max_choices": 4},
+    "borda": {"rule": "borda", "seats": 1, "max_choices": None},
+    "cumulative": {"rule": "cumulative", "seats": 1, "max_choices": None, "points": 5},
+}
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+def test_stored_lines_are_the_published_ballots(p: Participatie, rule: str) -> None:
+    """Each ballot's stored line (``BallotRow.line``, the file's source) is ``ballot_line``
+    of the ballot as published, for every rule: names typed in another case or as a
+    position, blank, desk, a changed vote, unreadable, invalid and blank paper, paper
+    taking precedence over an online vote, and paper typed in after closing."""
+
+    names = ["Één plein", "Zaagmuldersweg", "ecozone", "Paddepoel 'Hoog'", 'x"y\\z']
+    poll = make_poll(
+        p,
+        options=[OptionIn(name=n) for n in names],
+        allow_change=True,
+        precedence="paper",
+        **RULES[rule],
+    )
+    codes = issue(p, poll, 20)
+    p.polls.open(poll.id, actor="a")
+    cumulative = rule == "cumulative"
+    two = 1 if rule == "plurality" else 2
+
+    def ballot(choices: list[str], points: dict[str, int]) -> BallotIn:
+        return BallotIn(points=points) if cumulative else BallotIn(choices=choices[:two])
+
+    ballots = [
+        ballot(["4", "ÉÉN PLEIN"], {"ecozone": 3, "2": 2}),
+        ballot([names[4]], {names[4]: 1, names[0]: 0}),
+        BallotIn(),
+        ballot(["3"], {"Zaagmuldersweg": 5}),
+    ]
+    for n, (choice, channel) in enumerate((b, ch) for b in ballots for ch in ("online", "desk")):
+        staff = "balie: M. Jansen" if channel == "desk" else None
+        p.polls.cast(poll.id, choice, code=codes[n], channel=channel, staff=staff)
+    p.polls.cast(poll.id, ballots[0], code=codes[1])  # changed at the desk's code
+    sheets = [
+        PaperEntry(sheet="a", code=codes[8], unreadable=True),
+        PaperEntry(sheet="b", code=codes[9], marks=[] if cumulative else names),
+        PaperEntry(sheet="c", code=codes[10]),
+        PaperEntry(
+            sheet="d",
+            code=codes[11],
+            marks=[] if cumulative else ["2", "1"][:two],
+            points={"1": 4, "5": 1} if cumulative else {},
+        ),
+        PaperEntry(
+            sheet="e",
+            code=codes[0],
+            marks=[] if cumulative else ["5"],
+            points={"5": 2} if cumulative else {},
+        ),
+    ]
+    if cumulative:
+        sheets[1] = PaperEntry(sheet="b", code=codes[9], points={names[0]: 9})  # too many
+    for entry in sheets:
+        for typist in ("Anna", "Bert"):
+            p.polls.enter_paper(poll.id, entry, staff=typist)
+    p.polls.close(poll.id, actor="a")
+    late = PaperEntry(
+        sheet="f",
+        code=codes[12],
+        marks=[] if cumulative else ["1"],
+        points={"ecozone": 1} if cumulative else {},
+    )
+    for typist in ("Anna", "Bert"):
+        p.polls.enter_paper(poll.id, late, staff=typist)
+    p.polls.publish(poll.id, actor="a")
+    table = BallotRow.__table__
+    with p.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(table.c.tracker, table.c.line).where(
+                    table.c.poll_id == poll.id, table.c.superseded.is_(False)
+                )
+            ).all()
+        )
+    published = list(p.polls.published_ballots(poll.id))
+    assert len(published) == len(stored) == 8 + 5 + 1 - 1
+    assert any(b.invalid for b in published) and any(not b.choices for b in published)
+    for b in published:
+        assert stored[b.tracker] == ballot_line(
+            b.tracker, b.channel, b.choices, b.invalid, b.points
+        ), b

@@ -362,3 +362,28 @@ def _ballots(p: Participatie, poll_id: object) -> list[BallotRow]:
         found = list(rows)
         s.expunge_all()
         return found
+
+
+def test_an_opening_rolled_back_leaves_no_options_in_memory(p: Participatie) -> None:
+    """A host opens a poll and takes a vote in its own transaction, then rolls it back
+    and edits the options: the next opening reads the new options, so ``"2"`` is the new
+    second option, in the count and in the ballot's stored line alike."""
+
+    from participatie.polls.ballots import ballot_line
+    from participatie.polls.schemas import OptionIn, PollUpdate
+
+    poll = make_poll(p, eligibility="open", max_choices=1, seats=1)
+    with p.session_scope() as s:
+        p.polls.open(poll.id, actor="a", session=s)
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), session=s)
+        s.rollback()
+    assert p.polls.get(poll.id).state == "draft"
+    new = [OptionIn(name=n) for n in ("Noord", "Zuid", "Oost")]
+    p.polls.update(poll.id, PollUpdate(options=new), actor="a")
+    p.polls.open(poll.id, actor="a")
+    p.polls.cast(poll.id, BallotIn(choices=["2"]))
+    p.polls.close(poll.id, actor="a")
+    (ballot,) = p.polls.published_ballots(poll.id)
+    assert ballot.choices == ["Zuid"]
+    (row,) = _ballots(p, poll.id)
+    assert row.line == ballot_line(ballot.tracker, ballot.channel, ["Zuid"], False)

@@ -26,7 +26,7 @@ from participatie.outbox.mailers import RecordingMailer
 from participatie.polls import codes as codes_mod
 from participatie.polls.errors import PollClosed
 from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
-from participatie.polls.schemas import BallotIn
+from participatie.polls.schemas import BallotIn, PaperEntry
 from tests.polls.conftest import issue
 from tests.polls.test_secrecy_at_rest import Content, _attack, _names, _orders, _ranked_poll
 
@@ -298,3 +298,59 @@ def test_votes_racing_a_mix_are_all_kept(p: Participatie) -> None:
     assert result.ballots == 240 and result.reconciliation.matches
     published = sorted(tuple(b.choices) for b in q.polls.published_ballots(poll.id))
     assert published == sorted(tuple(_names(orders[n])) for n in range(240))
+
+
+def test_mixes_emptied_by_changed_votes_are_taken_in_at_closing(p: Participatie) -> None:
+    """100 vote and are mixed; 99 of them change their vote (their old ballots and
+    credentials leave the mix), one more votes, the job mixes those 100. The first mix
+    holds one voter and one live ballot: closing takes it in, whatever waits."""
+
+    q = _mixing(p)
+    poll = _ranked_poll(q, allow_change=True)
+    codes = issue(q, poll, 101)
+    q.polls.open(poll.id, actor="projectleider")
+    orders = _orders()
+    for n, code in enumerate(codes[:100]):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    assert q.polls.mix_due()["ballots"] == 100
+    for n, code in enumerate(codes[1:100], start=1):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[200 + n])), code=code)
+    q.polls.cast(poll.id, BallotIn(choices=_names(orders[150])), code=codes[100])
+    assert q.polls.mix_due()["ballots"] == 199  # 99 old ballots waited with them
+    hollow = [n for n, (_, live, _) in _mixes(q, poll.id).items() if live == 1]
+    assert len(hollow) == 1
+    q.polls.close(poll.id, actor="projectleider")
+    _every_mix_is_a_crowd(q, poll.id)
+    assert hollow[0] not in _mixes(q, poll.id)
+
+
+def test_paper_typed_after_closing_is_mixed_by_the_job(p: Participatie) -> None:
+    """A paper ballot typed in after closing waits for a mix only until the job's next
+    run, not until publication: then it hides among its channel's ballots."""
+
+    q = _mixing(p)
+    poll = _ranked_poll(q, precedence="paper")
+    codes = issue(q, poll, 150)
+    q.polls.open(poll.id, actor="projectleider")
+    orders = _orders()
+    for n, code in enumerate(codes[:120]):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    for n, code in enumerate(codes[120:130], start=120):
+        for typist in ("Anna", "Bert"):
+            entry = PaperEntry(sheet=f"S{n}", code=code, marks=_names(orders[n]))
+            q.polls.enter_paper(poll.id, entry, staff=typist)
+    q.polls.close(poll.id, actor="projectleider")
+    # One late envelope, and one that replaces an online vote (paper takes precedence).
+    for sheet, (code, n) in enumerate(((codes[140], 140), (codes[5], 300)), start=1):
+        for typist in ("Anna", "Bert"):
+            entry = PaperEntry(sheet=f"LATE{sheet}", code=code, marks=_names(orders[n]))
+            q.polls.enter_paper(poll.id, entry, staff=typist)
+    assert _flags(q, BallotRow, poll.id)[False] == 3  # two paper, one replaced online
+    run = q.polls.mix_due()
+    assert run["polls"] == 1
+    assert _flags(q, BallotRow, poll.id) == {True: 132}
+    assert _flags(q, CredentialRow, poll.id) == {True: 150}
+    _every_mix_is_a_crowd(q, poll.id)
+    assert q.polls.mix_due() == {"polls": 0, "ballots": 0}
+    result = q.polls.publish(poll.id, actor="projectleider")
+    assert result.ballots == 131
