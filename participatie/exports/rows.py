@@ -137,6 +137,16 @@ def _copied(
     stream while they are written out, instead of waiting for a fetch every
     ``STREAM_BATCH`` rows."""
 
+    with _copy(conn, query) as copy:
+        copy.set_types(list(types))
+        yield from copy.rows()
+
+
+@contextmanager
+def _copy(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    """psycopg's ``Copy`` of ``COPY (query) TO STDOUT`` on ``conn``'s own connection, its
+    errors raised as SQLAlchemy raises them."""
+
     driver: Any = conn.connection.driver_connection
     statement = f"COPY ({_literal(conn, query)}) TO STDOUT"
     with (
@@ -144,8 +154,7 @@ def _copied(
         driver.cursor() as cursor,
         cursor.copy(statement) as copy,
     ):
-        copy.set_types(list(types))
-        yield from copy.rows()
+        yield copy
 
 
 #: Bytes gathered from ``COPY`` before they are handed on.
@@ -167,13 +176,7 @@ def copied_lines(conn: Connection, query: Select[Any]) -> Iterator[bytes]:
 
     if not conn.in_transaction():
         conn.begin()
-    driver: Any = conn.connection.driver_connection
-    statement = f"COPY ({_literal(conn, query)}) TO STDOUT"
-    with (
-        _driver_errors(conn, statement),
-        driver.cursor() as cursor,
-        cursor.copy(statement) as copy,
-    ):
+    with _copy(conn, query) as copy:
         yield from unescaped_blocks(bytes(data) for data in copy)
 
 
