@@ -744,6 +744,8 @@ class Lifecycle(PollsPart):
             due_open = s.execute(
                 select(PollRow)
                 .where(PollRow.state == SCHEDULED, PollRow.opens_at <= now)
+                # In id order, as ``mix_due`` locks them: two runners cannot deadlock.
+                .order_by(PollRow.id)
                 .with_for_update()
             ).scalars()
             for row in list(due_open):
@@ -759,6 +761,7 @@ class Lifecycle(PollsPart):
             due_close = s.execute(
                 select(PollRow)
                 .where(PollRow.state == OPEN, PollRow.closes_at <= now)
+                .order_by(PollRow.id)
                 .with_for_update()
             ).scalars()
             for row in list(due_close):
