@@ -27,9 +27,8 @@ class PollsContext:
 
     def __init__(self, p: Participatie) -> None:
         self.p = p
-        # Filled once the transaction that read them commits (``_keep_once_committed``).
-        self._options: dict[uuid.UUID, dict[str, int]] = {}
-        self._names: dict[uuid.UUID, dict[int, str]] = {}
+        # Filled once the transaction that read them commits (``_options_of``).
+        self._options: dict[uuid.UUID, tuple[dict[str, int], dict[int, str]]] = {}
 
     def load(
         self,
@@ -70,32 +69,28 @@ class PollsContext:
         """Lower-case option name -> position. Options cannot change once a poll is open,
         so from then on they are kept in memory and casting skips that query."""
 
-        cached = self._options.get(row.id)
-        if cached is not None:
-            return cached
-        positions = {o.name.lower(): o.position for o in row.options}
-        self._keep_once_committed(row, self._options, positions)
-        return positions
+        return self._options_of(row)[0]
 
     def option_names(self, row: PollRow) -> dict[int, str]:
         """Position -> option name as written, kept in memory as ``option_positions``."""
 
-        cached = self._names.get(row.id)
+        return self._options_of(row)[1]
+
+    def _options_of(self, row: PollRow) -> tuple[dict[str, int], dict[int, str]]:
+        """Both views of the poll's options; an open poll's are kept once the transaction
+        that read them commits, so an opening rolled back in a host's transaction (the
+        options then edited) is never kept."""
+
+        cached = self._options.get(row.id)
         if cached is not None:
             return cached
-        names = {o.position: o.name for o in row.options}
-        self._keep_once_committed(row, self._names, names)
-        return names
-
-    @staticmethod
-    def _keep_once_committed(row: PollRow, store: dict[uuid.UUID, Any], value: Any) -> None:
-        """Keep ``value`` for an open poll once the transaction that read it commits: an
-        opening rolled back in a host's transaction (the options then edited) is never
-        kept."""
-
+        found = (
+            {o.name.lower(): o.position for o in row.options},
+            {o.position: o.name for o in row.options},
+        )
         session = object_session(row)
         if row.state in (DRAFT, SCHEDULED) or session is None:
-            return
+            return found
         poll_id = row.id
         rolled_back = False
 
@@ -105,10 +100,11 @@ class PollsContext:
 
         def keep(_: Session) -> None:
             if not rolled_back:
-                store[poll_id] = value
+                self._options[poll_id] = found
 
         event.listen(session, "after_rollback", forget, once=True)
         event.listen(session, "after_commit", keep, once=True)
+        return found
 
 
 def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:

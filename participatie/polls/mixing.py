@@ -104,9 +104,7 @@ def plan(s: Session, poll_id: uuid.UUID, channel: str, *, at_least: int | None) 
 def anything_waits(s: Session, poll_id: uuid.UUID) -> bool:
     """Whether a row of any channel of the poll waits for a mix."""
 
-    return any(
-        waiting(s, poll_id, channel) or _any_waiting(s, poll_id, channel) for channel in CHANNELS
-    )
+    return any(_any_waiting(s, poll_id, channel) for channel in CHANNELS)
 
 
 def mix(s: Session, poll_id: uuid.UUID, zone: tzinfo, chosen: Plan, *, links_kept: bool) -> int:
@@ -168,7 +166,7 @@ def _mixes(s: Session, poll_id: uuid.UUID, channel: str) -> dict[int, int]:
 
 
 def _any_waiting(s: Session, poll_id: uuid.UUID, channel: str) -> bool:
-    """A superseded ballot or a credential of the channel waits (no live ballot does)."""
+    """Whether a ballot (live or superseded) or a credential of the channel waits."""
 
     b, c = _BALLOTS.c, _CREDENTIALS.c
     ballot = select(b.id).where(b.poll_id == poll_id, b.channel == channel, b.mix.is_(None))

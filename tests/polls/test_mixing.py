@@ -26,7 +26,7 @@ from participatie.outbox.mailers import RecordingMailer
 from participatie.polls import codes as codes_mod
 from participatie.polls.errors import PollClosed
 from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
-from participatie.polls.schemas import BallotIn, PaperEntry
+from participatie.polls.schemas import BallotIn, PaperEntry, Poll
 from tests.polls.conftest import issue
 from tests.polls.test_secrecy_at_rest import Content, _attack, _names, _orders, _ranked_poll
 
@@ -41,6 +41,23 @@ def _mixing(p: Participatie, size: int = MIX) -> Participatie:
         update={"polls": p.settings.polls.model_copy(update={"mix_size": size})}
     )
     return Participatie(settings, engine=p.engine, clock=p.clock, mailer=RecordingMailer())
+
+
+def _opened(q: Participatie, letters: int, **overrides: Any) -> tuple[Poll, list[str]]:
+    """A ranked poll of six options with ``letters`` codes issued, open."""
+
+    poll = _ranked_poll(q, **overrides)
+    codes = issue(q, poll, letters)
+    q.polls.open(poll.id, actor="projectleider")
+    return poll, codes
+
+
+def _vote(q: Participatie, poll: Poll, codes: list[str]) -> None:
+    """The n-th code votes the n-th order of the options (a ballot no one else casts)."""
+
+    orders = _orders()
+    for n, code in enumerate(codes):
+        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
 
 
 def _flags(p: Participatie, model: Any, poll_id: Any) -> dict[bool, int]:
@@ -137,9 +154,7 @@ def test_mixes_while_voting_leave_pairing_no_closer_than_the_mix(
 
     q = _mixing(p)
     rng = random.Random(4242)
-    poll = _ranked_poll(q)
-    codes = issue(q, poll, 330)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 330)
     # Issued codes carry no vote: nothing for a mix to do.
     assert _flags(q, CredentialRow, poll.id) == {True: 330}
     orders = _orders()
@@ -186,12 +201,9 @@ def test_one_vote_after_the_last_mix_hides_in_a_crowd(p: Participatie) -> None:
     channel's newest mix is taken in, so the voter hides among a mix's worth."""
 
     q = _mixing(p)
-    poll = _ranked_poll(q)
-    codes = issue(q, poll, 101)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 101)
     orders = _orders()
-    for n, code in enumerate(codes[:100]):
-        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    _vote(q, poll, codes[:100])
     assert q.polls.mix_due() == {"polls": 1, "ballots": 100}
     q.polls.cast(poll.id, BallotIn(choices=_names(orders[100])), code=codes[100])
     q.polls.close(poll.id, actor="projectleider")
@@ -209,12 +221,9 @@ def test_changed_votes_neither_fill_a_mix_nor_escape_one(
     credential, wait for the next mix again. An ended poll is closing's business."""
 
     q = _mixing(p)
-    poll = _ranked_poll(q, allow_change=True)
-    codes = issue(q, poll, 120)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 120, allow_change=True)
     orders = _orders()
-    for n, code in enumerate(codes[:99]):
-        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    _vote(q, poll, codes[:99])
     assert q.polls.mix_due() == {"polls": 0, "ballots": 0}
     assert _flags(q, BallotRow, poll.id) == {False: 99}
     q.polls.cast(poll.id, BallotIn(choices=_names(orders[99])), code=codes[99])
@@ -250,9 +259,7 @@ def test_votes_racing_a_mix_are_all_kept(p: Participatie) -> None:
     vote is counted once, whichever side of a mix it fell on."""
 
     q = _mixing(p)
-    poll = _ranked_poll(q)
-    codes = issue(q, poll, 240)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 240)
     orders = _orders()
     done = threading.Event()
     errors: list[BaseException] = []
@@ -306,12 +313,9 @@ def test_mixes_emptied_by_changed_votes_are_taken_in_at_closing(p: Participatie)
     holds one voter and one live ballot: closing takes it in, whatever waits."""
 
     q = _mixing(p)
-    poll = _ranked_poll(q, allow_change=True)
-    codes = issue(q, poll, 101)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 101, allow_change=True)
     orders = _orders()
-    for n, code in enumerate(codes[:100]):
-        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    _vote(q, poll, codes[:100])
     assert q.polls.mix_due()["ballots"] == 100
     for n, code in enumerate(codes[1:100], start=1):
         q.polls.cast(poll.id, BallotIn(choices=_names(orders[200 + n])), code=code)
@@ -329,12 +333,9 @@ def test_paper_typed_after_closing_is_mixed_by_the_job(p: Participatie) -> None:
     run, not until publication: then it hides among its channel's ballots."""
 
     q = _mixing(p)
-    poll = _ranked_poll(q, precedence="paper")
-    codes = issue(q, poll, 150)
-    q.polls.open(poll.id, actor="projectleider")
+    poll, codes = _opened(q, 150, precedence="paper")
     orders = _orders()
-    for n, code in enumerate(codes[:120]):
-        q.polls.cast(poll.id, BallotIn(choices=_names(orders[n])), code=code)
+    _vote(q, poll, codes[:120])
     for n, code in enumerate(codes[120:130], start=120):
         for typist in ("Anna", "Bert"):
             entry = PaperEntry(sheet=f"S{n}", code=code, marks=_names(orders[n]))
