@@ -17,7 +17,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    TextClause,
     bindparam,
     delete,
     func,
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from participatie.db import Base
 from participatie.identity import Email
 from participatie.jobs import grid_floor
+from participatie.prepared import Prepared
 
 if TYPE_CHECKING:
     from participatie.config import SendCapSettings
@@ -65,19 +65,23 @@ class SendCapStats(BaseModel):
 _C = SendCapRow.__table__.c
 
 
-def _upsert(keys: int) -> TextClause:
+def _upsert(keys: int) -> Prepared:
     """PostgreSQL's and SQLite's upsert for ``keys`` scopes, as text: built and compiled
     once, not per mail (a multi-row INSERT construct is compiled anew for every call)."""
 
     values = ", ".join(f"(:scope{n}, :key{n}, :start, 1, 0)" for n in range(keys))
     limit = " ".join(f"WHEN :scope{n} THEN :cap{n}" for n in range(keys))
     table = SendCapRow.__tablename__
-    return text(
-        f"INSERT INTO {table} (scope, key_hash, window_start, sent, suppressed) "  # noqa: S608
-        f"VALUES {values} ON CONFLICT (scope, key_hash, window_start) "
-        f"DO UPDATE SET sent = {table}.sent + 1 "
-        f"WHERE {table}.sent < CASE {table}.scope {limit} ELSE 0 END RETURNING scope"
-    ).bindparams(bindparam("start", type_=_C.window_start.type))
+    return Prepared(
+        text(
+            f"INSERT INTO {table} (scope, key_hash, window_start, sent, suppressed) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (scope, key_hash, window_start) "
+            f"DO UPDATE SET sent = {table}.sent + 1 "
+            f"WHERE {table}.sent < CASE {table}.scope {limit} ELSE 0 END RETURNING scope"
+        )
+        .bindparams(bindparam("start", type_=_C.window_start.type))
+        .columns(_C.scope)
+    )
 
 
 _UPSERTS = {keys: _upsert(keys) for keys in (1, 2)}
@@ -176,8 +180,7 @@ class SendCaps:
         params: dict[str, Any] = {"start": start}
         for n, (scope, key, cap) in enumerate(keys):
             params.update({f"scope{n}": scope, f"key{n}": key, f"cap{n}": cap})
-        statement = _UPSERTS[len(keys)]
-        return set(s.connection().execute(statement, params).scalars())
+        return set(_UPSERTS[len(keys)].execute(s, params).scalars())
 
     def _take(self, s: Session, scope: Scope, key: str, cap: int, start: datetime) -> bool:
         # MariaDB: make sure the row exists, then add one below the cap. The same

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
 from pydantic import BaseModel
-from sqlalchemy import Table, case, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from participatie.outbox.mailers import (
     SmtpMailer,
 )
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
+from participatie.prepared import Prepared
 from participatie.retention import ERASED_ADDRESSES, OWN_ERRORS
 from participatie.retry import database_errors
 
@@ -61,6 +62,29 @@ __all__ = [
 ]
 
 OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
+#: The columns a queued message gives (all but the delivery's own).
+_QUEUED = (
+    "id",
+    "created_at",
+    "template",
+    "locale",
+    "to_address",
+    "subject",
+    "text_body",
+    "html_body",
+    "headers",
+    "dedupe_key",
+    "subject_type",
+    "subject_id",
+    "status",
+    "attempts",
+    "unknown_outcomes",
+    "next_attempt_at",
+)
+#: One message without a dedupe key: a plain INSERT, sent on the driver's cursor.
+_QUEUE_ONE = Prepared(
+    insert(OUTBOX).values({name: bindparam(name, type_=OUTBOX.c[name].type) for name in _QUEUED})
+)
 #: ``last_error`` of messages cancelled by a privacy erasure.
 ERASED = "erased"
 
@@ -157,12 +181,13 @@ class Outbox:
             "subject_id": str(subject_id) if subject_id is not None else None,
             "status": PENDING,
             "attempts": 0,
+            "unknown_outcomes": 0,
             "next_attempt_at": available_at or now,
         }
         if dedupe_key is None:
-            # One Core INSERT on the transaction's connection: no unit of work to flush.
+            # One INSERT on the transaction's connection: no unit of work to flush.
             # A page of mails goes through ``enqueue_many`` (one statement per page).
-            session.connection().execute(insert(OUTBOX), values)
+            _QUEUE_ONE.execute(session, values)
             return values["id"]  # type: ignore[return-value]
         # "Never twice": the unique index on dedupe_key decides, also between concurrent
         # transactions, without an error that would spoil the caller's transaction.

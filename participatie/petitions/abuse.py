@@ -18,6 +18,7 @@ from participatie.identity import KeyedHasher
 from participatie.petitions.models import RuleRow, SignatureRow, TrendRow
 from participatie.petitions.schemas import Trend
 from participatie.petitions.settings import PetitionSettings
+from participatie.prepared import Prepared
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 RULE_KINDS = ("allow_domain", "allow_network", "block_domain", "block_network", "block_address")
@@ -156,14 +157,9 @@ def assess(
     known_trends = known if known is not None else KnownTrends()
     if ip is not None and ip_hash is not None and subnet_hash is not None:
         # One index range (petition, subnet, time) gives both the subnet and IP counts.
-        subnet_count, ip_count = (
-            session.connection()
-            .execute(
-                RATE,
-                {"pid": petition_id, "subnet": subnet_hash, "ip": ip_hash, "since": since},
-            )
-            .one()
-        )
+        subnet_count, ip_count = RATE.execute(
+            session, {"pid": petition_id, "subnet": subnet_hash, "ip": ip_hash, "since": since}
+        ).one()
         if not rules.network_allowed(ip):
             if result.fraud_reason is None and ip_count >= settings.ip_limit:
                 result.fraud_reason = "rate_ip"
@@ -189,13 +185,15 @@ def assess(
 
 _S = SignatureRow.__table__.c
 #: One index range (petition, subnet, time) gives both the subnet and the IP count.
-RATE = select(
-    func.count(),
-    func.coalesce(func.sum(case((_S.ip_hash == bindparam("ip"), 1), else_=0)), 0),
-).where(
-    _S.petition_id == bindparam("pid"),
-    _S.subnet_hash == bindparam("subnet"),
-    _S.created_at >= bindparam("since"),
+RATE = Prepared(
+    select(
+        func.count(),
+        func.coalesce(func.sum(case((_S.ip_hash == bindparam("ip"), 1), else_=0)), 0),
+    ).where(
+        _S.petition_id == bindparam("pid"),
+        _S.subnet_hash == bindparam("subnet"),
+        _S.created_at >= bindparam("since"),
+    )
 )
 
 

@@ -124,7 +124,7 @@ class PetitionCore:
             hit = self._snapshots.get(key)
         if hit is not None and now - hit[0] < SNAPSHOT_SECONDS:
             return hit[1]
-        row = s.connection().execute(SNAPSHOT_QUERY, {"pid": key}).first()
+        row = SNAPSHOT_QUERY.execute(s, {"pid": key}).first()
         if row is None:
             raise PetitionNotFound("no such petition", field="petition")
         with self._lock:
@@ -296,7 +296,7 @@ class PetitionCore:
         return sum_of(s, CounterShardRow.verified, CounterShardRow.petition_id == petition_id)
 
     def total(self, s: Session, petition_id: uuid.UUID) -> int:
-        return int(s.connection().execute(TOTAL, {"pid": petition_id}).scalar_one())
+        return int(TOTAL.execute(s, {"pid": petition_id}).scalar_one())
 
     def coinitiators(self, s: Session, petition_id: uuid.UUID) -> int:
         return int(

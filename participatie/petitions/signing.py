@@ -47,12 +47,12 @@ from participatie.petitions.schemas import (
 )
 from participatie.petitions.statements import (
     CONFIRM,
-    CONFIRM_AND_BUMP,
     CONFIRM_LOOKUP,
-    CONFIRM_RETURNING,
     EXISTING,
     LIVE,
     PETITION,
+    RUN_CONFIRM_AND_BUMP,
+    RUN_CONFIRM_RETURNING,
     SIGNATURE,
     Cap,
     SigRef,
@@ -133,14 +133,9 @@ class Signing(Part):
                 raise RequirementNotMet(
                     f"postcode {postcode} is not in the municipality", field="postcode"
                 )
-            existing = (
-                s.connection()
-                .execute(
-                    EXISTING,
-                    {"pid": row.id, "email_hash": email_hash, "mailbox_hash": mailbox_hash},
-                )
-                .first()
-            )
+            existing = EXISTING.execute(
+                s, {"pid": row.id, "email_hash": email_hash, "mailbox_hash": mailbox_hash}
+            ).first()
             cap = (email, ip)  # mail to a typed address: within the send caps
             if existing is not None:
                 self._sign_again(s, row, existing, cap)
@@ -340,9 +335,9 @@ class Signing(Part):
         params: dict[str, Any] = {"sid": subject, "now": now, "day": day}
         if dialect == "postgresql":
             params["shard_no"] = random.randrange(self.settings.counter_shards)
-            sig = conn.execute(CONFIRM_AND_BUMP, params).first()
+            sig = RUN_CONFIRM_AND_BUMP.execute(conn, params).first()
         elif dialect == "sqlite":
-            sig = conn.execute(CONFIRM_RETURNING, params).first()
+            sig = RUN_CONFIRM_RETURNING.execute(conn, params).first()
         else:
             return None
         if sig is None:
@@ -447,8 +442,7 @@ class Signing(Part):
         if dialect in ("postgresql", "sqlite"):
             # One statement, no savepoint: the unique index decides, also between
             # concurrent transactions (the second waits for the first, then does nothing).
-            statement = insert_or_nothing(dialect)
-            return s.connection().execute(statement, values).first() is not None
+            return insert_or_nothing(dialect).execute(s, values).first() is not None
         # MariaDB: INSERT IGNORE would swallow other errors too, so a savepoint.
         try:
             with s.begin_nested():

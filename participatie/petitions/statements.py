@@ -27,6 +27,7 @@ from participatie.petitions.models import (
 from participatie.petitions.schemas import (
     Trend,
 )
+from participatie.prepared import Prepared
 
 #: A mail to an address a requester typed: the address and their IP (send caps).
 Cap = tuple[Email, str | None] | None
@@ -55,25 +56,27 @@ COUNTERS = cast(Table, CounterShardRow.__table__)
 _P = PETITIONS.c
 _S = SIGNATURES.c
 _C = COUNTERS.c
-SNAPSHOT_QUERY = select(
-    _P.id,
-    _P.status,
-    _P.hidden,
-    _P.opens_at,
-    _P.closes_at,
-    _P.closed_at,
-    _P.min_age,
-    _P.residents_only,
-    _P.household_rule,
-    _P.title,
-    _P.thresholds,
-    _P.reached_threshold,
-    _P.creator_email,
-    _P.creator_name,
-    _P.locale,
-).where(_P.id == bindparam("pid"))
+SNAPSHOT_QUERY = Prepared(
+    select(
+        _P.id,
+        _P.status,
+        _P.hidden,
+        _P.opens_at,
+        _P.closes_at,
+        _P.closed_at,
+        _P.min_age,
+        _P.residents_only,
+        _P.household_rule,
+        _P.title,
+        _P.thresholds,
+        _P.reached_threshold,
+        _P.creator_email,
+        _P.creator_name,
+        _P.locale,
+    ).where(_P.id == bindparam("pid"))
+)
 #: A signature of the same mailbox (or, for rows from before mailbox keys, the same address).
-EXISTING = (
+EXISTING = Prepared(
     select(_S.id, _S.status, _S.resends, _S.email, _S.email_hash, _S.name, _S.locale)
     .where(
         _S.petition_id == bindparam("pid"),
@@ -104,6 +107,7 @@ _CONFIRMED = (
 #: PostgreSQL and SQLite: confirming a pending signature and reading what the rest of the
 #: confirmation needs, in one statement (no row: not pending, or not there).
 CONFIRM_RETURNING = CONFIRM.returning(*_CONFIRMED)
+RUN_CONFIRM_RETURNING = Prepared(CONFIRM_RETURNING)
 _CONFIRMED_CTE = CONFIRM_RETURNING.cte("confirmed")
 #: PostgreSQL: the same, with the count's shard raised in the same statement.
 CONFIRM_AND_BUMP = (
@@ -119,6 +123,7 @@ CONFIRM_AND_BUMP = (
         .cte("bumped")
     )
 )
+RUN_CONFIRM_AND_BUMP = Prepared(CONFIRM_AND_BUMP)
 BUMP = (
     update(COUNTERS)
     .where(_C.petition_id == bindparam("pid"), _C.shard == bindparam("shard_no"))
@@ -127,13 +132,15 @@ BUMP = (
 _B = cast(Table, PaperBatchRow.__table__).c
 #: Online (the shards) plus paper, in one round trip: read after every confirmation while
 #: a threshold is still ahead.
-TOTAL = select(
-    select(func.coalesce(func.sum(_C.verified), 0))
-    .where(_C.petition_id == bindparam("pid"))
-    .scalar_subquery()
-    + select(func.coalesce(func.sum(_B.count), 0))
-    .where(_B.petition_id == bindparam("pid"))
-    .scalar_subquery()
+TOTAL = Prepared(
+    select(
+        select(func.coalesce(func.sum(_C.verified), 0))
+        .where(_C.petition_id == bindparam("pid"))
+        .scalar_subquery()
+        + select(func.coalesce(func.sum(_B.count), 0))
+        .where(_B.petition_id == bindparam("pid"))
+        .scalar_subquery()
+    )
 )
 _K = cast(Table, CoinitiatorRow.__table__).c
 #: What a petition's public record adds to its row, in one round trip: the confirmed
@@ -166,12 +173,38 @@ NAMES_PAGE = (
     .limit(bindparam("limit", type_=Integer))
     .offset(bindparam("offset", type_=Integer))
 )
-_INSERTS: dict[str, Any] = {}
+_INSERTS: dict[str, Prepared] = {}
+#: The columns a new signature's INSERT gives (every one: no Python-side default runs).
+NEW_SIGNATURE = (
+    "id",
+    "petition_id",
+    "created_at",
+    "status",
+    "fraud_reason",
+    "name",
+    "email",
+    "email_hash",
+    "mailbox_hash",
+    "email_domain",
+    "postcode",
+    "house_number",
+    "ip_hash",
+    "subnet_hash",
+    "area_id",
+    "area_code",
+    "show_name",
+    "notify_answer",
+    "declared_min_age",
+    "declared_resident",
+    "locale",
+    "resends",
+)
 
 
-def insert_or_nothing(dialect: str) -> Any:
+def insert_or_nothing(dialect: str) -> Prepared:
     """INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once: a clash on the address
-    or on the mailbox (both unique per petition) inserts nothing."""
+    or on the mailbox (both unique per petition) inserts nothing. Its parameters are
+    :data:`NEW_SIGNATURE`."""
 
     if dialect not in _INSERTS:
         if dialect == "postgresql":
@@ -182,7 +215,9 @@ def insert_or_nothing(dialect: str) -> Any:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
             base = sqlite_insert(SIGNATURES)
-        _INSERTS[dialect] = base.on_conflict_do_nothing().returning(_S.id)
+        values = {name: bindparam(name, type_=_S[name].type) for name in NEW_SIGNATURE}
+        statement = base.values(values).on_conflict_do_nothing().returning(_S.id)
+        _INSERTS[dialect] = Prepared(statement)
     return _INSERTS[dialect]
 
 
@@ -209,7 +244,7 @@ class AreaRef(NamedTuple):
     code: str
 
 
-ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+ADVISORY_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
 
 
 def serialise(s: Session, petition_id: uuid.UUID, names: list[str], shards: int) -> None:
@@ -229,7 +264,7 @@ def serialise(s: Session, petition_id: uuid.UUID, names: list[str], shards: int)
     if dialect == "postgresql":
         for digest in digests:
             key = int.from_bytes(digest, "big", signed=True)
-            s.connection().execute(ADVISORY_LOCK, {"key": key})
+            ADVISORY_LOCK.execute(s, {"key": key})
     elif dialect in ("mysql", "mariadb"):
         wanted = sorted({int.from_bytes(digest, "big") % shards for digest in digests})
         s.connection().execute(

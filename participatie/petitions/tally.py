@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from participatie.petitions.models import PENDING, VERIFIED, SignatureRow, TallyRow
 from participatie.petitions.schemas import TallyDrift
+from participatie.prepared import Prepared
 
 #: Counted by state (every signature), by wijk and by day of confirmation (verified only).
 STATE = "state"
@@ -53,7 +54,12 @@ Moves = dict[tuple[str, str], int]
 
 TALLY = cast(Table, TallyRow.__table__)
 _T = TALLY.c
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[str, Prepared] = {}
+#: One count's row in an upsert: every column given (the statement is prepared).
+_ROW = {
+    name: bindparam(name, type_=_T[name].type)
+    for name in ("petition_id", "kind", "label", "shard", "n")
+}
 
 
 class Tallies(NamedTuple):
@@ -124,10 +130,10 @@ def apply(
     index = random.randrange(shards) if shard is None else shard
     for row in rows:
         row["shard"] = index
-    s.connection().execute(_upsert(s.get_bind().dialect.name), rows)
+    _upsert(s.get_bind().dialect.name).executemany(s, rows)
 
 
-def _upsert(dialect: str) -> Any:
+def _upsert(dialect: str) -> Prepared:
     """INSERT .. ON CONFLICT DO UPDATE SET n = n + new n (ON DUPLICATE KEY on MariaDB)."""
 
     if dialect not in _UPSERTS:
@@ -136,7 +142,8 @@ def _upsert(dialect: str) -> Any:
             from sqlalchemy.dialects.mysql import insert as mysql_insert
 
             mysql = mysql_insert(TALLY)
-            _UPSERTS[dialect] = mysql.on_duplicate_key_update(n=_T.n + mysql.inserted.n)
+            mysql = mysql.values(_ROW)
+            _UPSERTS[dialect] = Prepared(mysql.on_duplicate_key_update(n=_T.n + mysql.inserted.n))
         else:
             if dialect == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -146,8 +153,9 @@ def _upsert(dialect: str) -> Any:
                 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
                 base = sqlite_insert(TALLY)
-            _UPSERTS[dialect] = base.on_conflict_do_update(
-                index_elements=keys, set_={"n": _T.n + base.excluded.n}
+            base = base.values(_ROW)
+            _UPSERTS[dialect] = Prepared(
+                base.on_conflict_do_update(index_elements=keys, set_={"n": _T.n + base.excluded.n})
             )
     return _UPSERTS[dialect]
 
