@@ -184,17 +184,31 @@ def _refuse_nul(
 def _scan_for_nul(value: Any, key: str | None) -> None:
     # Parameters come as a dict, a tuple, or (executemany, insertmanyvalues) a list of
     # either; walk whatever shape arrives.
+    # Text and the plain values beside it are looked at here, without a call each: a
+    # statement with forty parameters is checked for every signature.
     if isinstance(value, str):
         if "\x00" in value:
-            from participatie.errors import InvalidInput
-
-            raise InvalidInput("text may not contain NUL characters", field=key)
+            _nul(key)
     elif isinstance(value, dict):
         for name, item in value.items():
-            _scan_for_nul(item, name if isinstance(name, str) else key)
+            if isinstance(item, str):
+                if "\x00" in item:
+                    _nul(name if isinstance(name, str) else key)
+            elif isinstance(item, dict | list | tuple):
+                _scan_for_nul(item, name if isinstance(name, str) else key)
     elif isinstance(value, list | tuple):
         for item in value:
-            _scan_for_nul(item, key)
+            if isinstance(item, str):
+                if "\x00" in item:
+                    _nul(key)
+            elif isinstance(item, dict | list | tuple):
+                _scan_for_nul(item, key)
+
+
+def _nul(field: str | None) -> None:
+    from participatie.errors import InvalidInput
+
+    raise InvalidInput("text may not contain NUL characters", field=field)
 
 
 def make_engine(

@@ -20,6 +20,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )
@@ -95,6 +96,7 @@ class Participatie:
         )
         install_filters(self.templates)
         install_gettext(self.templates)
+        self._mail_templates: dict[tuple[str, str], tuple[str, Template, Template | None]] = {}
         self.outbox = Outbox(self)
         self.audit = AuditLog(self)
         self.jobs = Jobs(self)
@@ -210,27 +212,39 @@ class Participatie:
             # The resident's language rides along on every link of the library's own,
             # so the page opens in the language the mail was written in.
             context = _with_lang(context, self.settings.public_base_url, locale)
+        found = self._mail_templates.get((name, locale))
+        if found is None:
+            found = self._mail_templates[(name, locale)] = self._find_mail(name, locale)
+        loc, text_template, html_template = found
+        # ``label(key)``: a page's text (a button) as the page shows it in this language.
+        ctx = text_template.new_context({**context, "locale": loc, "label": partial(label, loc)})
+        subject = "".join(text_template.blocks["subject"](ctx)).strip()
+        body = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
+        html: str | None = None
+        if html_template is not None:
+            html = html_template.render(
+                {**context, "locale": loc, "subject": subject, "label": partial(label, loc)}
+            )
+        return " ".join(subject.split()), body, html
+
+    def _find_mail(self, name: str, locale: str) -> tuple[str, Template, Template | None]:
+        """The language and the templates a mail is rendered from, looked up once per
+        facade (a template folder changed while the process runs is read at its next
+        start): a lookup per mail cost a file check per template and, for a mail without
+        HTML, a failed search of every folder."""
+
         for loc in (locale, "nl"):
             try:
                 text_template = self.templates.get_template(f"mail/{name}.{loc}.txt")
             except TemplateNotFound:
                 continue
-            # ``label(key)``: a page's text (a button) as the page shows it in this language.
-            ctx = text_template.new_context(
-                {**context, "locale": loc, "label": partial(label, loc)}
-            )
-            subject = "".join(text_template.blocks["subject"](ctx)).strip()
-            body = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
-            html: str | None = None
             try:
-                html_template = self.templates.get_template(f"mail/{name}.{loc}.html")
-            except TemplateNotFound:
-                pass
-            else:
-                html = html_template.render(
-                    {**context, "locale": loc, "subject": subject, "label": partial(label, loc)}
+                html_template: Template | None = self.templates.get_template(
+                    f"mail/{name}.{loc}.html"
                 )
-            return " ".join(subject.split()), body, html
+            except TemplateNotFound:
+                html_template = None
+            return loc, text_template, html_template
         raise TemplateNotFound(f"mail/{name}.{locale}.txt")
 
     def render(self, name: str, **context: Any) -> str:

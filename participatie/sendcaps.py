@@ -65,20 +65,37 @@ class SendCapStats(BaseModel):
 _C = SendCapRow.__table__.c
 
 
-def _upsert(keys: int) -> Prepared:
-    """PostgreSQL's and SQLite's upsert for ``keys`` scopes, as text: built and compiled
-    once, not per mail (a multi-row INSERT construct is compiled anew for every call)."""
+def upsert_sql(keys: int, *, after: str | None = None) -> str:
+    """PostgreSQL's and SQLite's upsert of ``keys`` scopes' slots (bind parameters
+    ``scope0``, ``key0``, ``cap0``, .. and ``start``), returning the scopes taken: one
+    is taken only below its cap (``sent < cap`` in the conflict's WHERE). ``after``: the
+    name of a common table expression; the slots are taken only when it has a row (for
+    a statement that writes the mail's cause and its slots at once)."""
 
-    values = ", ".join(f"(:scope{n}, :key{n}, :start, 1, 0)" for n in range(keys))
-    limit = " ".join(f"WHEN :scope{n} THEN :cap{n}" for n in range(keys))
     table = SendCapRow.__tablename__
+    rows = " UNION ALL ".join(
+        f"SELECT :scope{n} AS scope, :key{n} AS key_hash, {n} AS place" for n in range(keys)
+    )
+    limit = " ".join(f"WHEN :scope{n} THEN :cap{n}" for n in range(keys))
+    source = f"({rows}) AS v"
+    if after is not None:
+        source = f"{after} CROSS JOIN {source}"
+    # Rows in the order given (address first), the same for every request, so two
+    # requests cannot wait on each other.
+    return (
+        f"INSERT INTO {table} (scope, key_hash, window_start, sent, suppressed) "  # noqa: S608
+        f"SELECT v.scope, v.key_hash, :start, 1, 0 FROM {source} WHERE true ORDER BY v.place "
+        f"ON CONFLICT (scope, key_hash, window_start) "
+        f"DO UPDATE SET sent = {table}.sent + 1 "
+        f"WHERE {table}.sent < CASE {table}.scope {limit} ELSE 0 END RETURNING scope"
+    )
+
+
+def _upsert(keys: int) -> Prepared:
+    """:func:`upsert_sql` as a statement, built and compiled once."""
+
     return Prepared(
-        text(
-            f"INSERT INTO {table} (scope, key_hash, window_start, sent, suppressed) "  # noqa: S608
-            f"VALUES {values} ON CONFLICT (scope, key_hash, window_start) "
-            f"DO UPDATE SET sent = {table}.sent + 1 "
-            f"WHERE {table}.sent < CASE {table}.scope {limit} ELSE 0 END RETURNING scope"
-        )
+        text(upsert_sql(keys))
         .bindparams(bindparam("start", type_=_C.window_start.type))
         .columns(_C.scope)
     )
@@ -108,23 +125,44 @@ class SendCaps:
         the cap.
         """
 
+        keys = self.slots(email, ip)
+        start = self.window(s)
+        dialect = s.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            taken = self._take_all(s, dialect, keys, start)
+        else:
+            taken = {scope for scope, key, cap in keys if self._take(s, scope, key, cap, start)}
+        return self.settle(s, keys, taken, start)
+
+    def slots(self, email: Email, ip: str | None) -> list[tuple[Scope, str, int]]:
+        """The slots one mail to ``email`` asked for from ``ip`` takes: (scope, keyed
+        hash, cap), the address first, then the network when there is an IP address."""
+
         keys: list[tuple[Scope, str, int]] = [
             ("address", self._p.hasher.email(email), self.settings.per_address)
         ]
         if ip is not None:
             with contextlib.suppress(ValueError):  # no IP address: the address cap alone
                 keys.append(("network", self._p.hasher.subnet(ip), self.settings.per_network))
+        return keys
+
+    def window(self, s: Session) -> datetime:
+        """The start of the current window (counts older than ``keep`` go, once per
+        window and process)."""
+
         start = self._window_start()
-        dialect = s.get_bind().dialect.name
         self._purge(s, start)
-        if dialect in ("postgresql", "sqlite"):
-            taken = self._take_all(s, dialect, keys, start)
-        else:
-            taken = {scope for scope, key, cap in keys if self._take(s, scope, key, cap, start)}
+        return start
+
+    def settle(
+        self, s: Session, keys: list[tuple[Scope, str, int]], taken: set[str], start: datetime
+    ) -> bool:
+        """True when every slot of ``keys`` was taken. Otherwise (over a cap) give back
+        what this request took on the other scopes, count the refusal on the first scope
+        that said no, and return False."""
+
         if len(taken) == len(keys):
             return True
-        # Over a cap: give back what this request took on the other scopes, and count
-        # the refusal on the first scope that said no.
         refused = next(scope for scope, _, _ in keys if scope not in taken)
         for scope, key, _ in keys:
             if scope in taken:

@@ -63,7 +63,7 @@ __all__ = [
 
 OUTBOX: Table = OutboxMessageRow.__table__  # type: ignore[assignment]
 #: The columns a queued message gives (all but the delivery's own).
-_QUEUED = (
+QUEUED = (
     "id",
     "created_at",
     "template",
@@ -83,7 +83,7 @@ _QUEUED = (
 )
 #: One message without a dedupe key: a plain INSERT, sent on the driver's cursor.
 _QUEUE_ONE = Prepared(
-    insert(OUTBOX).values({name: bindparam(name, type_=OUTBOX.c[name].type) for name in _QUEUED})
+    insert(OUTBOX).values({name: bindparam(name, type_=OUTBOX.c[name].type) for name in QUEUED})
 )
 #: ``last_error`` of messages cancelled by a privacy erasure.
 ERASED = "erased"
@@ -118,6 +118,67 @@ class Outbox:
     @property
     def templates(self) -> Environment:
         return self._p.templates
+
+    def message(
+        self,
+        *,
+        to: str,
+        template: str,
+        context: dict[str, Any] | None = None,
+        locale: str | None = None,
+        headers: dict[str, str] | None = None,
+        dedupe_key: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | uuid.UUID | None = None,
+        available_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A message rendered and ready to queue, as :meth:`enqueue` inserts it (for a
+        statement that writes the message together with its cause).
+
+        Args:
+            to: the recipient's address.
+            template: the template's name, without language and suffix.
+            context: the template's variables (besides the facade's globals).
+            locale: ``"nl"`` or ``"en"``; default ``Settings.locale``.
+            headers: extra mail headers (``List-Unsubscribe``, say).
+            dedupe_key: a key unique among all messages: "never send this twice".
+            subject_type: what the mail is about (for privacy erasure), with ``subject_id``.
+            subject_id: the id of that subject.
+            available_at: not before this moment (UTC); default now.
+
+        Returns:
+            dict[str, Any]: the row's values, one per column ``QUEUED`` names (a new
+            message id under ``id``).
+
+        Raises:
+            InvalidInput: ``input.invalid``, field ``to``, not an address.
+            jinja2.TemplateNotFound: no such template (a programming error).
+        """
+
+        if not to or "@" not in to:
+            raise InvalidInput(f"cannot send mail to {to!r}", field="to")
+        locale = locale or self._p.settings.locale
+        ctx = {**self._p.template_globals(), **(context or {})}
+        subject, text, html = self._p.render_mail(template, locale, ctx)
+        now = self._p.clock.now()
+        return {
+            "id": new_id(),
+            "created_at": now,
+            "template": template,
+            "locale": locale,
+            "to_address": to,
+            "subject": subject,
+            "text_body": text,
+            "html_body": html,
+            "headers": json.dumps(headers or {}, sort_keys=True),
+            "dedupe_key": dedupe_key,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id) if subject_id is not None else None,
+            "status": PENDING,
+            "attempts": 0,
+            "unknown_outcomes": 0,
+            "next_attempt_at": available_at or now,
+        }
 
     def enqueue(
         self,
@@ -160,35 +221,22 @@ class Outbox:
             jinja2.TemplateNotFound: no such template (a programming error).
         """
 
-        if not to or "@" not in to:
-            raise InvalidInput(f"cannot send mail to {to!r}", field="to")
-        locale = locale or self._p.settings.locale
-        ctx = {**self._p.template_globals(), **(context or {})}
-        subject, text, html = self._p.render_mail(template, locale, ctx)
-        now = self._p.clock.now()
-        values = {
-            "id": new_id(),
-            "created_at": now,
-            "template": template,
-            "locale": locale,
-            "to_address": to,
-            "subject": subject,
-            "text_body": text,
-            "html_body": html,
-            "headers": json.dumps(headers or {}, sort_keys=True),
-            "dedupe_key": dedupe_key,
-            "subject_type": subject_type,
-            "subject_id": str(subject_id) if subject_id is not None else None,
-            "status": PENDING,
-            "attempts": 0,
-            "unknown_outcomes": 0,
-            "next_attempt_at": available_at or now,
-        }
+        values = self.message(
+            to=to,
+            template=template,
+            context=context,
+            locale=locale,
+            headers=headers,
+            dedupe_key=dedupe_key,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            available_at=available_at,
+        )
         if dedupe_key is None:
             # One INSERT on the transaction's connection: no unit of work to flush.
             # A page of mails goes through ``enqueue_many`` (one statement per page).
             _QUEUE_ONE.execute(session, values)
-            return values["id"]  # type: ignore[return-value]
+            return values["id"]  # type: ignore[no-any-return]
         # "Never twice": the unique index on dedupe_key decides, also between concurrent
         # transactions, without an error that would spoil the caller's transaction.
         statement = _insert_ignoring_duplicates(session, values)
@@ -198,7 +246,7 @@ class Outbox:
                     session.execute(insert(OUTBOX).values(values))
             except IntegrityError:
                 return None
-            return values["id"]  # type: ignore[return-value]
+            return values["id"]  # type: ignore[no-any-return]
         inserted: uuid.UUID | None = session.execute(
             statement.returning(OUTBOX.c.id)
         ).scalar_one_or_none()

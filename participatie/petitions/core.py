@@ -308,11 +308,15 @@ class PetitionCore:
             ).scalar_one()
         )
 
-    def check_thresholds(self, s: Session, row: Any) -> None:
+    def check_thresholds(self, s: Session, row: Any, *, total: int | None = None) -> None:
+        """Record the thresholds the petition's total has reached (milestone, audit,
+        mails). ``total``: the total a statement of this transaction already read."""
+
         waiting = [int(t) for t in row.thresholds or [] if int(t) > row.reached_threshold]
         if not waiting:
             return
-        total = self.total(s, row.id)
+        if total is None:
+            total = self.total(s, row.id)
         reached = [t for t in sorted(waiting) if t <= total]
         if not reached:
             return

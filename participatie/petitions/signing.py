@@ -21,6 +21,7 @@ from participatie.identity import (
     parse_ip,
 )
 from participatie.petitions import abuse, tally
+from participatie.petitions.combined import CONFIRM_WHOLE, MAIL, sign_whole
 from participatie.petitions.core import Part
 from participatie.petitions.errors import (
     PetitionClosed,
@@ -51,7 +52,6 @@ from participatie.petitions.statements import (
     EXISTING,
     LIVE,
     PETITION,
-    RUN_CONFIRM_AND_BUMP,
     RUN_CONFIRM_RETURNING,
     SIGNATURE,
     Cap,
@@ -199,14 +199,18 @@ class Signing(Part):
                 "locale": data.locale,
                 "resends": 0,
             }
-            if not self._insert_signature(s, values):
-                # The same address signed at this very moment: the database decided.
-                return receipt
-            self._tally(s, row.id, tally.moves(None, values["status"], area=None, day=None))
             # The mail goes out for a fraudulent signature too: a bot learns nothing.
-            self.core.send_confirmation(
-                s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
-            )
+            if s.get_bind().dialect.name == "postgresql":
+                if not self._sign_at_once(s, row, sig, values, cap):
+                    return receipt  # the same address signed at this very moment
+            else:
+                if not self._insert_signature(s, values):
+                    # The same address signed at this very moment: the database decided.
+                    return receipt
+                self._tally(s, row.id, tally.moves(None, values["status"], area=None, day=None))
+                self.core.send_confirmation(
+                    s, row, sig, template="petitions_confirm", dedupe_key=None, cap=cap
+                )
             for kind, key, count in verdict.trends:
                 trend = abuse.raise_trend(
                     s, petition_id=row.id, kind=kind, key=key, count=count, now=now
@@ -323,11 +327,12 @@ class Signing(Part):
         self, s: Session, subject: uuid.UUID, now: datetime, day: date, token: str
     ) -> Confirmation | None:
         """PostgreSQL and SQLite, in the library's own transaction: confirm a pending
-        signature first and check after (the statement returns what the checks need; on
-        PostgreSQL it raises the count's shard too). A failed check raises, and the
-        transaction with the change is rolled back, so the outcome is the one of checking
-        first, in one or two round trips fewer. None: nothing was pending under this id
-        (or another database), and ``confirm`` goes the long way.
+        signature first and check after (the statement returns what the checks need). A
+        failed check raises, and the transaction with the change is rolled back, so the
+        outcome is the one of checking first, in fewer round trips. On PostgreSQL the
+        one statement also raises the count's shard, moves the tally and reads the total
+        (``CONFIRM_WHOLE``). None: nothing was pending under this id (or another
+        database), and ``confirm`` goes the long way.
         """
 
         conn = s.connection()
@@ -335,15 +340,20 @@ class Signing(Part):
         params: dict[str, Any] = {"sid": subject, "now": now, "day": day}
         if dialect == "postgresql":
             params["shard_no"] = random.randrange(self.settings.counter_shards)
-            sig = RUN_CONFIRM_AND_BUMP.execute(conn, params).first()
-        elif dialect == "sqlite":
-            sig = RUN_CONFIRM_RETURNING.execute(conn, params).first()
-        else:
+            params["day_label"] = day.isoformat()
+            sig = CONFIRM_WHOLE.execute(conn, params).first()
+            if sig is None:
+                return None
+            row = self._checked(s, sig, token, confirming=True)
+            self.core.check_thresholds(s, row, total=sig.total)
+            return Confirmation(petition_id=row.id, petition_title=row.title)
+        if dialect != "sqlite":
             return None
+        sig = RUN_CONFIRM_RETURNING.execute(conn, params).first()
         if sig is None:
             return None
         row = self._checked(s, sig, token, confirming=True)
-        self._counted(s, row, sig, day, bump=dialect != "postgresql")
+        self._counted(s, row, sig, day, bump=True)
         return Confirmation(petition_id=row.id, petition_title=row.title)
 
     @retry_transient
@@ -434,6 +444,38 @@ class Signing(Part):
 
     def _tally(self, s: Session, petition_id: uuid.UUID, changes: tally.Moves) -> None:
         tally.apply(s, petition_id, changes, shards=self.settings.counter_shards)
+
+    def _sign_at_once(
+        self, s: Session, row: Any, sig: SigRef, values: dict[str, Any], cap: Cap
+    ) -> bool:
+        """PostgreSQL: the signature, its count, the send caps' slots and the confirmation
+        mail in one statement (``combined.sign_whole``); False when the unique indexes
+        refused the signature (nothing was written)."""
+
+        assert cap is not None
+        mail = self.core.confirmation_mail(row, sig, template="petitions_confirm", dedupe_key=None)
+        message = self._p.outbox.message(
+            to=mail.to,
+            template=mail.template,
+            locale=mail.locale,
+            context=dict(mail.context or {}),
+            subject_type=mail.subject_type,
+            subject_id=mail.subject_id,
+        )
+        caps = self._p.send_caps
+        slots = caps.slots(cap[0], cap[1])
+        start = caps.window(s)
+        params = {f"{MAIL}{name}": value for name, value in message.items()}
+        params.update(values)
+        params["shard_no"] = random.randrange(self.settings.counter_shards)
+        params["start"] = start
+        for n, (scope, key, limit) in enumerate(slots):
+            params.update({f"scope{n}": scope, f"key{n}": key, f"cap{n}": limit})
+        done = sign_whole(len(slots)).execute(s, params).one()
+        if done.signed is None:
+            return False
+        caps.settle(s, slots, set(done.taken.split(",")) if done.taken else set(), start)
+        return True
 
     def _insert_signature(self, s: Session, values: dict[str, Any]) -> bool:
         """Insert unless the address signed already; False when the database said no."""

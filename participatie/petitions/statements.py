@@ -108,22 +108,7 @@ _CONFIRMED = (
 #: confirmation needs, in one statement (no row: not pending, or not there).
 CONFIRM_RETURNING = CONFIRM.returning(*_CONFIRMED)
 RUN_CONFIRM_RETURNING = Prepared(CONFIRM_RETURNING)
-_CONFIRMED_CTE = CONFIRM_RETURNING.cte("confirmed")
-#: PostgreSQL: the same, with the count's shard raised in the same statement.
-CONFIRM_AND_BUMP = (
-    select(*_CONFIRMED_CTE.c)
-    .add_cte(_CONFIRMED_CTE)
-    .add_cte(
-        update(COUNTERS)
-        .where(
-            _C.petition_id == select(_CONFIRMED_CTE.c.petition_id).scalar_subquery(),
-            _C.shard == bindparam("shard_no"),
-        )
-        .values(verified=_C.verified + 1)
-        .cte("bumped")
-    )
-)
-RUN_CONFIRM_AND_BUMP = Prepared(CONFIRM_AND_BUMP)
+
 BUMP = (
     update(COUNTERS)
     .where(_C.petition_id == bindparam("pid"), _C.shard == bindparam("shard_no"))

@@ -92,3 +92,35 @@ def test_verify_counts_reports_a_drift_made_by_hand(areas: Participatie) -> None
     events = [e for e in p.audit.events() if e.action == "petition.count_drift"]
     assert len(events) == 1 and events[0].data == {"counter": 7, "rows": 3}
     assert p.petitions.count(petition.id) == 7  # reported, not corrected
+
+
+def test_a_confirmation_moves_every_count_and_reaches_a_threshold_with_paper(
+    areas: Participatie,
+) -> None:
+    """Each confirmation moves its state, its wijk (or none), its day and, when the name
+    is shown, the public list's count; the total it checks the thresholds against
+    includes paper. On PostgreSQL this is one statement (``CONFIRM_WHOLE``)."""
+
+    from participatie.petitions.models import MilestoneRow
+    from participatie.petitions.schemas import PaperBatchIn
+    from tests.petitions.conftest import sign_and_confirm
+
+    p = areas
+    petition = open_petition(p, thresholds=[6, 100])
+    p.petitions.add_paper_batch(petition.id, PaperBatchIn(area="centrum", count=3), actor="griffie")
+    sign_and_confirm(p, petition, 1, show_name=True)  # centrum
+    sign_and_confirm(p, petition, 2, show_name=False)  # paddepoel
+    assert p.petitions.stats(petition.id).thresholds_reached == []
+    sign_and_confirm(p, petition, 3, postcode="1012 AB", show_name=True)  # no wijk
+    stats = p.petitions.stats(petition.id)
+    assert (stats.verified, stats.paper, stats.total, stats.pending) == (3, 3, 6, 0)
+    assert stats.thresholds_reached == [6]
+    with p.session_scope(readonly=True) as s:
+        milestone = s.execute(select(MilestoneRow)).scalar_one()
+    assert (milestone.threshold, milestone.count) == (6, 6)
+    per_area = {a.area: (a.online, a.paper) for a in stats.per_area if a.total}
+    assert per_area == {"centrum": (1, 3), "paddepoel": (1, 0), None: (1, 0)}
+    assert [d.verified for d in stats.per_day] == [3]
+    assert p.petitions.public_signers(petition.id).total == 2
+    check = p.petitions.verify_counts(petition.id)
+    assert check.ok, check
