@@ -174,11 +174,13 @@ def _sqlite_begin(conn: Any) -> None:
 
 def _refuse_nul(
     conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-) -> None:
+) -> tuple[str, Any]:
     # PostgreSQL refuses NUL in text with a driver error, SQLite and MariaDB store it;
     # it is never meaningful in a name, an address or a reaction. Refusing it here, before
     # anything is sent, keeps the dialects alike and leaves nothing half-written.
+    # (Listened to with ``retval=True``: called as it is, without SQLAlchemy's wrapper.)
     _scan_for_nul(parameters, None)
+    return statement, parameters
 
 
 def _scan_for_nul(value: Any, key: str | None) -> None:
@@ -262,7 +264,7 @@ def make_engine(
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous, sqlite_busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "before_cursor_execute", _refuse_nul)
+        event.listen(engine, "before_cursor_execute", _refuse_nul, retval=True)
         return engine
     if backend in ("mysql", "mariadb"):
         kwargs.setdefault("pool_recycle", 3600)
@@ -275,7 +277,7 @@ def make_engine(
     # need stay idle (and are tested before their next use, see ``watch_connections``).
     kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(parsed, **kwargs)
-    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    event.listen(engine, "before_cursor_execute", _refuse_nul, retval=True)
     if not kwargs.get("pool_pre_ping"):
         watch_connections(engine, ping_after)
     return engine

@@ -6,6 +6,7 @@ identities, e-mail keys) are stored as HMAC-SHA256 digests with the deployment's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -237,7 +238,12 @@ def parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ip
 
 
+@functools.lru_cache(maxsize=4096)
 def subnet_of(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The /24 (IPv4) or /48 (IPv6) network of ``address`` (as :func:`parse_ip` reads it),
+    remembered for the last 4,096 addresses: a request asks for it more than once, and
+    the same networks come back. ``ValueError`` when ``address`` is no IP address."""
+
     ip = parse_ip(address)
     prefix = 24 if ip.version == 4 else 48
     return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)

@@ -11,7 +11,7 @@ matters per call:
   SQLite, booleans), through the types' own processors;
 - the engine's ``before_cursor_execute`` and ``after_cursor_execute`` events, with the
   driver's statement and parameters (``db._refuse_nul`` refuses NUL there, fault tests
-  watch them; a listener's return value is not used);
+  watch them; a listener with ``retval=True`` may change both, as in SQLAlchemy);
 - errors as SQLAlchemy's ``DBAPIError`` family (``IntegrityError``, ``OperationalError``),
   with a lost connection invalidated and marked ``db.LOST_BEFORE_WORK`` as the engine's
   own handling would (``db.watch_connections``), so ``retry.retry_transient`` treats
@@ -222,7 +222,9 @@ def _params(form: _Form, given: Mapping[str, Any]) -> Any:
 
 def _send(conn: Connection, cursor: Any, sql: str, params: Any, *, many: bool) -> None:
     dispatch = conn.dispatch
-    dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
+    for listener in dispatch.before_cursor_execute:
+        # SQLAlchemy wraps a listener without ``retval=True`` to hand both back unchanged.
+        sql, params = listener(conn, cursor, sql, params, None, many)
     try:
         if many:
             cursor.executemany(sql, params)

@@ -134,14 +134,25 @@ class SendCaps:
             taken = {scope for scope, key, cap in keys if self._take(s, scope, key, cap, start)}
         return self.settle(s, keys, taken, start)
 
-    def slots(self, email: Email, ip: str | None) -> list[tuple[Scope, str, int]]:
+    def slots(
+        self,
+        email: Email,
+        ip: str | None,
+        *,
+        email_hash: str | None = None,
+        subnet_hash: str | None = None,
+    ) -> list[tuple[Scope, str, int]]:
         """The slots one mail to ``email`` asked for from ``ip`` takes: (scope, keyed
-        hash, cap), the address first, then the network when there is an IP address."""
+        hash, cap), the address first, then the network when there is an IP address.
+        ``email_hash`` and ``subnet_hash``: the keyed hashes when the caller has them
+        (``hasher.email``, ``hasher.subnet``)."""
 
         keys: list[tuple[Scope, str, int]] = [
-            ("address", self._p.hasher.email(email), self.settings.per_address)
+            ("address", email_hash or self._p.hasher.email(email), self.settings.per_address)
         ]
-        if ip is not None:
+        if subnet_hash is not None:
+            keys.append(("network", subnet_hash, self.settings.per_network))
+        elif ip is not None:
             with contextlib.suppress(ValueError):  # no IP address: the address cap alone
                 keys.append(("network", self._p.hasher.subnet(ip), self.settings.per_network))
         return keys

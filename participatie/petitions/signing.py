@@ -463,7 +463,9 @@ class Signing(Part):
             subject_id=mail.subject_id,
         )
         caps = self._p.send_caps
-        slots = caps.slots(cap[0], cap[1])
+        slots = caps.slots(
+            cap[0], cap[1], email_hash=sig.email_hash, subnet_hash=values["subnet_hash"]
+        )
         start = caps.window(s)
         params = {f"{MAIL}{name}": value for name, value in message.items()}
         params.update(values)
