@@ -19,7 +19,6 @@ from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from participatie.db import new_id
 from participatie.errors import InvalidInput
 from participatie.links import find_links
 from participatie.outbox.bulk import Mail, insert_rows, row_values
@@ -119,35 +118,18 @@ class Outbox:
     def templates(self) -> Environment:
         return self._p.templates
 
-    def message(
-        self,
-        *,
-        to: str,
-        template: str,
-        context: dict[str, Any] | None = None,
-        locale: str | None = None,
-        headers: dict[str, str] | None = None,
-        dedupe_key: str | None = None,
-        subject_type: str | None = None,
-        subject_id: str | uuid.UUID | None = None,
-        available_at: datetime | None = None,
-    ) -> dict[str, Any]:
-        """A message rendered and ready to queue, as :meth:`enqueue` inserts it (for a
-        statement that writes the message together with its cause).
+    def message(self, mail: Mail, *, now: datetime | None = None) -> dict[str, Any]:
+        """A message rendered and ready to queue, as :meth:`enqueue` and
+        :meth:`enqueue_many` insert it (and a statement that writes the message together
+        with its cause).
 
         Args:
-            to: the recipient's address.
-            template: the template's name, without language and suffix.
-            context: the template's variables (besides the facade's globals).
-            locale: ``"nl"`` or ``"en"``; default ``Settings.locale``.
-            headers: extra mail headers (``List-Unsubscribe``, say).
-            dedupe_key: a key unique among all messages: "never send this twice".
-            subject_type: what the mail is about (for privacy erasure), with ``subject_id``.
-            subject_id: the id of that subject.
-            available_at: not before this moment (UTC); default now.
+            mail: what to send (the fields of :meth:`enqueue`; ``rendered`` skips
+                rendering).
+            now: the time of queueing; default the facade's clock.
 
         Returns:
-            dict[str, Any]: the row's values, one per column ``QUEUED`` names (a new
+            dict[str, Any]: the row's values, one per column of the outbox (a new
             message id under ``id``).
 
         Raises:
@@ -155,30 +137,14 @@ class Outbox:
             jinja2.TemplateNotFound: no such template (a programming error).
         """
 
-        if not to or "@" not in to:
-            raise InvalidInput(f"cannot send mail to {to!r}", field="to")
-        locale = locale or self._p.settings.locale
-        ctx = {**self._p.template_globals(), **(context or {})}
-        subject, text, html = self._p.render_mail(template, locale, ctx)
-        now = self._p.clock.now()
-        return {
-            "id": new_id(),
-            "created_at": now,
-            "template": template,
-            "locale": locale,
-            "to_address": to,
-            "subject": subject,
-            "text_body": text,
-            "html_body": html,
-            "headers": json.dumps(headers or {}, sort_keys=True),
-            "dedupe_key": dedupe_key,
-            "subject_type": subject_type,
-            "subject_id": str(subject_id) if subject_id is not None else None,
-            "status": PENDING,
-            "attempts": 0,
-            "unknown_outcomes": 0,
-            "next_attempt_at": available_at or now,
-        }
+        if not mail.to or "@" not in mail.to:
+            raise InvalidInput(f"cannot send mail to {mail.to!r}", field="to")
+        locale = mail.locale or self._p.settings.locale
+        rendered = mail.rendered
+        if rendered is None:
+            ctx = {**self._p.template_globals(), **(mail.context or {})}
+            rendered = self._p.render_mail(mail.template, locale, ctx)
+        return row_values(mail, locale, rendered, now or self._p.clock.now())
 
     def enqueue(
         self,
@@ -222,15 +188,17 @@ class Outbox:
         """
 
         values = self.message(
-            to=to,
-            template=template,
-            context=context,
-            locale=locale,
-            headers=headers,
-            dedupe_key=dedupe_key,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            available_at=available_at,
+            Mail(
+                to=to,
+                template=template,
+                context=context,
+                locale=locale,
+                headers=headers,
+                dedupe_key=dedupe_key,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                available_at=available_at,
+            )
         )
         if dedupe_key is None:
             # One INSERT on the transaction's connection: no unit of work to flush.
@@ -278,17 +246,7 @@ class Outbox:
         """
 
         now = self._p.clock.now()
-        globals_ = self._p.template_globals()
-        rows: list[dict[str, Any]] = []
-        for mail in mails:
-            if not mail.to or "@" not in mail.to:
-                raise InvalidInput(f"cannot send mail to {mail.to!r}", field="to")
-            locale = mail.locale or self._p.settings.locale
-            rendered = mail.rendered
-            if rendered is None:
-                ctx = {**globals_, **(mail.context or {})}
-                rendered = self._p.render_mail(mail.template, locale, ctx)
-            rows.append(row_values(mail, locale, rendered, now))
+        rows = [self.message(mail, now=now) for mail in mails]
         # The caller's pending ORM rows go first, in order.
         session.flush()
         inserted = insert_rows(session, rows)

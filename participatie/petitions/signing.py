@@ -453,14 +453,8 @@ class Signing(Part):
         refused the signature (nothing was written)."""
 
         assert cap is not None
-        mail = self.core.confirmation_mail(row, sig, template="petitions_confirm", dedupe_key=None)
         message = self._p.outbox.message(
-            to=mail.to,
-            template=mail.template,
-            locale=mail.locale,
-            context=dict(mail.context or {}),
-            subject_type=mail.subject_type,
-            subject_id=mail.subject_id,
+            self.core.confirmation_mail(row, sig, template="petitions_confirm", dedupe_key=None)
         )
         caps = self._p.send_caps
         slots = caps.slots(
