@@ -183,6 +183,9 @@ def _refuse_nul(
     return statement, parameters
 
 
+setattr(_refuse_nul, "participatie_own_listener", True)  # noqa: B010
+
+
 def _scan_for_nul(value: Any, key: str | None) -> None:
     # Parameters come as a dict, a tuple, or (executemany, insertmanyvalues) a list of
     # either; walk whatever shape arrives.
@@ -326,6 +329,8 @@ def watch_connections(engine: Engine, ping_after: float = PING_AFTER_IDLE) -> No
             if not conn.info.get("participatie_worked", True):
                 setattr(context.sqlalchemy_exception, LOST_BEFORE_WORK, True)
 
+    for own in (worked, failed):
+        setattr(own, "participatie_own_listener", True)  # noqa: B010  (see prepared)
     event.listen(engine, "checkin", checkin)
     event.listen(engine, "checkout", checkout)
     event.listen(engine, "after_cursor_execute", worked)

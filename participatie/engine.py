@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from participatie.subscriptions.service import Subscriptions
 
 
+#: Mail templates (name and language) kept looked up per facade.
+MAIL_TEMPLATES_KEPT = 512
+
+
 class Participatie:
     """Entry point of the library.
 
@@ -214,6 +218,8 @@ class Participatie:
             context = _with_lang(context, self.settings.public_base_url, locale)
         found = self._mail_templates.get((name, locale))
         if found is None:
+            if len(self._mail_templates) >= MAIL_TEMPLATES_KEPT:
+                self._mail_templates.clear()  # a host passing many odd locales
             found = self._mail_templates[(name, locale)] = self._find_mail(name, locale)
         loc, text_template, html_template = found
         # ``label(key)``: a page's text (a button) as the page shows it in this language.

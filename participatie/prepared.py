@@ -9,13 +9,20 @@ matters per call:
 
 - the bind and result types of the statement (``UTCDateTime``, ``Uuid`` as text on
   SQLite, booleans), through the types' own processors;
-- the engine's ``before_cursor_execute`` and ``after_cursor_execute`` events, with the
-  driver's statement and parameters (``db._refuse_nul`` refuses NUL there, fault tests
-  watch them; a listener with ``retval=True`` may change both, as in SQLAlchemy);
-- errors as SQLAlchemy's ``DBAPIError`` family (``IntegrityError``, ``OperationalError``),
-  with a lost connection invalidated and marked ``db.LOST_BEFORE_WORK`` as the engine's
-  own handling would (``db.watch_connections``), so ``retry.retry_transient`` treats
-  both paths alike.
+- the library's own cursor listeners (``db._refuse_nul`` refuses NUL, ``watch_connections``
+  notes work done), called as SQLAlchemy calls them;
+- errors as SQLAlchemy's ``DBAPIError`` family (``IntegrityError``, ``OperationalError``,
+  parameters hidden when the engine hides them). A lost connection is invalidated and
+  marked ``db.LOST_BEFORE_WORK`` as ``db.watch_connections`` does, and the pool is
+  replaced (as SQLAlchemy invalidates every pooled connection older than the failure),
+  so ``retry.retry_transient`` gets a live connection for its one repeat. An exit
+  exception (``KeyboardInterrupt``, a timeout) during the call invalidates the
+  connection too.
+
+Anything else listening on the engine's cursor events, echo, or an error handler of the
+host's (tracing and error reporting such as Sentry or OpenTelemetry, which keep state on
+SQLAlchemy's execution context; fault tests) makes the statement go through
+SQLAlchemy's own execution instead, with the same results.
 
 It runs inside the transaction the caller's session or connection began (SQLite's
 ``BEGIN IMMEDIATE`` included): it begins nothing and commits nothing.
@@ -113,12 +120,15 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._forms: dict[str, _Form] = {}
+        self._forms: dict[tuple[str, str, bool], _Form] = {}
 
     def _form(self, dialect: Dialect) -> _Form:
-        form = self._forms.get(dialect.name)
+        # Per driver and server kind: psycopg and psycopg2, MySQL and MariaDB render
+        # some statements differently under one dialect name.
+        key = (dialect.name, dialect.driver, bool(getattr(dialect, "is_mariadb", False)))
+        form = self._forms.get(key)
         if form is None:
-            form = self._forms[dialect.name] = _compile(self.statement, dialect)
+            form = self._forms[key] = _compile(self.statement, dialect)
         return form
 
     def execute(
@@ -136,12 +146,16 @@ class Prepared:
         """
 
         conn = where.connection() if isinstance(where, Session) else where
+        if not _own_path(conn):
+            result = conn.execute(self.statement, dict(params or {}))
+            rows = list(result.all()) if result.returns_rows else []
+            return Outcome(rows, result.rowcount)
         form = self._form(conn.dialect)
         driver_params = _params(form, params or {})
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             _send(conn, cursor, form.sql, driver_params, many=False)
-            rows: list[Any] = []
+            rows = []
             if form.row is not None:
                 fetched = cursor.fetchall()
                 results = form.results
@@ -168,6 +182,9 @@ class Prepared:
         if not rows:
             return
         conn = where.connection() if isinstance(where, Session) else where
+        if not _own_path(conn):
+            conn.execute(self.statement, [dict(row) for row in rows])
+            return
         form = self._form(conn.dialect)
         driver_rows = [_params(form, row) for row in rows]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -220,10 +237,31 @@ def _params(form: _Form, given: Mapping[str, Any]) -> Any:
     return values
 
 
+#: Marks the library's own cursor listeners (``db``): with no others, the driver's path.
+OWN_LISTENER = "participatie_own_listener"
+
+
+def _own_path(conn: Connection) -> bool:
+    """Whether only the library listens to this connection's statements: no echo, and
+    every cursor and error listener is one of the library's own."""
+
+    if conn.engine.echo:
+        return False
+    dispatch = conn.dispatch
+    return all(
+        getattr(listener, OWN_LISTENER, False)
+        for listeners in (
+            dispatch.before_cursor_execute,
+            dispatch.after_cursor_execute,
+            conn.dialect.dispatch.handle_error,  # a dialect event, listened to on the engine
+        )
+        for listener in listeners
+    )
+
+
 def _send(conn: Connection, cursor: Any, sql: str, params: Any, *, many: bool) -> None:
     dispatch = conn.dispatch
     for listener in dispatch.before_cursor_execute:
-        # SQLAlchemy wraps a listener without ``retval=True`` to hand both back unchanged.
         sql, params = listener(conn, cursor, sql, params, None, many)
     try:
         if many:
@@ -232,11 +270,19 @@ def _send(conn: Connection, cursor: Any, sql: str, params: Any, *, many: bool) -
             cursor.execute(sql, params)
     except conn.dialect.loaded_dbapi.Error as err:
         raise _wrapped(conn, cursor, sql, params, err) from err
-    dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
+    except Exception:
+        raise
+    except BaseException:
+        # An exit exception mid-call leaves the connection in an unknown state.
+        conn.invalidate()
+        raise
+    for after in dispatch.after_cursor_execute:
+        after(conn, cursor, sql, params, None, many)
 
 
 def _wrapped(conn: Connection, cursor: Any, sql: str, params: Any, err: Any) -> Exception:
     dialect = conn.dialect
+    engine = conn.engine
     dbapi_conn = conn.connection.dbapi_connection
     lost = dialect.is_disconnect(err, dbapi_conn, cursor)
     wrapped: Exception = DBAPIError.instance(
@@ -244,6 +290,7 @@ def _wrapped(conn: Connection, cursor: Any, sql: str, params: Any, err: Any) -> 
         params,
         err,
         dialect.loaded_dbapi.Error,
+        hide_parameters=engine.hide_parameters,
         connection_invalidated=lost,
         dialect=dialect,
     )
@@ -251,7 +298,10 @@ def _wrapped(conn: Connection, cursor: Any, sql: str, params: Any, err: Any) -> 
         if not conn.info.get("participatie_worked", True):
             setattr(wrapped, LOST_BEFORE_WORK, True)
         conn.invalidate(err)
+        # The server went away for the other pooled connections too, most likely: a new
+        # pool, so the retry and the calls after it connect afresh.
+        engine.dispose(close=False)
     return wrapped
 
 
-__all__ = ["Outcome", "Prepared"]
+__all__ = ["OWN_LISTENER", "Outcome", "Prepared"]

@@ -34,6 +34,10 @@ COUNTER = CounterShardRow.__tablename__
 PAPER = PaperBatchRow.__tablename__
 TALLY = TallyRow.__tablename__
 _S = SIGNATURES.c
+#: A confirmation whose statement's total is this close to a threshold still ahead reads
+#: the total again in a statement of its own (``CONFIRM_WHOLE`` sums the shards as they
+#: were when it began, so confirmations that committed while it waited are missing).
+THRESHOLD_RECHECK = 100
 #: The mail's values are bound as ``mail_<column>`` (the signature's own names clash).
 MAIL = "mail_"
 
@@ -41,8 +45,9 @@ MAIL = "mail_"
 #: raises one counter shard, moves the tally (what ``tally.moves(PENDING, VERIFIED, ..)``
 #: gives, rows in (kind, label) order as ``tally.apply`` writes them), and reads the
 #: total the thresholds are checked against: online (this statement's snapshot plus the
-#: shard it raised) and paper. No row: nothing was pending under this id. A total one
-#: statement older than a separate read could be is caught up by the thresholds job.
+#: shard it raised) and paper. No row: nothing was pending under this id. Near a
+#: threshold the caller reads the total again (``THRESHOLD_RECHECK``); a crossing two
+#: racing confirmations both miss is caught up by the thresholds job.
 CONFIRM_WHOLE = Prepared(
     text(
         f"""WITH confirmed AS (
@@ -105,6 +110,12 @@ def sign_whole(slots: int) -> Prepared:
     ``sendcaps.upsert_sql``) and the mail's columns as ``mail_<column>``
     (``outbox.QUEUED``).
 
+    Rows are locked in the order of the statements one by one: the signature, its tally
+    row, the slots (address first), so a signer and another re-signing cannot wait on
+    each other. The order is carried by the data: the slots are taken per row the tally
+    upsert returned, the tally counts per row the insert returned (PostgreSQL runs
+    writing sub-statements in no set order otherwise).
+
     Returns one row: ``signed``, the signature's id (None: the address or mailbox had
     signed, nothing was written), and ``taken``, the scopes whose slot was taken,
     comma-separated (the mail is queued only when every slot was; the caller settles a
@@ -125,8 +136,9 @@ def sign_whole(slots: int) -> Prepared:
     SELECT petition_id, '{tally.STATE}', status, :shard_no, 1 FROM signed
     ON CONFLICT (petition_id, kind, label, shard)
     DO UPDATE SET n = {TALLY}.n + excluded.n
+    RETURNING petition_id
 ), taken AS (
-    {upsert_sql(slots, after="signed")}
+    {upsert_sql(slots, after="counted")}
 ), queued AS (
     INSERT INTO {OUTBOX.name} ({mail_columns})
     SELECT {mail_values} WHERE (SELECT count(*) FROM taken) = {slots}
@@ -144,4 +156,4 @@ SELECT (SELECT id FROM signed) AS signed,
     return _SIGN[slots]
 
 
-__all__ = ["CONFIRM_WHOLE", "MAIL", "sign_whole"]
+__all__ = ["CONFIRM_WHOLE", "MAIL", "THRESHOLD_RECHECK", "sign_whole"]

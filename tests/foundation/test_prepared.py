@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import Boolean, Integer, String, Uuid, bindparam, event, insert, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from participatie.db import LOST_BEFORE_WORK
+from participatie.db import LOST_BEFORE_WORK, make_engine
 from participatie.engine import Participatie
 from participatie.errors import InvalidInput
 from participatie.outbox import OUTBOX
 from participatie.prepared import Prepared
 from participatie.retry import classify
-from tests.faults import backend_id, kill
+from tests.faults import backend_id, kill, kill_pool
 
 ECHO = Prepared(
     select(
@@ -132,7 +132,54 @@ def test_the_engine_s_listeners_see_the_statement(p: Participatie) -> None:
             ECHO.execute(conn, {"u": uuid.uuid4(), "flag": False, "n": 1, "s": ""})
     finally:
         event.remove(p.engine, "before_cursor_execute", record)
+    seen = [(sql, params) for sql, params in seen if not sql.startswith("BEGIN")]  # SQLite
     assert len(seen) == 1 and seen[0][0].startswith("SELECT")
+
+
+def test_a_listener_of_the_host_s_gets_sqlalchemy_s_own_execution(p: Participatie) -> None:
+    """Tracing and error reporting (Sentry, OpenTelemetry) keep state on the execution
+    context; with such a listener the statement goes through SQLAlchemy, same results."""
+
+    spans: list[str] = []
+
+    def before(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        context.traced = statement
+
+    def after(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        spans.append(context.traced)
+
+    message = uuid.uuid4()
+    event.listen(p.engine, "before_cursor_execute", before)
+    event.listen(p.engine, "after_cursor_execute", after)
+    try:
+        with p.engine.begin() as conn:
+            QUEUE.execute(conn, {"id": message, **_QUEUED})
+            QUEUE.executemany(conn, [{"id": uuid.uuid4(), **_QUEUED}])
+            found = READ_BACK.execute(conn, {"id": message}).one()
+    finally:
+        event.remove(p.engine, "before_cursor_execute", before)
+        event.remove(p.engine, "after_cursor_execute", after)
+    assert found.id == message and found.created_at == _QUEUED["created_at"]
+    spans = [sql for sql in spans if not sql.startswith("BEGIN")]  # SQLite's own BEGIN
+    assert len(spans) == 3 and spans[0].startswith("INSERT")
+
+
+def test_hidden_parameters_stay_hidden(p: Participatie) -> None:
+    engine = make_engine(p.engine.url, hide_parameters=True)
+    message = uuid.uuid4()
+    try:
+        with engine.begin() as conn:
+            QUEUE.execute(conn, {"id": message, **_QUEUED, "subject": "geheim-onderwerp"})
+        with engine.begin() as conn, pytest.raises(IntegrityError) as twice:
+            QUEUE.execute(conn, {"id": message, **_QUEUED, "subject": "geheim-onderwerp"})
+    finally:
+        engine.dispose()
+    assert "geheim-onderwerp" not in str(twice.value)
+    assert "hide_parameters" in str(twice.value)
 
 
 def test_a_broken_constraint_is_sqlalchemy_s_integrity_error(p: Participatie) -> None:
@@ -179,3 +226,24 @@ def test_a_lost_connection_is_invalidated_and_marked_for_the_retry(
             assert classify(lost.value) == "connection"
     with p.engine.connect() as conn:  # the pool hands out a live connection again
         assert READ_BACK.execute(conn, {"id": uuid.uuid4()}).first() is None
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"], indirect=True)
+def test_after_a_server_restart_one_lost_call_renews_the_pool(p: Participatie) -> None:
+    """Every pooled connection died (a restart) while none was idle long enough to be
+    tested: the first statement finds its connection lost, and the next checkouts get
+    live ones, as with SQLAlchemy's own handling (which retires the whole pool)."""
+
+    first, second = p.engine.connect(), p.engine.connect()
+    for conn in (first, second):
+        READ_BACK.execute(conn, {"id": uuid.uuid4()})
+    first.close()
+    second.close()
+    assert kill_pool(p) >= 2
+    with p.engine.connect() as conn, pytest.raises(DBAPIError) as lost:
+        READ_BACK.execute(conn, {"id": uuid.uuid4()})
+    assert lost.value.connection_invalidated
+    # Two at once: the pool's other connection is the one a stale pool would hand out.
+    with p.engine.connect() as one, p.engine.connect() as two:
+        for conn in (one, two):
+            assert READ_BACK.execute(conn, {"id": uuid.uuid4()}).first() is None

@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select, update
 
 from participatie.engine import Participatie
@@ -124,3 +125,33 @@ def test_a_confirmation_moves_every_count_and_reaches_a_threshold_with_paper(
     assert p.petitions.public_signers(petition.id).total == 2
     check = p.petitions.verify_counts(petition.id)
     assert check.ok, check
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"], indirect=True)
+def test_close_to_a_threshold_the_total_is_read_again(areas: Participatie) -> None:
+    """PostgreSQL confirms in one statement whose total is as of its start; within
+    ``THRESHOLD_RECHECK`` of a threshold still ahead the total is read once more in a
+    statement of its own (it sees confirmations that committed meanwhile)."""
+
+    from sqlalchemy import event
+
+    from participatie.petitions.combined import THRESHOLD_RECHECK
+    from tests.petitions.conftest import sign_and_confirm
+
+    def totals_read(thresholds: list[int], n: int) -> int:
+        petition = open_petition(areas, thresholds=thresholds, title=f"Petitie {n}")
+        sent: list[str] = []
+
+        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+            sent.append(statement)
+
+        event.listen(areas.engine, "before_cursor_execute", record)
+        try:
+            sign_and_confirm(areas, petition, n)
+        finally:
+            event.remove(areas.engine, "before_cursor_execute", record)
+        return sum(1 for sql in sent if "participatie_petition_paper_batch" in sql)
+
+    # Every confirmation's own statement sums paper once; a read again sums it twice.
+    assert totals_read([THRESHOLD_RECHECK + 2], 1) == 1
+    assert totals_read([THRESHOLD_RECHECK], 2) == 2
