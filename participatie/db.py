@@ -85,6 +85,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def exact_string(length: int) -> Any:
+    """A VARCHAR compared character for character on every dialect, for text a unique
+    index or a lookup holds to be the same only when it is the same.
+
+    PostgreSQL and SQLite compare text exactly. MariaDB's default ``utf8mb4_general_ci``
+    ignores case and trailing spaces and weighs every character beyond U+FFFF alike, so
+    two options named with different emoji clashed in the unique index (a 500), and a
+    lookup by name found another row. On MariaDB this is ``utf8mb4_bin``; where a rule
+    wants names alike regardless of case, the library compares them itself.
+    """
+
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
 #: Long text: TEXT on SQLite/PostgreSQL, MEDIUMTEXT (16 MB) on MariaDB.
 LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 #: Auto-incrementing 64-bit key (SQLite only autoincrements INTEGER PRIMARY KEY).
@@ -355,6 +371,7 @@ __all__ = [
     "IdMixin",
     "LongText",
     "UTCDateTime",
+    "exact_string",
     "is_participatie_table",
     "make_engine",
     "metadata",

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from participatie.db import Base, IdMixin, LongText
+from participatie.db import Base, IdMixin, LongText, exact_string
 
 #: Poll states, in the order of the life cycle.
 DRAFT = "draft"
@@ -97,7 +97,7 @@ class OptionRow(IdMixin, Base):
         ForeignKey("participatie_polls_poll.id", ondelete="CASCADE")
     )
     position: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(exact_string(200))
     description: Mapped[str] = mapped_column(LongText, default="")
     poll: Mapped[PollRow] = relationship(back_populates="options")
 

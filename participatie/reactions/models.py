@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from participatie.db import Base, IdMixin, LongText
+from participatie.db import Base, IdMixin, LongText, exact_string
 
 
 class DossierRow(IdMixin, Base):
@@ -283,7 +283,7 @@ class AnswerTemplateRow(IdMixin, Base):
     dossier_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("participatie_reactions_dossier.id", ondelete="CASCADE")
     )
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(exact_string(100))
     text: Mapped[str] = mapped_column(LongText)
 
 
