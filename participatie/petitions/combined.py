@@ -34,10 +34,6 @@ COUNTER = CounterShardRow.__tablename__
 PAPER = PaperBatchRow.__tablename__
 TALLY = TallyRow.__tablename__
 _S = SIGNATURES.c
-#: A confirmation whose statement's total is this close to a threshold still ahead reads
-#: the total again in a statement of its own (``CONFIRM_WHOLE`` sums the shards as they
-#: were when it began, so confirmations that committed while it waited are missing).
-THRESHOLD_RECHECK = 100
 #: The mail's values are bound as ``mail_<column>`` (the signature's own names clash).
 MAIL = "mail_"
 
@@ -46,7 +42,7 @@ MAIL = "mail_"
 #: gives, rows in (kind, label) order as ``tally.apply`` writes them), and reads the
 #: total the thresholds are checked against: online (this statement's snapshot plus the
 #: shard it raised) and paper. No row: nothing was pending under this id. Near a
-#: threshold the caller reads the total again (``THRESHOLD_RECHECK``); a crossing two
+#: threshold ``check_thresholds`` reads the total again (``THRESHOLD_RECHECK``); a crossing two
 #: racing confirmations both miss is caught up by the thresholds job.
 CONFIRM_WHOLE = Prepared(
     text(
@@ -156,4 +152,4 @@ SELECT (SELECT id FROM signed) AS signed,
     return _SIGN[slots]
 
 
-__all__ = ["CONFIRM_WHOLE", "MAIL", "THRESHOLD_RECHECK", "sign_whole"]
+__all__ = ["CONFIRM_WHOLE", "MAIL", "sign_whole"]

@@ -51,6 +51,7 @@ from participatie.petitions.statements import (
     SIGNATURE,
     SNAPSHOT_QUERY,
     SNAPSHOT_SECONDS,
+    THRESHOLD_RECHECK,
     TOTAL,
     AreaRef,
     Cap,
@@ -310,12 +311,14 @@ class PetitionCore:
 
     def check_thresholds(self, s: Session, row: Any, *, total: int | None = None) -> None:
         """Record the thresholds the petition's total has reached (milestone, audit,
-        mails). ``total``: the total a statement of this transaction already read."""
+        mails). ``total``: the total a statement of this transaction already read, as of
+        that statement's start; within ``THRESHOLD_RECHECK`` of a threshold still ahead it
+        is read again (confirmations that committed meanwhile count)."""
 
         waiting = [int(t) for t in row.thresholds or [] if int(t) > row.reached_threshold]
         if not waiting:
             return
-        if total is None:
+        if total is None or min(waiting) - total <= THRESHOLD_RECHECK:
             total = self.total(s, row.id)
         reached = [t for t in sorted(waiting) if t <= total]
         if not reached:

@@ -24,7 +24,6 @@ from participatie.petitions import abuse, tally
 from participatie.petitions.combined import (
     CONFIRM_WHOLE,
     MAIL,
-    THRESHOLD_RECHECK,
     sign_whole,
 )
 from participatie.petitions.core import Part
@@ -350,14 +349,7 @@ class Signing(Part):
             if sig is None:
                 return None
             row = self._checked(s, sig, token, confirming=True)
-            # The statement's total misses confirmations that committed while it waited
-            # for their rows; close to a threshold the total is read again, afresh.
-            near = any(
-                0 <= int(t) - sig.total <= THRESHOLD_RECHECK
-                for t in row.thresholds or []
-                if int(t) > row.reached_threshold
-            )
-            self.core.check_thresholds(s, row, total=None if near else sig.total)
+            self.core.check_thresholds(s, row, total=sig.total)
             return Confirmation(petition_id=row.id, petition_title=row.title)
         if dialect != "sqlite":
             return None

@@ -46,6 +46,10 @@ AREA_CACHE_SIZE = 20_000
 #: Seconds a petition's state is cached for signing and confirming in this process; this
 #: process's own changes clear it at once, other processes' show within this time.
 SNAPSHOT_SECONDS = 2.0
+#: A total read as of a statement's start (``combined.CONFIRM_WHOLE``) this close to a
+#: threshold still ahead is read again in a statement of its own: confirmations that
+#: committed while the statement waited for their rows are missing from it.
+THRESHOLD_RECHECK = 100
 
 # The statements on the signing path are built once, on the tables (not the mapped
 # classes), and run on the session's connection: no ORM work and no cache-key traversal per

@@ -135,7 +135,7 @@ def test_close_to_a_threshold_the_total_is_read_again(areas: Participatie) -> No
 
     from sqlalchemy import event
 
-    from participatie.petitions.combined import THRESHOLD_RECHECK
+    from participatie.petitions.statements import THRESHOLD_RECHECK
     from tests.petitions.conftest import sign_and_confirm
 
     def totals_read(thresholds: list[int], n: int) -> int:
