@@ -86,11 +86,6 @@ class Outcome:
 
         return [row[0] for row in self.rows]
 
-    def all(self) -> list[Any]:
-        """Every row."""
-
-        return self.rows
-
 
 class _Form(NamedTuple):
     """A statement as one dialect's driver takes it."""

@@ -53,10 +53,10 @@ from participatie.petitions.schemas import (
 from participatie.petitions.statements import (
     CONFIRM,
     CONFIRM_LOOKUP,
+    CONFIRM_RETURNING,
     EXISTING,
     LIVE,
     PETITION,
-    RUN_CONFIRM_RETURNING,
     SIGNATURE,
     Cap,
     SigRef,
@@ -353,7 +353,7 @@ class Signing(Part):
             return Confirmation(petition_id=row.id, petition_title=row.title)
         if dialect != "sqlite":
             return None
-        sig = RUN_CONFIRM_RETURNING.execute(conn, params).first()
+        sig = CONFIRM_RETURNING.execute(conn, params).first()
         if sig is None:
             return None
         row = self._checked(s, sig, token, confirming=True)

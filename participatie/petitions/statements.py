@@ -110,8 +110,7 @@ _CONFIRMED = (
 )
 #: PostgreSQL and SQLite: confirming a pending signature and reading what the rest of the
 #: confirmation needs, in one statement (no row: not pending, or not there).
-CONFIRM_RETURNING = CONFIRM.returning(*_CONFIRMED)
-RUN_CONFIRM_RETURNING = Prepared(CONFIRM_RETURNING)
+CONFIRM_RETURNING = Prepared(CONFIRM.returning(*_CONFIRMED))
 
 BUMP = (
     update(COUNTERS)
