@@ -24,7 +24,9 @@ import hmac
 import io
 import json
 import secrets
+import sqlite3
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -255,9 +257,11 @@ def tally(dialect: str, url: str | None, ballots: int, waiting: int | None) -> d
             started = time.perf_counter()
             hash_ballots(s, s.get_one(PollRow, poll.id))
             hashed = time.perf_counter() - started
-        started = time.perf_counter()
-        p.polls.close(poll.id, actor="bench")
-        close = time.perf_counter() - started
+        with WriteProbe(db_url) as probe:
+            started = time.perf_counter()
+            p.polls.close(poll.id, actor="bench")
+            close = time.perf_counter() - started
+        close_wait = probe.longest
         started = time.perf_counter()
         result = p.polls.tally(poll.id)
         counted = time.perf_counter() - started
@@ -265,7 +269,14 @@ def tally(dialect: str, url: str | None, ballots: int, waiting: int | None) -> d
         with tempfile.TemporaryDirectory() as folder, open(Path(folder) / "b.json", "wb") as fh:
             p.polls.write_ballots(poll.id, fh)
         written = time.perf_counter() - started
-        mixed_at_closing = p.audit.events(action="poll.closed")[-1].data["ballots_mixed"]
+        events = [(e.action, e.data) for e in p.audit.events(subject_id=poll.id)]
+        closed_at = [a for a, _ in events].index("poll.closed")
+        mixed_at_closing = sum(d["live"] for a, d in events[closed_at:] if a == "poll.mixed")
+        with WriteProbe(db_url) as probe:
+            started = time.perf_counter()
+            p.polls.publish(poll.id, actor="bench")
+            published = time.perf_counter() - started
+        publish_wait = probe.longest
         p.dispose()
     return {
         "benchmark": "tally",
@@ -280,7 +291,53 @@ def tally(dialect: str, url: str | None, ballots: int, waiting: int | None) -> d
         "close_seconds_incl_ballots_hash": round(close, 2),
         "tally_seconds": round(counted, 2),
         "write_ballots_json_seconds": round(written, 2),
+        "publish_seconds": round(published, 2),
+        # SQLite: the longest a one-row write elsewhere waited (the write lock's hold).
+        "longest_write_wait_closing_seconds": close_wait,
+        "longest_write_wait_publishing_seconds": publish_wait,
     }
+
+
+class WriteProbe:
+    """On SQLite, another connection writing one row every 5 ms while the block runs:
+    ``longest`` is the longest such a write waited (seconds), that is how long the
+    database's write lock was held at a stretch; ``None`` on the other databases, where
+    a write elsewhere does not wait for the poll's transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        self.waits: list[float] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        assert self.path is not None
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=600)
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_probe (at REAL)")
+        while not self.done.is_set():
+            begun = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO bench_probe VALUES (?)", (begun,))
+            conn.execute("COMMIT")
+            self.waits.append(time.perf_counter() - begun)
+            time.sleep(0.005)
+        conn.close()
+
+    @property
+    def longest(self) -> float | None:
+        return round(max(self.waits), 3) if self.path and self.waits else None
+
+    def __enter__(self) -> WriteProbe:
+        if self.path:
+            self.thread.start()
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path:
+            time.sleep(0.05)
+            self.done.set()
+            self.thread.join()
 
 
 def codes(count: int) -> dict[str, Any]:

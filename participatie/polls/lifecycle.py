@@ -1,5 +1,5 @@
-"""A poll's life cycle: create and edit it, schedule, open and close it (by hand or by the
-job), cancel it, and publish the result; closing and publishing hash and reseal the ballots.
+"""A poll's life cycle up to voting: create and edit it, schedule and open it. The end of
+voting (closing, cancelling, publishing) is in ``polls.closing``.
 """
 
 from __future__ import annotations
@@ -7,16 +7,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participatie.errors import InvalidInput, InvalidState, NotFound
 from participatie.identity import normalize_postcode
-from participatie.polls import mixing, tallying
-from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import PollsPart, row_to_poll
 from participatie.polls.errors import PollClosed, PollLocked
 from participatie.polls.models import (
@@ -26,13 +24,11 @@ from participatie.polls.models import (
     OPEN,
     PUBLISHED,
     SCHEDULED,
-    BallotRow,
     OptionRow,
-    PaperEntryRow,
     PollRow,
 )
 from participatie.polls.names import refuse_lookalike_names
-from participatie.polls.schemas import Poll, PollIn, PollUpdate, TallyResult
+from participatie.polls.schemas import Poll, PollIn, PollUpdate
 
 
 class Lifecycle(PollsPart):
@@ -359,7 +355,7 @@ class Lifecycle(PollsPart):
     def _fix_rule(self, row: PollRow) -> None:
         if row.tie_break == "lot" and not row.lot_seed:
             row.lot_seed = secrets.token_hex(16)
-        if _keeps_links(row) and row.link_secret is None:
+        if keeps_links(row) and row.link_secret is None:
             row.link_secret = secrets.token_hex(32)
 
     @staticmethod
@@ -413,368 +409,19 @@ class Lifecycle(PollsPart):
         s.flush()
         self.context.audit(s, actor, "poll.opened", row, self._rule_data(row))
 
-    def close(
-        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
-    ) -> Poll:
-        """End voting. Keyed links for vote changing are destroyed here, and the ballots
-        cast since the last mix (``mix_due``) are rewritten so no order or id pairs a
-        voter with a ballot.
 
-        Args:
-            poll_id: the poll's id.
-            actor: who closes (audit log).
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            Poll: the poll in state ``closed``.
-
-        Raises:
-            PollNotFound: ``poll.not_found``.
-            InvalidState: ``state.invalid``, the poll is not open.
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        with self.context.p.unit_of_work(session) as s:
-            row = self.context.load(s, poll_id, lock=True)
-            self._close_row(s, row, actor)
-            return row_to_poll(row)
-
-    def _close_row(self, s: Session, row: PollRow, actor: str) -> None:
-        if row.state != OPEN:
-            raise InvalidState(f"a {row.state} poll cannot be closed", field="state")
-        row.state = CLOSED
-        row.closed_at = self.context.p.clock.now()
-        s.flush()
-        # Ballots change no more (paper typed in later clears this): hash the file once.
-        row.ballots_sha256 = hash_ballots(s, row)
-        # What this transaction mixes below: per channel, what waits, with earlier mixes
-        # taken in until each holds a mix's worth.
-        plans = self._plans(s, row)
-        self.context.audit(
-            s,
-            actor,
-            "poll.closed",
-            row,
-            {
-                "closed_at": row.closed_at,
-                "ballots_sha256": row.ballots_sha256,
-                "ballots_mixed": sum(p.live for p in plans),
-            },
-        )
-        # Paper precedence needs the links until the last paper ballot is typed in.
-        if row.precedence == "first":
-            self._destroy_links(s, row, actor)
-        self._reseal(s, row, plans)
-
-    def _plans(self, s: Session, row: PollRow) -> Sequence[mixing.Plan]:
-        size = self.context.p.settings.polls.mix_size
-        plans = [mixing.plan(s, row.id, ch, at_least=size) for ch in mixing.CHANNELS]
-        return [p for p in plans if p.waiting]
-
-    def _reseal(self, s: Session, row: PollRow, plans: Sequence[mixing.Plan] | None = None) -> int:
-        """Mix what waits in each channel (``plans``, or made now); the ballots rewritten."""
-
-        links_kept = row.link_secret is not None
-        zone = self.context.p.settings.zone
-        chosen = self._plans(s, row) if plans is None else plans
-        return sum(mixing.mix(s, row.id, zone, p, links_kept=links_kept) for p in chosen)
-
-    def reseal(
-        self, poll_id: uuid.UUID | str, *, actor: str, session: Session | None = None
-    ) -> None:
-        """Rewrite all of an ended poll's ballots and credentials in one mix
-        (``polls.mixing``): for polls that ended before closing did so. Idempotent.
-
-        Args:
-            poll_id: the poll's id (a UUID or its text).
-            actor: who reseals (audit log).
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            None.
-
-        Raises:
-            PollNotFound: ``poll.not_found``.
-            InvalidState: ``state.invalid``, field ``state``: the poll is not closed,
-                published or cancelled.
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        with self.context.p.unit_of_work(session) as s:
-            row = self.context.load(s, poll_id, lock=True)
-            if row.state not in (CLOSED, PUBLISHED, CANCELLED):
-                raise InvalidState("only an ended poll can be resealed", field="state")
-            zone = self.context.p.settings.zone
-            links_kept = row.link_secret is not None
-            mixing.mix_everything(s, row.id, zone, links_kept=links_kept)
-            self.context.audit(s, actor, "poll.resealed", row, {})
-
-    def mix_due(self, *, session: Session | None = None) -> dict[str, int]:
-        """Mix each channel of an open poll where at least ``PollSettings.mix_size`` live
-        ballots wait (the job ``polls.mix``, every minute): their rows are rewritten so
-        that a copy of the database places each among the others of its mix
-        (``polls.mixing``), and closing has only the rest to rewrite. Casting in that poll
-        waits meanwhile. In a closed poll, what waits (paper typed in after closing) is
-        mixed as closing mixes it, within the minute instead of at publication.
-
-        Args:
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            dict[str, int]: ``{"polls": n, "ballots": m}``, the polls mixed and their
-            ballots rewritten.
-
-        Raises:
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        size = self.context.p.settings.polls.mix_size
-        zone = self.context.p.settings.zone
-        polls = ballots = 0
-        with self.context.p.unit_of_work(session) as s:
-            current = s.execute(
-                select(PollRow.id, PollRow.state)
-                .where(PollRow.state.in_((OPEN, CLOSED)))
-                .order_by(PollRow.id)
-            ).all()
-            for poll_id, state in current:
-                moved = self._mix_due_poll(s, poll_id, state, size, zone)
-                polls += moved > 0
-                ballots += moved
-        return {"polls": polls, "ballots": ballots}
-
-    def _mix_due_poll(
-        self, s: Session, poll_id: uuid.UUID, state: str, size: int, zone: tzinfo
-    ) -> int:
-        """An open poll: each channel with a mix's worth waiting. A closed poll: whatever
-        waits (paper typed in after closing), as closing mixes it."""
-
-        due = [ch for ch in mixing.CHANNELS if mixing.waiting(s, poll_id, ch) >= size]
-        idle = not due if state == OPEN else not mixing.anything_waits(s, poll_id)
-        if idle:
-            return 0
-        row = self.context.load(s, poll_id, lock=True)
-        if row.state != state:
-            return 0
-        links_kept = row.link_secret is not None
-        moved = 0
-        if row.state == CLOSED:
-            plans = list(self._plans(s, row))
-        else:
-            # Planned under the lock: a vote may have come in since the count.
-            plans = [mixing.plan(s, poll_id, ch, at_least=None) for ch in due]
-            plans = [p for p in plans if p.live >= size]
-        for chosen in plans:
-            rewritten = mixing.mix(s, poll_id, zone, chosen, links_kept=links_kept)
-            self.context.audit(
-                s,
-                "system",
-                "poll.mixed",
-                row,
-                {"channel": chosen.channel, "ballots": rewritten},
-            )
-            moved += rewritten
-        return moved
-
-    def _destroy_links(self, s: Session, row: PollRow, actor: str) -> None:
-        if row.link_secret is None and row.links_destroyed_at is not None:
-            return
-        result = s.execute(
-            update(BallotRow)
-            .where(BallotRow.poll_id == row.id, BallotRow.link.is_not(None))
-            .values(link=None)
-            .execution_options(synchronize_session=False)
-        )
-        row.link_secret = None
-        row.links_destroyed_at = self.context.p.clock.now()
-        s.flush()
-        self.context.audit(
-            s,
-            actor,
-            "poll.links_destroyed",
-            row,
-            {"links": int(result.rowcount or 0)},  # type: ignore[attr-defined]
-        )
-
-    def cancel(
-        self,
-        poll_id: uuid.UUID | str,
-        *,
-        actor: str,
-        reason: str,
-        session: Session | None = None,
-    ) -> Poll:
-        """Cancel a poll that is not published or cancelled yet. Voting links are destroyed
-        and the ballots resealed as at closing; nothing is counted.
-
-        Args:
-            poll_id: the poll's id (a UUID or its text).
-            actor: who cancels (audit log).
-            reason: why, for the audit log (required).
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            Poll: the poll in state ``cancelled``.
-
-        Raises:
-            InvalidInput: ``input.invalid``, field ``reason``: empty.
-            PollNotFound: ``poll.not_found``.
-            InvalidState: ``state.invalid``, field ``state``: published or cancelled.
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        if not reason.strip():
-            raise InvalidInput("give a reason for cancelling", field="reason")
-        with self.context.p.unit_of_work(session) as s:
-            row = self.context.load(s, poll_id, lock=True)
-            if row.state in (PUBLISHED, CANCELLED):
-                raise InvalidState(f"a {row.state} poll cannot be cancelled", field="state")
-            before = row.state
-            row.state = CANCELLED
-            row.cancelled_at = self.context.p.clock.now()
-            s.flush()
-            self.context.audit(
-                s, actor, "poll.cancelled", row, {"before": before, "reason": reason}
-            )
-            self._destroy_links(s, row, actor)
-            self._reseal(s, row)
-            return row_to_poll(row)
-
-    def publish(
-        self,
-        poll_id: uuid.UUID | str,
-        *,
-        actor: str,
-        witness: str | None = None,
-        session: Session | None = None,
-    ) -> TallyResult:
-        """Fix the result: no paper entry may be open; records the tally's figures.
-
-        Args:
-            poll_id: the poll's id.
-            actor: who publishes (audit log).
-            witness: who witnessed a draw by lot.
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            TallyResult: the published result.
-
-        Raises:
-            PollNotFound: ``poll.not_found``.
-            InvalidState: ``state.invalid``, the poll is not closed (field ``state``) or
-                paper ballots wait for a second typing or a resolution (field ``paper``).
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        with self.context.p.unit_of_work(session) as s:
-            row = self.context.load(s, poll_id, lock=True)
-            if row.state != CLOSED:
-                raise InvalidState(f"a {row.state} poll cannot be published", field="state")
-            open_entries = s.execute(
-                select(func.count(func.distinct(PaperEntryRow.sheet))).where(
-                    PaperEntryRow.poll_id == row.id,
-                    PaperEntryRow.status.in_(("pending", "mismatch")),
-                )
-            ).scalar_one()
-            if open_entries:
-                raise InvalidState(
-                    f"{open_entries} paper ballot(s) still wait for a second typing or a "
-                    "resolution",
-                    field="paper",
-                )
-            self._destroy_links(s, row, actor)
-            # Paper typed in after closing was stored in typing order: rewrite again.
-            self._reseal(s, row)
-            row.state = PUBLISHED
-            row.published_at = self.context.p.clock.now()
-            row.ballots_sha256 = hash_ballots(s, row)
-            s.flush()
-            result = tallying.tally(self.context, s, row, witness)
-            self.context.audit(
-                s,
-                actor,
-                "poll.published",
-                row,
-                {
-                    "ballots": result.ballots,
-                    "winners": result.winners,
-                    "ties": [t.model_dump() for t in result.ties],
-                    "ballots_sha256": result.ballots_sha256,
-                    "witness": witness,
-                },
-            )
-            return result
-
-    def open_and_close_due(
-        self, now: datetime | None = None, *, session: Session | None = None
-    ) -> dict[str, int]:
-        """Open scheduled polls whose time has come and close open ones past closing (the
-        job ``polls.open_close``, every minute).
-
-        Idempotent: a second run at the same moment finds nothing to do. A scheduled
-        poll whose closing time has also passed is opened and closed in the same run
-        (counted in both figures).
-
-        Args:
-            now: the moment to act at, timezone-aware (default: the facade's clock).
-            session: the host's SQLAlchemy session to work in (the library only
-                flushes); without it the call commits on its own.
-
-        Returns:
-            dict[str, int]: ``{"opened": n, "closed": m}``.
-
-        Raises:
-            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; nothing was written.
-        """
-
-        now = now or self.context.p.clock.now()
-        opened = closed = 0
-        with self.context.p.unit_of_work(session) as s:
-            due_open = s.execute(
-                select(PollRow)
-                .where(PollRow.state == SCHEDULED, PollRow.opens_at <= now)
-                # In id order, as ``mix_due`` locks them: two runners cannot deadlock.
-                .order_by(PollRow.id)
-                .with_for_update()
-            ).scalars()
-            for row in list(due_open):
-                if row.closes_at is not None and row.closes_at <= now:
-                    row.state = OPEN
-                    row.opened_at = row.opens_at
-                    self.context.audit(s, "system", "poll.opened", row, self._rule_data(row))
-                    self._close_row(s, row, "system")
-                    closed += 1
-                else:
-                    self._open_row(s, row, "system")
-                opened += 1
-            due_close = s.execute(
-                select(PollRow)
-                .where(PollRow.state == OPEN, PollRow.closes_at <= now)
-                .order_by(PollRow.id)
-                .with_for_update()
-            ).scalars()
-            for row in list(due_close):
-                self._close_row(s, row, "system")
-                closed += 1
-        return {"opened": opened, "closed": closed}
-
-
-def _keeps_links(poll: PollRow) -> bool:
+def keeps_links(poll: PollRow) -> bool:
     """Whether ballots keep a keyed link to their credential: to change a vote, or for
     paper that may take precedence over an earlier online vote."""
 
     return poll.allow_change or poll.precedence != "first"
 
 
-__all__ = ["Lifecycle"]
+def publication_began(row: PollRow) -> bool:
+    """Whether paper must wait: publication began in a poll whose paper may take
+    precedence over an online vote, so the links that precedence needs are going."""
+
+    return row.state == CLOSED and row.precedence != "first" and row.link_secret is None
+
+
+__all__ = ["Lifecycle", "keeps_links", "publication_began"]

@@ -108,21 +108,45 @@ def anything_waits(s: Session, poll_id: uuid.UUID) -> bool:
 
 
 def mix(s: Session, poll_id: uuid.UUID, zone: tzinfo, chosen: Plan, *, links_kept: bool) -> int:
-    """Make the mix ``chosen`` describes; returns the ballot rows it rewrote.
+    """Make the mix ``chosen`` describes, ballots and credentials in this one
+    transaction; returns the ballot rows it rewrote.
 
     The caller holds the poll's row lock (``FOR UPDATE``): casting takes its share, so no
     vote writes while the rows are aside.
     """
 
-    b, c = _BALLOTS.c, _CREDENTIALS.c
+    number = next_number(s, poll_id)
+    moved = mix_ballots(s, poll_id, chosen, number)
+    mix_credentials(s, poll_id, zone, chosen, number, links_kept=links_kept)
+    return moved
+
+
+def mix_ballots(s: Session, poll_id: uuid.UUID, chosen: Plan, number: int) -> int:
+    """The ballots and marks of the mix ``chosen``, numbered ``number``; returns the
+    ballot rows rewritten. The credentials may follow in a transaction of their own
+    (``mix_credentials``): the order of either alone pairs no voter with a ballot, and
+    until they follow they are as they were before the mix."""
+
+    b = _BALLOTS.c
     ballots_of = (b.poll_id == poll_id) & (b.channel == chosen.channel) & _in(b.mix, chosen)
-    # A credential goes with the channel of its first use.
+    _forget_loaded_rows(s)
+    return _rewrite_ballots(s, ballots_of, number)
+
+
+def mix_credentials(
+    s: Session, poll_id: uuid.UUID, zone: tzinfo, chosen: Plan, number: int, *, links_kept: bool
+) -> None:
+    """The credentials of the mix ``chosen`` (a credential goes with the channel of its
+    first use), numbered ``number`` as its ballots were."""
+
+    c = _CREDENTIALS.c
     credentials_of = (
         (c.poll_id == poll_id)
         & (func.coalesce(c.first_channel, CHANNELS[0]) == chosen.channel)
         & _in(c.mix, chosen)
     )
-    return _rewrite(s, poll_id, zone, ballots_of, credentials_of, links_kept=links_kept)
+    _forget_loaded_rows(s)
+    _rewrite_credentials(s, zone, credentials_of, number, links_kept=links_kept)
 
 
 def mix_everything(s: Session, poll_id: uuid.UUID, zone: tzinfo, *, links_kept: bool) -> int:
@@ -178,7 +202,9 @@ def _any_waiting(s: Session, poll_id: uuid.UUID, channel: str) -> bool:
     return any(s.execute(q.limit(1)).first() is not None for q in (ballot, credential))
 
 
-def _next_number(s: Session, poll_id: uuid.UUID) -> int:
+def next_number(s: Session, poll_id: uuid.UUID) -> int:
+    """The number the poll's next mix gets (one above every number in use)."""
+
     b, c = _BALLOTS.c, _CREDENTIALS.c
     highest = [
         s.execute(select(func.max(b.mix)).where(b.poll_id == poll_id, b.channel == ch))
@@ -199,21 +225,22 @@ def _rewrite(
     links_kept: bool,
 ) -> int:
     _forget_loaded_rows(s)
-    number = _next_number(s, poll_id)
-    _credential_times_to_days(s, credentials_of, zone)
-    if not links_kept:
-        _random_ids_for_vote_made_credentials(s, credentials_of)
+    number = next_number(s, poll_id)
+    moved = _rewrite_ballots(s, ballots_of, number)
+    _rewrite_credentials(s, zone, credentials_of, number, links_kept=links_kept)
+    return moved
+
+
+def _rewrite_ballots(s: Session, ballots_of: ColumnElement[bool], number: int) -> int:
     ballots = _copy_aside(s, _BALLOTS, select(_BALLOTS).where(ballots_of))
     choices = _copy_aside(
         s,
         _CHOICES,
         select(_CHOICES).where(_CHOICES.c.ballot_id.in_(select(ballots.c.id))),
     )
-    credentials = _copy_aside(s, _CREDENTIALS, select(_CREDENTIALS).where(credentials_of))
     # By the rows set aside, not by the condition again: what is deleted is what goes back.
     s.execute(delete(_CHOICES).where(_CHOICES.c.ballot_id.in_(select(ballots.c.id))))
     s.execute(delete(_BALLOTS).where(_BALLOTS.c.id.in_(select(ballots.c.id))))
-    s.execute(delete(_CREDENTIALS).where(_CREDENTIALS.c.id.in_(select(credentials.c.id))))
     moved = int(s.execute(select(func.count()).select_from(ballots)).scalar_one())
     _put_back(s, _BALLOTS, ballots, [ballots.c.tracker], number)
     _put_back(
@@ -224,15 +251,30 @@ def _rewrite(
         number,
         join=(ballots, ballots.c.id == choices.c.ballot_id),
     )
+    _drop(s, ballots, choices)
+    return moved
+
+
+def _rewrite_credentials(
+    s: Session, zone: tzinfo, credentials_of: ColumnElement[bool], number: int, *, links_kept: bool
+) -> None:
+    _credential_times_to_days(s, credentials_of, zone)
+    if not links_kept:
+        _random_ids_for_vote_made_credentials(s, credentials_of)
+    credentials = _copy_aside(s, _CREDENTIALS, select(_CREDENTIALS).where(credentials_of))
+    s.execute(delete(_CREDENTIALS).where(_CREDENTIALS.c.id.in_(select(credentials.c.id))))
     _put_back(s, _CREDENTIALS, credentials, [credentials.c.key_hash], number)
+    _drop(s, credentials)
+
+
+def _drop(s: Session, *tables: Table) -> None:
     mariadb = s.get_bind().dialect.name in ("mysql", "mariadb")
-    for aside in (ballots, choices, credentials):
+    for aside in tables:
         if mariadb:
             # Plain DROP TABLE would commit the transaction on MariaDB.
             s.execute(text(f"DROP TEMPORARY TABLE {aside.name}"))
         else:
             aside.drop(s.connection())
-    return moved
 
 
 def _forget_loaded_rows(s: Session) -> None:
@@ -314,7 +356,10 @@ __all__ = [
     "Plan",
     "anything_waits",
     "mix",
+    "mix_ballots",
+    "mix_credentials",
     "mix_everything",
+    "next_number",
     "plan",
     "waiting",
 ]

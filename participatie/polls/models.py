@@ -75,6 +75,10 @@ class PollRow(IdMixin, Base):
     links_destroyed_at: Mapped[datetime | None]
     #: SHA-256 of the published ballots file, kept from closing until a ballot changes.
     ballots_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: Counted up whenever a ballot changes after voting ended (paper typed in after
+    #: closing): the SHA-256, computed outside the write transaction, is stored only if
+    #: this is what it was when the ballots file was read.
+    ballots_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Cross-channel uses of one credential (e.g. online and on paper): reported.
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -22,6 +22,7 @@ from participatie.polls.errors import (
     PollNotOpen,
     UnknownCode,
 )
+from participatie.polls.lifecycle import publication_began
 from participatie.polls.marks import Marks, check_typed, paper_marks
 from participatie.polls.models import CLOSED, DRAFT, OPEN, SCHEDULED, PaperEntryRow, PollRow
 from participatie.polls.recording import record_ballot
@@ -93,6 +94,7 @@ class PaperBallots(PollsPart):
                         "paper ballots can be typed in once voting opened", field="poll"
                     )
                 raise PollClosed("the result is final; no more paper ballots", field="poll")
+            self._refuse_while_publishing(row)
             check_typed(self.context.option_positions(row), entry)
             code_hash = self._paper_code(row, entry)
             stored = self._paper_marks(row, entry)
@@ -167,6 +169,7 @@ class PaperBallots(PollsPart):
             row = self.context.load(s, poll_id, lock=True)
             if row.state not in (OPEN, CLOSED):
                 raise PollClosed("the result is final; no more paper ballots", field="poll")
+            self._refuse_while_publishing(row)
             entries = _sheet_entries(s, row, entry.sheet)
             if len(entries) != 2 or entries[0].status != "mismatch":
                 raise PaperEntryConflict(
@@ -186,6 +189,11 @@ class PaperBallots(PollsPart):
             return self._finish_paper(
                 s, row, [*entries, resolution], stored, code_hash, staff, "resolved"
             )
+
+    @staticmethod
+    def _refuse_while_publishing(row: PollRow) -> None:
+        if publication_began(row):
+            raise PollClosed("the result is being published; no more paper ballots", field="poll")
 
     def _paper_code(self, row: PollRow, entry: PaperEntry) -> str | None:
         if row.eligibility == "codes":
@@ -227,6 +235,7 @@ class PaperBallots(PollsPart):
             note = exc.message
         if tracker is not None or final == "conflict":
             row.ballots_sha256 = None
+            row.ballots_revision += 1
         for item in entries:
             item.status = final if final in ("conflict", "rejected") else status
             # Who voted stays apart from what was voted: the code hash goes now.

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from participatie.polls import retention
 from participatie.polls.ballots import ballot_line
 from participatie.polls.casting import Casting
+from participatie.polls.closing import Closing
 from participatie.polls.code_letters import CodeLetters
 from participatie.polls.context import SUBJECT, PollsContext
-from participatie.polls.lifecycle import Lifecycle
 from participatie.polls.paper import PaperBallots
 from participatie.polls.results import Results
 from participatie.polls.schemas import LetterAddress
@@ -35,7 +35,7 @@ def _job_mix(p: Participatie, session: Session, now: datetime) -> dict[str, int]
     return p.polls.mix_due(session=session)
 
 
-class Polls(Lifecycle, CodeLetters, Casting, PaperBallots, Results):
+class Polls(Closing, CodeLetters, Casting, PaperBallots, Results):
     """The facade's ``polls`` attribute."""
 
     def __init__(self, p: Participatie) -> None:

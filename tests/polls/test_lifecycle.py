@@ -116,7 +116,13 @@ def test_schedule_and_job_open_close(p: Participatie, clock: FixedClock) -> None
     assert runs[0].status == "ok" and runs[0].result == {"opened": 0, "closed": 1}
     assert p.polls.get(poll.id).state == "closed"
     actions = [e.action for e in p.audit.events(subject_type="poll", subject_id=poll.id)]
-    assert actions[-3:] == ["poll.opened", "poll.closed", "poll.links_destroyed"]
+    # The state changes, then the steps after it: links, mixes (nothing waits), SHA-256.
+    assert actions[-4:] == [
+        "poll.opened",
+        "poll.closed",
+        "poll.links_destroyed",
+        "poll.ballots_hashed",
+    ]
 
 
 def test_cancel_and_publish_guard_states(p: Participatie) -> None:

@@ -17,6 +17,9 @@ def test_tally_benchmark_closes_what_it_loaded() -> None:
     assert out["ballots"] == 300
     # Fewer than a mix: the job mixed nothing, closing mixed every live ballot.
     assert out["mixed_at_closing"] == 300
+    # SQLite: another connection wrote while the poll closed and was published.
+    assert out["longest_write_wait_closing_seconds"] is not None
+    assert out["longest_write_wait_publishing_seconds"] is not None
     assert out["choices"] == sum(1 for i in range(300) if i % 50) * 2 - sum(
         1 for i in range(300) if i % 50 and i % 5 + 1 == (i * 7 // 3) % 5 + 1
     )
