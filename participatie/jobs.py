@@ -50,6 +50,10 @@ def next_due(due_at: datetime | None, now: datetime, every: timedelta) -> dateti
 #: A job gets the facade, a session (its own transaction) and the time it runs for; it
 #: returns a short summary (a count, a dict) or None.
 JobFunc = Callable[["Participatie", Session, datetime], Any]
+#: A job that commits its own transactions (long work in short steps, e.g. closing a
+#: large poll): it gets the facade and the time; the runner claims it in a transaction of
+#: its own first, so another runner skips it meanwhile.
+SteppedJobFunc = Callable[["Participatie", datetime], Any]
 
 
 class JobStateRow(Base):
@@ -68,6 +72,14 @@ class Job:
     func: JobFunc
     every: timedelta
     description: str = ""
+    #: Set for a job registered with ``register_stepped``: called instead of ``func``.
+    stepped: SteppedJobFunc | None = None
+
+
+def _in_own_transactions(_p: Participatie, _session: Session, _now: datetime) -> Any:
+    """``Job.func`` of a stepped job: never called in a runner's transaction."""
+
+    raise TypeError("this job runs in its own transactions (Job.stepped)")
 
 
 #: Why a job did not run: its time has not come, or another runner holds it right now.
@@ -124,6 +136,23 @@ class Jobs:
         if name in self._jobs:
             raise ValueError(f"job {name!r} is registered already")
         self._jobs[name] = Job(name, func, every, description)
+
+    def register_stepped(
+        self,
+        name: str,
+        func: SteppedJobFunc,
+        *,
+        every: timedelta = timedelta(minutes=1),
+        description: str = "",
+    ) -> None:
+        """Register a job that commits its own transactions (``SteppedJobFunc``): the
+        runner marks it run and due next in one transaction, calls it outside any, and
+        records how it ended in another. Other writers are not held up for the whole job
+        (on SQLite a transaction holds the database's write lock)."""
+
+        if name in self._jobs:
+            raise ValueError(f"job {name!r} is registered already")
+        self._jobs[name] = Job(name, _in_own_transactions, every, description, stepped=func)
 
     def load_host_jobs(self) -> None:
         """Let host packages register their jobs: every ``Settings.host_jobs`` path
@@ -197,18 +226,43 @@ class Jobs:
                 return JobRun(job.name, "skipped", reason=NOT_DUE, next_due_at=due_at)
             state.next_due_at = next_due(due_at, now, job.every)
             state.last_run_at = now
-            try:
-                with session.begin_nested():
-                    result = job.func(self._p, session, now)
-            except Exception as exc:
-                log.exception("job %s failed", job.name)
-                state.last_status = "error"
-                state.last_result = repr(exc)[:2000]
-                return JobRun(job.name, "error", error=repr(exc))
-            state.last_status = "ok"
-            state.last_result = None if result is None else str(result)[:2000]
-            log.info("job %s ran: %s", job.name, state.last_result or "-")
-            return JobRun(job.name, "ok", result=result)
+            if job.stepped is None:
+                return self._run_in(session, state, job, now)
+            state.last_status = "running"
+        return self._run_stepped(job, job.stepped, now)
+
+    def _run_in(self, session: Session, state: JobStateRow, job: Job, now: datetime) -> JobRun:
+        """The job in the runner's transaction, its state recorded in the same one."""
+
+        try:
+            with session.begin_nested():
+                result = job.func(self._p, session, now)
+        except Exception as exc:
+            log.exception("job %s failed", job.name)
+            state.last_status = "error"
+            state.last_result = repr(exc)[:2000]
+            return JobRun(job.name, "error", error=repr(exc))
+        state.last_status = "ok"
+        state.last_result = None if result is None else str(result)[:2000]
+        log.info("job %s ran: %s", job.name, state.last_result or "-")
+        return JobRun(job.name, "ok", result=result)
+
+    def _run_stepped(self, job: Job, func: SteppedJobFunc, now: datetime) -> JobRun:
+        try:
+            result = func(self._p, now)
+        except Exception as exc:
+            log.exception("job %s failed", job.name)
+            self._record(job.name, "error", repr(exc))
+            return JobRun(job.name, "error", error=repr(exc))
+        self._record(job.name, "ok", None if result is None else str(result))
+        log.info("job %s ran: %s", job.name, "-" if result is None else result)
+        return JobRun(job.name, "ok", result=result)
+
+    def _record(self, name: str, status: str, result: str | None) -> None:
+        with self._p.session_scope() as session:
+            state = session.get_one(JobStateRow, name)
+            state.last_status = status
+            state.last_result = None if result is None else result[:2000]
 
     def _ensure_state(self, name: str) -> None:
         with self._p.session_scope() as session:
@@ -230,6 +284,7 @@ __all__ = [
     "JobFunc",
     "JobRun",
     "Jobs",
+    "SteppedJobFunc",
     "grid_floor",
     "next_due",
 ]

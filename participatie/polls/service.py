@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from participatie.polls import retention
 from participatie.polls.ballots import ballot_line
 from participatie.polls.casting import Casting
@@ -23,16 +21,18 @@ if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 
-def _job_open_close(p: Participatie, session: Session, now: datetime) -> dict[str, int]:
-    """The ``polls.open_close`` job: opens and closes the polls whose time has come."""
+def _job_open_close(p: Participatie, now: datetime) -> dict[str, int]:
+    """The ``polls.open_close`` job: opens and closes the polls whose time has come; what
+    follows a closing runs in steps (``polls.closing``)."""
 
-    return p.polls.open_and_close_due(now, session=session)
+    return p.polls.open_and_close_due(now)
 
 
-def _job_mix(p: Participatie, session: Session, now: datetime) -> dict[str, int]:
-    """The ``polls.mix`` job: rewrites the ballots of open polls a mix's worth at a time."""
+def _job_mix(p: Participatie, now: datetime) -> dict[str, int]:
+    """The ``polls.mix`` job: rewrites the ballots of open polls a mix's worth at a time,
+    each mix in its own transactions."""
 
-    return p.polls.mix_due(session=session)
+    return p.polls.mix_due()
 
 
 class Polls(Closing, CodeLetters, Casting, PaperBallots, Results):
@@ -40,13 +40,13 @@ class Polls(Closing, CodeLetters, Casting, PaperBallots, Results):
 
     def __init__(self, p: Participatie) -> None:
         super().__init__(PollsContext(p))
-        p.jobs.register(
+        p.jobs.register_stepped(
             "polls.open_close",
             _job_open_close,
             every=timedelta(minutes=1),
             description="open scheduled polls and close polls whose closing time has come",
         )
-        p.jobs.register(
+        p.jobs.register_stepped(
             "polls.mix",
             _job_mix,
             every=timedelta(minutes=1),

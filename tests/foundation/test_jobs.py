@@ -81,6 +81,49 @@ def test_two_runners_at_once_run_a_job_once(p: Participatie) -> None:
     assert calls == [1]
 
 
+def test_a_stepped_job_commits_its_own_steps_and_is_run_once(p: Participatie) -> None:
+    """A stepped job (``register_stepped``) runs outside the runner's transaction: its
+    first step is committed and seen by others (on SQLite: the write lock is free)
+    while it runs; a second runner meanwhile skips it, and a failure is recorded."""
+
+    entered = threading.Event()
+    release = threading.Event()
+    seen: list[list[str]] = []
+
+    def stepped(px: Participatie, now: datetime) -> str:
+        px.areas.create(AreaIn(code="stap1", name="Stap 1"), actor="test")
+        entered.set()
+        release.wait(10)
+        px.areas.create(AreaIn(code="stap2", name="Stap 2"), actor="test")
+        return "two steps"
+
+    p.jobs.register_stepped("test.stepped", stepped, every=timedelta(hours=1))
+    results: dict[str, Any] = {}
+    thread = threading.Thread(
+        target=lambda: results.update(first=p.jobs.run_due(only="test.stepped")[0])
+    )
+    thread.start()
+    assert entered.wait(10)
+    seen.append([a.code for a in p.areas.list()])
+    p.areas.create(AreaIn(code="elders", name="Elders"), actor="test")
+    results["second"] = p.jobs.run_due(only="test.stepped")[0]
+    release.set()
+    thread.join(30)
+    assert seen == [["stap1"]]
+    assert (results["first"].status, results["first"].result) == ("ok", "two steps")
+    assert results["second"].status == "skipped"
+    assert sorted(a.code for a in p.areas.list()) == ["elders", "stap1", "stap2"]
+
+    def broken(px: Participatie, now: datetime) -> None:
+        raise RuntimeError("broken step")
+
+    p.jobs.register_stepped("test.broken", broken)
+    [run] = p.jobs.run_due(only="test.broken")
+    assert run.status == "error" and "broken step" in (run.error or "")
+    with pytest.raises(ValueError, match="registered already"):
+        p.jobs.register_stepped("test.broken", broken)
+
+
 def test_duplicate_registration_is_refused(p: Participatie) -> None:
     p.jobs.register("test.once", lambda px, s, n: None)
     with pytest.raises(ValueError, match="registered already"):
