@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participatie.db import Base, LongText
 from participatie.exports.files import Output, binary_output
+from participatie.prepared import Prepared
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -55,17 +56,18 @@ class AuditHeadRow(Base):
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _HEADS = cast(Table, AuditHeadRow.__table__)
 _HEAD_NOW = select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.id == 1)
-_HEAD = _HEAD_NOW.with_for_update()
-_APPEND = insert(_EVENTS)
-_MOVE_HEAD = (
+# Built once and sent on the driver's cursor: an event is appended for every vote.
+_HEAD = Prepared(_HEAD_NOW.with_for_update())
+_MOVE_HEAD_CORE = (
     update(_HEADS)
     .where(_HEADS.c.id == 1)
     .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
 )
+_APPEND_CORE = insert(_EVENTS).values({c.name: bindparam(c.name) for c in _EVENTS.columns})
+_APPEND = Prepared(_APPEND_CORE)
+_MOVE_HEAD = Prepared(_MOVE_HEAD_CORE)
 #: PostgreSQL: the event's insert as a CTE of the head's update, one statement.
-_APPEND_AND_MOVE = _MOVE_HEAD.add_cte(
-    insert(_EVENTS).values({c.name: bindparam(c.name) for c in _EVENTS.columns}).cte("appended")
-)
+_APPEND_AND_MOVE = Prepared(_MOVE_HEAD_CORE.add_cte(_APPEND_CORE.cte("appended")))
 
 
 class AuditEvent(BaseModel):
@@ -188,10 +190,10 @@ class AuditLog:
         # Core statements built once: an event is appended for every vote and every
         # staff action, and the ORM's unit of work buys nothing here.
         if conn.dialect.name == "postgresql":
-            conn.execute(_APPEND_AND_MOVE, fields)  # one round trip: insert, move the head
+            _APPEND_AND_MOVE.execute(conn, fields)  # one round trip: insert, move the head
         else:
-            conn.execute(_APPEND, fields)
-            conn.execute(_MOVE_HEAD, {"seq": seq, "hash": digest})
+            _APPEND.execute(conn, fields)
+            _MOVE_HEAD.execute(conn, {"seq": seq, "hash": digest})
         event = AuditEvent(
             seq=seq,
             occurred_at=occurred_at,
@@ -212,7 +214,7 @@ class AuditLog:
         """The head's last sequence number and hash, locked until the transaction ends."""
 
         conn = session.connection()
-        head = conn.execute(_HEAD).first()
+        head = _HEAD.execute(conn).first()
         if head is not None:
             return int(head[0]), str(head[1])
         # First event ever: two writers may race to create the head; one insert wins,
@@ -225,7 +227,7 @@ class AuditLog:
                 )
         except IntegrityError:
             pass
-        head = conn.execute(_HEAD).one()
+        head = _HEAD.execute(conn).one()
         return int(head[0]), str(head[1])
 
     def events(

@@ -76,10 +76,26 @@ class Job:
     stepped: SteppedJobFunc | None = None
 
 
+def _still_running(state: JobStateRow, now: datetime) -> bool:
+    """A stepped job claimed by another runner, within its lease."""
+
+    started = state.last_run_at
+    if state.last_status != "running" or started is None:
+        return False
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    return now - started < STEPPED_LEASE
+
+
 def _in_own_transactions(_p: Participatie, _session: Session, _now: datetime) -> Any:
     """``Job.func`` of a stepped job: never called in a runner's transaction."""
 
     raise TypeError("this job runs in its own transactions (Job.stepped)")
+
+
+#: How long a stepped job's claim holds: another runner skips the job while it runs, and
+#: takes it over this long after a run that never recorded its end (a killed process).
+STEPPED_LEASE = timedelta(minutes=15)
 
 
 #: Why a job did not run: its time has not come, or another runner holds it right now.
@@ -224,6 +240,8 @@ class Jobs:
                 due_at = grid_floor(now, job.every)
             if due_at is not None and due_at > now:
                 return JobRun(job.name, "skipped", reason=NOT_DUE, next_due_at=due_at)
+            if job.stepped is not None and _still_running(state, now):
+                return JobRun(job.name, "skipped", reason=RUNNING_ELSEWHERE)
             state.next_due_at = next_due(due_at, now, job.every)
             state.last_run_at = now
             if job.stepped is None:
@@ -259,10 +277,16 @@ class Jobs:
         return JobRun(job.name, "ok", result=result)
 
     def _record(self, name: str, status: str, result: str | None) -> None:
-        with self._p.session_scope() as session:
-            state = session.get_one(JobStateRow, name)
-            state.last_status = status
-            state.last_result = None if result is None else result[:2000]
+        from participatie.errors import DatabaseUnavailable
+
+        try:
+            with self._p.session_scope() as session:
+                state = session.get_one(JobStateRow, name)
+                state.last_status = status
+                state.last_result = None if result is None else result[:2000]
+        except DatabaseUnavailable:
+            # The other jobs still run; the lease ends and the worklist shows it late.
+            log.exception("job %s ended (%s) but its end could not be recorded", name, status)
 
     def _ensure_state(self, name: str) -> None:
         with self._p.session_scope() as session:
@@ -280,6 +304,7 @@ __all__ = [
     "GRID_ORIGIN",
     "NOT_DUE",
     "RUNNING_ELSEWHERE",
+    "STEPPED_LEASE",
     "Job",
     "JobFunc",
     "JobRun",

@@ -15,6 +15,7 @@ from sqlalchemy import String, Table, bindparam, func, null, update
 from sqlalchemy.orm import Session
 
 from participatie.polls.models import CredentialRow
+from participatie.prepared import Prepared
 
 _CREDENTIALS = cast(Table, CredentialRow.__table__)
 
@@ -44,11 +45,14 @@ def _claim(which: Any) -> Any:
     )
 
 
-# Built once: one of these runs for every ballot.
-_CLAIM_BY_KEY = _claim(
-    (_CREDENTIALS.c.poll_id == bindparam("poll")) & (_CREDENTIALS.c.key_hash == bindparam("key"))
+# Built once and sent on the driver's cursor: one of these runs for every ballot.
+_CLAIM_BY_KEY = Prepared(
+    _claim(
+        (_CREDENTIALS.c.poll_id == bindparam("poll"))
+        & (_CREDENTIALS.c.key_hash == bindparam("key"))
+    )
 )
-_CLAIM_BY_ID = _claim(_CREDENTIALS.c.id == bindparam("credential_id"))
+_CLAIM_BY_ID = Prepared(_claim(_CREDENTIALS.c.id == bindparam("credential_id")))
 
 
 def claim_credential(
@@ -74,8 +78,7 @@ def claim_credential(
     else:
         params.update(poll=poll_id, key=key)
         statement = _CLAIM_BY_KEY
-    result = s.connection().execute(statement, params)
-    return result.rowcount == 1
+    return statement.execute(s, params).rowcount == 1
 
 
 __all__ = ["claim_credential", "day_of"]

@@ -14,14 +14,19 @@ under a second per step, against seconds for the whole):
    when the file was read (paper typed in meanwhile counts it up and leaves the SHA-256
    to be computed when asked for).
 
-A step that did not happen (a crash in between) is done by the next one that needs it:
-the ``polls.mix`` job mixes what waits in a closed poll, publication nulls what links are
-left and mixes what waits, and the SHA-256 is computed when it is asked for. With a host's
-session all steps run in that session, in the host's one transaction.
+The first step sets ``PollRow.steps_pending`` and the last clears it; a mix whose
+ballots are rewritten and whose credentials are not yet is ``PollRow.mix_pending``. Steps
+that did not happen (a process killed in between, a database that failed after the state
+change, which closing and cancelling then log instead of raising) are done by the job
+``polls.mix`` within the minute, each step finding what is left; publication run again
+does its own. With a host's session all steps run in that session, in the host's one
+transaction.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +36,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from participatie.errors import InvalidInput, InvalidState
+from participatie.errors import DatabaseUnavailable, InvalidInput, InvalidState
 from participatie.polls import mixing, tallying
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import row_to_poll
@@ -47,6 +52,8 @@ from participatie.polls.models import (
     PollRow,
 )
 from participatie.polls.schemas import Poll, TallyResult
+
+log = logging.getLogger(__name__)
 
 #: Ballots whose keyed link is nulled per transaction (without a host's session).
 LINKS_PER_STEP = 20_000
@@ -102,16 +109,16 @@ class Closing(Lifecycle):
             PollNotFound: ``poll.not_found``.
             InvalidState: ``state.invalid``, the poll is not open.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; the steps committed before stay (the poll is closed
-                once the first one committed) and the rest is done later, as above.
+                or stayed locked at the first step: nothing was written. Once the poll
+                is closed, a failure in a later step is logged and the job ``polls.mix``
+                does the rest (with a host's session it is raised: nothing is written).
         """
 
         with self._step(session, poll_id) as row:
             self._close_row(row, actor)
-            key = row.id
-        self._after_voting(key, actor, session, links=None, digest=True)
-        with self.context.p.unit_of_work(session, readonly=True) as s:
-            return row_to_poll(self.context.load(s, key))
+            key, closed = row.id, row_to_poll(row)
+        self._finish_steps(key, actor, session)
+        return closed
 
     def _close_row(self, row: PollRow, actor: str) -> None:
         if row.state != OPEN:
@@ -119,6 +126,7 @@ class Closing(Lifecycle):
         s = self._session_of(row)
         row.state = CLOSED
         row.closed_at = self.context.p.clock.now()
+        row.steps_pending = True
         if row.precedence == "first":
             # Paper precedence needs the links until the last paper ballot is typed in;
             # otherwise their key goes now, the links themselves in the next steps.
@@ -126,23 +134,37 @@ class Closing(Lifecycle):
         s.flush()
         self.context.audit(s, actor, "poll.closed", row, {"closed_at": row.closed_at})
 
-    def _after_voting(
-        self,
-        key: uuid.UUID,
-        actor: str,
-        session: Session | None,
-        *,
-        links: bool | None,
-        digest: bool,
-    ) -> None:
-        """The steps after the state changed: links (``None``: where the key is gone),
-        the mixes, and at closing the SHA-256."""
+    def _finish_steps(self, key: uuid.UUID, actor: str, session: Session | None) -> None:
+        """The steps after closing's or cancelling's state change. Without a host's
+        session, a database that fails in one of them is logged, not raised: the state
+        change stands, and the job ``polls.mix`` does the rest (``steps_pending``)."""
 
-        if links or (links is None and self._links_dropped(key, session)):
+        try:
+            self._run_steps(key, actor, session)
+        except DatabaseUnavailable:
+            if session is not None:
+                raise
+            log.warning("poll %s: the steps after its end wait for the job polls.mix", key)
+
+    def _run_steps(self, key: uuid.UUID, actor: str, session: Session | None) -> int:
+        """The steps a closed or cancelled poll with ``steps_pending`` has to go (all of
+        them, each finding what is left); returns the ballots mixed."""
+
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, key, options=False)
+            state, pending = row.state, row.steps_pending
+        if not pending or state not in (CLOSED, CANCELLED):
+            return 0
+        # Closing keeps the links where paper may take precedence; cancelling never.
+        links = None if state == CLOSED else True
+        if links or self._links_dropped(key, session):
             self._destroy_links(key, actor, session)
-        self._mix_waiting(key, actor, session)
-        if digest:
+        moved = self._mix_waiting(key, actor, session)
+        if state == CLOSED:
             self._store_digest(key, actor, session)
+        with self._step(session, key) as row:
+            row.steps_pending = False
+        return moved
 
     def _links_dropped(self, key: uuid.UUID, session: Session | None) -> bool:
         with self.context.p.unit_of_work(session, readonly=True) as s:
@@ -197,13 +219,17 @@ class Closing(Lifecycle):
         *,
         due: bool = False,
     ) -> int:
-        """One channel's mix in two steps: the ballots and marks, then the credentials.
-        ``due``: an open poll's mix, made only if a mix's worth waits (``mix_due``);
-        otherwise what waits, as closing mixes it."""
+        """One channel's mix in two steps: the ballots and marks, then the credentials
+        (``PollRow.mix_pending`` in between, so a mix left half made is finished first
+        by whoever mixes next). ``due``: an open poll's mix, made only if a mix's worth
+        waits (``mix_due``); otherwise what waits, as closing mixes it."""
 
+        self._finish_pending_mix(key, session)
         size = self.context.p.settings.polls.mix_size
         with self._step(session, key) as row:
             s = self._session_of(row)
+            if row.mix_pending is not None:  # another mixer's, begun since
+                return 0
             if due:
                 if row.state != OPEN:
                     return 0
@@ -217,21 +243,40 @@ class Closing(Lifecycle):
                     return 0
             number = mixing.next_number(s, row.id)
             rewritten = mixing.mix_ballots(s, row.id, chosen, number)
+            pending = {"channel": channel, "number": number, "taken_in": chosen.taken_in}
+            row.mix_pending = json.dumps(pending)
             data = {"channel": channel, "ballots": rewritten, "live": chosen.live}
             self.context.audit(s, actor, "poll.mixed", row, data)
+        self._finish_pending_mix(key, session)
+        return rewritten
+
+    def _finish_pending_mix(self, key: uuid.UUID, session: Session | None) -> None:
+        """The credentials of a mix whose ballots are rewritten (``mix_pending``)."""
+
         with self._step(session, key) as row:
+            if row.mix_pending is None:
+                return
+            pending = json.loads(row.mix_pending)
+            chosen = mixing.Plan(pending["channel"], taken_in=list(pending["taken_in"]))
             links_kept = row.link_secret is not None
             zone = self.context.p.settings.zone
             s = self._session_of(row)
-            mixing.mix_credentials(s, row.id, zone, chosen, number, links_kept=links_kept)
-        return rewritten
+            mixing.mix_credentials(
+                s, row.id, zone, chosen, int(pending["number"]), links_kept=links_kept
+            )
+            row.mix_pending = None
 
-    def _read_digest(self, key: uuid.UUID, session: Session | None) -> tuple[int, str]:
+    def _read_digest(
+        self, key: uuid.UUID, session: Session | None, *, stored: bool = False
+    ) -> tuple[int, str]:
         """(``ballots_revision``, SHA-256) read without a lock: the revision first, so a
-        change while the file is read leaves the revision behind."""
+        change while the file is read leaves the revision behind. ``stored``: the one
+        kept since closing, when there is one."""
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, key, options=False)
+            if stored and row.ballots_sha256:
+                return row.ballots_revision, row.ballots_sha256
             return row.ballots_revision, hash_ballots(s, row)
 
     def _store_digest(self, key: uuid.UUID, actor: str, session: Session | None) -> None:
@@ -281,9 +326,10 @@ class Closing(Lifecycle):
         ballots wait (the job ``polls.mix``, every minute): their rows are rewritten so
         that a copy of the database places each among the others of its mix
         (``polls.mixing``), and closing has only the rest to rewrite. Casting in that poll
-        waits meanwhile. In a closed poll, what waits (paper typed in after closing, a
-        closing that did not finish) is mixed as closing mixes it. Without a host's
-        session each mix is its own transaction.
+        waits meanwhile. In a closed poll, what waits (paper typed in after closing) is
+        mixed as closing mixes it; a closing or cancelling that stopped between its steps
+        (``steps_pending``) and a mix left half made (``mix_pending``) are finished.
+        Without a host's session each mix is its own transactions.
 
         Args:
             session: the host's SQLAlchemy session to work in (the library only
@@ -301,15 +347,26 @@ class Closing(Lifecycle):
         polls = ballots = 0
         with self.context.p.unit_of_work(session, readonly=True) as s:
             current = s.execute(
-                select(PollRow.id, PollRow.state)
-                .where(PollRow.state.in_((OPEN, CLOSED)))
+                select(PollRow.id, PollRow.state, PollRow.steps_pending, PollRow.mix_pending)
+                .where(
+                    PollRow.state.in_((OPEN, CLOSED))
+                    | PollRow.steps_pending.is_(True)
+                    | PollRow.mix_pending.is_not(None)
+                )
                 .order_by(PollRow.id)
             ).all()
-        for poll_id, state in current:
-            if state == CLOSED:
+        for poll_id, state, steps, half_made in current:
+            if half_made is not None:
+                self._finish_pending_mix(poll_id, session)
+            if steps and state in (CLOSED, CANCELLED):
+                # A closing or cancelling that stopped between its steps.
+                moved = self._run_steps(poll_id, "system", session)
+            elif state == CLOSED:
                 moved = self._mix_closed(poll_id, session)
-            else:
+            elif state == OPEN:
                 moved = self._mix_open(poll_id, session)
+            else:
+                moved = 0
             polls += moved > 0
             ballots += moved
         return {"polls": polls, "ballots": ballots}
@@ -352,7 +409,8 @@ class Closing(Lifecycle):
             PollNotFound: ``poll.not_found``.
             InvalidState: ``state.invalid``, field ``state``: published or cancelled.
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; the steps committed before stay.
+                or stayed locked at the first step: nothing was written. Later steps are
+                left to the job ``polls.mix`` as at closing.
         """
 
         if not reason.strip():
@@ -364,15 +422,15 @@ class Closing(Lifecycle):
             row.state = CANCELLED
             row.cancelled_at = self.context.p.clock.now()
             row.link_secret = None
+            row.steps_pending = True
             s = self._session_of(row)
             s.flush()
             self.context.audit(
                 s, actor, "poll.cancelled", row, {"before": before, "reason": reason}
             )
-            key = row.id
-        self._after_voting(key, actor, session, links=True, digest=False)
-        with self.context.p.unit_of_work(session, readonly=True) as s:
-            return row_to_poll(self.context.load(s, key))
+            key, cancelled = row.id, row_to_poll(row)
+        self._finish_steps(key, actor, session)
+        return cancelled
 
     def publish(
         self,
@@ -402,17 +460,19 @@ class Closing(Lifecycle):
             InvalidState: ``state.invalid``, the poll is not closed (field ``state``) or
                 paper ballots wait for a second typing or a resolution (field ``paper``).
             DatabaseUnavailable: ``db.unavailable``, the database could not be reached
-                or stayed locked; the steps committed before stay, the poll stays closed.
+                or stayed locked; the steps committed before stay, the poll stays closed,
+                and publishing again finishes it (safe to repeat).
         """
 
         with self._step(session, poll_id) as row:
             self._check_publishable(row)
             # From here on no paper is typed in (the links go): publication_began.
             row.link_secret = None
+            row.steps_pending = True
             key = row.id
         self._destroy_links(key, actor, session)
         self._mix_waiting(key, actor, session)
-        revision, digest = self._read_digest(key, session)
+        revision, digest = self._read_digest(key, session, stored=True)
         with self._step(session, key) as row:
             self._check_publishable(row)
             s = self._session_of(row)
@@ -423,6 +483,7 @@ class Closing(Lifecycle):
                 row.ballots_sha256 = digest if same else hash_ballots(s, row)
             row.state = PUBLISHED
             row.published_at = self.context.p.clock.now()
+            row.steps_pending = False
             s.flush()
             result = tallying.tally(self.context, s, row, witness)
             self.context.audit(
@@ -515,7 +576,7 @@ class Closing(Lifecycle):
                 self._close_row(row, "system")
                 closed.append(row.id)
         for key in closed:
-            self._after_voting(key, "system", session, links=None, digest=True)
+            self._finish_steps(key, "system", session)
         return {"opened": opened, "closed": len(closed)}
 
 

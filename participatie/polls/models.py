@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,6 +80,13 @@ class PollRow(IdMixin, Base):
     #: closing): the SHA-256, computed outside the write transaction, is stored only if
     #: this is what it was when the ballots file was read.
     ballots_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Set when closing, cancelling or publishing changed the state and has steps to go
+    #: (``polls.closing``); cleared by the last. The job ``polls.mix`` finishes a poll
+    #: left with it set (a process killed between steps).
+    steps_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: A mix whose ballots are rewritten and whose credentials are not yet (JSON:
+    #: channel, number, mixes taken in): the next mixer finishes it first.
+    mix_pending: Mapped[str | None] = mapped_column(LongText)
     #: Cross-channel uses of one credential (e.g. online and on paper): reported.
     conflicts: Mapped[int] = mapped_column(Integer, default=0)
 

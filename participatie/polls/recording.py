@@ -10,7 +10,7 @@ import secrets
 import uuid
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
 from participatie.polls.marks import Marks
 from participatie.polls.models import OPEN, BallotChoiceRow, BallotRow, CredentialRow, PollRow
 from participatie.polls.schemas import Receipt
+from participatie.prepared import Prepared
 
 
 def record_ballot(
@@ -161,6 +162,16 @@ def _replace(
     return _insert_ballot(s, row, marks, channel, names=names, link=link, replaced=True)
 
 
+def _insert_all(table: Table) -> Prepared:
+    """An INSERT naming every column of ``table`` (bind parameters by column name)."""
+
+    return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.columns}))
+
+
+_INSERT_BALLOT = _insert_all(cast(Table, BallotRow.__table__))
+_INSERT_CHOICE = _insert_all(cast(Table, BallotChoiceRow.__table__))
+
+
 def _new_tracker() -> str:
     raw = secrets.token_hex(8)
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
@@ -179,10 +190,9 @@ def _insert_ballot(
     ballot_id = uuid.uuid4()
     tracker = _new_tracker()
     marked = [] if marks.invalid else sorted(marks.items, key=lambda m: (m[1], m[0]))
-    # Core inserts on the session's connection: the ORM's bookkeeping buys nothing here.
-    conn = s.connection()
-    conn.execute(
-        cast(Table, BallotRow.__table__).insert(),
+    # Statements built once, on the driver's cursor: the ORM's bookkeeping buys nothing.
+    _INSERT_BALLOT.execute(
+        s,
         {
             "id": ballot_id,
             "poll_id": row.id,
@@ -203,8 +213,8 @@ def _insert_ballot(
         },
     )
     if marks.items and not marks.invalid:
-        conn.execute(
-            cast(Table, BallotChoiceRow.__table__).insert(),
+        _INSERT_CHOICE.executemany(
+            s,
             [
                 {
                     "ballot_id": ballot_id,

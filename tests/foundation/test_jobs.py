@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from participatie import Participatie
 from participatie.areas import AreaIn
+from participatie.jobs import RUNNING_ELSEWHERE, STEPPED_LEASE, JobStateRow
 
 
 def test_run_due_runs_once_per_interval(p: Participatie) -> None:
@@ -84,7 +85,9 @@ def test_two_runners_at_once_run_a_job_once(p: Participatie) -> None:
 def test_a_stepped_job_commits_its_own_steps_and_is_run_once(p: Participatie) -> None:
     """A stepped job (``register_stepped``) runs outside the runner's transaction: its
     first step is committed and seen by others (on SQLite: the write lock is free)
-    while it runs; a second runner meanwhile skips it, and a failure is recorded."""
+    while it runs; a second runner skips it meanwhile, also once it is due again, and
+    takes it over once the lease of a run that never ended has passed; a failure is
+    recorded."""
 
     entered = threading.Event()
     release = threading.Event()
@@ -97,22 +100,35 @@ def test_a_stepped_job_commits_its_own_steps_and_is_run_once(p: Participatie) ->
         px.areas.create(AreaIn(code="stap2", name="Stap 2"), actor="test")
         return "two steps"
 
-    p.jobs.register_stepped("test.stepped", stepped, every=timedelta(hours=1))
+    p.jobs.register_stepped("test.stepped", stepped, every=timedelta(minutes=1))
+    start = p.clock.now()
     results: dict[str, Any] = {}
     thread = threading.Thread(
-        target=lambda: results.update(first=p.jobs.run_due(only="test.stepped")[0])
+        target=lambda: results.update(first=p.jobs.run_due(start, only="test.stepped")[0])
     )
     thread.start()
     assert entered.wait(10)
     seen.append([a.code for a in p.areas.list()])
     p.areas.create(AreaIn(code="elders", name="Elders"), actor="test")
-    results["second"] = p.jobs.run_due(only="test.stepped")[0]
+    # Two minutes on, the job is due again but still running.
+    later = start + timedelta(minutes=2)
+    results["second"] = p.jobs.run_due(later, only="test.stepped")[0]
     release.set()
     thread.join(30)
     assert seen == [["stap1"]]
     assert (results["first"].status, results["first"].result) == ("ok", "two steps")
-    assert results["second"].status == "skipped"
+    assert (results["second"].status, results["second"].reason) == ("skipped", RUNNING_ELSEWHERE)
     assert sorted(a.code for a in p.areas.list()) == ["elders", "stap1", "stap2"]
+
+    # A run killed before it recorded its end: skipped within the lease, then taken over.
+    calls: list[datetime] = []
+    p.jobs.register_stepped("test.killed", lambda px, now: calls.append(now))
+    with p.session_scope() as s:
+        s.add(JobStateRow(name="test.killed", last_run_at=start, last_status="running"))
+    assert p.jobs.run_due(start + timedelta(minutes=5), only="test.killed")[0].status == "skipped"
+    after = start + STEPPED_LEASE + timedelta(minutes=1)
+    assert p.jobs.run_due(after, only="test.killed")[0].status == "ok"
+    assert calls == [after]
 
     def broken(px: Participatie, now: datetime) -> None:
         raise RuntimeError("broken step")

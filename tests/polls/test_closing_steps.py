@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
+from participatie.errors import DatabaseUnavailable
 from participatie.polls import closing
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.closing import Closing
@@ -167,6 +169,117 @@ def test_a_closer_killed_between_steps_leaves_what_the_job_and_publication_finis
     result = p.polls.publish(poll.id, actor="projectleider")
     assert result.ballots == 8
     assert result.ballots_sha256 == _file_sha(p, poll) == _stored_sha(p, poll)
+
+
+def _killed_run(p: Participatie, target: str, call: str) -> None:
+    """Run ``call`` on a facade in a process of its own, which SIGKILLs itself when
+    ``target`` (``module:Class.method`` or ``module:function``) is called."""
+
+    url = p.engine.url.render_as_string(hide_password=False)
+    module, _, name = target.partition(":")
+    owner, _, attribute = name.rpartition(".")
+    script = textwrap.dedent(
+        f"""
+        import importlib, os, signal
+        from participatie.testing import make_participatie
+
+        def killed(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        where = importlib.import_module({module!r})
+        if {owner!r}:
+            where = getattr(where, {owner!r})
+        setattr(where, {attribute!r}, killed)
+        p = make_participatie({url!r})
+        {call}
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL
+
+
+def _pending(p: Participatie, poll: Poll) -> tuple[bool, str | None]:
+    with p.session_scope(readonly=True) as s:
+        row = s.execute(
+            select(PollRow.steps_pending, PollRow.mix_pending).where(PollRow.id == poll.id)
+        ).one()
+        return bool(row[0]), row[1]
+
+
+def test_a_cancel_killed_between_steps_is_finished_by_the_job(p: Participatie) -> None:
+    poll, _ = _voted(p, allow_change=True)
+    _killed_run(
+        p,
+        "participatie.polls.closing:Closing._mix_waiting",
+        f"p.polls.cancel({str(poll.id)!r}, actor='griffie', reason='fout')",
+    )
+    assert p.polls.get(poll.id).state == "cancelled"
+    assert _pending(p, poll) == (True, None)
+    assert _flags(p, BallotRow, poll.id) == {False: 8}
+    assert p.polls.mix_due() == {"polls": 1, "ballots": 8}
+    assert _pending(p, poll) == (False, None)
+    assert _flags(p, BallotRow, poll.id) == {True: 8}
+    with p.engine.connect() as conn:
+        links = conn.execute(select(BallotRow.link).where(BallotRow.poll_id == poll.id))
+        assert {link for (link,) in links} == {None}
+    assert p.polls.mix_due() == {"polls": 0, "ballots": 0}
+
+
+def test_a_mix_killed_between_ballots_and_credentials_is_finished_first(
+    p: Participatie,
+) -> None:
+    """The closer dies once a mix's ballots are rewritten, before its credentials: the
+    job finishes that mix (the credentials get its number) before anything else."""
+
+    poll, _ = _voted(p)
+    _killed_run(
+        p,
+        "participatie.polls.mixing:mix_credentials",
+        f"p.polls.close({str(poll.id)!r}, actor='projectleider')",
+    )
+    steps, half_made = _pending(p, poll)
+    assert steps and half_made is not None
+    number = json.loads(half_made)["number"]
+    assert _flags(p, BallotRow, poll.id) == {True: 8}
+    assert _flags(p, CredentialRow, poll.id)[False] == 8
+    with p.engine.connect() as conn:
+        ballots = conn.execute(select(BallotRow.mix).where(BallotRow.poll_id == poll.id))
+        assert {mix for (mix,) in ballots} == {number}
+    p.polls.mix_due()
+    assert _pending(p, poll) == (False, None)
+    # Closing's steps then ran on: the poll's one mix (fewer than mix_size) was taken in
+    # once more. Ballots and credentials share their mix number again.
+    with p.engine.connect() as conn:
+        ballots = conn.execute(select(BallotRow.mix).where(BallotRow.poll_id == poll.id))
+        used = conn.execute(
+            select(CredentialRow.mix).where(
+                CredentialRow.poll_id == poll.id, CredentialRow.uses > 0
+            )
+        )
+        assert {mix for (mix,) in used} == {mix for (mix,) in ballots} == {number + 1}
+    assert p.polls.tally(poll.id).ballots_sha256 == _file_sha(p, poll) == _stored_sha(p, poll)
+
+
+def test_a_database_failing_after_the_state_change_leaves_the_rest_to_the_job(
+    p: Participatie, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``close`` answers with the closed poll (the change stands; retrying would only
+    meet ``state.invalid``) and logs; the job does what was left."""
+
+    poll, _ = _voted(p)
+
+    def unavailable(self: Closing, *args: Any) -> int:
+        raise DatabaseUnavailable("the database stayed locked")
+
+    monkeypatch.setattr(Closing, "_mix_waiting", unavailable)
+    assert p.polls.close(poll.id, actor="projectleider").state == "closed"
+    assert _pending(p, poll) == (True, None)
+    monkeypatch.undo()
+    assert p.polls.mix_due() == {"polls": 1, "ballots": 8}
+    assert _pending(p, poll) == (False, None)
+    assert _stored_sha(p, poll) == _file_sha(p, poll)
 
 
 def test_once_publication_began_paper_waits_until_it_is_done(
