@@ -219,10 +219,12 @@ class Closing(Lifecycle):
         *,
         due: bool = False,
     ) -> int:
-        """One channel's mix in two steps: the ballots and marks, then the credentials
-        (``PollRow.mix_pending`` in between, so a mix left half made is finished first
-        by whoever mixes next). ``due``: an open poll's mix, made only if a mix's worth
-        waits (``mix_due``); otherwise what waits, as closing mixes it."""
+        """One channel's mix. ``due``: an open poll's mix, made only if a mix's worth
+        waits (``mix_due``), in one step, since a vote cast between two steps would
+        have its credential in this mix and its ballot in the next. Otherwise (voting
+        has ended) what waits, as closing mixes it, in two steps: the ballots and marks,
+        then the credentials (``PollRow.mix_pending`` in between, so a mix left half
+        made is finished first by whoever mixes next)."""
 
         self._finish_pending_mix(key, session)
         size = self.context.p.settings.polls.mix_size
@@ -243,8 +245,13 @@ class Closing(Lifecycle):
                     return 0
             number = mixing.next_number(s, row.id)
             rewritten = mixing.mix_ballots(s, row.id, chosen, number)
-            pending = {"channel": channel, "number": number, "taken_in": chosen.taken_in}
-            row.mix_pending = json.dumps(pending)
+            if due:
+                zone = self.context.p.settings.zone
+                links_kept = row.link_secret is not None
+                mixing.mix_credentials(s, row.id, zone, chosen, number, links_kept=links_kept)
+            else:
+                pending = {"channel": channel, "number": number, "taken_in": chosen.taken_in}
+                row.mix_pending = json.dumps(pending)
             data = {"channel": channel, "ballots": rewritten, "live": chosen.live}
             self.context.audit(s, actor, "poll.mixed", row, data)
         self._finish_pending_mix(key, session)
