@@ -273,18 +273,26 @@ class Closing(Lifecycle):
             )
             row.mix_pending = None
 
-    def _read_digest(
-        self, key: uuid.UUID, session: Session | None, *, stored: bool = False
-    ) -> tuple[int, str]:
+    def _read_digest(self, key: uuid.UUID, session: Session | None) -> tuple[int, str]:
         """(``ballots_revision``, SHA-256) read without a lock: the revision first, so a
-        change while the file is read leaves the revision behind. ``stored``: the one
-        kept since closing, when there is one."""
+        change while the file is read leaves the revision behind."""
 
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, key, options=False)
-            if stored and row.ballots_sha256:
-                return row.ballots_revision, row.ballots_sha256
             return row.ballots_revision, hash_ballots(s, row)
+
+    def _read_for_publication(
+        self, key: uuid.UUID, session: Session | None
+    ) -> tuple[int, str, tallying.Marks]:
+        """Publication's reading without a lock: the revision first (a change while the
+        rest is read leaves it behind), the SHA-256 (kept since closing, or read now) and
+        the counted marks, in one read-only transaction."""
+
+        with self.context.p.unit_of_work(session, readonly=True) as s:
+            row = self.context.load(s, key)
+            revision = row.ballots_revision
+            digest = row.ballots_sha256 or hash_ballots(s, row)
+            return revision, digest, tallying.count_marks(s, row)
 
     def _store_digest(self, key: uuid.UUID, actor: str, session: Session | None) -> None:
         revision, digest = self._read_digest(key, session)
@@ -479,7 +487,7 @@ class Closing(Lifecycle):
             key = row.id
         self._destroy_links(key, actor, session)
         self._mix_waiting(key, actor, session)
-        revision, digest = self._read_digest(key, session, stored=True)
+        revision, digest, marks = self._read_for_publication(key, session)
         with self._step(session, key) as row:
             self._check_publishable(row)
             s = self._session_of(row)
@@ -492,7 +500,9 @@ class Closing(Lifecycle):
             row.published_at = self.context.p.clock.now()
             row.steps_pending = False
             s.flush()
-            result = tallying.tally(self.context, s, row, witness)
+            # The marks counted without a lock hold while no ballot changed since.
+            counted = marks if row.ballots_revision == revision else None
+            result = tallying.tally(self.context, s, row, witness, counted)
             self.context.audit(
                 s,
                 actor,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -34,8 +35,19 @@ RULE_DETAIL = {
 }
 
 
-def tally(context: PollsContext, s: Session, row: PollRow, witness: str | None) -> TallyResult:
-    """Count an ended poll: figures, winners, ties, reconciliation (``witness`` of the lot)."""
+@dataclass(frozen=True)
+class Marks:
+    """What the counting reads off the marks (the heavy part of a tally: every mark of
+    the poll): per option and channel the votes or points, and for ``ranked`` every
+    ballot's order. It follows from the ballots only, so it stays right while
+    ``PollRow.ballots_revision`` does."""
+
+    per_option: dict[str, dict[str, int]]
+    rankings: Counter[tuple[str, ...]] | None
+
+
+def count_marks(s: Session, row: PollRow) -> Marks:
+    """The marks of the poll's counted ballots, counted (see :class:`Marks`)."""
 
     names = [o.name for o in row.options]
     by_pos = {o.position: o.name for o in row.options}
@@ -55,6 +67,25 @@ def tally(context: PollsContext, s: Session, row: PollRow, witness: str | None) 
         query.group_by(BallotChoiceRow.option_position, BallotChoiceRow.channel)
     ):
         per_option[by_pos[pos]][channel] = int(value or 0)
+    rankings = _rankings(s, row, by_pos) if row.rule == "ranked" else None
+    return Marks(per_option, rankings)
+
+
+def tally(
+    context: PollsContext,
+    s: Session,
+    row: PollRow,
+    witness: str | None,
+    marks: Marks | None = None,
+) -> TallyResult:
+    """Count an ended poll: figures, winners, ties, reconciliation (``witness`` of the
+    lot). ``marks``: :func:`count_marks` read earlier, while the poll's
+    ``ballots_revision`` was what it is now (publication reads them outside its write
+    transaction)."""
+
+    names = [o.name for o in row.options]
+    counted = marks if marks is not None else count_marks(s, row)
+    per_option = counted.per_option
     ballot_stats = s.execute(
         select(BallotRow.channel, BallotRow.blank, BallotRow.invalid, func.count())
         .where(BallotRow.poll_id == row.id, BallotRow.superseded.is_(False))
@@ -74,8 +105,8 @@ def tally(context: PollsContext, s: Session, row: PollRow, witness: str | None) 
     digest = ballots_digest(s, row)
     lot = Lot(row.lot_seed or "", digest) if row.tie_break == "lot" else None
     scores = {n: sum(per_option[n].values()) for n in names}
-    if row.rule == "ranked":
-        outcome = stv(_rankings(s, row, by_pos), names, row.seats, lot=lot)
+    if counted.rankings is not None:
+        outcome = stv(counted.rankings, names, row.seats, lot=lot)
     else:
         outcome = score_outcome(scores, row.seats, lot=lot)
     elected = set(outcome.winners)
@@ -205,4 +236,4 @@ def _paper_summary(s: Session, row: PollRow, paper_ballots: int) -> PaperSummary
     )
 
 
-__all__ = ["CHANNELS", "RULE_DETAIL", "tally"]
+__all__ = ["CHANNELS", "RULE_DETAIL", "Marks", "count_marks", "tally"]

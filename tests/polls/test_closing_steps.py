@@ -23,7 +23,7 @@ from sqlalchemy import select
 from participatie.clock import FixedClock
 from participatie.engine import Participatie
 from participatie.errors import DatabaseUnavailable
-from participatie.polls import closing
+from participatie.polls import closing, tallying
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.closing import Closing
 from participatie.polls.errors import PollClosed
@@ -306,6 +306,59 @@ def test_once_publication_began_paper_waits_until_it_is_done(
     result = p.polls.publish(poll.id, actor="projectleider")
     assert result.ballots == 8
     assert _flags(p, BallotRow, poll.id) == {True: 9}
+
+
+@pytest.mark.parametrize("rule", ["approval", "ranked"])
+def test_publication_counts_outside_its_write_step_unless_a_ballot_changed(
+    p: Participatie, monkeypatch: pytest.MonkeyPatch, rule: str
+) -> None:
+    """Publication counts the marks in a read-only step. A late envelope typed in right
+    after that count (paper is still taken here: paper does not take precedence) moves
+    ``ballots_revision``, and the last step counts again: the published result holds
+    the paper ballot."""
+
+    extra: dict[str, Any] = {"rule": "ranked", "seats": 1, "max_choices": None}
+    poll, codes = _voted(p, **(extra if rule == "ranked" else {}))
+    p.polls.close(poll.id, actor="projectleider")
+    real = tallying.count_marks
+    calls: list[int] = []
+
+    def count_then_paper(s: Any, row: PollRow) -> tallying.Marks:
+        counted = real(s, row)
+        calls.append(1)
+        if len(calls) == 1:
+            _paper(p, poll, "LAAT", codes[-1])
+        return counted
+
+    monkeypatch.setattr(tallying, "count_marks", count_then_paper)
+    result = p.polls.publish(poll.id, actor="projectleider")
+    assert len(calls) == 2  # counted again inside, since the paper ballot came in
+    assert result.ballots == 9
+    assert sum(o.votes for o in result.options) == 9
+    assert result.options[3].name == LOCATIONS[3] and result.options[3].votes == 1
+    assert result.ballots_sha256 == _file_sha(p, poll) == _stored_sha(p, poll)
+
+
+def test_publication_uses_the_marks_counted_before_when_nothing_changed(
+    p: Participatie, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poll, _ = _voted(p)
+    p.polls.close(poll.id, actor="projectleider")
+    before = p.polls.tally(poll.id)
+    real = tallying.count_marks
+    calls: list[int] = []
+
+    def counting(s: Any, row: PollRow) -> tallying.Marks:
+        calls.append(1)
+        return real(s, row)
+
+    monkeypatch.setattr(tallying, "count_marks", counting)
+    result = p.polls.publish(poll.id, actor="projectleider")
+    assert calls == [1]
+    assert [(o.name, o.votes) for o in result.options] == [
+        (o.name, o.votes) for o in before.options
+    ]
+    assert result.winners == before.winners and result.state == "published"
 
 
 def test_with_a_host_session_closing_is_the_hosts_one_transaction(p: Participatie) -> None:
