@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participatie.db import Base, supports_skip_locked
+from participatie.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
@@ -79,11 +80,9 @@ class Job:
 def _still_running(state: JobStateRow, now: datetime) -> bool:
     """A stepped job claimed by another runner, within its lease."""
 
-    started = state.last_run_at
+    started = state.last_run_at  # UTCDateTime: aware
     if state.last_status != "running" or started is None:
         return False
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)
     return now - started < STEPPED_LEASE
 
 
@@ -277,8 +276,6 @@ class Jobs:
         return JobRun(job.name, "ok", result=result)
 
     def _record(self, name: str, status: str, result: str | None) -> None:
-        from participatie.errors import DatabaseUnavailable
-
         try:
             with self._p.session_scope() as session:
                 state = session.get_one(JobStateRow, name)

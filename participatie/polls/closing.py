@@ -153,11 +153,11 @@ class Closing(Lifecycle):
         with self.context.p.unit_of_work(session, readonly=True) as s:
             row = self.context.load(s, key, options=False)
             state, pending = row.state, row.steps_pending
+            # Closing keeps the links where paper may take precedence (their key stays).
+            links_go = row.link_secret is None and row.links_destroyed_at is None
         if not pending or state not in (CLOSED, CANCELLED):
             return 0
-        # Closing keeps the links where paper may take precedence; cancelling never.
-        links = None if state == CLOSED else True
-        if links or self._links_dropped(key, session):
+        if links_go:
             self._destroy_links(key, actor, session)
         moved = self._mix_waiting(key, actor, session)
         if state == CLOSED:
@@ -165,11 +165,6 @@ class Closing(Lifecycle):
         with self._step(session, key) as row:
             row.steps_pending = False
         return moved
-
-    def _links_dropped(self, key: uuid.UUID, session: Session | None) -> bool:
-        with self.context.p.unit_of_work(session, readonly=True) as s:
-            row = self.context.load(s, key, options=False)
-            return row.link_secret is None and row.links_destroyed_at is None
 
     def _destroy_links(self, key: uuid.UUID, actor: str, session: Session | None) -> None:
         """Null the keyed links, ``LINKS_PER_STEP`` ballots per step; the key goes in the
@@ -206,8 +201,10 @@ class Closing(Lifecycle):
     def _mix_waiting(self, key: uuid.UUID, actor: str, session: Session | None) -> int:
         """Mix what waits in each channel: every earlier mix left with fewer than
         ``mix_size`` live ballots is taken in, and the newest others until the mix holds
-        that many (``mixing.plan``). Returns the ballots rewritten."""
+        that many (``mixing.plan``). A mix left half made is finished first. Returns the
+        ballots rewritten."""
 
+        self._finish_pending_mix(key, session)
         return sum(self._mix_channel(key, ch, actor, session) for ch in mixing.CHANNELS)
 
     def _mix_channel(
@@ -226,11 +223,10 @@ class Closing(Lifecycle):
         then the credentials (``PollRow.mix_pending`` in between, so a mix left half
         made is finished first by whoever mixes next)."""
 
-        self._finish_pending_mix(key, session)
         size = self.context.p.settings.polls.mix_size
         with self._step(session, key) as row:
             s = self._session_of(row)
-            if row.mix_pending is not None:  # another mixer's, begun since
+            if row.mix_pending is not None:  # another mixer's, begun since: its to finish
                 return 0
             if due:
                 if row.state != OPEN:
@@ -254,7 +250,8 @@ class Closing(Lifecycle):
                 row.mix_pending = json.dumps(pending)
             data = {"channel": channel, "ballots": rewritten, "live": chosen.live}
             self.context.audit(s, actor, "poll.mixed", row, data)
-        self._finish_pending_mix(key, session)
+        if not due:
+            self._finish_pending_mix(key, session)
         return rewritten
 
     def _finish_pending_mix(self, key: uuid.UUID, session: Session | None) -> None:

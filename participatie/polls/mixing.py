@@ -4,9 +4,11 @@ in its mix and no closer.
 Inserting rows in casting order leaves that order in SQLite's rowid, PostgreSQL's ctid
 and xmin (the inserting transaction, shared with the credential's update), InnoDB's
 transaction id and the placement of rows in their pages. A mix copies the waiting
-ballots, their marks and credentials aside, deletes them and inserts them again in one
-transaction: they share its transaction and go back in the order of a random key
-(ballots and marks by tracker, credentials by key hash), numbered with the mix.
+ballots and their marks aside, deletes them and inserts them again in one transaction,
+and the credentials likewise (in the same transaction while voting goes on, in the next
+once it ended, ``polls.closing``): each table's rows share a transaction and go back in
+the order of a random key (ballots and marks by tracker, credentials by key hash),
+numbered with the mix.
 
 Mixes are made per channel (online, desk, paper): ballots and credentials carry their
 channel, so a mix of several channels would let a desk ballot hide only among that mix's
@@ -107,25 +109,15 @@ def anything_waits(s: Session, poll_id: uuid.UUID) -> bool:
     return any(_any_waiting(s, poll_id, channel) for channel in CHANNELS)
 
 
-def mix(s: Session, poll_id: uuid.UUID, zone: tzinfo, chosen: Plan, *, links_kept: bool) -> int:
-    """Make the mix ``chosen`` describes, ballots and credentials in this one
-    transaction; returns the ballot rows it rewrote.
-
-    The caller holds the poll's row lock (``FOR UPDATE``): casting takes its share, so no
-    vote writes while the rows are aside.
-    """
-
-    number = next_number(s, poll_id)
-    moved = mix_ballots(s, poll_id, chosen, number)
-    mix_credentials(s, poll_id, zone, chosen, number, links_kept=links_kept)
-    return moved
-
-
 def mix_ballots(s: Session, poll_id: uuid.UUID, chosen: Plan, number: int) -> int:
     """The ballots and marks of the mix ``chosen``, numbered ``number``; returns the
     ballot rows rewritten. The credentials may follow in a transaction of their own
     (``mix_credentials``): the order of either alone pairs no voter with a ballot, and
-    until they follow they are as they were before the mix."""
+    until they follow they are as they were before the mix.
+
+    The caller holds the poll's row lock (``FOR UPDATE``): casting takes its share, so no
+    vote writes while the rows are aside.
+    """
 
     b = _BALLOTS.c
     ballots_of = (b.poll_id == poll_id) & (b.channel == chosen.channel) & _in(b.mix, chosen)
@@ -355,7 +347,6 @@ __all__ = [
     "NO_VOTE",
     "Plan",
     "anything_waits",
-    "mix",
     "mix_ballots",
     "mix_credentials",
     "mix_everything",
