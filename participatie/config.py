@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///participatie.db"
+    #: Connections each process keeps open to its database. Beyond them, up to
+    #: ``database_max_overflow`` more open while more requests than that work at once,
+    #: and each of those closes when its request ends: a load above the pool size pays a
+    #: new connection per request (on PostgreSQL a new server process). The defaults
+    #: (10 + 30) match the 40 threads a server process runs requests in.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=30, ge=0)
     #: The first key signs, every key verifies: put a new key first to rotate.
     #: From the environment: a JSON list or comma-separated values.
     secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()

@@ -237,6 +237,8 @@ def make_engine(
     *,
     sqlite_synchronous: str = "FULL",
     sqlite_busy_timeout_ms: int = 30_000,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
     **kwargs: Any,
 ) -> Engine:
     """Create an engine with the library's settings for each dialect.
@@ -246,6 +248,10 @@ def make_engine(
             ``mysql+pymysql://...``).
         sqlite_synchronous: SQLite's ``synchronous`` pragma (``FULL`` by default).
         sqlite_busy_timeout_ms: how long a SQLite writer waits for the lock, in ms.
+        pool_size: connections the pool keeps open (SQLAlchemy's default, 5, when None);
+            not for an in-memory SQLite database, which has one connection.
+        max_overflow: connections opened beyond ``pool_size`` while more are in use at
+            once, each closed when it is returned (SQLAlchemy's default, 10, when None).
         **kwargs: passed to ``sqlalchemy.create_engine``; ``ping_after_idle`` (seconds,
             default ``PING_AFTER_IDLE``) for the server databases, see
             ``watch_connections``. ``pool_pre_ping=True`` tests every checkout instead.
@@ -280,6 +286,8 @@ def make_engine(
         connect_args.update(kwargs.pop("connect_args", {}))
         if in_memory:
             kwargs.setdefault("poolclass", StaticPool)
+        else:
+            _pool_sizes(kwargs, pool_size, max_overflow)
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous, sqlite_busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_begin)
@@ -291,6 +299,7 @@ def make_engine(
         url_query = dict(parsed.query)
         url_query.setdefault("charset", "utf8mb4")
         parsed = parsed.set(query=url_query)
+    _pool_sizes(kwargs, pool_size, max_overflow)
     ping_after = kwargs.pop("ping_after_idle", PING_AFTER_IDLE)
     # The most recently used connection goes out first: connections the load does not
     # need stay idle (and are tested before their next use, see ``watch_connections``).
@@ -300,6 +309,13 @@ def make_engine(
     if not kwargs.get("pool_pre_ping"):
         watch_connections(engine, ping_after)
     return engine
+
+
+def _pool_sizes(kwargs: dict[str, Any], pool_size: int | None, max_overflow: int | None) -> None:
+    if pool_size is not None:
+        kwargs.setdefault("pool_size", pool_size)
+    if max_overflow is not None:
+        kwargs.setdefault("max_overflow", max_overflow)
 
 
 #: Seconds a pooled connection may sit unused before it is tested (one round trip) on

@@ -77,6 +77,8 @@ class Participatie:
             self.settings.database_url,
             sqlite_synchronous=self.settings.sqlite_synchronous,
             sqlite_busy_timeout_ms=self.settings.sqlite_busy_timeout_ms,
+            pool_size=self.settings.database_pool_size,
+            max_overflow=self.settings.database_max_overflow,
         )
         self.clock: Clock = clock or SystemClock()
         self.mailer: Mailer = mailer or SmtpMailer(

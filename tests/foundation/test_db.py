@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import String, select, text
+from sqlalchemy import String, event, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import QueuePool
 
 from participatie import Participatie
 from participatie.areas import AreaIn
@@ -139,3 +143,58 @@ def test_nul_characters_are_refused_on_every_dialect(p: Participatie) -> None:
         p.areas.create(AreaIn(code="nul", name="Naam\x00met nul"), actor="test")
     assert p.areas.list() == []
     assert p.audit.verify().checked == 0
+
+
+def _pooled_url(dialect: str, servers: Any, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pool.db'}" if dialect == "sqlite" else servers.url(dialect)
+
+
+def test_pool_sizes_come_from_the_settings(dialect: str, servers: Any, tmp_path: Path) -> None:
+    """A load of as many requests at once as the pool holds opens no connection past the
+    first ones: a pool smaller than the load would open one per request beyond it."""
+
+    from participatie import Settings
+
+    url = _pooled_url(dialect, servers, tmp_path)
+    settings = Settings.load(
+        secret_keys=["k" * 20], database_url=url, database_pool_size=12, database_max_overflow=3
+    )
+    p = Participatie(settings)
+    opened: list[object] = []
+    event.listen(p.engine, "connect", lambda *_: opened.append(1))
+    try:
+        pool = p.engine.pool
+        reader = p.engine.execution_options(participatie_readonly=True)  # SQLite: many at once
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool.overflow() + pool.size()) == (12, 0)
+        for _ in range(3):  # three bursts of twelve requests at once
+            with ExitStack() as stack:
+                for _ in range(12):
+                    conn = stack.enter_context(reader.connect())
+                    conn.execute(text("SELECT 1"))
+        assert len(opened) == 12
+        with ExitStack() as stack:  # fifteen at once: three beyond the pool, then no more
+            for _ in range(15):
+                stack.enter_context(reader.connect()).execute(text("SELECT 1"))
+            assert pool.overflow() == 3
+        assert len(opened) == 15
+        assert pool.checkedin() == 12  # the three beyond the pool were closed
+    finally:
+        p.dispose()
+
+
+def test_pool_defaults_and_bad_sizes(tmp_path: Path) -> None:
+    from participatie import Settings
+    from participatie.errors import ConfigurationError
+
+    defaults = Settings.load(secret_keys=["k" * 20], database_url=f"sqlite:///{tmp_path}/d.db")
+    assert (defaults.database_pool_size, defaults.database_max_overflow) == (10, 30)
+    p = Participatie(defaults)
+    assert isinstance(p.engine.pool, QueuePool) and p.engine.pool.size() == 10
+    p.dispose()
+    # An in-memory database has one connection whatever the sizes say.
+    memory = Participatie(Settings.load(secret_keys=["k" * 20], database_url="sqlite://"))
+    assert not isinstance(memory.engine.pool, QueuePool)
+    memory.dispose()
+    with pytest.raises(ConfigurationError, match="(?i)database_pool_size"):
+        Settings.load(secret_keys=["k" * 20], database_pool_size=0)
