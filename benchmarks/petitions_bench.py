@@ -187,6 +187,9 @@ class Raw:
                 user=parsed.username,
                 password=parsed.password,
                 dbname=parsed.database,
+                # The transactions are the ones begin() and commit() send: without
+                # autocommit psycopg would send a BEGIN of its own before each.
+                autocommit=True,
             )
         self.cur = self.conn.cursor()
 
