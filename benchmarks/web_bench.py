@@ -251,15 +251,18 @@ def serve(url: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from participatie.web.serving import run_processes
+
     os.environ["BENCH_DATABASE_URL"] = url
-    uvicorn.run(
-        "benchmarks.web_bench:app",
-        factory=True,
-        workers=workers,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(
+            "benchmarks.web_bench:app", factory=True, host="127.0.0.1", port=port, **options
+        )
+        return
+    # As ``participatie serve --workers N`` runs them.
+    run_processes(
+        "benchmarks.web_bench:app", workers=workers, host="127.0.0.1", port=port, **options
     )
 
 

@@ -288,7 +288,7 @@ def group(
         # The app reads X-Forwarded-For itself, from settings.web.trusted_proxies only.
         options = uvicorn_options(settings.web.trusted_proxies)
         if workers > 1:
-            from participatie.web.serving import environment
+            from participatie.web.serving import environment, run_processes
 
             # Each process builds its own app from the same settings (serving.app).
             os.environ.update(environment(settings, frame_ancestors))
@@ -297,9 +297,8 @@ def group(
             # the default (5) kills processes still importing on a busy machine.
             if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
                 options["timeout_worker_healthcheck"] = 60
-            uvicorn.run(
+            run_processes(
                 "participatie.web.serving:app",
-                factory=True,
                 workers=workers,
                 host=host,
                 port=port,

@@ -196,5 +196,5 @@ def test_pool_defaults_and_bad_sizes(tmp_path: Path) -> None:
     memory = Participatie(Settings.load(secret_keys=["k" * 20], database_url="sqlite://"))
     assert not isinstance(memory.engine.pool, QueuePool)
     memory.dispose()
-    with pytest.raises(ConfigurationError, match="(?i)database_pool_size"):
+    with pytest.raises(ConfigurationError, match=r"(?i)database_pool_size"):
         Settings.load(secret_keys=["k" * 20], database_pool_size=0)

@@ -4,8 +4,10 @@ stopped."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import statistics
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -44,6 +46,24 @@ def _server_processes(parent: int) -> int:
         if ppid == parent and b"spawn_main" in cmdline:
             found += 1
     return found
+
+
+def kept_alive(port: int, requests: int = 20) -> list[float]:
+    """Seconds per ``/api/health`` request on one kept-alive connection."""
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    took = []
+    try:
+        for _ in range(requests):
+            started = time.perf_counter()
+            conn.request("GET", "/api/health")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            took.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+    return took
 
 
 def test_two_server_processes_share_the_port_and_the_database(
@@ -87,6 +107,8 @@ def _run(p: Participatie, tmp_path: Path) -> None:
                 if time.monotonic() > deadline:
                     pytest.fail(f"serve did not start 2 processes:\n{log.read_text()}")
                 time.sleep(0.2)
+            # Kept alive, answers go out at once (TCP_NODELAY): not after a delayed ACK.
+            assert statistics.median(kept_alive(port)) < 0.030
             for n in range(SIGNERS):
                 # A new connection each time, so the kernel hands them to either process.
                 with httpx.Client(base_url=base, timeout=30) as client:
