@@ -164,13 +164,19 @@ class AuditLog:
         subject_type: str,
         subject_id: str | uuid.UUID,
         data: dict[str, Any] | None = None,
+        head: tuple[int, str] | None = None,
     ) -> AuditEvent:
-        """Append an event in the caller's transaction (locks the head row until commit)."""
+        """Append an event in the caller's transaction (locks the head row until commit).
+
+        ``head``: the head's ``(last_seq, last_hash)`` as a statement of the caller's read
+        it in this transaction with ``FOR UPDATE`` (``polls.combined``), saving the
+        read; None: read and locked here.
+        """
 
         # The caller's pending changes go first, as the event's own insert once took them.
         session.flush()
         conn = session.connection()
-        last_seq, last_hash = self._locked_head(session)
+        last_seq, last_hash = head if head is not None else self._locked_head(session)
         # Stored at microsecond precision, which every dialect keeps.
         occurred_at = self._p.clock.now().astimezone(UTC)
         payload = canonical_json(data or {})

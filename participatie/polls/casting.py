@@ -24,7 +24,7 @@ from participatie.polls.errors import (
 )
 from participatie.polls.marks import ballot_marks
 from participatie.polls.models import DRAFT, OPEN, SCHEDULED, CredentialRow, PollRow
-from participatie.polls.recording import record_ballot
+from participatie.polls.recording import record_vote
 from participatie.polls.schemas import BallotIn, Receipt
 from participatie.retry import retry_transient
 
@@ -238,7 +238,7 @@ class Casting(PollsPart):
             # A shared lock: votes run side by side, but closing (which locks the poll)
             # waits for the votes in flight and sees each one before it hashes and
             # rewrites the ballots; a vote that comes later finds the poll closed.
-            row = context.load(s, poll_id, share=True, options=False)
+            row = context.load_for_vote(s, poll_id)
             self._check_open(row)
             marks = ballot_marks(
                 row, context.option_positions(row), ballot.choices, ballot.points, field="choices"
@@ -248,13 +248,14 @@ class Casting(PollsPart):
                 if kind == "email" and pc is None and email_token is not None:
                     pc = self._token_postcode(email_token)
                 _check_postcode(s, row, pc)
-            receipt = record_ballot(context, s, row, key, kind, marks, channel)
+            receipt, head = record_vote(context, s, row, key, kind, marks, channel)
             context.audit(
                 s,
                 staff or "resident",
                 "poll.ballot_recorded",
                 row,
                 {"channel": channel, "replaced": receipt.replaced_earlier},
+                head=head,
             )
             return receipt
 

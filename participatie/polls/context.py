@@ -5,21 +5,30 @@ the audit helper, the options kept in memory, and the row-to-schema conversion.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import Session, lazyload, object_session
 
 from participatie.areas import area_for_postcode
 from participatie.polls.errors import PollNotFound
 from participatie.polls.models import DRAFT, SCHEDULED, PollRow
 from participatie.polls.schemas import Option, Poll
+from participatie.prepared import Prepared
 
 if TYPE_CHECKING:
     from participatie.engine import Participatie
 
 #: The audit log's and the outbox's subject type for a poll.
 SUBJECT = "poll"
+
+
+_POLLS = cast(Table, PollRow.__table__)
+_POLL_SHARED = Prepared(
+    select(*_POLLS.columns)
+    .where(_POLLS.c.id == bindparam("id"))
+    .with_for_update(read=True, key_share=True)
+)
 
 
 class PollsContext:
@@ -41,10 +50,7 @@ class PollsContext:
     ) -> PollRow:
         """The poll's row (``PollNotFound`` naming the field ``poll`` if there is none)."""
 
-        try:
-            key = poll_id if isinstance(poll_id, uuid.UUID) else uuid.UUID(str(poll_id))
-        except ValueError:
-            raise PollNotFound(f"no poll {poll_id!r}", field="poll") from None
+        key = self._key(poll_id)
         query = select(PollRow).where(PollRow.id == key)
         if not options:
             # Loaded on first use only (casting usually finds them in memory).
@@ -58,11 +64,43 @@ class PollsContext:
             raise PollNotFound(f"no poll {key}", field="poll")
         return row
 
+    def load_for_vote(self, s: Session, poll_id: uuid.UUID | str) -> PollRow:
+        """``load(s, poll_id, share=True, options=False)`` for casting: once the poll's
+        options are in memory, its columns only, read by a statement built once (no ORM
+        object: every column of ``PollRow`` under its own name, for reading only)."""
+
+        key = self._key(poll_id)
+        if key not in self._options:
+            return self.load(s, key, share=True, options=False)
+        row = _POLL_SHARED.execute(s, {"id": key}).first()
+        if row is None:
+            raise PollNotFound(f"no poll {key}", field="poll")
+        return cast(PollRow, row)
+
+    @staticmethod
+    def _key(poll_id: uuid.UUID | str) -> uuid.UUID:
+        try:
+            return poll_id if isinstance(poll_id, uuid.UUID) else uuid.UUID(str(poll_id))
+        except ValueError:
+            raise PollNotFound(f"no poll {poll_id!r}", field="poll") from None
+
     def audit(
-        self, s: Session, actor: str, action: str, poll: PollRow, data: dict[str, Any]
+        self,
+        s: Session,
+        actor: str,
+        action: str,
+        poll: PollRow,
+        data: dict[str, Any],
+        head: tuple[int, str] | None = None,
     ) -> None:
         self.p.audit.record(
-            s, actor=actor, action=action, subject_type=SUBJECT, subject_id=poll.id, data=data
+            s,
+            actor=actor,
+            action=action,
+            subject_type=SUBJECT,
+            subject_id=poll.id,
+            data=data,
+            head=head,
         )
 
     def option_positions(self, row: PollRow) -> dict[str, int]:

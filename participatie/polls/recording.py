@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from participatie.polls.at_rest import claim_credential, day_of
 from participatie.polls.ballots import ballot_line
+from participatie.polls.combined import BALLOT, vote_at_once
 from participatie.polls.context import PollsContext
 from participatie.polls.counters import count_conflict
 from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
@@ -177,6 +178,47 @@ def _new_tracker() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
+def _ballot(
+    row: PollRow, marks: Marks, channel: str, names: dict[int, str], link: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A new ballot's row (every column) and its marks' rows."""
+
+    ballot_id = uuid.uuid4()
+    tracker = _new_tracker()
+    marked = [] if marks.invalid else sorted(marks.items, key=lambda m: (m[1], m[0]))
+    values = {
+        "id": ballot_id,
+        "poll_id": row.id,
+        "tracker": tracker,
+        "channel": channel,
+        "blank": marks.blank,
+        "invalid": marks.invalid,
+        "superseded": False,
+        "link": link,
+        "mix": None,
+        "line": ballot_line(
+            tracker,
+            channel,
+            [names[pos] for pos, _, _ in marked],
+            marks.invalid,
+            {names[pos]: pts for pos, _, pts in marked} if row.rule == "cumulative" else None,
+        ),
+    }
+    choices = [
+        {
+            "ballot_id": ballot_id,
+            "option_position": pos,
+            "poll_id": row.id,
+            "channel": channel,
+            "counted": True,
+            "rank": rank,
+            "points": pts,
+        }
+        for pos, rank, pts in (marks.items if marks.items and not marks.invalid else [])
+    ]
+    return values, choices
+
+
 def _insert_ballot(
     s: Session,
     row: PollRow,
@@ -187,53 +229,55 @@ def _insert_ballot(
     link: str | None,
     replaced: bool,
 ) -> Receipt:
-    ballot_id = uuid.uuid4()
-    tracker = _new_tracker()
-    marked = [] if marks.invalid else sorted(marks.items, key=lambda m: (m[1], m[0]))
+    values, choices = _ballot(row, marks, channel, names, link)
     # Statements built once, on the driver's cursor: the ORM's bookkeeping buys nothing.
-    _INSERT_BALLOT.execute(
-        s,
-        {
-            "id": ballot_id,
-            "poll_id": row.id,
-            "tracker": tracker,
-            "channel": channel,
-            "blank": marks.blank,
-            "invalid": marks.invalid,
-            "superseded": False,
-            "link": link,
-            "mix": None,
-            "line": ballot_line(
-                tracker,
-                channel,
-                [names[pos] for pos, _, _ in marked],
-                marks.invalid,
-                {names[pos]: pts for pos, _, pts in marked} if row.rule == "cumulative" else None,
-            ),
-        },
-    )
-    if marks.items and not marks.invalid:
-        _INSERT_CHOICE.executemany(
-            s,
-            [
-                {
-                    "ballot_id": ballot_id,
-                    "option_position": pos,
-                    "poll_id": row.id,
-                    "channel": channel,
-                    "counted": True,
-                    "rank": rank,
-                    "points": pts,
-                }
-                for pos, rank, pts in marks.items
-            ],
-        )
+    _INSERT_BALLOT.execute(s, values)
+    _INSERT_CHOICE.executemany(s, choices)
     return Receipt(
-        poll_id=row.id,
-        tracker=tracker,
-        channel=channel,
-        replaced_earlier=replaced,
+        poll_id=row.id, tracker=values["tracker"], channel=channel, replaced_earlier=replaced
     )
 
 
-__all__ = ["record_ballot"]
+def record_vote(
+    context: PollsContext,
+    s: Session,
+    row: PollRow,
+    key: str | None,
+    kind: str,
+    marks: Marks,
+    channel: str,
+) -> tuple[Receipt, tuple[int, str] | None]:
+    """:func:`record_ballot`, and the audit log's head when this transaction locked it.
+
+    On PostgreSQL the common case (a code, no keyed links, not paper) is
+    one statement (``combined.vote_at_once``) that also locks the head, so the event
+    recording the vote (``AuditLog.record(head=...)``) needs no read of its own. When it
+    claimed nothing, the vote goes the long way (which finds out why).
+    """
+
+    if (
+        key is not None
+        and kind == "code"  # an e-mail or host credential may not exist yet
+        and row.link_secret is None
+        and channel != "paper"
+        and s.get_bind().dialect.name == "postgresql"
+    ):
+        day = day_of(context.p.clock.now(), context.p.settings.zone)
+        values, choices = _ballot(row, marks, channel, context.option_names(row), None)
+        params: dict[str, Any] = {"poll": row.id, "key": key, "day": day, "channel": channel}
+        params.update({f"{BALLOT}{name}": value for name, value in values.items()})
+        for n, choice in enumerate(choices):
+            params[f"pos{n}"] = choice["option_position"]
+            params[f"rank{n}"] = choice["rank"]
+            params[f"pts{n}"] = choice["points"]
+        done = vote_at_once(len(choices)).execute(s, params).one()
+        if done.recorded == 1:
+            receipt = Receipt(
+                poll_id=row.id, tracker=values["tracker"], channel=channel, replaced_earlier=False
+            )
+            head = None if done.last_seq is None else (int(done.last_seq), str(done.last_hash))
+            return receipt, head
+    return record_ballot(context, s, row, key, kind, marks, channel), None
+
+
+__all__ = ["record_ballot", "record_vote"]
