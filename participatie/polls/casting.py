@@ -17,14 +17,15 @@ from participatie.polls.context import SUBJECT, PollsPart, postcode_allowed
 from participatie.polls.errors import (
     AlreadyVoted,
     CodeRevoked,
+    InvalidBallot,
     NotEligible,
     PollClosed,
     PollNotOpen,
     UnknownCode,
 )
-from participatie.polls.marks import ballot_marks
+from participatie.polls.marks import Marks, ballot_marks
 from participatie.polls.models import DRAFT, OPEN, SCHEDULED, CredentialRow, PollRow
-from participatie.polls.recording import record_vote
+from participatie.polls.recording import record_at_once, record_ballot
 from participatie.polls.schemas import BallotIn, Receipt
 from participatie.retry import retry_transient
 
@@ -238,17 +239,20 @@ class Casting(PollsPart):
             # A shared lock: votes run side by side, but closing (which locks the poll)
             # waits for the votes in flight and sees each one before it hashes and
             # rewrites the ballots; a vote that comes later finds the poll closed.
-            row = context.load_for_vote(s, poll_id)
-            self._check_open(row)
-            marks = ballot_marks(
-                row, context.option_positions(row), ballot.choices, ballot.points, field="choices"
-            )
+            at_once = compact is not None and s.get_bind().dialect.name == "postgresql"
+            row, marks, fresh = self._ready(s, poll_id, ballot, known=at_once)
             key, kind = self._credential_key(row, compact, email_token, subject)
             if kind in ("email", "host"):
                 if kind == "email" and pc is None and email_token is not None:
                     pc = self._token_postcode(email_token)
                 _check_postcode(s, row, pc)
-            receipt, head = record_vote(context, s, row, key, kind, marks, channel)
+            done = record_at_once(context, s, row, key, kind, marks, channel)
+            if done is None:
+                if not fresh:  # from memory: read it now, with its lock
+                    row, marks, _ = self._ready(s, poll_id, ballot, known=False)
+                receipt, head = record_ballot(context, s, row, key, kind, marks, channel), None
+            else:
+                receipt, head = done
             context.audit(
                 s,
                 staff or "resident",
@@ -258,6 +262,39 @@ class Casting(PollsPart):
                 head=head,
             )
             return receipt
+
+    def _ready(
+        self, s: Session, poll_id: uuid.UUID | str, ballot: BallotIn, *, known: bool
+    ) -> tuple[PollRow, Marks, bool]:
+        """The poll, open, the ballot's marks checked against it, and whether the poll
+        was read now (False: from memory).
+
+        ``known``: a vote by code on PostgreSQL may use the poll as an earlier vote read it
+        while it was open (``PollsContext.open_row``): the one statement of
+        ``record_at_once`` checks the state under the poll's lock. Otherwise, or when
+        that row refuses the ballot (so that a closed poll is reported before a wrong
+        ballot, as always), the poll is read now, with its shared lock.
+        """
+
+        context = self.context
+        if known:
+            row = context.open_row(poll_id)
+            if row is not None and row.eligibility == "codes" and row.link_secret is None:
+                try:
+                    self._check_open(row)
+                    by_name = context.option_positions(row)
+                    marks = ballot_marks(
+                        row, by_name, ballot.choices, ballot.points, field="choices"
+                    )
+                    return row, marks, False
+                except (PollNotOpen, PollClosed, InvalidBallot):
+                    pass
+        row = context.load_for_vote(s, poll_id)
+        self._check_open(row)
+        marks = ballot_marks(
+            row, context.option_positions(row), ballot.choices, ballot.points, field="choices"
+        )
+        return row, marks, True
 
     def _token_postcode(self, token: str) -> str | None:
         payload = self.context.p.tokens.load("poll.email", token, max_age=None)

@@ -1,18 +1,21 @@
 """PostgreSQL: a vote by code in one statement.
 
-The common case of casting (a code poll without keyed links, the code unused) claims the
-credential, writes the ballot and its marks, and locks the audit log's head, which the
-event recording the vote appends to next. As separate statements that is four round
-trips; as common table expressions (``WITH .. AS (UPDATE ..)``) it is one, with every
-condition kept in the statement: nothing is written unless the claim took the
-credential, and a statement that claimed nothing returns ``recorded = 0`` and leaves the
-caller to find out why (unknown, revoked, used) the long way, as before.
+The common case of casting (a code poll without keyed links, the code unused) takes the
+poll's shared lock while it is open, claims the credential, writes the ballot and its
+marks, and locks the audit log's head, which the event recording the vote appends to
+next. As separate statements that is five round trips; as common table expressions
+(``WITH .. AS (UPDATE ..)``) it is one, with every condition kept in the statement:
+nothing is written unless the poll is open and the claim took the credential, and a
+statement that wrote nothing returns ``recorded = 0`` and leaves the caller to find out
+why (closed, unknown, revoked, used) the long way, as before.
 
-Locks are taken in the order of the statements one by one: the credential's row, then
-the head, which is read from the ballot the claim let through, so PostgreSQL cannot take
-the head first (it runs writing sub-statements in no set order otherwise); a staff
-action that locks a credential and then the head cannot deadlock with a vote. SQLite and
-MariaDB send the statements one by one (``recording``).
+Locks are taken in the order of the statements one by one: the poll's (shared, so a
+closing waits for the votes in flight and a vote after it finds the poll closed), the
+credential's row, then the head. Each is read from what the one before let through, so
+PostgreSQL cannot take them in another order (it runs writing sub-statements in no set
+order otherwise); a staff action that locks a credential and then the head cannot
+deadlock with a vote. SQLite and MariaDB send the statements one by one
+(``recording``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from typing import Any, cast
 from sqlalchemy import Integer, String, Table, bindparam, column, text
 
 from participatie.audit import AuditHeadRow
-from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
+from participatie.polls.models import OPEN, BallotChoiceRow, BallotRow, CredentialRow, PollRow
 from participatie.prepared import Prepared
 
 _BALLOTS = cast(Table, BallotRow.__table__)
 _CHOICES = cast(Table, BallotChoiceRow.__table__)
 _CREDENTIALS = cast(Table, CredentialRow.__table__)
 _HEAD = cast(Table, AuditHeadRow.__table__)
+_POLLS = cast(Table, PollRow.__table__)
 #: The ballot's values are bound as ``b_<column>`` (the claim's own names differ).
 BALLOT = "b_"
 
@@ -36,16 +40,17 @@ _VOTES: dict[int, Prepared] = {}
 
 
 def vote_at_once(marks: int) -> Prepared:
-    """The claim, the ballot, its ``marks`` marks and the head's lock, built once per
-    number of marks (0 for a blank or invalid ballot).
+    """The poll's shared lock while it is open, the claim, the ballot, its ``marks`` marks
+    and the head's lock, built once per number of marks (0 for a blank or invalid
+    ballot).
 
     Parameters: ``poll``, ``key`` (the code's keyed hash), ``day``, ``channel`` (as for
     ``at_rest.claim_credential``), the ballot's columns as ``b_<column>``, and per mark
     ``pos<n>``, ``rank<n>`` and ``pts<n>``.
 
-    Returns one row: ``recorded`` (1: the credential was claimed and the ballot written;
-    0: nothing was written), and the head's ``last_seq`` and ``last_hash`` when it was
-    (None when the log has no head yet: ``audit`` makes it).
+    Returns one row: ``recorded`` (1: the poll was open, the credential was claimed and
+    the ballot written; 0: nothing was written), and the head's ``last_seq`` and
+    ``last_hash`` when it was (None when the log has no head yet: ``audit`` makes it).
     """
 
     if marks not in _VOTES:
@@ -61,11 +66,14 @@ def vote_at_once(marks: int) -> Prepared:
             if marks
             else "SELECT id FROM ballot"
         )
-        sql = f"""WITH claimed AS (
+        sql = f"""WITH poll AS (
+    SELECT id FROM {_POLLS.name} WHERE id = :poll AND state = '{OPEN}' FOR KEY SHARE
+), claimed AS (
     UPDATE {_CREDENTIALS.name}
     SET uses = uses + 1, used_at = coalesce(used_at, :day),
         first_channel = coalesce(first_channel, :channel), mix = NULL
     WHERE poll_id = :poll AND key_hash = :key AND uses < max_uses AND status = 'active'
+        AND EXISTS (SELECT 1 FROM poll)
     RETURNING poll_id
 ), ballot AS (
     INSERT INTO {_BALLOTS.name} ({", ".join(ballot_columns)})

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload, object_session
 
 from participatie.areas import area_for_postcode
 from participatie.polls.errors import PollNotFound
-from participatie.polls.models import DRAFT, SCHEDULED, PollRow
+from participatie.polls.models import DRAFT, OPEN, SCHEDULED, PollRow
 from participatie.polls.schemas import Option, Poll
 from participatie.prepared import Prepared
 
@@ -38,6 +38,8 @@ class PollsContext:
         self.p = p
         # Filled once the transaction that read them commits (``_options_of``).
         self._options: dict[uuid.UUID, tuple[dict[str, int], dict[int, str]]] = {}
+        # Open polls as a vote last read them (``open_row``).
+        self._open: dict[uuid.UUID, Any] = {}
 
     def load(
         self,
@@ -75,7 +77,26 @@ class PollsContext:
         row = _POLL_SHARED.execute(s, {"id": key}).first()
         if row is None:
             raise PollNotFound(f"no poll {key}", field="poll")
+        if row.state == OPEN:
+            self._open[key] = row
+        else:
+            self._open.pop(key, None)
         return cast(PollRow, row)
+
+    def open_row(self, poll_id: uuid.UUID | str) -> PollRow | None:
+        """The row ``load_for_vote`` last read of this poll while it was open, if any.
+
+        While a poll is open nothing in it can change but its state and its counts
+        (``update`` refuses every other field), so a vote may check its ballot against
+        this row and leave the state to a statement that reads it under the poll's
+        shared lock (``combined.vote_at_once``).
+        """
+
+        try:
+            key = self._key(poll_id)
+        except PollNotFound:
+            return None
+        return cast(PollRow | None, self._open.get(key))
 
     @staticmethod
     def _key(poll_id: uuid.UUID | str) -> uuid.UUID:

@@ -238,7 +238,7 @@ def _insert_ballot(
     )
 
 
-def record_vote(
+def record_at_once(
     context: PollsContext,
     s: Session,
     row: PollRow,
@@ -246,38 +246,41 @@ def record_vote(
     kind: str,
     marks: Marks,
     channel: str,
-) -> tuple[Receipt, tuple[int, str] | None]:
-    """:func:`record_ballot`, and the audit log's head when this transaction locked it.
+) -> tuple[Receipt, tuple[int, str] | None] | None:
+    """PostgreSQL, the common case of a vote (a code, no keyed links, not paper): the
+    poll's shared lock while it is open, the claim, the ballot and its marks in one
+    statement (``combined.vote_at_once``) that also locks the audit log's head, so the
+    event recording the vote (``AuditLog.record(head=...)``) needs no read of its own.
 
-    On PostgreSQL the common case (a code, no keyed links, not paper) is
-    one statement (``combined.vote_at_once``) that also locks the head, so the event
-    recording the vote (``AuditLog.record(head=...)``) needs no read of its own. When it
-    claimed nothing, the vote goes the long way (which finds out why).
+    Returns:
+        The receipt and the head (None when the log has none yet); None when this is
+        not the common case or the statement wrote nothing (the poll not open, the
+        code unknown, revoked or used): :func:`record_ballot` finds out why.
     """
 
     if (
-        key is not None
-        and kind == "code"  # an e-mail or host credential may not exist yet
-        and row.link_secret is None
-        and channel != "paper"
-        and s.get_bind().dialect.name == "postgresql"
+        key is None
+        or kind != "code"  # an e-mail or host credential may not exist yet
+        or row.link_secret is not None
+        or channel == "paper"
+        or s.get_bind().dialect.name != "postgresql"
     ):
-        day = day_of(context.p.clock.now(), context.p.settings.zone)
-        values, choices = _ballot(row, marks, channel, context.option_names(row), None)
-        params: dict[str, Any] = {"poll": row.id, "key": key, "day": day, "channel": channel}
-        params.update({f"{BALLOT}{name}": value for name, value in values.items()})
-        for n, choice in enumerate(choices):
-            params[f"pos{n}"] = choice["option_position"]
-            params[f"rank{n}"] = choice["rank"]
-            params[f"pts{n}"] = choice["points"]
-        done = vote_at_once(len(choices)).execute(s, params).one()
-        if done.recorded == 1:
-            receipt = Receipt(
-                poll_id=row.id, tracker=values["tracker"], channel=channel, replaced_earlier=False
-            )
-            head = None if done.last_seq is None else (int(done.last_seq), str(done.last_hash))
-            return receipt, head
-    return record_ballot(context, s, row, key, kind, marks, channel), None
+        return None
+    day = day_of(context.p.clock.now(), context.p.settings.zone)
+    values, choices = _ballot(row, marks, channel, context.option_names(row), None)
+    params: dict[str, Any] = {"poll": row.id, "key": key, "day": day, "channel": channel}
+    params.update({f"{BALLOT}{name}": value for name, value in values.items()})
+    for n, choice in enumerate(choices):
+        params[f"pos{n}"] = choice["option_position"]
+        params[f"rank{n}"] = choice["rank"]
+        params[f"pts{n}"] = choice["points"]
+    done = vote_at_once(len(choices)).execute(s, params).one()
+    if done.recorded != 1:
+        return None
+    receipt = Receipt(
+        poll_id=row.id, tracker=values["tracker"], channel=channel, replaced_earlier=False
+    )
+    return receipt, None if done.last_seq is None else (int(done.last_seq), str(done.last_hash))
 
 
-__all__ = ["record_ballot", "record_vote"]
+__all__ = ["record_at_once", "record_ballot"]

@@ -6,13 +6,21 @@ every dialect."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
 
+from participatie.clock import FixedClock
 from participatie.engine import Participatie
-from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
+from participatie.polls.errors import (
+    AlreadyVoted,
+    CodeRevoked,
+    InvalidBallot,
+    PollClosed,
+    UnknownCode,
+)
 from participatie.polls.models import BallotChoiceRow, BallotRow, CredentialRow
 from participatie.polls.schemas import BallotIn, Poll
 
@@ -45,19 +53,21 @@ def statements(p: Participatie, call: Callable[[], Any]) -> list[str]:
     return sent
 
 
-def test_a_vote_by_code_is_three_statements_on_postgresql(
+def test_a_vote_by_code_is_two_statements_on_postgresql(
     p: Participatie, code_poll: CodePoll
 ) -> None:
-    poll, codes = code_poll(2)
-    p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=codes[0])  # options in memory
+    poll, codes = code_poll(3)
+    # The first vote keeps the options in memory, the second the open poll.
+    for code in codes[:2]:
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code)
     before = state(p)
     sent = statements(
-        p, lambda: p.polls.cast(poll.id, BallotIn(choices=["Ecozone", "1"]), code=codes[1])
+        p, lambda: p.polls.cast(poll.id, BallotIn(choices=["Ecozone", "1"]), code=codes[2])
     )
     assert state(p) == (before[0] + 1, before[1] + 2, before[2] + 1, before[3] + 1)
     if p.engine.dialect.name == "postgresql":
-        # The poll (shared lock); claim, ballot, marks and head; the event with the head.
-        assert sent == ["SELECT", "WITH", "WITH"]
+        # The poll's lock, the claim, the ballot, its marks and the head; the event.
+        assert sent == ["WITH", "WITH"]
     else:
         assert len(sent) >= 5
     assert p.audit.verify().ok
@@ -91,3 +101,39 @@ def test_a_refused_code_writes_nothing(p: Participatie, code_poll: CodePoll, cas
     # The other code still votes, and the chain holds.
     p.polls.cast(poll.id, BallotIn(choices=["Hoog Paddepoel"]), code=codes[1])
     assert p.audit.verify().ok
+
+
+@pytest.mark.parametrize("how", ["closed", "cancelled", "time"])
+def test_a_poll_in_memory_that_ended_refuses_the_vote(
+    p: Participatie, code_poll: CodePoll, clock: FixedClock, how: str
+) -> None:
+    """The first vote leaves the open poll in memory; once the poll has ended the next
+    vote is refused as closed (even with a ballot the poll would also refuse), and
+    nothing is written."""
+
+    poll, codes = code_poll(3, closes_at=clock.now() + timedelta(hours=2))
+    for code in codes[:2]:
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code)
+    if how == "closed":
+        p.polls.close(poll.id, actor="griffie")
+    elif how == "cancelled":
+        p.polls.cancel(poll.id, actor="griffie", reason="test")
+    else:
+        clock.advance(timedelta(hours=2))
+    before = state(p)
+    for choices in (["Ecozone"], ["Ecozone", "Ecozone", "Ecozone"]):
+        with pytest.raises(PollClosed):
+            p.polls.cast(poll.id, BallotIn(choices=choices), code=codes[2])
+    assert state(p) == before
+
+
+def test_a_wrong_ballot_in_an_open_poll_in_memory(p: Participatie, code_poll: CodePoll) -> None:
+    poll, codes = code_poll(3)
+    for code in codes[:2]:
+        p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=code)
+    before = state(p)
+    with pytest.raises(InvalidBallot):
+        p.polls.cast(poll.id, BallotIn(choices=["Nergens"]), code=codes[2])
+    assert state(p) == before
+    p.polls.cast(poll.id, BallotIn(choices=["Ecozone"]), code=codes[2])
+    assert state(p)[0] == before[0] + 1
