@@ -8,7 +8,9 @@ the same job at once, and the jobs themselves are idempotent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,41 @@ JobFunc = Callable[["Participatie", Session, datetime], Any]
 #: large poll): it gets the facade and the time; the runner claims it in a transaction of
 #: its own first, so another runner skips it meanwhile.
 SteppedJobFunc = Callable[["Participatie", datetime], Any]
+
+#: SQLite: after this many seconds of steps holding the write lock, a pause of
+#: ``SQLITE_TURN`` seconds, longer than the longest sleep of SQLite's busy handler
+#: (100 ms), so that writers waiting on ``busy_timeout`` get their turn in between.
+SQLITE_TURN_AFTER = 0.2
+SQLITE_TURN = 0.11
+
+
+class Steps:
+    """Transactions of a stepped job (or call), one after the other, taking turns with
+    other writers on SQLite, where a transaction holds the database's write lock: once
+    the steps since the last pause held it ``SQLITE_TURN_AFTER`` seconds, the next waits
+    ``SQLITE_TURN``. Without the pause a writer waiting for the lock would seldom find
+    it free between two steps. Other databases lock rows, not the database: no pause.
+
+    Usage: ``with steps.step() as s: ...`` per transaction.
+    """
+
+    def __init__(self, p: Participatie) -> None:
+        self._p = p
+        self._sqlite = p.engine.dialect.name == "sqlite"
+        self._held = 0.0
+
+    @contextmanager
+    def step(self) -> Iterator[Session]:
+        """One transaction (committed when the block ends, rolled back on an error)."""
+
+        begun = time.monotonic()
+        with self._p.unit_of_work() as s:
+            yield s
+        if self._sqlite:
+            self._held += time.monotonic() - begun
+            if self._held > SQLITE_TURN_AFTER:
+                time.sleep(SQLITE_TURN)
+                self._held = 0.0
 
 
 class JobStateRow(Base):
@@ -301,12 +338,15 @@ __all__ = [
     "GRID_ORIGIN",
     "NOT_DUE",
     "RUNNING_ELSEWHERE",
+    "SQLITE_TURN",
+    "SQLITE_TURN_AFTER",
     "STEPPED_LEASE",
     "Job",
     "JobFunc",
     "JobRun",
     "Jobs",
     "SteppedJobFunc",
+    "Steps",
     "grid_floor",
     "next_due",
 ]

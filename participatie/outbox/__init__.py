@@ -46,6 +46,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("participatie.outbox")
 
+
+def _erase_where(session: Session, where: Any) -> int:
+    """Blank the messages ``where`` picks; cancel those not sent. Returns how many."""
+
+    session.execute(
+        update(OutboxMessageRow)
+        .where(where, OutboxMessageRow.status != SENT)
+        .values(status=FAILED, last_error=ERASED, claim_token=None, claimed_until=None)
+    )
+    result = session.execute(
+        update(OutboxMessageRow)
+        .where(where)
+        .values(
+            to_address="",
+            subject="",
+            text_body="",
+            html_body=None,
+            headers="{}",
+            # A server's refusal often quotes the address; "erased" says why.
+            last_error=case((OutboxMessageRow.status == SENT, None), else_=ERASED),
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 __all__ = [
     "BACKOFF_MAX",
     "DeliveryReport",
@@ -443,34 +468,62 @@ class Outbox:
         """
 
         ids = [str(i) for i in subject_ids]
-        if not ids:
-            return 0
         total = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             where = (OutboxMessageRow.subject_type == subject_type) & (
                 OutboxMessageRow.subject_id.in_(chunk)
             )
-            session.execute(
-                update(OutboxMessageRow)
-                .where(where, OutboxMessageRow.status != SENT)
-                .values(status=FAILED, last_error=ERASED, claim_token=None, claimed_until=None)
-            )
-            result = session.execute(
-                update(OutboxMessageRow)
-                .where(where)
-                .values(
-                    to_address="",
-                    subject="",
-                    text_body="",
-                    html_body=None,
-                    headers="{}",
-                    # A server's refusal often quotes the address; "erased" says why.
-                    last_error=case((OutboxMessageRow.status == SENT, None), else_=ERASED),
-                )
-            )
-            total += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            total += _erase_where(session, where)
         return total
+
+    def erasable(
+        self, session: Session, *, subject_type: str, subject_ids: list[str] | list[uuid.UUID]
+    ) -> list[uuid.UUID]:
+        """The ids of the messages about these subjects that :meth:`erase` would still
+        change (an address not yet blanked), for erasing them in steps
+        (:meth:`erase_messages`, a transaction per step).
+
+        Args:
+            session: the transaction to read in.
+            subject_type: the kind of subject the messages were queued about.
+            subject_ids: the subjects' ids.
+
+        Returns:
+            list[uuid.UUID]: the messages' ids, in no particular order.
+        """
+
+        ids = [str(i) for i in subject_ids]
+        found: list[uuid.UUID] = []
+        for start in range(0, len(ids), 500):
+            found += session.execute(
+                select(OutboxMessageRow.id).where(
+                    OutboxMessageRow.subject_type == subject_type,
+                    OutboxMessageRow.subject_id.in_(ids[start : start + 500]),
+                    OutboxMessageRow.to_address != "",
+                )
+            ).scalars()
+        return found
+
+    def erase_messages(self, session: Session, message_ids: list[uuid.UUID]) -> int:
+        """:meth:`erase` for these messages (at most 500, a step's worth).
+
+        Args:
+            session: the transaction of the erasure.
+            message_ids: the messages' ids (from :meth:`erasable`).
+
+        Returns:
+            int: the number of messages blanked.
+
+        Raises:
+            ValueError: more than 500 ids.
+        """
+
+        if len(message_ids) > 500:
+            raise ValueError("erase at most 500 messages per call")
+        if not message_ids:
+            return 0
+        return _erase_where(session, OutboxMessageRow.id.in_(message_ids))
 
     def retry_failed(self, *, session: Session | None = None) -> int:
         """Put failed messages back in the queue (after fixing the mail settings, say).

@@ -37,6 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from participatie.errors import DatabaseUnavailable, InvalidInput, InvalidState
+from participatie.jobs import SQLITE_TURN, SQLITE_TURN_AFTER
 from participatie.polls import mixing, tallying
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import row_to_poll
@@ -57,11 +58,6 @@ log = logging.getLogger(__name__)
 
 #: Ballots whose keyed link is nulled per transaction (without a host's session).
 LINKS_PER_STEP = 20_000
-#: SQLite: after a step that held the write lock this long (seconds), a pause of
-#: ``SQLITE_TURN`` seconds, longer than the longest sleep of SQLite's busy handler
-#: (100 ms), so that writers waiting on ``busy_timeout`` get their turn in between.
-SQLITE_TURN_AFTER = 0.2
-SQLITE_TURN = 0.11
 #: Ids per ``UPDATE .. WHERE id IN (..)`` (below every database's parameter limit).
 _IDS_PER_STATEMENT = 500
 
