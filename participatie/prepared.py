@@ -140,7 +140,7 @@ class Prepared:
                 (``IntegrityError`` for a broken constraint, say).
         """
 
-        conn = where.connection() if isinstance(where, Session) else where
+        conn = _connection(where)
         if not _own_path(conn):
             result = conn.execute(self.statement, dict(params or {}))
             rows = list(result.all()) if result.returns_rows else []
@@ -176,7 +176,7 @@ class Prepared:
 
         if not rows:
             return
-        conn = where.connection() if isinstance(where, Session) else where
+        conn = _connection(where)
         if not _own_path(conn):
             conn.execute(self.statement, [dict(row) for row in rows])
             return
@@ -187,6 +187,18 @@ class Prepared:
             _send(conn, cursor, form.sql, driver_rows, many=True)
         finally:
             cursor.close()
+
+
+def _connection(where: Connection | Session) -> Connection:
+    """The connection of ``where``; a session's pending changes flushed first, as its own
+    ``execute`` would (autoflush): a host's rows changed before a library call are
+    written, and locked, before the statement's, in the order the host made them."""
+
+    if not isinstance(where, Session):
+        return where
+    if where.autoflush and (where.new or where.deleted or where.dirty):
+        where.flush()
+    return where.connection()
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Form:

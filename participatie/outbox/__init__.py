@@ -491,6 +491,9 @@ class Outbox:
 
         Returns:
             list[uuid.UUID]: the messages' ids, in no particular order.
+
+        Raises:
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached.
         """
 
         ids = [str(i) for i in subject_ids]
@@ -516,11 +519,13 @@ class Outbox:
             int: the number of messages blanked.
 
         Raises:
-            ValueError: more than 500 ids.
+            InvalidInput: ``input.invalid`` (field ``message_ids``), more than 500 ids.
+            DatabaseUnavailable: ``db.unavailable``, the database could not be reached
+                or stayed locked; nothing was written.
         """
 
         if len(message_ids) > 500:
-            raise ValueError("erase at most 500 messages per call")
+            raise InvalidInput("erase at most 500 messages per call", field="message_ids")
         if not message_ids:
             return 0
         return _erase_where(session, OutboxMessageRow.id.in_(message_ids))

@@ -89,7 +89,7 @@ class PollsContext:
         While a poll is open nothing in it can change but its state and its counts
         (``update`` refuses every other field), so a vote may check its ballot against
         this row and leave the state to a statement that reads it under the poll's
-        shared lock (``combined.vote_at_once``).
+        shared lock (``combined.CLAIM_IF_OPEN``).
         """
 
         try:

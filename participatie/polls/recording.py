@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from participatie.polls.at_rest import claim_credential, day_of
 from participatie.polls.ballots import ballot_line
-from participatie.polls.combined import BALLOT, vote_at_once
+from participatie.polls.combined import CLAIM_IF_OPEN, ballot_with_head
 from participatie.polls.context import PollsContext
 from participatie.polls.counters import count_conflict
 from participatie.polls.errors import AlreadyVoted, CodeRevoked, UnknownCode
@@ -248,14 +248,16 @@ def record_at_once(
     channel: str,
 ) -> tuple[Receipt, tuple[int, str] | None] | None:
     """PostgreSQL, the common case of a vote (a code, no keyed links, not paper): the
-    poll's shared lock while it is open, the claim, the ballot and its marks in one
-    statement (``combined.vote_at_once``) that also locks the audit log's head, so the
-    event recording the vote (``AuditLog.record(head=...)``) needs no read of its own.
+    poll's shared lock while it is open and the claim in one statement, the ballot, its
+    marks and the audit log's head's lock in another (``polls.combined``), so the event
+    recording the vote (``AuditLog.record(head=...)``) needs no read of its own. No
+    statement names both the voter's credential and the ballot.
 
     Returns:
         The receipt and the head (None when the log has none yet); None when this is
-        not the common case or the statement wrote nothing (the poll not open, the
-        code unknown, revoked or used): :func:`record_ballot` finds out why.
+        not the common case or the claim took nothing (the poll not open, the code
+        unknown, revoked or used; nothing was written): :func:`record_ballot` finds out
+        why.
     """
 
     if (
@@ -267,16 +269,16 @@ def record_at_once(
     ):
         return None
     day = day_of(context.p.clock.now(), context.p.settings.zone)
+    claim = {"poll": row.id, "key": key, "day": day, "channel": channel}
+    if CLAIM_IF_OPEN.execute(s, claim).rowcount != 1:
+        return None
     values, choices = _ballot(row, marks, channel, context.option_names(row), None)
-    params: dict[str, Any] = {"poll": row.id, "key": key, "day": day, "channel": channel}
-    params.update({f"{BALLOT}{name}": value for name, value in values.items()})
+    params: dict[str, Any] = dict(values)
     for n, choice in enumerate(choices):
         params[f"pos{n}"] = choice["option_position"]
         params[f"rank{n}"] = choice["rank"]
         params[f"pts{n}"] = choice["points"]
-    done = vote_at_once(len(choices)).execute(s, params).one()
-    if done.recorded != 1:
-        return None
+    done = ballot_with_head(len(choices)).execute(s, params).one()
     receipt = Receipt(
         poll_id=row.id, tracker=values["tracker"], channel=channel, replaced_earlier=False
     )
