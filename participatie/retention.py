@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, case, or_, update
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 ERASED_ADDRESSES = ("", "erased@invalid")
 #: ``last_error`` values the library writes itself; they hold no address.
 OWN_ERRORS = ("erased", "expired")
+#: What an erased outbox message keeps of its address, subject, bodies and headers.
+BLANKED: dict[str, Any] = {
+    "to_address": "",
+    "subject": "",
+    "text_body": "",
+    "html_body": None,
+    "headers": "{}",
+}
 
 
 class RetentionSettings(BaseModel):
@@ -84,11 +92,7 @@ def expire_messages(p: Participatie, session: Session, now: datetime) -> int:
             ),
         )
         .values(
-            to_address="",
-            subject="",
-            text_body="",
-            html_body=None,
-            headers="{}",
+            **BLANKED,
             # A server's refusal often quotes the address; the library's own markers
             # ("erased", "expired") hold none and keep saying why the message is dead.
             last_error=case((Row.last_error.in_(OWN_ERRORS), Row.last_error), else_=None),
@@ -99,6 +103,7 @@ def expire_messages(p: Participatie, session: Session, now: datetime) -> int:
 
 
 __all__ = [
+    "BLANKED",
     "ERASED_ADDRESSES",
     "OWN_ERRORS",
     "RetentionSettings",

@@ -38,7 +38,7 @@ from participatie.outbox.mailers import (
 )
 from participatie.outbox.models import FAILED, PENDING, SENDING, SENT, OutboxMessageRow
 from participatie.prepared import Prepared
-from participatie.retention import ERASED_ADDRESSES, OWN_ERRORS
+from participatie.retention import BLANKED, ERASED_ADDRESSES, OWN_ERRORS
 from participatie.retry import database_errors
 
 if TYPE_CHECKING:
@@ -59,11 +59,7 @@ def _erase_where(session: Session, where: Any) -> int:
         update(OutboxMessageRow)
         .where(where)
         .values(
-            to_address="",
-            subject="",
-            text_body="",
-            html_body=None,
-            headers="{}",
+            **BLANKED,
             # A server's refusal often quotes the address; "erased" says why.
             last_error=case((OutboxMessageRow.status == SENT, None), else_=ERASED),
         )
@@ -503,7 +499,7 @@ class Outbox:
                 select(OutboxMessageRow.id).where(
                     OutboxMessageRow.subject_type == subject_type,
                     OutboxMessageRow.subject_id.in_(ids[start : start + 500]),
-                    OutboxMessageRow.to_address != "",
+                    OutboxMessageRow.to_address.not_in(ERASED_ADDRESSES),
                 )
             ).scalars()
         return found

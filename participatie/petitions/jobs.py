@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Rows handled per job run; the next run picks up the rest.
 BATCH = 2000
+#: Signatures anonymised per step of ``petitions.anonymise`` (one transaction each).
+ANONYMISE_STEP = 500
 #: Petitions checked by ``petitions.verify_counts`` besides the open ones: those whose
 #: last change lies within this time (closed, handed over, answered, ...).
 RECENT = timedelta(days=90)
@@ -67,7 +69,7 @@ def register(p: Participatie) -> None:
         every=timedelta(days=1),
         description="compare each open or recent petition's counter with its signatures",
     )
-    p.jobs.register(
+    p.jobs.register_stepped(
         "petitions.anonymise",
         anonymise,
         every=timedelta(days=1),
@@ -172,55 +174,86 @@ def thresholds(p: Participatie, session: Session, now: datetime) -> int:
     return len(rows)
 
 
-def anonymise(p: Participatie, session: Session, now: datetime) -> dict[str, Any]:
+def anonymise(p: Participatie, now: datetime) -> dict[str, Any]:
+    """Anonymise the petitions whose answer (or closing, rejection, withdrawal) lies
+    ``anonymise_after`` back: pending signatures go, the others keep state, wijk and day;
+    the mail about them and the creator's and co-initiators' addresses are erased.
+
+    In steps (``jobs.Steps``), each its own transaction: ``ANONYMISE_STEP`` signatures
+    (their mail first) at a time, then the petition itself, which is marked anonymised
+    last. A petition of 100,000 signatures does not hold SQLite's write lock for seconds,
+    and a run stopped half-way is finished by the next (what is done is not done again).
+
+    Returns:
+        dict[str, Any]: per petition id, the signatures anonymised by this run.
+    """
+
+    from participatie.jobs import Steps
+    from participatie.petitions.models import CoinitiatorRow
     from participatie.petitions.privacy import anonymise_signatures, erase_messages
 
     cutoff = now - p.settings.petitions.anonymise_after
-    due = session.execute(
-        select(PetitionRow).where(
-            PetitionRow.anonymised_at.is_(None),
-            or_(
-                (PetitionRow.status == ANSWERED) & (PetitionRow.answered_at <= cutoff),
-                (PetitionRow.status.in_((CLOSED, HANDED_OVER))) & (PetitionRow.closed_at <= cutoff),
-                (PetitionRow.status.in_((REJECTED, WITHDRAWN)))
-                & (PetitionRow.updated_at <= cutoff),
-            ),
+    with p.unit_of_work(readonly=True) as s:
+        due = list(
+            s.execute(
+                select(PetitionRow.id).where(
+                    PetitionRow.anonymised_at.is_(None),
+                    or_(
+                        (PetitionRow.status == ANSWERED) & (PetitionRow.answered_at <= cutoff),
+                        (PetitionRow.status.in_((CLOSED, HANDED_OVER)))
+                        & (PetitionRow.closed_at <= cutoff),
+                        (PetitionRow.status.in_((REJECTED, WITHDRAWN)))
+                        & (PetitionRow.updated_at <= cutoff),
+                    ),
+                )
+            ).scalars()
         )
-    ).scalars()
+    steps = Steps(p)
     done: dict[str, Any] = {}
-    for row in due:
-        # Pending signatures never counted; they go. The others keep state, area and day.
-        tally.delete_pending(session, SignatureRow.petition_id == row.id)
-        sig_ids = session.execute(
-            select(SignatureRow.id).where(
-                SignatureRow.petition_id == row.id, SignatureRow.anonymised_at.is_(None)
+    for petition_id in due:
+        with p.unit_of_work(readonly=True) as s:
+            left = list(
+                s.execute(
+                    select(SignatureRow.id).where(
+                        SignatureRow.petition_id == petition_id,
+                        SignatureRow.anonymised_at.is_(None),
+                    )
+                ).scalars()
             )
-        ).scalars()
-        erase_messages(session, address=None, subject_ids=[str(row.id), *(str(i) for i in sig_ids)])
-        count = anonymise_signatures(session, SignatureRow.petition_id == row.id, now)
-        session.execute(
-            update(PetitionRow)
-            .where(PetitionRow.id == row.id)
-            .values(creator_email=None, creator_email_hash=None, anonymised_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        from participatie.petitions.models import CoinitiatorRow
-
-        session.execute(
-            update(CoinitiatorRow)
-            .where(CoinitiatorRow.petition_id == row.id)
-            .values(email=None, email_hash=None, mailbox_hash=None)
-            .execution_options(synchronize_session=False)
-        )
-        p.audit.record(
-            session,
-            actor="system",
-            action="petition.anonymised",
-            subject_type="petition",
-            subject_id=row.id,
-            data={"signatures": count},
-        )
-        done[str(row.id)] = count
+        count = 0
+        for start in range(0, len(left), ANONYMISE_STEP):
+            chunk = left[start : start + ANONYMISE_STEP]
+            with steps.step() as s:
+                erase_messages(s, address=None, subject_ids=[str(i) for i in chunk])
+                # Pending signatures never counted; they go. The others keep state,
+                # area and day.
+                tally.delete_pending(s, SignatureRow.id.in_(chunk))
+                count += anonymise_signatures(
+                    s, SignatureRow.id.in_(chunk) & SignatureRow.anonymised_at.is_(None), now
+                )
+        with steps.step() as s:
+            erase_messages(s, address=None, subject_ids=[str(petition_id)])
+            s.execute(
+                update(PetitionRow)
+                .where(PetitionRow.id == petition_id)
+                .values(creator_email=None, creator_email_hash=None, anonymised_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            s.execute(
+                update(CoinitiatorRow)
+                .where(CoinitiatorRow.petition_id == petition_id)
+                .values(email=None, email_hash=None, mailbox_hash=None)
+                .execution_options(synchronize_session=False)
+            )
+            p.audit.record(
+                s,
+                actor="system",
+                action="petition.anonymised",
+                subject_type="petition",
+                subject_id=petition_id,
+                data={"signatures": count},
+            )
+        done[str(petition_id)] = count
     return done
 
 
