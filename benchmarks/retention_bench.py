@@ -1,16 +1,20 @@
-"""How long the erasing jobs hold SQLite's write lock at scale, and whether they finish.
+"""How long the jobs whose work grows with the data hold SQLite's write lock at scale,
+and whether they finish.
 
     python benchmarks/retention_bench.py polls --voters 100000
     python benchmarks/retention_bench.py petitions --signatures 100000
+    python benchmarks/retention_bench.py digest --subscribers 20000
 
 ``polls``: a closed e-mail poll of N voters, each with a sent voting link, past
 ``personal_data_after``; runs ``polls.retention``. ``petitions``: an answered petition of
 N verified signatures (``petitions_bench.fill``), each with a sent confirmation mail,
-past ``anonymise_after``; runs ``petitions.anonymise``. Both on a SQLite file
+past ``anonymise_after``; runs ``petitions.anonymise``. ``digest``: N daily subscribers
+and 50 events (``subscriptions_bench.seed``); runs ``subscriptions.digest``. All on a
+SQLite file
 (``synchronous=NORMAL`` for the loading). Prints the job's wall time, its write
 transactions (from SQLAlchemy's ``begin`` and ``commit`` events; read-only ones are
 left out: they take no write lock in WAL mode), the longest and their sum, and checks
-that nothing personal is left.
+that nothing personal is left (for ``digest``: that every digest was queued).
 """
 
 from __future__ import annotations
@@ -210,16 +214,53 @@ def petitions(signatures: int) -> dict[str, Any]:
     return _report("petitions.anonymise", signatures, wall, held, left)
 
 
+def digest(subscribers: int) -> dict[str, Any]:
+    from benchmarks import subscriptions_bench
+    from participatie.testing import make_participatie
+
+    with tempfile.TemporaryDirectory() as folder:
+        p = make_participatie(
+            f"sqlite:///{folder}/d.db",
+            clock=None,
+            sqlite_synchronous="NORMAL",
+            public_base_url="https://participatie.example.nl",
+        )
+        p.create_all()
+        subscriptions_bench.seed(p, subscribers, 50)
+        later = subscriptions_bench.START.replace(hour=p.settings.subscriptions.digest_hour)
+        with write_transactions(p) as held:
+            started = time.perf_counter()
+            (run,) = p.jobs.run_due(later + timedelta(days=1), only="subscriptions.digest")
+            wall = time.perf_counter() - started
+        assert run.status == "ok", run
+        with p.engine.connect() as conn:
+            queued = conn.execute(
+                select(func.count())
+                .select_from(OutboxMessageRow)
+                .where(OutboxMessageRow.template == "subscriptions_digest")
+            ).scalar_one()
+        p.dispose()
+    return _report(
+        "subscriptions.digest", subscribers, wall, held, {"not_queued": subscribers - queued}
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="job", required=True)
     sub.add_parser("polls").add_argument("--voters", type=int, default=100_000)
     sub.add_parser("petitions").add_argument("--signatures", type=int, default=100_000)
+    sub.add_parser("digest").add_argument("--subscribers", type=int, default=20_000)
     args = parser.parse_args()
-    out = polls(args.voters) if args.job == "polls" else petitions(args.signatures)
+    if args.job == "polls":
+        out = polls(args.voters)
+    elif args.job == "petitions":
+        out = petitions(args.signatures)
+    else:
+        out = digest(args.subscribers)
     print(json.dumps(out))
     if any(out["left"].values()):
-        raise SystemExit(f"personal data left: {out['left']}")
+        raise SystemExit(f"left undone: {out['left']}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -121,30 +121,25 @@ def _follows(s: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Followed]
     return found
 
 
-def _pages(s: Session, frequency: str, above: int) -> Iterator[list[Any]]:
-    """Subscribers of a frequency with events to hear of, a page at a time (keyset)."""
+def _page(s: Session, frequency: str, above: int, after: uuid.UUID | None) -> list[Any]:
+    """Up to ``PAGE`` subscribers of a frequency with events to hear of (a mark below
+    ``above``), in id order after ``after`` (keyset)."""
 
-    last: uuid.UUID | None = None
-    while True:
-        query = (
-            select(
-                SubscriberRow.id,
-                SubscriberRow.address,
-                SubscriberRow.locale,
-                SubscriberRow.last_seq,
-                SubscriberRow.mailbox_hash,
-            )
-            .where(SubscriberRow.frequency == frequency, SubscriberRow.last_seq < above)
-            .order_by(SubscriberRow.id)
-            .limit(PAGE)
+    query = (
+        select(
+            SubscriberRow.id,
+            SubscriberRow.address,
+            SubscriberRow.locale,
+            SubscriberRow.last_seq,
+            SubscriberRow.mailbox_hash,
         )
-        if last is not None:
-            query = query.where(SubscriberRow.id > last)
-        page = list(s.execute(query))
-        if not page:
-            return
-        yield page
-        last = page[-1].id
+        .where(SubscriberRow.frequency == frequency, SubscriberRow.last_seq < above)
+        .order_by(SubscriberRow.id)
+        .limit(PAGE)
+    )
+    if after is not None:
+        query = query.where(SubscriberRow.id > after)
+    return list(s.execute(query))
 
 
 def headers(unsubscribe_url: str) -> dict[str, str]:
@@ -156,13 +151,9 @@ def headers(unsubscribe_url: str) -> dict[str, str]:
     }
 
 
-def send_digests(
-    p: Participatie, s: Session, frequency: str, period_name: str, now: datetime
-) -> DigestRun:
-    """Queue one digest per subscriber of ``frequency`` for ``period_name``."""
-
+def _events(p: Participatie, s: Session, now: datetime) -> list[Event]:
     keep = p.settings.subscriptions.keep_events
-    events = [
+    return [
         _event(row)
         for row in s.execute(
             select(EventRow)
@@ -170,31 +161,74 @@ def send_digests(
             .order_by(EventRow.seq)
         ).scalars()
     ]
-    subscribers = queued = 0
+
+
+def send_digests(
+    p: Participatie, s: Session | None, frequency: str, period_name: str, now: datetime
+) -> DigestRun:
+    """Queue one digest per subscriber of ``frequency`` for ``period_name``.
+
+    In the caller's transaction ``s``; with None, a page of subscribers (``PAGE``) per
+    transaction of its own (``jobs.Steps``), so 100,000 digests do not hold SQLite's
+    write lock for the whole run. A run stopped half-way is finished by the next: a
+    digest queued already is not queued again (its "never twice" key) and the marks of
+    the subscribers it reached have moved.
+    """
+
+    from participatie.jobs import Steps
+
+    if s is None:
+        with p.unit_of_work(readonly=True) as read:
+            events = _events(p, read, now)
+    else:
+        events = _events(p, s, now)
     if not events:
         return DigestRun(period=period_name, subscribers=0, queued=0)
-    newest = events[-1].seq
-    texts = Texts(p, "subscriptions_digest", "manage_url")
-    covered = Covered(events)
-    for page in _pages(s, frequency, newest):
+    digest = _Digest(p, events, frequency, period_name)
+    steps = Steps(p) if s is None else None
+    after: uuid.UUID | None = None
+    while True:
+        with steps.step() if steps is not None else nullcontext(s) as session:
+            assert session is not None
+            page = _page(session, frequency, events[-1].seq, after)
+            if not page:
+                break
+            digest.queue(session, page)
+        after = page[-1].id
+    return DigestRun(period=period_name, subscribers=digest.subscribers, queued=digest.queued)
+
+
+class _Digest:
+    """One frequency's digests for one period, queued a page of subscribers at a time."""
+
+    def __init__(self, p: Participatie, events: list[Event], frequency: str, period: str) -> None:
+        self._p = p
+        self._frequency = frequency
+        self._period = period
+        self._texts = Texts(p, "subscriptions_digest", "manage_url")
+        self._covered = Covered(events)
+        self.subscribers = self.queued = 0
+
+    def queue(self, s: Session, page: list[Any]) -> None:
+        p = self._p
         follows = _follows(s, [row.id for row in page])
         mails: list[Mail] = []
         news_marks: list[dict[str, Any]] = []
         for row in page:
-            subscribers += 1
-            news = _news(follows.get(row.id, []), row.last_seq, covered)
+            self.subscribers += 1
+            news = _news(follows.get(row.id, []), row.last_seq, self._covered)
             if not news:
                 continue
             unsub = p.subscriptions.manage_url(row.id, row.mailbox_hash)
             # Subscribers with the same news in the same language get the same text but
             # their own link: rendered once per (language, events), the link filled in.
-            rendered = texts.render(
+            rendered = self._texts.render(
                 (row.locale, tuple(e.seq for e in news)),
                 row.locale,
                 {
                     "events": [_context(e) for e in news],
-                    "frequency": frequency,
-                    "period": period_name,
+                    "frequency": self._frequency,
+                    "period": self._period,
                 },
                 unsub,
             )
@@ -204,7 +238,7 @@ def send_digests(
                     template="subscriptions_digest",
                     locale=row.locale,
                     headers=headers(unsub),
-                    dedupe_key=f"subscription-digest:{row.id}:{frequency}:{period_name}",
+                    dedupe_key=f"subscription-digest:{row.id}:{self._frequency}:{self._period}",
                     subject_type=SUBSCRIBER,
                     subject_id=row.id,
                     rendered=rendered,
@@ -216,11 +250,10 @@ def send_digests(
         # stays: the events it did not carry wait for the next period.
         ids = p.outbox.enqueue_many(s, mails)
         marks = [mark for mark, queued_id in zip(news_marks, ids, strict=True) if queued_id]
-        queued += len(marks)
+        self.queued += len(marks)
         if marks:
             # One statement for the page (executemany), not one round trip per subscriber.
             s.connection().execute(MOVE_MARK, marks)
-    return DigestRun(period=period_name, subscribers=subscribers, queued=queued)
 
 
 class Covered:

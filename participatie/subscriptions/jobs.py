@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(p: Participatie) -> None:
-    p.jobs.register(
+    p.jobs.register_stepped(
         "subscriptions.digest",
         digest,
         every=timedelta(hours=1),
@@ -36,12 +36,14 @@ def register(p: Participatie) -> None:
     retention.register(p)
 
 
-def digest(p: Participatie, session: Session, now: datetime) -> int:
+def digest(p: Participatie, now: datetime) -> int:
+    """Stepped: a page of subscribers per transaction (``delivery.send_digests``)."""
+
     queued = 0
     for frequency in ("daily", "weekly"):
         name = delivery.period(p, frequency, now)
         if name is not None:
-            queued += delivery.send_digests(p, session, frequency, name, now).queued
+            queued += delivery.send_digests(p, None, frequency, name, now).queued
     return queued
 
 

@@ -518,8 +518,8 @@ class Subscriptions:
             period = delivery.period(self._p, freq, moment, force=force)
             if period is None:
                 continue
-            with self._p.unit_of_work(session) as s:
-                runs.append(delivery.send_digests(self._p, s, freq, period, moment))
+            # Without a host's session, a page of subscribers per transaction.
+            runs.append(delivery.send_digests(self._p, session, freq, period, moment))
         return runs
 
     def send_urgent(self, *, session: Session | None = None) -> int:

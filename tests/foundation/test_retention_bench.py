@@ -23,3 +23,12 @@ def test_petitions_anonymise_bench(monkeypatch: pytest.MonkeyPatch) -> None:
     out = retention_bench.petitions(50)
     assert out["left"] == {"addresses": 0, "mails": 0}
     assert out["write_transactions"] >= 3 + 1
+
+
+def test_digest_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    from participatie.subscriptions import delivery
+
+    monkeypatch.setattr(delivery, "PAGE", 20)
+    out = retention_bench.digest(50)
+    assert out["left"] == {"not_queued": 0}
+    assert out["write_transactions"] >= 3 + 1  # three pages, besides the runner's own
