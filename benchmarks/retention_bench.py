@@ -109,6 +109,7 @@ def _report(
 
 def polls(voters: int) -> dict[str, Any]:
     from participatie.polls.models import CredentialRow
+    from participatie.polls.retention import ERASED_KEY
     from participatie.polls.schemas import OptionIn, PollIn
     from participatie.testing import make_participatie
 
@@ -163,6 +164,11 @@ def polls(voters: int) -> dict[str, Any]:
                     select(func.count())
                     .select_from(CredentialRow)
                     .where(CredentialRow.address_hash.is_not(None))
+                ).scalar_one(),
+                "voter_keys": conn.execute(
+                    select(func.count())
+                    .select_from(CredentialRow)
+                    .where(CredentialRow.key_hash.not_like(ERASED_KEY + "%"))
                 ).scalar_one(),
                 "mails": conn.execute(
                     select(func.count())

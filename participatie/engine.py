@@ -147,8 +147,11 @@ class Participatie:
         """The transaction a service call runs in.
 
         With ``session`` (a host's own), the library only flushes: the host commits, so
-        library rows and host rows commit or roll back together. Without it, a new
-        transaction is committed at the end (rolled back on an exception).
+        library rows and host rows commit or roll back together. The host's pending
+        changes are flushed first, so the host's rows are written, and locked, before the
+        library's, in the order the host made them (the library's prepared statements do
+        not autoflush). Without it, a new transaction is committed at the end (rolled
+        back on an exception).
 
         A database failure that is not the caller's doing (lost connection, shutdown,
         deadlock) comes out as ``DatabaseUnavailable`` in both cases.
@@ -156,6 +159,8 @@ class Participatie:
 
         if session is not None:
             with database_errors():
+                if not readonly:
+                    session.flush()
                 yield session
                 if not readonly:
                     session.flush()

@@ -190,15 +190,12 @@ class Prepared:
 
 
 def _connection(where: Connection | Session) -> Connection:
-    """The connection of ``where``; a session's pending changes flushed first, as its own
-    ``execute`` would (autoflush): a host's rows changed before a library call are
-    written, and locked, before the statement's, in the order the host made them."""
+    """The connection of ``where``. A session is not flushed first (SQLAlchemy's own
+    ``execute`` would autoflush): the library's work in a host's session flushes the
+    host's changes when it begins (``Participatie.unit_of_work``), and a statement run
+    from a host's flush hook must not flush again."""
 
-    if not isinstance(where, Session):
-        return where
-    if where.autoflush and (where.new or where.deleted or where.dirty):
-        where.flush()
-    return where.connection()
+    return where.connection() if isinstance(where, Session) else where
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Form:

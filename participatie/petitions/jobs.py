@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from participatie.petitions import tally
@@ -185,7 +185,7 @@ def anonymise(p: Participatie, now: datetime) -> dict[str, Any]:
     and a run stopped half-way is finished by the next (what is done is not done again).
 
     Returns:
-        dict[str, Any]: per petition id, the signatures anonymised by this run.
+        dict[str, Any]: per petition id, its signatures, all anonymised now.
     """
 
     from participatie.jobs import Steps
@@ -220,7 +220,6 @@ def anonymise(p: Participatie, now: datetime) -> dict[str, Any]:
                     )
                 ).scalars()
             )
-        count = 0
         for start in range(0, len(left), ANONYMISE_STEP):
             chunk = left[start : start + ANONYMISE_STEP]
             with steps.step() as s:
@@ -228,10 +227,17 @@ def anonymise(p: Participatie, now: datetime) -> dict[str, Any]:
                 # Pending signatures never counted; they go. The others keep state,
                 # area and day.
                 tally.delete_pending(s, SignatureRow.id.in_(chunk))
-                count += anonymise_signatures(
+                anonymise_signatures(
                     s, SignatureRow.id.in_(chunk) & SignatureRow.anonymised_at.is_(None), now
                 )
         with steps.step() as s:
+            # Every signature left is anonymised now, also those of an earlier run that
+            # stopped half-way: the count is the petition's, not this run's.
+            count = s.execute(
+                select(func.count())
+                .select_from(SignatureRow)
+                .where(SignatureRow.petition_id == petition_id)
+            ).scalar_one()
             erase_messages(s, address=None, subject_ids=[str(petition_id)])
             s.execute(
                 update(PetitionRow)

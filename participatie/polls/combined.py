@@ -36,13 +36,16 @@ _CREDENTIALS = cast(Table, CredentialRow.__table__)
 _HEAD = cast(Table, AuditHeadRow.__table__)
 _POLLS = cast(Table, PollRow.__table__)
 #: The poll's shared lock while it is open, and the claim of a credential by key: one
-#: row changed when the poll was open and the credential active with a use left.
-#: Parameters: ``poll``, ``key`` (the code's keyed hash), ``day``, ``channel`` (as for
-#: ``at_rest.claim_credential``).
+#: row changed when the poll was open (in the opening the caller's row was read in:
+#: ``opened_at``) and the credential active with a use left.
+#: Parameters: ``poll``, ``opened_at``, ``key`` (the code's keyed hash), ``day``,
+#: ``channel`` (as for ``at_rest.claim_credential``).
 CLAIM_IF_OPEN = Prepared(
     text(
         f"""WITH poll AS (
-    SELECT id FROM {_POLLS.name} WHERE id = :poll AND state = '{OPEN}' FOR KEY SHARE
+    SELECT id FROM {_POLLS.name}
+    WHERE id = :poll AND state = '{OPEN}' AND opened_at = :opened_at
+    FOR KEY SHARE
 )
 UPDATE {_CREDENTIALS.name}
 SET uses = uses + 1, used_at = coalesce(used_at, :day),
@@ -51,6 +54,7 @@ WHERE poll_id = :poll AND key_hash = :key AND uses < max_uses AND status = 'acti
     AND EXISTS (SELECT 1 FROM poll)"""  # noqa: S608
     ).bindparams(
         bindparam("poll", type_=_CREDENTIALS.c.poll_id.type),
+        bindparam("opened_at", type_=_POLLS.c.opened_at.type),
         bindparam("key", type_=_CREDENTIALS.c.key_hash.type),
         bindparam("day", type_=_CREDENTIALS.c.used_at.type),
         bindparam("channel", type_=String()),

@@ -5,6 +5,7 @@ the audit helper, the options kept in memory, and the row-to-schema conversion.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, event, select
@@ -77,10 +78,13 @@ class PollsContext:
         row = _POLL_SHARED.execute(s, {"id": key}).first()
         if row is None:
             raise PollNotFound(f"no poll {key}", field="poll")
-        if row.state == OPEN:
-            self._open[key] = row
-        else:
+        known = self._open.get(key)
+        if row.state != OPEN:
             self._open.pop(key, None)
+        elif known is None or known.opened_at != row.opened_at:
+            # Kept once the reading transaction commits: an opening a host rolls back
+            # (or whose session closes unfinished) is never kept.
+            _when_committed(s, lambda: self._open.__setitem__(key, row))
         return cast(PollRow, row)
 
     def open_row(self, poll_id: uuid.UUID | str) -> PollRow | None:
@@ -151,19 +155,35 @@ class PollsContext:
         if row.state in (DRAFT, SCHEDULED) or session is None:
             return found
         poll_id = row.id
-        rolled_back = False
-
-        def forget(_: Session) -> None:
-            nonlocal rolled_back
-            rolled_back = True
-
-        def keep(_: Session) -> None:
-            if not rolled_back:
-                self._options[poll_id] = found
-
-        event.listen(session, "after_rollback", forget, once=True)
-        event.listen(session, "after_commit", keep, once=True)
+        _when_committed(session, lambda: self._options.__setitem__(poll_id, found))
         return found
+
+
+def _when_committed(session: Session, keep: Callable[[], None]) -> None:
+    """Call ``keep`` once the session's current transaction commits, and never when it
+    ends otherwise: rolled back, or discarded by ``Session.close()`` (which fires no
+    rollback event, only the end of the transaction)."""
+
+    root = session.get_transaction()
+    if root is None:
+        return
+    state = {"committed": False, "ended": False}
+
+    def commit(_: Session) -> None:
+        if not state["ended"]:
+            state["committed"] = True
+
+    def end(_: Session, transaction: Any) -> None:
+        # The listeners stay (removing one while the event runs is not allowed); they do
+        # nothing once their transaction has ended.
+        if transaction is not root or state["ended"]:
+            return
+        state["ended"] = True
+        if state["committed"]:
+            keep()
+
+    event.listen(session, "after_commit", commit)
+    event.listen(session, "after_transaction_end", end)
 
 
 def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:

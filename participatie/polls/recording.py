@@ -269,7 +269,13 @@ def record_at_once(
     ):
         return None
     day = day_of(context.p.clock.now(), context.p.settings.zone)
-    claim = {"poll": row.id, "key": key, "day": day, "channel": channel}
+    claim = {
+        "poll": row.id,
+        "opened_at": row.opened_at,
+        "key": key,
+        "day": day,
+        "channel": channel,
+    }
     if CLAIM_IF_OPEN.execute(s, claim).rowcount != 1:
         return None
     values, choices = _ballot(row, marks, channel, context.option_names(row), None)

@@ -247,3 +247,38 @@ def test_after_a_server_restart_one_lost_call_renews_the_pool(p: Participatie) -
     with p.engine.connect() as one, p.engine.connect() as two:
         for conn in (one, two):
             assert READ_BACK.execute(conn, {"id": uuid.uuid4()}).first() is None
+
+
+def test_a_prepared_statement_from_a_hosts_flush_hook(p: Participatie) -> None:
+    """A host queues mail from its own ``after_flush`` hook: the library's prepared
+    statements run there without flushing the session a second time."""
+
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session as OrmSession
+
+    from participatie.areas import AreaIn
+    from participatie.areas import AreaRow as Area
+
+    queued: list[object] = []
+
+    def hook(session: OrmSession, _: object) -> None:
+        for obj in list(session.new):
+            if isinstance(obj, Area):
+                queued.append(
+                    p.outbox.enqueue(
+                        session,
+                        to="griffie@example.nl",
+                        template="subscriptions_link",
+                        context={"manage_url": "https://example.nl/beheer"},
+                    )
+                )
+
+    with OrmSession(p.engine) as s:
+        sa_event.listen(s, "after_flush", hook)
+        with s.begin():
+            p.areas.create(
+                AreaIn(code="selwerd", name="Selwerd", postcodes=["9741"]), actor="t", session=s
+            )
+            s.flush()
+    assert len(queued) == 1 and queued[0] is not None
+    assert len(p.outbox.messages(to="griffie@example.nl")) == 1

@@ -93,7 +93,11 @@ def left(p: Participatie, poll_id: uuid.UUID) -> tuple[int, int]:
         credentials = s.execute(
             select(func.count())
             .select_from(CredentialRow)
-            .where(CredentialRow.poll_id == poll_id, CredentialRow.address_hash.is_not(None))
+            .where(
+                CredentialRow.poll_id == poll_id,
+                CredentialRow.address_hash.is_not(None)
+                | CredentialRow.key_hash.not_like(retention.ERASED_KEY + "%"),
+            )
         ).scalar_one()
         messages = s.execute(
             select(func.count())
