@@ -65,6 +65,24 @@ def write_transactions(p: Participatie) -> Iterator[list[float]]:
         event.remove(p.engine, "commit", commit)
 
 
+def run_job(p: Participatie, job: str, at: Any) -> tuple[float, list[float]]:
+    """Run ``job`` as due at ``at``: its wall time and its write transactions' seconds."""
+
+    with write_transactions(p) as held:
+        started = time.perf_counter()
+        (run,) = p.jobs.run_due(at, only=job)
+        wall = time.perf_counter() - started
+    assert run.status == "ok", run
+    return wall, held
+
+
+def count(p: Participatie, table: Any, *where: Any) -> int:
+    """Rows of ``table`` matching ``where``."""
+
+    with p.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
 def _mails(subject_type: str, subject_ids: list[str], now: Any) -> list[dict[str, Any]]:
     return [
         {
@@ -153,29 +171,14 @@ def polls(voters: int) -> dict[str, Any]:
             conn.execute(insert(OutboxMessageRow), _mails("poll", [str(poll.id)] * voters, now))
         p.polls.close(poll.id, actor="bench")
         later = now + p.settings.polls.personal_data_after + timedelta(days=1)
-        with write_transactions(p) as held:
-            started = time.perf_counter()
-            (run,) = p.jobs.run_due(later, only="polls.retention")
-            wall = time.perf_counter() - started
-        assert run.status == "ok", run
-        with p.engine.connect() as conn:
-            left = {
-                "address_hashes": conn.execute(
-                    select(func.count())
-                    .select_from(CredentialRow)
-                    .where(CredentialRow.address_hash.is_not(None))
-                ).scalar_one(),
-                "voter_keys": conn.execute(
-                    select(func.count())
-                    .select_from(CredentialRow)
-                    .where(CredentialRow.key_hash.not_like(ERASED_KEY + "%"))
-                ).scalar_one(),
-                "mails": conn.execute(
-                    select(func.count())
-                    .select_from(OutboxMessageRow)
-                    .where(OutboxMessageRow.to_address.like("inwoner%"))
-                ).scalar_one(),
-            }
+        wall, held = run_job(p, "polls.retention", later)
+        left = {
+            "address_hashes": count(p, CredentialRow, CredentialRow.address_hash.is_not(None)),
+            "voter_keys": count(
+                p, CredentialRow, CredentialRow.key_hash.not_like(f"{ERASED_KEY}%")
+            ),
+            "mails": count(p, OutboxMessageRow, OutboxMessageRow.to_address.like("inwoner%")),
+        }
         p.dispose()
     return _report("polls.retention", voters, wall, held, left)
 
@@ -198,24 +201,11 @@ def petitions(signatures: int) -> dict[str, Any]:
                 .values(status="answered", answered_at=now)
             )
         later = now + p.settings.petitions.anonymise_after + timedelta(days=1)
-        with write_transactions(p) as held:
-            started = time.perf_counter()
-            (run,) = p.jobs.run_due(later, only="petitions.anonymise")
-            wall = time.perf_counter() - started
-        assert run.status == "ok", run
-        with p.engine.connect() as conn:
-            left = {
-                "addresses": conn.execute(
-                    select(func.count())
-                    .select_from(SignatureRow)
-                    .where(SignatureRow.email.is_not(None))
-                ).scalar_one(),
-                "mails": conn.execute(
-                    select(func.count())
-                    .select_from(OutboxMessageRow)
-                    .where(OutboxMessageRow.to_address.like("inwoner%"))
-                ).scalar_one(),
-            }
+        wall, held = run_job(p, "petitions.anonymise", later)
+        left = {
+            "addresses": count(p, SignatureRow, SignatureRow.email.is_not(None)),
+            "mails": count(p, OutboxMessageRow, OutboxMessageRow.to_address.like("inwoner%")),
+        }
         p.dispose()
     return _report("petitions.anonymise", signatures, wall, held, left)
 
@@ -234,17 +224,8 @@ def digest(subscribers: int) -> dict[str, Any]:
         p.create_all()
         subscriptions_bench.seed(p, subscribers, 50)
         later = subscriptions_bench.START.replace(hour=p.settings.subscriptions.digest_hour)
-        with write_transactions(p) as held:
-            started = time.perf_counter()
-            (run,) = p.jobs.run_due(later + timedelta(days=1), only="subscriptions.digest")
-            wall = time.perf_counter() - started
-        assert run.status == "ok", run
-        with p.engine.connect() as conn:
-            queued = conn.execute(
-                select(func.count())
-                .select_from(OutboxMessageRow)
-                .where(OutboxMessageRow.template == "subscriptions_digest")
-            ).scalar_one()
+        wall, held = run_job(p, "subscriptions.digest", later + timedelta(days=1))
+        queued = count(p, OutboxMessageRow, OutboxMessageRow.template == "subscriptions_digest")
         p.dispose()
     return _report(
         "subscriptions.digest", subscribers, wall, held, {"not_queued": subscribers - queued}
