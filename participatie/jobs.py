@@ -72,7 +72,8 @@ class Steps:
     ``SQLITE_TURN``. Without the pause a writer waiting for the lock would seldom find
     it free between two steps. Other databases lock rows, not the database: no pause.
 
-    Usage: ``with steps.step() as s: ...`` per transaction.
+    Usage: ``with steps.step() as s: ...`` per transaction. With a host's session every
+    step is that session's (one transaction, the host's): no pause.
     """
 
     def __init__(self, p: Participatie) -> None:
@@ -81,13 +82,14 @@ class Steps:
         self._held = 0.0
 
     @contextmanager
-    def step(self) -> Iterator[Session]:
-        """One transaction (committed when the block ends, rolled back on an error)."""
+    def step(self, session: Session | None = None) -> Iterator[Session]:
+        """One transaction (committed when the block ends, rolled back on an error), or
+        a step in the host's ``session``."""
 
         begun = time.monotonic()
-        with self._p.unit_of_work() as s:
+        with self._p.unit_of_work(session) as s:
             yield s
-        if self._sqlite:
+        if self._sqlite and session is None:
             self._held += time.monotonic() - begun
             if self._held > SQLITE_TURN_AFTER:
                 time.sleep(SQLITE_TURN)

@@ -277,24 +277,22 @@ class Casting(PollsPart):
         """
 
         context = self.context
-        if known:
-            row = context.open_row(poll_id)
-            if row is not None and row.eligibility == "codes" and row.link_secret is None:
-                try:
-                    self._check_open(row)
-                    by_name = context.option_positions(row)
-                    marks = ballot_marks(
-                        row, by_name, ballot.choices, ballot.points, field="choices"
-                    )
-                    return row, marks, False
-                except (PollNotOpen, PollClosed, InvalidBallot):
-                    pass
+        kept = context.open_row(poll_id) if known else None
+        if kept is not None and kept.eligibility == "codes" and kept.link_secret is None:
+            try:
+                return kept, self._marks(kept, ballot), False
+            except (PollNotOpen, PollClosed, InvalidBallot):
+                pass
         row = context.load_for_vote(s, poll_id)
+        return row, self._marks(row, ballot), True
+
+    def _marks(self, row: PollRow, ballot: BallotIn) -> Marks:
+        """The ballot's marks, once the poll is found open (``PollNotOpen``,
+        ``PollClosed``; ``InvalidBallot`` for a ballot the poll refuses)."""
+
         self._check_open(row)
-        marks = ballot_marks(
-            row, context.option_positions(row), ballot.choices, ballot.points, field="choices"
-        )
-        return row, marks, True
+        by_name = self.context.option_positions(row)
+        return ballot_marks(row, by_name, ballot.choices, ballot.points, field="choices")
 
     def _token_postcode(self, token: str) -> str | None:
         payload = self.context.p.tokens.load("poll.email", token, max_age=None)

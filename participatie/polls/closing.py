@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from participatie.errors import DatabaseUnavailable, InvalidInput, InvalidState
-from participatie.jobs import SQLITE_TURN, SQLITE_TURN_AFTER
+from participatie.jobs import Steps
 from participatie.polls import mixing, tallying
 from participatie.polls.ballots import hash_ballots
 from participatie.polls.context import row_to_poll
@@ -68,15 +67,11 @@ class Closing(Lifecycle):
     @contextmanager
     def _step(self, session: Session | None, poll_id: uuid.UUID | str) -> Iterator[PollRow]:
         """One step: the poll's row locked, in its own transaction (or the host's). On
-        SQLite a long step is followed by a pause (``SQLITE_TURN``), so a writer that
+        SQLite a long step is followed by a pause (``jobs.Steps``), so a writer that
         waited for it gets the lock before the next step takes it again."""
 
-        begun = time.monotonic()
-        with self.context.p.unit_of_work(session) as s:
+        with Steps(self.context.p).step(session) as s:
             yield self.context.load(s, poll_id, lock=True)
-            sqlite = s.get_bind().dialect.name == "sqlite"
-        if session is None and sqlite and time.monotonic() - begun > SQLITE_TURN_AFTER:
-            time.sleep(SQLITE_TURN)
 
     def _session_of(self, row: PollRow) -> Session:
         s = Session.object_session(row)
