@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 from participatie.errors import ConfigurationError
@@ -318,6 +319,44 @@ def _pool_sizes(kwargs: dict[str, Any], pool_size: int | None, max_overflow: int
         kwargs.setdefault("max_overflow", max_overflow)
 
 
+def when_committed(session: Session, keep: Callable[[], None]) -> None:
+    """Call ``keep`` once the session's current transaction commits, and never when it
+    ends otherwise: rolled back, or discarded by ``Session.close()`` (which fires no
+    rollback event, only the end of the transaction). For what a process keeps in
+    memory of rows it read: a host's transaction that never commits must leave nothing
+    behind. Outside a transaction, ``keep`` is not called.
+
+    Args:
+        session: the session whose current transaction decides.
+        keep: what to do once it committed.
+
+    Returns:
+        None.
+    """
+
+    root = session.get_transaction()
+    if root is None:
+        return
+    state = {"committed": False, "ended": False}
+
+    def commit(_: Session) -> None:
+        # Fired for a savepoint's release too: only the transaction itself counts.
+        if not state["ended"] and not session.in_nested_transaction():
+            state["committed"] = True
+
+    def end(_: Session, transaction: Any) -> None:
+        # The listeners stay (removing one while the event runs is not allowed); they do
+        # nothing once their transaction has ended.
+        if transaction is not root or state["ended"]:
+            return
+        state["ended"] = True
+        if state["committed"]:
+            keep()
+
+    event.listen(session, "after_commit", commit)
+    event.listen(session, "after_transaction_end", end)
+
+
 #: Seconds a pooled connection may sit unused before it is tested (one round trip) on
 #: its next checkout. A busy server's connections go back to work without a test.
 PING_AFTER_IDLE = 5.0
@@ -394,4 +433,5 @@ __all__ = [
     "new_id",
     "supports_skip_locked",
     "watch_connections",
+    "when_committed",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from participatie.areas import AreaRangeRow, AreaRow
+from participatie.db import when_committed
 from participatie.errors import TokenExpired, TokenInvalid
 from participatie.identity import (
     Email,
@@ -128,10 +129,16 @@ class PetitionCore:
         row = SNAPSHOT_QUERY.execute(s, {"pid": key}).first()
         if row is None:
             raise PetitionNotFound("no such petition", field="petition")
-        with self._lock:
-            if len(self._snapshots) >= AREA_CACHE_SIZE:
-                self._snapshots.clear()
-            self._snapshots[key] = (now, row)
+
+        def keep() -> None:
+            with self._lock:
+                if len(self._snapshots) >= AREA_CACHE_SIZE:
+                    self._snapshots.clear()
+                self._snapshots[key] = (now, row)
+
+        # Kept once the reading transaction commits: a host's approval (or closing)
+        # that never commits leaves nothing behind.
+        when_committed(s, keep)
         return row
 
     def forget(self, petition_id: uuid.UUID) -> None:
@@ -392,10 +399,14 @@ class PetitionCore:
             .limit(1)
         ).first()
         ref = AreaRef(row[0], row[1]) if row is not None else None
-        with self._lock:
-            if len(self._area_cache) >= AREA_CACHE_SIZE:
-                self._area_cache.clear()
-            self._area_cache[postcode] = (now, ref)
+
+        def keep() -> None:
+            with self._lock:
+                if len(self._area_cache) >= AREA_CACHE_SIZE:
+                    self._area_cache.clear()
+                self._area_cache[postcode] = (now, ref)
+
+        when_committed(s, keep)
         return ref
 
     def rule_set(self, s: Session) -> abuse.RuleSet:
@@ -404,8 +415,13 @@ class PetitionCore:
             if cached is not None and time.monotonic() - cached[0] < RULES_CACHE_SECONDS:
                 return cached[1]
         rules = abuse.RuleSet.load(s, self.settings, self._p.hasher)
-        with self._lock:
-            self._rules_cache = (time.monotonic(), rules)
+        loaded = time.monotonic()
+
+        def keep() -> None:
+            with self._lock:
+                self._rules_cache = (loaded, rules)
+
+        when_committed(s, keep)
         return rules
 
     def clear_rules(self) -> None:

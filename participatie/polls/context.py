@@ -5,13 +5,13 @@ the audit helper, the options kept in memory, and the row-to-schema conversion.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, event, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, lazyload, object_session
 
 from participatie.areas import area_for_postcode
+from participatie.db import when_committed
 from participatie.polls.errors import PollNotFound
 from participatie.polls.models import DRAFT, OPEN, SCHEDULED, PollRow
 from participatie.polls.schemas import Option, Poll
@@ -84,7 +84,7 @@ class PollsContext:
         elif known is None or known.opened_at != row.opened_at:
             # Kept once the reading transaction commits: an opening a host rolls back
             # (or whose session closes unfinished) is never kept.
-            _when_committed(s, lambda: self._open.__setitem__(key, row))
+            when_committed(s, lambda: self._open.__setitem__(key, row))
         return cast(PollRow, row)
 
     def open_row(self, poll_id: uuid.UUID | str) -> PollRow | None:
@@ -155,35 +155,8 @@ class PollsContext:
         if row.state in (DRAFT, SCHEDULED) or session is None:
             return found
         poll_id = row.id
-        _when_committed(session, lambda: self._options.__setitem__(poll_id, found))
+        when_committed(session, lambda: self._options.__setitem__(poll_id, found))
         return found
-
-
-def _when_committed(session: Session, keep: Callable[[], None]) -> None:
-    """Call ``keep`` once the session's current transaction commits, and never when it
-    ends otherwise: rolled back, or discarded by ``Session.close()`` (which fires no
-    rollback event, only the end of the transaction)."""
-
-    root = session.get_transaction()
-    if root is None:
-        return
-    state = {"committed": False, "ended": False}
-
-    def commit(_: Session) -> None:
-        if not state["ended"]:
-            state["committed"] = True
-
-    def end(_: Session, transaction: Any) -> None:
-        # The listeners stay (removing one while the event runs is not allowed); they do
-        # nothing once their transaction has ended.
-        if transaction is not root or state["ended"]:
-            return
-        state["ended"] = True
-        if state["committed"]:
-            keep()
-
-    event.listen(session, "after_commit", commit)
-    event.listen(session, "after_transaction_end", end)
 
 
 def postcode_allowed(poll: PollRow, session: Session, postcode: str) -> bool:
